@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { redactUrl, Secret } from './secret.ts';
+
+/** What the docs generator and the deploy-file checks know about each variable. */
+export interface EnvVarMeta {
+  description: string;
+  /** A value that shows the format; never a real secret. */
+  example?: string;
+  secret?: boolean;
+  /** Required when NODE_ENV=production even though development runs without it. */
+  requiredInProduction?: boolean;
+}
+
+export const envRegistry = z.registry<EnvVarMeta>();
+
+/** Attaches documentation to a variable's finished schema (after `.optional()` or `.prefault()`). */
+export function describeEnv<S extends z.ZodType>(schema: S, meta: EnvVarMeta): S {
+  envRegistry.add(schema, meta);
+  return schema;
+}
+
+export function integer({ min, max }: { min: number; max: number }) {
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, `expected a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, `expected a whole number between ${min} and ${max}`)
+        .max(max, `expected a whole number between ${min} and ${max}`),
+    );
+}
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/** Unlike z.coerce.boolean(), "false" and "0" mean false, and anything unrecognised is an error. */
+export function boolean() {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((value) => TRUE_WORDS.includes(value) || FALSE_WORDS.includes(value), {
+      message: `expected one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')}`,
+    })
+    .transform((value) => TRUE_WORDS.includes(value));
+}
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+
+/** "500ms", "30s", "5m", "2h", "7d" → milliseconds. A unit is required: a bare "30" is ambiguous. */
+export function duration({
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+}: {
+  min?: number;
+  max?: number;
+} = {}) {
+  const hint = 'expected a duration such as 500ms, 30s, 5m, 2h or 7d';
+  return z
+    .string()
+    .trim()
+    .regex(DURATION_PATTERN, hint)
+    .transform((value) => {
+      const [, amount, unit] = DURATION_PATTERN.exec(value) as RegExpExecArray;
+      return Math.round(Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS]);
+    })
+    .pipe(
+      z
+        .number()
+        .min(min, `must be at least ${formatDuration(min)}`)
+        .max(max, `must be at most ${formatDuration(max)}`),
+    );
+}
+
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** Comma-separated values; blanks around commas and empty entries are dropped. */
+export function list<T extends z.ZodType<unknown, string>>(item: T) {
+  return z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1, 'expected at least one comma-separated value'));
+}
+
+/** A URL whose scheme is one of `protocols`; kept as a Secret because connection URLs carry passwords. */
+export function secretUrl(protocols: readonly string[]) {
+  const schemes = protocols.map((p) => `${p}://`).join(' or ');
+  return z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const url = URL.parse(value);
+      if (!url || !protocols.includes(url.protocol.replace(/:$/, ''))) {
+        ctx.addIssue({ code: 'custom', message: `expected a URL starting with ${schemes}` });
+        return z.NEVER;
+      }
+      if (url.hostname === '') {
+        ctx.addIssue({ code: 'custom', message: 'the URL has no host' });
+        return z.NEVER;
+      }
+      return new Secret(value, redactUrl(value));
+    });
+}
+
+/** A secret string with a minimum length, so placeholders such as "changeme" are caught. */
+export function secretString({ minLength }: { minLength: number }) {
+  return z
+    .string()
+    .min(minLength, `must be at least ${minLength} characters long`)
+    .transform((value) => new Secret(value));
+}
+
+/** Several secrets in one variable (comma-separated), e.g. API keys during a rotation. */
+export function secretList({ minLength }: { minLength: number }) {
+  return list(
+    z.string().min(minLength, `each value must be at least ${minLength} characters long`),
+  ).transform(
+    (values) => new Secret<readonly string[]>(Object.freeze(values), `[${values.length} redacted]`),
+  );
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { boolean, describeEnv, duration, integer, secretUrl } from '../env-values.ts';
+
+export const databaseEnv = z.object({
+  DATABASE_URL: describeEnv(secretUrl(['postgres', 'postgresql']), {
+    description: 'PostgreSQL connection URL.',
+    example: 'postgresql://app:password@localhost:5432/app',
+    secret: true,
+  }),
+  DATABASE_POOL_SIZE: describeEnv(integer({ min: 1, max: 200 }).prefault('10'), {
+    description: 'Connections this process keeps open at most.',
+  }),
+  DATABASE_CONNECT_TIMEOUT: describeEnv(duration({ min: 100, max: 120_000 }).prefault('5s'), {
+    description: 'How long to wait for a new connection before failing (instead of hanging).',
+  }),
+  DATABASE_STATEMENT_TIMEOUT: describeEnv(duration({ min: 100 }).prefault('30s'), {
+    description:
+      'PostgreSQL statement_timeout for this process; a runaway query is cancelled after it.',
+  }),
+});
+export type DatabaseConfig = z.output<typeof databaseEnv>;
+
+export const migrationEnv = z.object({
+  MIGRATE_ON_START: describeEnv(boolean().prefault('false'), {
+    description:
+      'Apply pending migrations when the process starts (single-instance setups). Otherwise start-up fails while migrations are pending.',
+    example: 'false',
+  }),
+});
+export type MigrationConfig = z.output<typeof migrationEnv>;

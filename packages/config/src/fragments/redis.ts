@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { describeEnv, secretUrl } from '../env-values.ts';
+
+export const redisEnv = z.object({
+  REDIS_URL: describeEnv(secretUrl(['redis', 'rediss']), {
+    description:
+      'Redis connection URL (rediss:// for TLS). Redis must run with maxmemory-policy noeviction.',
+    example: 'redis://default:password@localhost:6379',
+    secret: true,
+  }),
+  REDIS_FAMILY: describeEnv(z.enum(['0', '4', '6']).prefault('0').transform(Number), {
+    description:
+      'IP family for Redis host lookups: 0 tries IPv6 and IPv4 (needed on IPv6-only private networks such as Railway), 4 or 6 forces one.',
+  }),
+  QUEUE_PREFIX: describeEnv(
+    z
+      .string()
+      .regex(/^[\w:{}-]{1,64}$/, 'expected 1-64 characters of letters, digits, _ - : { }')
+      .prefault('jobstack'),
+    {
+      description:
+        'Prefix of every BullMQ key in Redis. Use a hash tag such as {jobstack} on Redis Cluster.',
+    },
+  ),
+});
+export type RedisConfig = z.output<typeof redisEnv>;

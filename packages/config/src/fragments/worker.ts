@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { boolean, describeEnv, duration, integer, secretString } from '../env-values.ts';
+
+export const workerEnv = z.object({
+  WORKER_CONCURRENCY: describeEnv(integer({ min: 1, max: 1_000 }).prefault('10'), {
+    description: 'Jobs one worker process runs at once. Total = this x worker replicas.',
+  }),
+  JOB_LOCK_DURATION: describeEnv(duration({ min: 5_000 }).prefault('30s'), {
+    description:
+      "How long a job's lock lasts without renewal; the worker renews it at half this. A worker silent for longer loses the job to stalled recovery.",
+  }),
+  JOB_STALLED_INTERVAL: describeEnv(duration({ min: 1_000 }).prefault('30s'), {
+    description:
+      'How often workers look for jobs whose worker died (stalled) and return them to the queue.',
+  }),
+  JOB_MAX_STALLED_COUNT: describeEnv(integer({ min: 0, max: 100 }).prefault('2'), {
+    description:
+      'How many times a job may be recovered after its worker died before it fails. 2 survives one crash plus one deploy.',
+  }),
+});
+export type WorkerConfig = z.output<typeof workerEnv>;
+
+export const webhookEnv = z.object({
+  WEBHOOK_SIGNING_SECRET: describeEnv(secretString({ minLength: 32 }), {
+    description:
+      'HMAC-SHA256 key that signs webhook deliveries (see the README for verifying them). Generate with: openssl rand -hex 32',
+    example: '<64 hex characters>',
+    secret: true,
+  }),
+  WEBHOOK_TIMEOUT: describeEnv(duration({ min: 100, max: 300_000 }).prefault('10s'), {
+    description: 'Per-request timeout of a webhook delivery.',
+  }),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: describeEnv(boolean().prefault('false'), {
+    description:
+      'Allow deliveries to loopback, private and link-local addresses. Off by default so a job cannot probe the internal network.',
+  }),
+});
+export type WebhookConfig = z.output<typeof webhookEnv>;
+
+export const maintenanceEnv = z.object({
+  RECONCILE_AFTER: describeEnv(duration({ min: 1_000 }).prefault('2m'), {
+    description:
+      'A job row still queued after this long with no BullMQ job behind it (a crash between commit and enqueue) is enqueued again.',
+  }),
+  JOB_RETENTION: describeEnv(duration({ min: 60_000 }).prefault('30d'), {
+    description: 'Finished job rows older than this are deleted by maintenance.prune.',
+  }),
+  PRUNE_BATCH_SIZE: describeEnv(integer({ min: 1, max: 100_000 }).prefault('1000'), {
+    description: 'Rows deleted per statement by maintenance.prune.',
+  }),
+});
+export type MaintenanceConfig = z.output<typeof maintenanceEnv>;

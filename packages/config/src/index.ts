@@ -1,0 +1,31 @@
+export { withEnvFiles } from './env-files.ts';
+export {
+  describeServiceEnv,
+  type EnvVarReference,
+  renderEnvReference,
+  requiredInProduction,
+} from './env-reference.ts';
+export { type EnvVarMeta, formatDuration } from './env-values.ts';
+export type { ApiAuthConfig } from './fragments/auth.ts';
+export type { BeatConfig } from './fragments/beat.ts';
+export type { DatabaseConfig, MigrationConfig } from './fragments/database.ts';
+export type { HealthCheckConfig, HealthServerConfig } from './fragments/health.ts';
+export type { HttpConfig } from './fragments/http.ts';
+export type { RedisConfig } from './fragments/redis.ts';
+export type { RuntimeConfig } from './fragments/runtime.ts';
+export type { ShutdownConfig } from './fragments/shutdown.ts';
+export type { MaintenanceConfig, WebhookConfig, WorkerConfig } from './fragments/worker.ts';
+export { ConfigError, type ConfigProblem, type Env, loadConfig } from './load-config.ts';
+export { redactUrl, Secret } from './secret.ts';
+export {
+  type ApiConfig,
+  apiEnv,
+  type BeatServiceConfig,
+  beatServiceEnv,
+  type MigrateConfig,
+  migrateEnv,
+  type ServiceName,
+  serviceEnvs,
+  type WorkerServiceConfig,
+  workerServiceEnv,
+} from './services.ts';

@@ -1,0 +1,51 @@
+import type { RuntimeConfig } from '@repo/config';
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  service: string;
+  version: string;
+  config: Pick<RuntimeConfig, 'NODE_ENV' | 'LOG_LEVEL' | 'LOG_FORMAT'>;
+  /** Where lines go; standard output when omitted. Tests pass a stream to read them back. */
+  destination?: DestinationStream;
+}
+
+/** Headers that carry credentials; pino replaces them before a line is written. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+/**
+ * Every log line carries `service` and `version`. Pretty output needs pino-pretty, a development
+ * dependency: production images do not ship it, and asking for it there is a clear error.
+ */
+export async function createLogger({
+  service,
+  version,
+  config,
+  destination,
+}: LoggerOptions): Promise<Logger> {
+  const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json');
+  const options = {
+    level: config.LOG_LEVEL,
+    base: { service, version },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (format === 'pretty' && destination === undefined) {
+    const pretty = await import('pino-pretty').catch((error: unknown) => {
+      throw new Error(
+        'LOG_FORMAT=pretty needs pino-pretty, which is installed for development only; use LOG_FORMAT=json',
+        { cause: error },
+      );
+    });
+    return pino(options, pretty.default({ sync: true, ignore: 'pid,hostname,service,version' }));
+  }
+  // synchronous writes: nothing is lost when the process exits right after logging
+  return destination ? pino(options, destination) : pino(options);
+}
