@@ -1,0 +1,3 @@
+export { createTestDatabase, type TestDatabase } from './postgres.ts';
+export { createTestRedisPrefix, type TestRedisPrefix } from './redis.ts';
+export { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
