@@ -1,0 +1,26 @@
+export type { JobTypeDefinition, JobTypeOptions } from './define-job-type.ts';
+export { type EnqueueJobInput, enqueueJob } from './enqueue.ts';
+export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
+export { parseJobPayload, resolveEnqueueableType, resolveJobType } from './payloads.ts';
+export { createJobQueue, type JobQueue, jobOptions, QUEUE_NAME } from './queue.ts';
+export { createRedisConnection, pingRedis, type RedisRole } from './redis-connection.ts';
+export {
+  ENQUEUEABLE_JOB_TYPES,
+  isJobType,
+  JOB_TYPE_NAMES,
+  type JobPayload,
+  type JobResult,
+  type JobType,
+  type JobTypes,
+  jobTypes,
+} from './registry.ts';
+export {
+  defineSchedule,
+  listSchedules,
+  type ScheduleDeclaration,
+  type ScheduleInfo,
+  type ScheduleSyncResult,
+  type SyncSchedulesOptions,
+  syncSchedules,
+} from './schedules.ts';
+export { WEBHOOK_RESERVED_HEADERS } from './types/webhook-deliver.ts';

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
+import { parseJobPayload, resolveEnqueueableType, resolveJobType } from './payloads.ts';
+
+describe('resolveEnqueueableType', () => {
+  it('accepts the types clients may enqueue', () => {
+    expect(resolveEnqueueableType('system.echo')).toBe('system.echo');
+    expect(resolveEnqueueableType('webhook.deliver')).toBe('webhook.deliver');
+  });
+
+  it.each(['nope', 'maintenance.prune', '__proto__', 'toString', ''])(
+    'rejects %j and lists the known types',
+    (type) => {
+      const error = (() => {
+        try {
+          resolveEnqueueableType(type);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(UnknownJobTypeError);
+      expect((error as UnknownJobTypeError).knownTypes).toEqual(['system.echo', 'webhook.deliver']);
+      expect((error as Error).message).toContain('Known types: system.echo, webhook.deliver');
+    },
+  );
+
+  it('lets the worker resolve maintenance types', () => {
+    expect(resolveJobType('maintenance.reconcile')).toBe('maintenance.reconcile');
+    expect(() => resolveJobType('nope')).toThrow(UnknownJobTypeError);
+  });
+});
+
+describe('parseJobPayload', () => {
+  it('returns a valid payload', () => {
+    expect(parseJobPayload('system.echo', { data: { a: [1, 'x', null] }, delayMs: 10 })).toEqual({
+      data: { a: [1, 'x', null] },
+      delayMs: 10,
+    });
+    expect(
+      parseJobPayload('webhook.deliver', { url: 'https://example.com/hook', body: { ok: true } }),
+    ).toEqual({ url: 'https://example.com/hook', body: { ok: true } });
+  });
+
+  it.each([
+    ['system.echo', { delayMs: 60_001 }, 'delayMs'],
+    ['system.echo', { delayMs: 1.5 }, 'delayMs'],
+    ['system.echo', { extra: true }, '(payload)'],
+    ['system.echo', 'not an object', '(payload)'],
+    ['webhook.deliver', { url: 'ftp://example.com', body: {} }, 'url'],
+    ['webhook.deliver', { url: 'https://example.com' }, 'body'],
+    [
+      'webhook.deliver',
+      { url: 'https://example.com', body: {}, headers: { 'Webhook-Signature': 'x' } },
+      'headers.Webhook-Signature',
+    ],
+    [
+      'webhook.deliver',
+      { url: 'https://example.com', body: {}, headers: { 'bad header': 'x' } },
+      'headers.bad header',
+    ],
+    ['maintenance.prune', { batch: 1 }, '(payload)'],
+  ] as const)('rejects %s payload %j, naming %s', (type, payload, path) => {
+    let error: unknown;
+    try {
+      parseJobPayload(type, payload);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidPayloadError);
+    expect((error as Error).message).toContain(`Invalid payload for job type "${type}": ${path}`);
+  });
+});

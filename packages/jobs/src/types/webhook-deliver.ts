@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { defineJobType } from '../define-job-type.ts';
+
+/** Headers the delivery sets itself; a payload may not override them. */
+export const WEBHOOK_RESERVED_HEADERS = [
+  'content-type',
+  'content-length',
+  'host',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+] as const;
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'header names are letters, digits and dashes')
+  .refine((name) => !(WEBHOOK_RESERVED_HEADERS as readonly string[]).includes(name.toLowerCase()), {
+    message: 'this header is set by the delivery itself',
+  });
+
+export const webhookDeliver = defineJobType({
+  type: 'webhook.deliver',
+  description:
+    'POSTs `body` as JSON to `url`, signed with HMAC-SHA256 (see "Verifying webhooks" in the README). Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once.',
+  payload: z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2_048),
+    body: z.json(),
+    headers: z.record(headerName, z.string().max(1_024)).optional(),
+  }),
+  result: z.object({ status: z.int(), durationMs: z.number() }),
+  enqueueable: true,
+  options: {
+    attempts: 8,
+    backoffMs: 2_000,
+    keepCompletedSeconds: 86_400,
+    keepFailedSeconds: 604_800,
+  },
+});
