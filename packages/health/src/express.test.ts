@@ -1,0 +1,53 @@
+import express from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { healthRouter } from './express.ts';
+import { createHealth } from './health.ts';
+
+function appWith(databaseUp: boolean) {
+  const health = createHealth({
+    service: 'api',
+    version: '2.0.0',
+    timeoutMs: 100,
+    checks: [
+      {
+        name: 'database',
+        run: async () => {
+          if (!databaseUp) throw Object.assign(new Error('down'), { code: 'ECONNREFUSED' });
+        },
+      },
+    ],
+  });
+  health.setLifecycle('ready');
+  return { app: express().use(healthRouter(health)), health };
+}
+
+describe('healthRouter', () => {
+  it('answers 200 with the shared shape when dependencies are up', async () => {
+    const { app } = appWith(true);
+    const res = await request(app).get('/health').expect(200).expect('cache-control', 'no-store');
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      service: 'api',
+      version: '2.0.0',
+      checks: { database: { status: 'ok' } },
+    });
+    await request(app).get('/health/ready').expect(200);
+  });
+
+  it('answers 503 when a dependency is down, while liveness stays 200', async () => {
+    const { app } = appWith(false);
+    const res = await request(app).get('/health').expect(503);
+    expect(res.body.checks.database).toMatchObject({ status: 'down', error: 'ECONNREFUSED' });
+    await request(app).get('/health/ready').expect(503);
+    const live = await request(app).get('/health/live').expect(200);
+    expect(live.body).toMatchObject({ status: 'ok', checks: {} });
+  });
+
+  it('reports not ready while shutting down', async () => {
+    const { app, health } = appWith(true);
+    health.setLifecycle('stopping');
+    const res = await request(app).get('/health/ready').expect(503);
+    expect(res.body.lifecycle).toBe('stopping');
+  });
+});

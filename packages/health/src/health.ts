@@ -1,0 +1,125 @@
+export interface HealthCheck {
+  name: string;
+  /** Resolves when the dependency answers; `signal` aborts when the check's time is up. */
+  run(signal: AbortSignal): Promise<unknown>;
+  /** A non-critical check is reported but does not make the service unready. Default: critical. */
+  critical?: boolean;
+}
+
+export interface CheckResult {
+  status: 'ok' | 'down';
+  latency_ms: number;
+  /** A short reason ("timeout", an error code); details go to the log, not to this unauthenticated endpoint. */
+  error?: string;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'down';
+  service: string;
+  version: string;
+  uptime_seconds: number;
+  checks: Record<string, CheckResult>;
+}
+
+export type Lifecycle = 'starting' | 'ready' | 'stopping';
+
+export interface HealthOptions {
+  service: string;
+  version: string;
+  checks: readonly HealthCheck[];
+  timeoutMs: number;
+  /** Called with each failed check's error, so the app can log it once. */
+  onCheckFailed?: (name: string, error: unknown) => void;
+}
+
+export interface Health {
+  /** The process answers: no dependency is consulted. */
+  live(): HealthReport;
+  /** Every check, run in parallel, each bounded by the timeout. */
+  check(): Promise<HealthReport>;
+  /** check(), and down unless the app has started and is not shutting down. */
+  ready(): Promise<HealthReport & { lifecycle: Lifecycle }>;
+  setLifecycle(state: Lifecycle): void;
+  readonly lifecycle: Lifecycle;
+}
+
+export class HealthCheckTimeoutError extends Error {
+  override readonly name = 'HealthCheckTimeoutError';
+}
+
+export function createHealth(options: HealthOptions): Health {
+  const started = performance.now();
+  let lifecycle: Lifecycle = 'starting';
+
+  const report = (checks: Record<string, CheckResult>, ok: boolean): HealthReport => ({
+    status: ok ? 'ok' : 'down',
+    service: options.service,
+    version: options.version,
+    uptime_seconds: Math.round((performance.now() - started) / 1000),
+    checks,
+  });
+
+  async function check(): Promise<HealthReport> {
+    const results = await Promise.all(
+      options.checks.map(async (c) => [c, await runCheck(c, options)] as const),
+    );
+    const ok = results.every(([c, r]) => r.status === 'ok' || c.critical === false);
+    return report(Object.fromEntries(results.map(([c, r]) => [c.name, r])), ok);
+  }
+
+  return {
+    live: () => report({}, true),
+    check,
+    async ready() {
+      const current = await check();
+      const ok = current.status === 'ok' && lifecycle === 'ready';
+      return { ...current, status: ok ? 'ok' : 'down', lifecycle };
+    },
+    setLifecycle(state) {
+      lifecycle = state;
+    },
+    get lifecycle() {
+      return lifecycle;
+    },
+  };
+}
+
+async function runCheck(check: HealthCheck, options: HealthOptions): Promise<CheckResult> {
+  const controller = new AbortController();
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new HealthCheckTimeoutError(
+        `${check.name} did not answer within ${options.timeoutMs} ms`,
+      );
+      controller.abort(error);
+      reject(error);
+    }, options.timeoutMs);
+  });
+  try {
+    await Promise.race([check.run(controller.signal), timeout]);
+    return { status: 'ok', latency_ms: elapsed(started) };
+  } catch (error) {
+    options.onCheckFailed?.(check.name, error);
+    return { status: 'down', latency_ms: elapsed(started), error: shortReason(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+function shortReason(error: unknown): string {
+  if (error instanceof HealthCheckTimeoutError) return 'timeout';
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
+  return error instanceof Error ? error.name : 'error';
+}
+
+/** 200 for a healthy report, 503 otherwise: what load balancers and orchestrators act on. */
+export function statusCodeOf(report: HealthReport): 200 | 503 {
+  return report.status === 'ok' ? 200 : 503;
+}

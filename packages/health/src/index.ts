@@ -1,0 +1,12 @@
+export {
+  type CheckResult,
+  createHealth,
+  type Health,
+  type HealthCheck,
+  HealthCheckTimeoutError,
+  type HealthOptions,
+  type HealthReport,
+  type Lifecycle,
+  statusCodeOf,
+} from './health.ts';
+export { type HealthServer, type MetricsSource, startHealthServer } from './server.ts';
