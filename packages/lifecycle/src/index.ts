@@ -1,0 +1,6 @@
+export {
+  type RunningService,
+  type RunServiceOptions,
+  runService,
+  type ServiceContext,
+} from './run-service.ts';

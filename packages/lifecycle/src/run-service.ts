@@ -1,0 +1,116 @@
+import { ConfigError, type Env, loadConfig, withEnvFiles } from '@repo/config';
+import { createLogger, type Logger } from '@repo/logger';
+import type { z } from 'zod';
+
+/** Every service's environment has these (runtime and shutdown fragments). */
+type ServiceEnv = z.ZodObject<{
+  NODE_ENV: z.ZodType<'development' | 'test' | 'production', string | undefined>;
+  LOG_LEVEL: z.ZodType<
+    'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent',
+    string | undefined
+  >;
+  LOG_FORMAT: z.ZodType<'json' | 'pretty' | undefined, string | undefined>;
+  SHUTDOWN_TIMEOUT: z.ZodType<number, string | undefined>;
+}>;
+
+export interface ServiceContext<S extends ServiceEnv> {
+  config: Readonly<z.output<S>>;
+  logger: Logger;
+}
+
+export interface RunningService {
+  /**
+   * Stop taking work, finish what is in flight, close connections. `deadline` aborts when
+   * SHUTDOWN_TIMEOUT is up: give up waiting then (e.g. cancel jobs) and close anyway.
+   */
+  stop(deadline: AbortSignal): Promise<void>;
+}
+
+export interface RunServiceOptions<S extends ServiceEnv> {
+  service: string;
+  version: string;
+  envSchema: S;
+  start(context: ServiceContext<S>): Promise<RunningService>;
+  /** Defaults to process.env merged with the development .env files. */
+  env?: Env;
+}
+
+/**
+ * The start/stop sequence all apps share:
+ * config (or one clear error, exit 1) → logger → start → "ready";
+ * SIGTERM/SIGINT → stop within SHUTDOWN_TIMEOUT → exit 0 (exit 1 when the time runs out);
+ * a second signal → exit 1 at once.
+ */
+export async function runService<S extends ServiceEnv>(
+  options: RunServiceOptions<S>,
+): Promise<void> {
+  let config: Readonly<z.output<S>>;
+  try {
+    config = loadConfig(options.envSchema, options.env ?? withEnvFiles(process.env), {
+      service: options.service,
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+
+  const logger = await createLogger({ service: options.service, version: options.version, config });
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(1);
+  });
+
+  let running: RunningService | undefined;
+  let stopping = false;
+  const onSignal = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    if (!running) {
+      logger.info({ signal }, 'signal during start-up: exiting');
+      process.exit(0);
+    }
+    logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT }, 'shutting down');
+    const deadline = AbortSignal.timeout(config.SHUTDOWN_TIMEOUT);
+    // stop() should return soon after the deadline; if it hangs anyway, the process still ends.
+    setTimeout(() => {
+      logger.error('shutdown did not finish after SHUTDOWN_TIMEOUT: exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT + 2_000).unref();
+    const started = performance.now();
+    try {
+      await running.stop(deadline);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    const durationMs = Math.round(performance.now() - started);
+    if (deadline.aborted) {
+      logger.error(
+        { durationMs },
+        'shutdown ran past SHUTDOWN_TIMEOUT; work still in flight was abandoned',
+      );
+      process.exit(1);
+    }
+    logger.info({ durationMs }, 'stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const started = performance.now();
+  try {
+    running = await options.start({ config, logger });
+  } catch (error) {
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exit(1);
+  }
+  logger.info({ startupMs: Math.round(performance.now() - started) }, 'ready');
+}
