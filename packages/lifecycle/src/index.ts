@@ -1,3 +1,4 @@
+export { readPackageVersion } from './package-version.ts';
 export {
   type RunningService,
   type RunServiceOptions,

@@ -1,0 +1,67 @@
+import { beatServiceEnv } from '@repo/config';
+import { createHealth, startHealthServer } from '@repo/health';
+import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import { readPackageVersion, runService } from '@repo/lifecycle';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { startScheduleSync } from './schedule-sync.ts';
+import { schedules } from './schedules.ts';
+
+const version = readPackageVersion(new URL('../package.json', import.meta.url));
+
+await runService({
+  service: 'beat',
+  version,
+  envSchema: beatServiceEnv,
+  async start({ config, logger }) {
+    const redis = createRedisConnection(config, 'worker', 'beat');
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+    const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const syncs = new Counter({
+      name: 'beat_schedule_syncs_total',
+      help: 'Schedule syncs by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    });
+
+    const health = createHealth({
+      service: 'beat',
+      version,
+      timeoutMs: config.HEALTH_CHECK_TIMEOUT,
+      checks: [{ name: 'redis', run: () => pingRedis(redis) }],
+      onCheckFailed: (name, error) =>
+        logger.warn({ err: error, check: name }, 'health check failed'),
+    });
+    const server = await startHealthServer({
+      health,
+      port: config.HEALTH_PORT,
+      host: config.HEALTH_HOST,
+      metrics: registry,
+      onError: (error) => logger.error({ err: error }, 'health server request failed'),
+    });
+
+    const sync = startScheduleSync({
+      queue,
+      redis,
+      prefix: config.QUEUE_PREFIX,
+      schedules,
+      intervalMs: config.BEAT_RESYNC_INTERVAL,
+      logger,
+      syncs,
+    });
+    await sync.firstSync;
+    health.setLifecycle('ready');
+
+    return {
+      async stop() {
+        health.setLifecycle('stopping');
+        await sync.stop();
+        await queue.close();
+        await redis.quit();
+        await server.close();
+      },
+    };
+  },
+});
