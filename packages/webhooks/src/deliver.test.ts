@@ -104,6 +104,18 @@ describe('deliverWebhook (real HTTP on loopback)', () => {
     expect(error.message).toContain('no response within 200 ms');
   });
 
+  it("stops when the caller aborts, with the caller's reason", async () => {
+    const hook = await receiver(() => {
+      // never answers
+    });
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    setTimeout(() => controller.abort(reason), 50);
+    await expect(deliverWebhook(delivery(hook.url, { signal: controller.signal }))).rejects.toBe(
+      reason,
+    );
+  });
+
   it('treats a refused connection as retryable', async () => {
     const hook = await receiver((_req, res) => res.end());
     server?.close();

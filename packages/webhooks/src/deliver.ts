@@ -14,6 +14,8 @@ export interface WebhookDelivery {
   /** Allow loopback, private and link-local destinations (development and tests). */
   allowPrivateNetworks: boolean;
   userAgent?: string;
+  /** Aborts the request early, e.g. when the worker shuts down. */
+  signal?: AbortSignal;
 }
 
 export interface WebhookDeliveryResult {
@@ -75,6 +77,7 @@ export async function deliverWebhook(delivery: WebhookDelivery): Promise<Webhook
     response = await send(url, body, headers, delivery);
   } catch (error) {
     if (error instanceof BlockedDestinationError) throw refused(error);
+    if (delivery.signal?.aborted) throw delivery.signal.reason;
     const reason =
       (error as { name?: string }).name === 'TimeoutError' ||
       (error as { name?: string }).name === 'AbortError'
@@ -117,7 +120,9 @@ function send(
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
       headers,
-      signal: AbortSignal.timeout(delivery.timeoutMs),
+      signal: delivery.signal
+        ? AbortSignal.any([delivery.signal, AbortSignal.timeout(delivery.timeoutMs)])
+        : AbortSignal.timeout(delivery.timeoutMs),
       ...(delivery.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
     });
     request.on('response', resolve);
