@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { withEnvFiles } from './env-files.ts';
 
 function workspaceWith(files: Record<string, string>): string {
@@ -16,6 +16,7 @@ describe('withEnvFiles', () => {
     '.env.development': 'PORT=8000\nLOG_LEVEL=debug\nREDIS_URL=redis://from-development-file\n',
     '.env': 'LOG_LEVEL=warn\n',
   });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('reads .env.development then .env from the workspace root; the process environment wins', () => {
     const env = withEnvFiles({ NODE_ENV: 'development', REDIS_URL: 'redis://from-process' }, root);
