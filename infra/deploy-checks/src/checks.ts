@@ -1,0 +1,407 @@
+import {
+  describeServiceEnv,
+  requiredInProduction,
+  type ServiceName,
+  serviceEnvs,
+} from '@repo/config';
+import { matchesAny } from './glob.ts';
+import {
+  type App,
+  deployableApps,
+  existsInRepo,
+  readManifest,
+  readRepoFile,
+  SHARED_BUILD_INPUTS,
+  type WorkspacePackage,
+  workspaceDependencyClosure,
+  workspacePackages,
+} from './repo.ts';
+import type { DeployTarget, Problem } from './targets.ts';
+
+/** The package that owns the schema and ships the migrate command. */
+export const MIGRATIONS_PACKAGE = '@repo/db';
+
+/**
+ * Seconds a platform must allow beyond SHUTDOWN_TIMEOUT: @repo/lifecycle exits at the latest
+ * 2 s after it, and closing Redis and PostgreSQL plus process exit need a little more.
+ */
+export const SHUTDOWN_MARGIN_SECONDS = 5;
+
+/** The image a service runs in: the migrate command ships in the api's image. */
+export function imageAppOf(service: ServiceName): ServiceName {
+  return service === 'migrate' ? 'api' : service;
+}
+
+function literal(target: DeployTarget, key: string): string | undefined {
+  const source = target.env.get(key);
+  return source?.kind === 'literal' ? source.value : undefined;
+}
+
+function envFileOf(target: DeployTarget): string {
+  return target.envFile ?? target.file;
+}
+
+/**
+ * Every variable the service's config schema requires is provided. Production requirements apply
+ * where the target runs with NODE_ENV=production (Render and Railway must: see checkProductionMode).
+ */
+export function checkRequiredVariables(targets: readonly DeployTarget[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    const production = literal(target, 'NODE_ENV') === 'production';
+    const required = production
+      ? requiredInProduction(target.service)
+      : describeServiceEnv(target.service)
+          .filter((v) => v.required === 'always')
+          .map((v) => v.name);
+    for (const variable of required) {
+      if (!target.env.has(variable)) {
+        problems.push({
+          file: envFileOf(target),
+          name: target.name,
+          message: `does not provide ${variable}, which the ${target.service} config requires${production ? ' in production' : ''} (docs/environment.md)`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Platforms run production: NODE_ENV=production, or API keys are optional and .env files are read. */
+export function checkProductionMode(targets: readonly DeployTarget[]): Problem[] {
+  return targets
+    .filter((t) => t.platform !== 'compose' && literal(t, 'NODE_ENV') !== 'production')
+    .map((t) => ({
+      file: envFileOf(t),
+      name: t.name,
+      message: 'NODE_ENV is not "production"',
+    }));
+}
+
+/** A secret (per its schema metadata) is never written into a platform file. */
+export function checkSecretsNotCommitted(targets: readonly DeployTarget[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    if (target.platform === 'compose') continue;
+    for (const variable of describeServiceEnv(target.service).filter((v) => v.secret)) {
+      if (target.env.get(variable.name)?.kind === 'literal') {
+        problems.push({
+          file: envFileOf(target),
+          name: target.name,
+          message: `the secret ${variable.name} is written as a value; generate it, prompt for it, or reference it`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Every variable a target sets is one its config schema reads (or a platform setting), so a
+ * renamed variable does not linger unread. Platform variables are allowed by prefix.
+ */
+export function checkNoUnknownVariables(
+  targets: readonly DeployTarget[],
+  allowed: readonly string[] = [],
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    const known = new Set(describeServiceEnv(target.service).map((v) => v.name));
+    // The pre-deploy target shares the service's variables; those are checked there.
+    if (target.name.endsWith('(preDeployCommand)')) continue;
+    for (const key of target.env.keys()) {
+      if (
+        !known.has(key) &&
+        !allowed.some((a) => key === a || (a.endsWith('*') && key.startsWith(a.slice(0, -1))))
+      ) {
+        problems.push({
+          file: envFileOf(target),
+          name: target.name,
+          message: `sets ${key}, which the ${target.service} config does not read`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** The platform's SIGTERM→SIGKILL window outlasts SHUTDOWN_TIMEOUT (in-flight work gets that long). */
+export function checkShutdownWindow(targets: readonly DeployTarget[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    if (target.service === 'migrate') continue;
+    const shape = serviceEnvs[target.service].shape as Record<
+      string,
+      { safeParse(v: unknown): { success: boolean; data?: unknown } }
+    >;
+    const schema = shape.SHUTDOWN_TIMEOUT;
+    if (!schema) continue;
+    const written = literal(target, 'SHUTDOWN_TIMEOUT');
+    const parsed = schema.safeParse(written);
+    if (!parsed.success || typeof parsed.data !== 'number') {
+      problems.push({
+        file: envFileOf(target),
+        name: target.name,
+        message: `SHUTDOWN_TIMEOUT "${written}" is not a valid duration`,
+      });
+      continue;
+    }
+    const needed = Math.ceil(parsed.data / 1000) + SHUTDOWN_MARGIN_SECONDS;
+    const window = target.shutdownWindowSeconds;
+    if (window === undefined || window < needed) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: `allows ${window ?? 'an unknown number of'} s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is ${parsed.data / 1000} s: give it at least ${needed} s`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** A Dockerfile "belongs" to an app when it names the app's package and no other app's. */
+export function dockerfileProblems(dockerfile: string, app: App, apps: readonly App[]): string[] {
+  if (!existsInRepo(dockerfile)) return [`${dockerfile} does not exist`];
+  const text = readRepoFile(dockerfile)
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n');
+  const problems: string[] = [];
+  const names = (a: App) => [a.packageName, a.dir];
+  if (!names(app).some((n) => text.includes(n))) {
+    problems.push(
+      `${dockerfile} does not build ${app.packageName} (neither it nor ${app.dir} appears in it)`,
+    );
+  }
+  for (const other of apps) {
+    if (other.name === app.name) continue;
+    const mentioned = names(other).find((n) =>
+      new RegExp(`${escapeRegExp(n)}(?![\\w-])`).test(text),
+    );
+    if (mentioned) problems.push(`${dockerfile} refers to ${mentioned}, another app`);
+  }
+  return problems;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Each image is built from the repo root with its own app's Dockerfile. */
+export function checkBuilds(targets: readonly DeployTarget[], apps = deployableApps()): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    if (!target.build) continue;
+    const app = apps.find((a) => a.name === imageAppOf(target.service));
+    if (!app) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: `no app ships the ${target.service} service`,
+      });
+      continue;
+    }
+    if (target.build.context !== '.') {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: `builds with context "${target.build.context}"; the Dockerfiles need the repository root (.)`,
+      });
+    }
+    if (target.build.dockerfile !== app.dockerfile) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: `builds ${target.build.dockerfile}, but ${target.service} runs from ${app.dockerfile}`,
+      });
+      continue;
+    }
+    for (const message of dockerfileProblems(target.build.dockerfile, app, apps)) {
+      problems.push({ file: target.file, name: target.name, message });
+    }
+  }
+  return problems;
+}
+
+/**
+ * What must trigger a build of an app: its directory, every workspace package it is built from,
+ * and the root files that shape every image. Sample paths stand for a directory's files.
+ */
+export function buildInputsOf(app: App, packages = workspacePackages()): string[] {
+  const dirs = [
+    app.dir,
+    ...workspaceDependencyClosure(app.packageName, packages).map((p) => p.dir),
+  ];
+  return [
+    ...dirs.flatMap((dir) => [`${dir}/package.json`, `${dir}/src/index.ts`]),
+    app.dockerfile,
+    ...SHARED_BUILD_INPUTS,
+  ];
+}
+
+/** Build filters / watch patterns: everything the image is built from, and no other app. */
+export function checkBuildPaths(
+  targets: readonly DeployTarget[],
+  apps = deployableApps(),
+  packages = workspacePackages(),
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    if (target.platform === 'compose' || !target.build) continue;
+    const app = apps.find((a) => a.name === imageAppOf(target.service));
+    if (!app) continue;
+    if (!target.buildPaths) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: 'has no build paths: every commit, to any app, would redeploy it',
+      });
+      continue;
+    }
+    const ignored = target.buildIgnoredPaths ?? [];
+    const inputs = buildInputsOf(app, packages);
+    if (target.platform === 'railway') inputs.push(target.file);
+    for (const input of inputs) {
+      if (!matchesAny(input, target.buildPaths) || matchesAny(input, ignored)) {
+        problems.push({
+          file: target.file,
+          name: target.name,
+          message: `a change to ${input} would not trigger a build, but the image is built from it`,
+        });
+      }
+    }
+    for (const other of apps) {
+      if (other.name === app.name) continue;
+      const sample = `${other.dir}/src/main.ts`;
+      if (matchesAny(sample, target.buildPaths) && !matchesAny(sample, ignored)) {
+        problems.push({
+          file: target.file,
+          name: target.name,
+          message: `a change to ${other.dir} (another app) would trigger a build of ${app.name}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** A file a package ships as dist/<x>.js is built from src/<x>.ts. */
+function sourceOfDist(pkg: WorkspacePackage, distFile: string): string | undefined {
+  const match = /^(?:\.\/)?dist\/(.+)\.js$/.exec(distFile);
+  if (!match) return undefined;
+  const source = `${pkg.dir}/src/${match[1]}.ts`;
+  return existsInRepo(source) ? source : undefined;
+}
+
+export interface ResolvedCommand {
+  package: string;
+  /** The source file the command runs once built. */
+  source: string;
+}
+
+/**
+ * Resolves a command run in an app's image (working directory = the deployed app, where its
+ * production node_modules are) to a workspace package's file, or says why it cannot.
+ * Forms: `node dist/<file>` (the app itself), `node node_modules/<pkg>/<file> ...`,
+ * `node_modules/.bin/<bin> ...` and `<bin> ...`.
+ */
+export function resolveImageCommand(
+  argv: readonly string[],
+  app: App,
+  packages = workspacePackages(),
+): ResolvedCommand | { error: string } {
+  const manifest = readManifest(app.dir);
+  const deps = Object.keys(manifest.dependencies ?? {});
+  const [first = '', second = ''] = argv;
+  if (first === 'node' && /^(?:\.\/)?dist\//.test(second)) {
+    const own = packages.get(app.packageName);
+    if (!own) return { error: `${app.packageName} is not a workspace package` };
+    if (!(manifest.files ?? []).includes('dist')) {
+      return { error: `${app.packageName} does not ship dist (package.json "files")` };
+    }
+    const source = sourceOfDist(own, second);
+    return source
+      ? { package: app.packageName, source }
+      : { error: `${app.dir} has no source for ${second}` };
+  }
+  if (first === 'node') {
+    const match = /^(?:\.\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\/(.+)$/.exec(second);
+    if (!match) return { error: `"${second}" is not a file under node_modules/<package>/` };
+    const [, name = '', file = ''] = match;
+    const pkg = packages.get(name);
+    if (!pkg) return { error: `${name} is not a workspace package` };
+    if (!deps.includes(name)) {
+      return {
+        error: `${name} is not a production dependency of ${app.packageName}, so its image lacks it`,
+      };
+    }
+    if (
+      !(pkg.manifest.files ?? []).some(
+        (f) => file === f || file.startsWith(`${f.replace(/\/$/, '')}/`),
+      )
+    ) {
+      return { error: `${name} does not publish ${file} (package.json "files")` };
+    }
+    const source = sourceOfDist(pkg, file);
+    return source ? { package: name, source } : { error: `${name} has no source for ${file}` };
+  }
+  const bin = first.replace(/^(?:\.\/)?node_modules\/\.bin\//, '');
+  for (const name of deps) {
+    const pkg = packages.get(name);
+    const bins = pkg?.manifest.bin;
+    if (!pkg || !bins) continue;
+    const target =
+      typeof bins === 'string' ? (bin === name.split('/').pop() ? bins : undefined) : bins[bin];
+    if (!target) continue;
+    const source = sourceOfDist(pkg, target);
+    return source
+      ? { package: name, source }
+      : { error: `${name}'s bin ${bin} points at ${target}, which has no source` };
+  }
+  return { error: `no production dependency of ${app.packageName} declares a bin named "${bin}"` };
+}
+
+/** The pre-deploy command runs the migrations package's migrate command, from the api only. */
+export function checkPreDeploy(
+  targets: readonly DeployTarget[],
+  apps = deployableApps(),
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const target of targets) {
+    if (!target.preDeployCommand) continue;
+    const app = apps.find((a) => a.name === target.service);
+    if (target.service !== 'api' || !app) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: 'runs a pre-deploy command; only the api migrates (one migrator per deploy)',
+      });
+      continue;
+    }
+    const resolved = resolveImageCommand(target.preDeployCommand, app);
+    if ('error' in resolved) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: `preDeployCommand "${target.preDeployCommand.join(' ')}": ${resolved.error}`,
+      });
+    } else if (resolved.package !== MIGRATIONS_PACKAGE) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: `preDeployCommand runs ${resolved.package}, not the migrate command of ${MIGRATIONS_PACKAGE}`,
+      });
+    }
+  }
+  const apiTargets = targets.filter((t) => t.service === 'api' && t.platform !== 'compose');
+  for (const target of apiTargets) {
+    if (!target.preDeployCommand) {
+      problems.push({
+        file: target.file,
+        name: target.name,
+        message: 'has no pre-deploy command running the migrations',
+      });
+    }
+  }
+  return problems;
+}

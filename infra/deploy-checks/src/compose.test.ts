@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkBuilds,
+  checkRequiredVariables,
+  checkShutdownWindow,
+  imageAppOf,
+  MIGRATIONS_PACKAGE,
+  resolveImageCommand,
+} from './checks.ts';
+import {
+  COMPOSE_STACKS,
+  type ComposeProject,
+  checkComposeRedis,
+  composeConfig,
+  composeFiles,
+  composeTargets,
+  dockerComposeVersion,
+} from './compose.ts';
+import { appNamed, existsInRepo } from './repo.ts';
+import { assertNoProblems, type Problem } from './targets.ts';
+
+describe('compose', () => {
+  // Fails, never skips, without the plugin: the message says how to install it.
+  it('has the Docker Compose v2 plugin to parse the files with', () => {
+    expect(dockerComposeVersion()).toMatch(/^2\./);
+  });
+
+  it('checks every compose file in infra/ as part of a stack', () => {
+    const covered = new Set(COMPOSE_STACKS.flatMap((s) => s.files));
+    expect(composeFiles().filter((f) => !covered.has(f))).toEqual([]);
+  });
+
+  describe.each(COMPOSE_STACKS)('$name ($files)', (stack) => {
+    const label = stack.files.join(' + ');
+    let project: ComposeProject | undefined;
+    const load = () => {
+      project ??= composeConfig(stack);
+      return project;
+    };
+    const targets = () => composeTargets(load(), label);
+
+    it('exists', () => {
+      expect(stack.files.filter((f) => !existsInRepo(f))).toEqual([]);
+    });
+
+    it('parses and validates with `docker compose config`', () => {
+      expect(Object.keys(load().services).length).toBeGreaterThan(0);
+    });
+
+    it('runs Redis with maxmemory-policy noeviction', () => {
+      assertNoProblems(checkComposeRedis(load(), label));
+    });
+
+    it('provides every variable each app requires (packages/config)', () => {
+      assertNoProblems(checkRequiredVariables(targets()));
+    });
+
+    it('builds each app from the repository root with its own Dockerfile', () => {
+      assertNoProblems(checkBuilds(targets()));
+    });
+
+    it('lets in-flight work finish within stop_grace_period', () => {
+      assertNoProblems(checkShutdownWindow(targets()));
+    });
+
+    it("runs commands that exist in the image; migrate runs packages/db's migrate command", () => {
+      const problems: Problem[] = [];
+      for (const target of targets()) {
+        const command = load().services[target.name]?.command;
+        if (!command) continue;
+        const app = appNamed(imageAppOf(target.service));
+        if (!app) continue;
+        const resolved = resolveImageCommand(command, app);
+        const error =
+          'error' in resolved
+            ? resolved.error
+            : target.service === 'migrate' && resolved.package !== MIGRATIONS_PACKAGE
+              ? `runs ${resolved.package}, not the migrate command of ${MIGRATIONS_PACKAGE}`
+              : undefined;
+        if (error) {
+          problems.push({
+            file: label,
+            name: target.name,
+            message: `command "${command.join(' ')}": ${error}`,
+          });
+        }
+      }
+      assertNoProblems(problems);
+    });
+  });
+});

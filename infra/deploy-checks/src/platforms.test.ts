@@ -1,0 +1,54 @@
+import { describe, it } from 'vitest';
+import {
+  checkBuildPaths,
+  checkBuilds,
+  checkNoUnknownVariables,
+  checkPreDeploy,
+  checkProductionMode,
+  checkRequiredVariables,
+  checkSecretsNotCommitted,
+  checkShutdownWindow,
+} from './checks.ts';
+import { loadRailway, loadRender } from './load.ts';
+import { assertNoProblems } from './targets.ts';
+
+// The same cross-checks for both platforms, derived from the code: packages/config for variables,
+// the workspace for build inputs, the apps' Dockerfiles, packages/db's migrate command.
+describe.each([
+  ['Render (infra/render.yaml)', () => loadRender().targets],
+  ['Railway (infra/railway/*.json, variables.json)', () => loadRailway().targets],
+])('%s', (_platform, load) => {
+  const targets = load();
+
+  it('provides every variable each service requires in production (packages/config)', () => {
+    assertNoProblems(checkRequiredVariables(targets));
+  });
+
+  it('runs every service with NODE_ENV=production', () => {
+    assertNoProblems(checkProductionMode(targets));
+  });
+
+  it('never writes a secret as a value', () => {
+    assertNoProblems(checkSecretsNotCommitted(targets));
+  });
+
+  it('sets no variable the service does not read', () => {
+    assertNoProblems(checkNoUnknownVariables(targets));
+  });
+
+  it("builds each service from the repository root with its own app's Dockerfile", () => {
+    assertNoProblems(checkBuilds(targets));
+  });
+
+  it('rebuilds a service when anything it is built from changes, and only then', () => {
+    assertNoProblems(checkBuildPaths(targets));
+  });
+
+  it('gives in-flight work SHUTDOWN_TIMEOUT before SIGKILL', () => {
+    assertNoProblems(checkShutdownWindow(targets));
+  });
+
+  it("migrates before deploying with packages/db's migrate command, from the api only", () => {
+    assertNoProblems(checkPreDeploy(targets));
+  });
+});
