@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// db-migrate: applies pending migrations and exits — the compose `migrate` service and the
+// platforms' pre-deploy step. Environment: migrateEnv (DATABASE_URL, DATABASE_CONNECT_TIMEOUT,
+// LOG_LEVEL, LOG_FORMAT, NODE_ENV). Exit code 0 when the schema is up to date afterwards, 1 on
+// any problem, with the reason logged (or printed, when the environment itself is invalid).
+import { readFileSync } from 'node:fs';
+import {
+  ConfigError,
+  loadConfig,
+  type MigrateConfig,
+  migrateEnv,
+  withEnvFiles,
+} from '@repo/config';
+import { createLogger } from '@repo/logger';
+import { migrate } from '../migrate/migrate.ts';
+
+// src/bin and dist/bin both sit two levels below the package root
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+let config: Readonly<MigrateConfig>;
+try {
+  config = loadConfig(migrateEnv, withEnvFiles(process.env), { service: 'migrate' });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = await createLogger({ service: 'migrate', version, config });
+try {
+  const { applied } = await migrate({
+    databaseUrl: config.DATABASE_URL,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    logger,
+  });
+  logger.info({ applied: applied.length }, 'migrate finished');
+  process.exit(0);
+} catch (error) {
+  logger.error({ err: error }, `migrate failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}

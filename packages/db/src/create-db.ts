@@ -1,0 +1,89 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { DatabaseConfig } from '@repo/config';
+import pg from 'pg';
+import { DatabaseUnavailableError, rethrowUnavailable } from './database-unavailable.ts';
+import { PrismaClient } from './generated/prisma/client.ts';
+
+export type { PrismaClient } from './generated/prisma/client.ts';
+
+export interface Db {
+  /** Prisma 7 over @prisma/adapter-pg: no query engine binary, the pool below does the I/O. */
+  prisma: PrismaClient;
+  /** `SELECT 1`; rejects with DatabaseUnavailableError within DATABASE_CONNECT_TIMEOUT. */
+  ping(): Promise<void>;
+  /** Closes the pool once in-flight queries are done. Safe to call more than once. */
+  disconnect(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  /** Shown in pg_stat_activity, so a DBA sees which service a connection belongs to. */
+  applicationName?: string;
+  /**
+   * An idle pooled connection broke (server restart, network). pg drops it from the pool and
+   * the next query opens a new one, so this is informational; without a listener the error
+   * would crash the process.
+   */
+  onIdleConnectionError?: (error: Error) => void;
+}
+
+/**
+ * The connection pool and Prisma client of one process. Nothing connects until the first
+ * query; a database that cannot be reached fails that query with DatabaseUnavailableError
+ * (through the repository, ping, or isDatabaseUnavailableError for direct Prisma calls) after
+ * at most DATABASE_CONNECT_TIMEOUT instead of hanging.
+ */
+export function createDb(config: DatabaseConfig, options: CreateDbOptions = {}): Db {
+  const connectTimeoutMs = config.DATABASE_CONNECT_TIMEOUT;
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL.reveal(),
+    max: config.DATABASE_POOL_SIZE,
+    // bounds both opening a connection and waiting for a free one when all are busy
+    connectionTimeoutMillis: connectTimeoutMs,
+    // sent at connect time: the server cancels any statement running longer
+    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT,
+    // a server that stops answering (network partition) never cancels anything: give up
+    // client-side once the statement could no longer be running
+    query_timeout: config.DATABASE_STATEMENT_TIMEOUT + connectTimeoutMs,
+    keepAlive: true,
+    ...(options.applicationName === undefined ? {} : { application_name: options.applicationName }),
+  });
+  pool.on('error', (error) => options.onIdleConnectionError?.(error));
+
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let closing: Promise<void> | undefined;
+
+  return {
+    prisma,
+    async ping() {
+      const query = pool.query('SELECT 1');
+      // the timer below may win the race; the query's own failure must not go unhandled then
+      query.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new DatabaseUnavailableError(
+                `PostgreSQL did not answer SELECT 1 within ${connectTimeoutMs} ms`,
+              ),
+            ),
+          connectTimeoutMs,
+        );
+      });
+      try {
+        await Promise.race([query, timeout]);
+      } catch (error) {
+        rethrowUnavailable(error, 'ping it');
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    disconnect() {
+      closing ??= (async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+export {
+  type CreateDbOptions,
+  createDb,
+  type Db,
+  type PrismaClient,
+} from './create-db.ts';
+export { DatabaseUnavailableError, isDatabaseUnavailableError } from './database-unavailable.ts';
+export { InvalidCursorError, InvalidListLimitError, JobJsonError } from './jobs/job-errors.ts';
+export {
+  FINISHED_JOB_STATUSES,
+  JOB_STATUSES,
+  type JobRecord,
+  type JobStatus,
+  type JsonValue,
+} from './jobs/job-record.ts';
+export {
+  type CancelOutcome,
+  type CreateJobInput,
+  createJobRepository,
+  JOB_LIST_MAX_LIMIT,
+  type JobPage,
+  type JobRepository,
+  type ListJobsInput,
+  type ScheduledRunInput,
+} from './jobs/job-repository.ts';
+export { migrationChecksum } from './migrate/checksum.ts';
+export {
+  assertSchemaCurrent,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationLogger,
+  migrate,
+  type SchemaCheckOptions,
+} from './migrate/migrate.ts';
+export {
+  DatabaseNotEmptyError,
+  FailedMigrationError,
+  MigrationError,
+  MigrationFailedError,
+  MigrationLockTimeoutError,
+  MigrationsDirectoryError,
+  ModifiedMigrationError,
+  PendingMigrationsError,
+  UnknownMigrationsError,
+} from './migrate/migration-errors.ts';
+export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-files.ts';
+export { prepareSchema } from './prepare-schema.ts';

@@ -1,0 +1,326 @@
+import type { Db } from '../create-db.ts';
+import { rethrowUnavailable } from '../database-unavailable.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
+import type { JobRecord, JobStatus } from './job-record.ts';
+import { decodeCursor, encodeCursor, isUuid } from './list-cursor.ts';
+
+/** The most jobs one `list()` or `findStaleQueued()` call returns. */
+export const JOB_LIST_MAX_LIMIT = 1_000;
+
+export interface CreateJobInput {
+  type: string;
+  /** Stored as jsonb; must be JSON-serialisable. */
+  payload: unknown;
+  maxAttempts: number;
+  runAt?: Date | null;
+  /** A repeated key returns the job first created with it instead of creating another. */
+  idempotencyKey?: string;
+}
+
+export interface ListJobsInput {
+  status?: JobStatus | undefined;
+  type?: string | undefined;
+  /** 1..JOB_LIST_MAX_LIMIT */
+  limit: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | undefined;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  /** Pass it back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export type CancelOutcome =
+  | { outcome: 'cancelled'; job: JobRecord }
+  | { outcome: 'not_found' }
+  | { outcome: 'conflict'; job: JobRecord };
+
+export interface ScheduledRunInput {
+  id: string;
+  type: string;
+  payload: unknown;
+  maxAttempts: number;
+  schedulerId: string;
+}
+
+/** The job table operations the API and the worker share. */
+export interface JobRepository {
+  create(input: CreateJobInput): Promise<{ job: JobRecord; created: boolean }>;
+  /** Null when there is no such job — also for an id that is not a UUID, which cannot exist. */
+  findById(id: string): Promise<JobRecord | null>;
+  /** Newest first, (createdAt desc, id desc); throws InvalidCursorError, InvalidListLimitError. */
+  list(input: ListJobsInput): Promise<JobPage>;
+  /** Only a queued job can be cancelled; the check and the change are one atomic update. */
+  cancel(id: string): Promise<CancelOutcome>;
+  /**
+   * An attempt starts: status running, attempts = attempt, startedAt set on the first attempt.
+   * Null when the job is cancelled, finished or missing — the worker then skips it.
+   */
+  markRunning(id: string, attempt: number): Promise<JobRecord | null>;
+  /** Null when the job was not running (already finished elsewhere, or missing). */
+  markSucceeded(id: string, result: unknown): Promise<JobRecord | null>;
+  /**
+   * `final`: failed for good (finishedAt set). Otherwise back to queued to await a retry, with
+   * the error recorded. Null when the job had already finished or is missing.
+   */
+  markFailed(id: string, failure: { error: string; final: boolean }): Promise<JobRecord | null>;
+  /** Gives a scheduled run its row the first time a worker sees it; later calls change nothing. */
+  ensureScheduled(input: ScheduledRunInput): Promise<{ created: boolean }>;
+  /** Queued jobs not updated since `queuedBefore`, oldest first. */
+  findStaleQueued(input: { queuedBefore: Date; limit: number }): Promise<JobRecord[]>;
+  /** Deletes finished jobs older than `before`, `batchSize` rows per statement; returns the count. */
+  deleteFinishedBefore(input: { before: Date; batchSize: number }): Promise<number>;
+}
+
+// Every query returns rows in this shape, which is the Prisma model's (the drift test compares
+// them), so the repository can use raw SQL where Prisma's query builder cannot say it in one
+// statement: INSERT … ON CONFLICT, conditional updates with RETURNING, keyset comparison.
+const JOB_COLUMNS = Prisma.raw(
+  [
+    'id',
+    'type',
+    'payload',
+    'status',
+    'attempts',
+    'max_attempts AS "maxAttempts"',
+    'result',
+    'error',
+    'idempotency_key AS "idempotencyKey"',
+    'run_at AS "runAt"',
+    'scheduler_id AS "schedulerId"',
+    'created_at AS "createdAt"',
+    'started_at AS "startedAt"',
+    'finished_at AS "finishedAt"',
+    'updated_at AS "updatedAt"',
+  ].join(', '),
+);
+
+// Statuses an attempt may start from or end in: running covers a job whose worker died and
+// which BullMQ hands to another worker; queued covers the first attempt and retries.
+const ACTIVE = Prisma.raw(`('queued', 'running')`);
+const FINISHED = Prisma.raw(`('succeeded', 'failed', 'cancelled')`);
+
+export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
+  const { prisma } = db;
+  const rows = (query: Prisma.Sql) => prisma.$queryRaw<JobRecord[]>(query);
+  const firstRow = async (query: Prisma.Sql) => (await rows(query))[0] ?? null;
+
+  return {
+    create: (input) =>
+      guard('create a job', async () => {
+        const payload = toJson(input.payload, 'payload');
+        const key = input.idempotencyKey ?? null;
+        const insert = Prisma.sql`
+          INSERT INTO jobs (type, payload, max_attempts, run_at, idempotency_key)
+          VALUES (${input.type}, ${payload}::jsonb, ${input.maxAttempts}::int,
+                  ${input.runAt ?? null}::timestamptz, ${key})`;
+        if (key === null) {
+          const job = await firstRow(Prisma.sql`${insert} RETURNING ${JOB_COLUMNS}`);
+          return { job: job as JobRecord, created: true };
+        }
+        // The unique index decides between concurrent identical requests: one insert wins, the
+        // others do nothing and then read the winner's row — in a new statement, whose snapshot
+        // includes that committed row. It can only be missing if pruning deleted it in between.
+        for (let attempt = 1; attempt <= 3; attempt += 1) {
+          const job = await firstRow(
+            Prisma.sql`${insert} ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${JOB_COLUMNS}`,
+          );
+          if (job) return { job, created: true };
+          const existing = await firstRow(
+            Prisma.sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE idempotency_key = ${key}`,
+          );
+          if (existing) return { job: existing, created: false };
+        }
+        throw new Error(
+          `idempotency key "${key}" kept conflicting with a row that disappeared before it could be read`,
+        );
+      }),
+
+    findById: (id) =>
+      guard('read a job', async () => {
+        if (!isUuid(id)) return null;
+        return firstRow(Prisma.sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ${id}::uuid`);
+      }),
+
+    list: (input) =>
+      guard('list jobs', async () => {
+        const limit = checkLimit(input.limit);
+        const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+        const conditions: Prisma.Sql[] = [];
+        if (input.status !== undefined) {
+          conditions.push(Prisma.sql`status = ${input.status}::job_status`);
+        }
+        if (input.type !== undefined) conditions.push(Prisma.sql`type = ${input.type}`);
+        if (after) {
+          // a row comparison, which the (…, created_at DESC, id DESC) indexes answer directly
+          conditions.push(
+            Prisma.sql`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+          );
+        }
+        const where =
+          conditions.length > 0
+            ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`
+            : Prisma.empty;
+        // one row more than asked tells whether another page exists, so an exactly full last
+        // page has no nextCursor
+        const found = await rows(Prisma.sql`
+          SELECT ${JOB_COLUMNS} FROM jobs ${where}
+          ORDER BY created_at DESC, id DESC
+          LIMIT ${limit + 1}::int`);
+        const jobs = found.slice(0, limit);
+        const last = jobs.at(-1);
+        return {
+          jobs,
+          nextCursor: found.length > limit && last ? encodeCursor(last) : null,
+        };
+      }),
+
+    cancel: (id) =>
+      guard('cancel a job', async (): Promise<CancelOutcome> => {
+        if (!isUuid(id)) return { outcome: 'not_found' };
+        // The update is the atomic part. When it changes nothing, the read says why; should the
+        // job have become queued again in between (a retry), the update is tried again.
+        for (let attempt = 1; attempt <= 3; attempt += 1) {
+          const cancelled = await firstRow(Prisma.sql`
+            UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
+             WHERE id = ${id}::uuid AND status = 'queued'
+            RETURNING ${JOB_COLUMNS}`);
+          if (cancelled) return { outcome: 'cancelled', job: cancelled };
+          const current = await firstRow(
+            Prisma.sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ${id}::uuid`,
+          );
+          if (!current) return { outcome: 'not_found' };
+          if (current.status !== 'queued') return { outcome: 'conflict', job: current };
+        }
+        throw new Error(`job ${id} kept changing while it was being cancelled`);
+      }),
+
+    markRunning: (id, attempt) =>
+      guard('mark a job running', async () => {
+        if (!isUuid(id)) return null;
+        return firstRow(Prisma.sql`
+          UPDATE jobs
+             SET status = 'running', attempts = ${attempt}::int,
+                 started_at = COALESCE(started_at, now()), updated_at = now()
+           WHERE id = ${id}::uuid AND status IN ${ACTIVE}
+          RETURNING ${JOB_COLUMNS}`);
+      }),
+
+    markSucceeded: (id, result) =>
+      guard('mark a job succeeded', async () => {
+        if (!isUuid(id)) return null;
+        const json = result === undefined || result === null ? null : toJson(result, 'result');
+        return firstRow(Prisma.sql`
+          UPDATE jobs
+             SET status = 'succeeded', result = ${json}::jsonb, error = NULL,
+                 finished_at = now(), updated_at = now()
+           WHERE id = ${id}::uuid AND status = 'running'
+          RETURNING ${JOB_COLUMNS}`);
+      }),
+
+    markFailed: (id, failure) =>
+      guard('mark a job failed', async () => {
+        if (!isUuid(id)) return null;
+        // text columns cannot hold NUL; an error message must never make recording it fail
+        const error = failure.error.replaceAll('\u0000', '\uFFFD');
+        const outcome = failure.final
+          ? Prisma.sql`status = 'failed', finished_at = now()`
+          : Prisma.sql`status = 'queued'`;
+        return firstRow(Prisma.sql`
+          UPDATE jobs SET ${outcome}, error = ${error}, updated_at = now()
+           WHERE id = ${id}::uuid AND status IN ${ACTIVE}
+          RETURNING ${JOB_COLUMNS}`);
+      }),
+
+    ensureScheduled: (input) =>
+      guard('record a scheduled run', async () => {
+        const payload = toJson(input.payload, 'payload');
+        const inserted = await prisma.$executeRaw(Prisma.sql`
+          INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id)
+          VALUES (${input.id}::uuid, ${input.type}, ${payload}::jsonb, ${input.maxAttempts}::int,
+                  ${input.schedulerId})
+          ON CONFLICT (id) DO NOTHING`);
+        return { created: inserted === 1 };
+      }),
+
+    findStaleQueued: (input) =>
+      guard('find stale queued jobs', async () => {
+        const limit = checkLimit(input.limit);
+        return rows(Prisma.sql`
+          SELECT ${JOB_COLUMNS} FROM jobs
+           WHERE status = 'queued' AND updated_at < ${input.queuedBefore}::timestamptz
+           ORDER BY updated_at
+           LIMIT ${limit}::int`);
+      }),
+
+    deleteFinishedBefore: (input) =>
+      guard('delete finished jobs', async () => {
+        const batchSize = checkPositiveInteger(input.batchSize, 'batchSize');
+        let total = 0;
+        // short statements, each holding its row locks briefly; SKIP LOCKED steps around rows
+        // another session is working on
+        for (;;) {
+          const deleted = await prisma.$executeRaw(Prisma.sql`
+            DELETE FROM jobs WHERE id IN (
+              SELECT id FROM jobs
+               WHERE finished_at < ${input.before}::timestamptz AND status IN ${FINISHED}
+               ORDER BY finished_at
+               LIMIT ${batchSize}::int
+               FOR UPDATE SKIP LOCKED)`);
+          total += deleted;
+          if (deleted < batchSize) return total;
+        }
+      }),
+  };
+}
+
+async function guard<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    rethrowUnavailable(error, doing);
+  }
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > JOB_LIST_MAX_LIMIT) {
+    throw new InvalidListLimitError(
+      `limit must be a whole number from 1 to ${JOB_LIST_MAX_LIMIT}, got ${limit}`,
+    );
+  }
+  return limit;
+}
+
+function checkPositiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a whole number of at least 1, got ${value}`);
+  }
+  return value;
+}
+
+function toJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new JobJsonError(
+      `the job ${what} cannot be stored as JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (json === undefined) {
+    throw new JobJsonError(`the job ${what} cannot be stored as JSON: it is ${typeof value}`);
+  }
+  // an escaped NUL, not a literal backslash followed by "u0000"
+  if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(json)) {
+    throw new JobJsonError(
+      `the job ${what} contains the NUL character (\\u0000), which PostgreSQL jsonb cannot store`,
+    );
+  }
+  return json;
+}

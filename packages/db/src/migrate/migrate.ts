@@ -1,0 +1,210 @@
+import type { Secret } from '@repo/config';
+import type pg from 'pg';
+import { DatabaseUnavailableError, isDatabaseUnavailableError } from '../database-unavailable.ts';
+import {
+  DatabaseNotEmptyError,
+  MigrationFailedError,
+  MigrationLockTimeoutError,
+  PendingMigrationsError,
+} from './migration-errors.ts';
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  type MigrationFile,
+  readMigrationFiles,
+} from './migration-files.ts';
+import {
+  applyMigration,
+  listTables,
+  MIGRATION_LOCK_KEY,
+  MIGRATIONS_TABLE_DDL,
+  planMigrations,
+  readMigrationRows,
+} from './migrations-table.ts';
+import {
+  createDatabase,
+  DatabaseMissingError,
+  describeTarget,
+  openSession,
+  type SessionOptions,
+} from './postgres-session.ts';
+
+/** The part of a pino logger migrations report progress to. */
+export interface MigrationLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
+
+export interface SchemaCheckOptions {
+  /** PostgreSQL URL, plain or as the config's Secret. */
+  databaseUrl: string | Secret<string>;
+  /** Defaults to the migrations this package ships (prisma/migrations). */
+  migrationsDir?: string;
+  /** How long connecting may take before DatabaseUnavailableError. Default 5 s. */
+  connectTimeoutMs?: number;
+}
+
+export interface MigrateOptions extends SchemaCheckOptions {
+  /**
+   * How long to wait for the migration lock while another process migrates. Default 10 min:
+   * the wait is for that process's migrations to finish, however long they take.
+   */
+  lockTimeoutMs?: number;
+  logger?: MigrationLogger;
+}
+
+export interface MigrateResult {
+  /** Names of the migrations this call applied, in order; empty when there was nothing to do. */
+  applied: string[];
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Applies the pending migrations, in order, each in its own transaction, under Prisma's
+ * advisory lock — N processes starting at once apply each migration exactly once — and
+ * records them in `_prisma_migrations` as `prisma migrate deploy` does. Creates the database
+ * when it does not exist. Refuses (typed MigrationError) when a migration failed earlier, an
+ * applied migration's file changed, or the database has migrations this code does not know.
+ */
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const url = revealUrl(options.databaseUrl);
+  const session = sessionOptions(options, 'db-migrate');
+  const files = await readMigrationFiles(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  const log = options.logger;
+
+  let client: pg.Client;
+  try {
+    client = await openSession(url, session);
+  } catch (error) {
+    if (!(error instanceof DatabaseMissingError)) throw error;
+    log?.info({ database: describeTarget(url) }, 'creating the database');
+    await createDatabase(url, session);
+    client = await openSession(url, session);
+  }
+
+  try {
+    await acquireLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, log);
+    try {
+      // a role-level statement_timeout must not cut a long migration short
+      await client.query('SET statement_timeout = 0');
+      let rows = await readMigrationRows(client);
+      if (rows === null) {
+        const tables = await listTables(client);
+        if (tables.length > 0) throw new DatabaseNotEmptyError(tables);
+        await client.query(MIGRATIONS_TABLE_DDL);
+        rows = [];
+      }
+      const { pending } = planMigrations(files, rows);
+      if (pending.length === 0) {
+        log?.info({ migrations: files.length }, 'database schema is up to date');
+        return { applied: [] };
+      }
+      const applied: string[] = [];
+      for (const file of pending) {
+        await applyOne(client, file, log);
+        applied.push(file.name);
+      }
+      log?.info({ applied }, `applied ${applied.length} migration(s)`);
+      return { applied };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {
+        // the session ends just below, which releases the lock as well
+      });
+    }
+  } catch (error) {
+    if (isDatabaseUnavailableError(error) && !(error instanceof DatabaseUnavailableError)) {
+      throw new DatabaseUnavailableError(
+        `Lost the connection to PostgreSQL at ${describeTarget(url)} while migrating: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * For app start-up: resolves when every migration in the directory is applied, else throws —
+ * PendingMigrationsError naming the missing ones, or the refusals `migrate()` would give.
+ * Reads only; it never changes the database.
+ */
+export async function assertSchemaCurrent(options: SchemaCheckOptions): Promise<void> {
+  const url = revealUrl(options.databaseUrl);
+  const files = await readMigrationFiles(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  let client: pg.Client;
+  try {
+    client = await openSession(url, sessionOptions(options, 'db-schema-check'));
+  } catch (error) {
+    if (error instanceof DatabaseMissingError) {
+      throw new PendingMigrationsError(
+        files.map((file) => file.name),
+        { databaseMissing: true },
+      );
+    }
+    throw error;
+  }
+  try {
+    const rows = (await readMigrationRows(client)) ?? [];
+    const { pending } = planMigrations(files, rows);
+    if (pending.length > 0) throw new PendingMigrationsError(pending.map((file) => file.name));
+  } catch (error) {
+    if (isDatabaseUnavailableError(error) && !(error instanceof DatabaseUnavailableError)) {
+      throw new DatabaseUnavailableError(
+        `Lost the connection to PostgreSQL at ${describeTarget(url)} while checking the schema: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function applyOne(client: pg.Client, file: MigrationFile, log?: MigrationLogger) {
+  const started = performance.now();
+  try {
+    await applyMigration(client, file);
+  } catch (error) {
+    if (isDatabaseUnavailableError(error)) throw error;
+    throw new MigrationFailedError(file.name, { cause: error });
+  }
+  log?.info(
+    { migration: file.name, durationMs: Math.round(performance.now() - started) },
+    'applied migration',
+  );
+}
+
+/** Waits for the lock at most `timeoutMs`, bounded by the server through statement_timeout. */
+async function acquireLock(client: pg.Client, timeoutMs: number, log?: MigrationLogger) {
+  const free = await client.query<{ locked: boolean }>(
+    'SELECT pg_try_advisory_lock($1) AS locked',
+    [MIGRATION_LOCK_KEY],
+  );
+  if (free.rows[0]?.locked) return;
+  log?.info({ timeoutMs }, 'another process is migrating; waiting for it to finish');
+  await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '57014') {
+      throw new MigrationLockTimeoutError(
+        `Another process held the migration lock (pg_advisory_lock ${MIGRATION_LOCK_KEY}) for more than ${timeoutMs} ms. If no migration is running, look for a stuck session in pg_stat_activity holding it.`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function sessionOptions(options: SchemaCheckOptions, applicationName: string): SessionOptions {
+  return {
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    applicationName,
+  };
+}
+
+function revealUrl(url: string | Secret<string>): string {
+  return typeof url === 'string' ? url : url.reveal();
+}
