@@ -1,0 +1,66 @@
+import { freePort, type ServiceProcess, startServiceProcess, TEST_REDIS_URL } from '@repo/testing';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiUnderTest, auth, startApiUnderTest } from './testing/api-under-test.ts';
+
+const workerEntry = new URL('../../worker/src/main.ts', import.meta.url).pathname;
+
+describe('api → worker → PostgreSQL (real worker process, real PostgreSQL and Redis)', () => {
+  let api: ApiUnderTest;
+  let worker: ServiceProcess;
+
+  beforeAll(async () => {
+    api = await startApiUnderTest('api-e2e');
+    const healthPort = await freePort();
+    worker = startServiceProcess(workerEntry, {
+      DATABASE_URL: api.config.DATABASE_URL.reveal(),
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: api.prefix,
+      WEBHOOK_SIGNING_SECRET: 'e2e-webhook-signing-secret-0123456789abcdef',
+      HEALTH_HOST: '127.0.0.1',
+      HEALTH_PORT: String(healthPort),
+    });
+    await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`, 30_000);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await api?.close();
+  });
+
+  it('runs a job posted to the API and records it as succeeded with its result', async () => {
+    const created = await request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .send({ type: 'system.echo', payload: { data: { hello: 'worker' } } })
+      .expect(202);
+
+    const finished = await request(api.url)
+      .get(`/v1/jobs/${created.body.id}`)
+      .set(auth)
+      .set('Prefer', 'wait=15');
+    expect(finished.status).toBe(200);
+    expect(finished.body).toMatchObject({
+      id: created.body.id,
+      status: 'succeeded',
+      attempts: 1,
+      result: { data: { hello: 'worker' } },
+    });
+    expect(Date.parse(finished.body.finishedAt)).toBeGreaterThanOrEqual(
+      Date.parse(finished.body.startedAt),
+    );
+  });
+
+  it('retries a failing job until it succeeds, counting the attempts', async () => {
+    const created = await request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .send({ type: 'system.echo', payload: { failAttempts: 1 }, maxAttempts: 3 })
+      .expect(202);
+
+    const finished = await request(api.url)
+      .get(`/v1/jobs/${created.body.id}`)
+      .set(auth)
+      .set('Prefer', 'wait=15');
+    expect(finished.body).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+});

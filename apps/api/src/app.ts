@@ -1,0 +1,104 @@
+import type { ApiConfig } from '@repo/config';
+import type { JobRepository } from '@repo/db';
+import type { Health } from '@repo/health';
+import { healthRouter } from '@repo/health/express';
+import type { JobQueue } from '@repo/jobs';
+import type { Logger } from '@repo/logger';
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import { errorBoundary } from './error-boundary.ts';
+import { httpMetrics, registerQueueDepthMetrics } from './metrics.ts';
+import { requireBearerToken } from './middleware/authentication.ts';
+import { methodNotAllowed } from './middleware/method-not-allowed.ts';
+import { requestLogging } from './middleware/request-logging.ts';
+import { requestTimeout } from './middleware/request-timeout.ts';
+import { apiSecurityHeaders } from './middleware/security-headers.ts';
+import { NotFoundError } from './problems.ts';
+import { adminQueuesRouter } from './routes/admin-queues.ts';
+import { jobsRouter } from './routes/jobs.ts';
+import { metricsRouter } from './routes/metrics.ts';
+import { schedulesRouter } from './routes/schedules.ts';
+
+export type AppConfig = Pick<
+  ApiConfig,
+  | 'TRUST_PROXY'
+  | 'BODY_LIMIT'
+  | 'REQUEST_TIMEOUT'
+  | 'API_KEYS'
+  | 'METRICS_TOKEN'
+  | 'ADMIN_USERNAME'
+  | 'ADMIN_PASSWORD'
+  | 'HEALTH_CHECK_TIMEOUT'
+>;
+
+export interface AppDeps {
+  config: AppConfig;
+  jobs: JobRepository;
+  queue: JobQueue;
+  logger: Logger;
+  health: Health;
+  /** Where the HTTP and queue metrics are registered; /metrics serves all of it. */
+  metrics: Registry;
+}
+
+const HEALTH_PATHS = ['/health', '/health/live', '/health/ready'];
+
+/** The HTTP API, built from its dependencies: no globals, so tests build as many as they need. */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  // Redis calls share the bound of a health check: past it, a dependency counts as down.
+  const redisTimeoutMs = config.HEALTH_CHECK_TIMEOUT;
+
+  const app = express();
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.disable('x-powered-by');
+
+  app.use(requestLogging(logger));
+  app.use(httpMetrics(deps.metrics));
+  app.use(requestTimeout(config.REQUEST_TIMEOUT));
+  app.use(apiSecurityHeaders());
+
+  app.use(healthRouter(deps.health));
+  for (const path of HEALTH_PATHS) app.route(path).all(methodNotAllowed(['GET', 'HEAD']));
+
+  registerQueueDepthMetrics({
+    registry: deps.metrics,
+    queue: deps.queue,
+    timeoutMs: redisTimeoutMs,
+    logger,
+  });
+  app.use(metricsRouter({ registry: deps.metrics, token: config.METRICS_TOKEN }));
+
+  // Without credentials the dashboard does not exist: its path answers 404 like any unknown one.
+  if (config.ADMIN_USERNAME !== undefined && config.ADMIN_PASSWORD !== undefined) {
+    app.use(
+      adminQueuesRouter({
+        queue: deps.queue,
+        username: config.ADMIN_USERNAME,
+        password: config.ADMIN_PASSWORD.reveal(),
+        logger,
+      }),
+    );
+  }
+
+  app.use(
+    '/v1',
+    requireBearerToken({ tokens: config.API_KEYS?.reveal() ?? [], realm: 'jobstack' }),
+  );
+  app.use(
+    jobsRouter({
+      jobs: deps.jobs,
+      queue: deps.queue,
+      health: deps.health,
+      config,
+      redisTimeoutMs,
+    }),
+  );
+  app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));
+
+  app.use((req) => {
+    throw new NotFoundError(req.path.slice(0, 200));
+  });
+  app.use(errorBoundary());
+  return app;
+}

@@ -1,0 +1,26 @@
+import type { JobRecord } from '@repo/db';
+
+export function jobPath(id: string): string {
+  return `/v1/jobs/${id}`;
+}
+
+/** A job as the API shows it: the Postgres record with ISO-8601 times and a link to itself. */
+export function jobResource(job: JobRecord) {
+  return {
+    id: job.id,
+    type: job.type,
+    status: job.status,
+    payload: job.payload,
+    result: job.result ?? null,
+    error: job.error ?? null,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    runAt: job.runAt?.toISOString() ?? null,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    idempotencyKey: job.idempotencyKey ?? null,
+    links: { self: jobPath(job.id) },
+  };
+}

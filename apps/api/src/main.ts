@@ -1,0 +1,60 @@
+import { apiEnv } from '@repo/config';
+import { createDb, createJobRepository, prepareSchema } from '@repo/db';
+import { createHealth } from '@repo/health';
+import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import { readPackageVersion, runService } from '@repo/lifecycle';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createApp } from './app.ts';
+import { createHttpServer } from './http-server.ts';
+
+const version = readPackageVersion(new URL('../package.json', import.meta.url));
+
+await runService({
+  service: 'api',
+  version,
+  envSchema: apiEnv,
+  async start({ config, logger }) {
+    if (config.API_KEYS === undefined) {
+      logger.warn('API_KEYS is not set: every /v1 request will be refused with 401');
+    }
+    await prepareSchema(config, logger);
+    const db = createDb(config, { applicationName: 'api' });
+    const jobs = createJobRepository(db);
+    const redis = createRedisConnection(config, 'producer', 'api');
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+    const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const health = createHealth({
+      service: 'api',
+      version,
+      timeoutMs: config.HEALTH_CHECK_TIMEOUT,
+      checks: [
+        { name: 'database', run: () => db.ping() },
+        { name: 'redis', run: () => pingRedis(redis) },
+      ],
+      onCheckFailed: (name, error) =>
+        logger.warn({ err: error, check: name }, 'health check failed'),
+    });
+
+    const app = createApp({ config, jobs, queue, logger, health, metrics });
+    const http = createHttpServer(app, config);
+    const { port } = await http.listen(config.PORT, config.HOST);
+    logger.info({ host: config.HOST, port }, 'listening');
+    health.setLifecycle('ready');
+
+    return {
+      async stop(deadline) {
+        // readiness fails first, so a load balancer stops routing here while requests drain
+        health.setLifecycle('stopping');
+        await http.stop(deadline);
+        await queue.close();
+        // QUIT needs a live connection; while Redis is down there is nothing to say goodbye to
+        if (redis.status === 'ready') await redis.quit();
+        else redis.disconnect();
+        await db.disconnect();
+      },
+    };
+  },
+});

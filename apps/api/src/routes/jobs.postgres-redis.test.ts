@@ -1,0 +1,346 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_TYPE_BASE } from '../problems.ts';
+import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const echo = (data: unknown = 'hello') => ({ type: 'system.echo', payload: { data } });
+
+describe('jobs endpoints (real PostgreSQL and Redis)', () => {
+  let api: ApiUnderTest;
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .set(headers)
+      .send(body as object);
+
+  beforeAll(async () => {
+    api = await startApiUnderTest('api-jobs');
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  describe('POST /v1/jobs', () => {
+    it('records the job as queued, enqueues it under the row id and answers 202 with a link', async () => {
+      const res = await post(echo({ n: 1 }));
+
+      expect(res.status).toBe(202);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      const { id } = res.body;
+      expect(id).toMatch(UUID);
+      expect(res.headers.location).toBe(`/v1/jobs/${id}`);
+      expect(res.body).toMatchObject({
+        id,
+        type: 'system.echo',
+        status: 'queued',
+        payload: { data: { n: 1 } },
+        attempts: 0,
+        maxAttempts: 3,
+        runAt: null,
+        links: { self: `/v1/jobs/${id}` },
+      });
+      expect(Date.parse(res.body.createdAt)).not.toBeNaN();
+
+      const row = await api.jobs.findById(id);
+      expect(row?.status).toBe('queued');
+      const queued = await api.queue.getJob(id);
+      expect(queued?.name).toBe('system.echo');
+      expect(queued?.data).toEqual({ data: { n: 1 } });
+      expect(queued?.opts.attempts).toBe(3);
+      expect(await queued?.getState()).toBe('waiting');
+    });
+
+    it('makes a job with a future runAt a delayed job and keeps maxAttempts', async () => {
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      const res = await post({ ...echo(), runAt, maxAttempts: 7 });
+
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ runAt, maxAttempts: 7, status: 'queued' });
+      const queued = await api.queue.getJob(res.body.id);
+      expect(await queued?.getState()).toBe('delayed');
+      expect(queued?.opts.attempts).toBe(7);
+      expect(queued?.opts.delay).toBeGreaterThan(3_500_000);
+    });
+
+    it('answers 400 listing the enqueueable types for an unknown or maintenance-only type', async () => {
+      for (const type of ['no.such.type', 'maintenance.prune']) {
+        const res = await post({ type, payload: {} });
+        expect(res.status).toBe(400);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({
+          type: `${PROBLEM_TYPE_BASE}unknown-job-type`,
+          status: 400,
+          knownTypes: ['system.echo', 'webhook.deliver'],
+        });
+      }
+    });
+
+    it('answers 400 with the zod issues when the payload does not match the type', async () => {
+      const res = await post({ type: 'webhook.deliver', payload: { url: 'ftp://x', body: {} } });
+
+      expect(res.status).toBe(400);
+      expect(res.body.type).toBe(`${PROBLEM_TYPE_BASE}validation-failed`);
+      expect(res.body.errors).toEqual([
+        expect.objectContaining({ path: ['body', 'payload', 'url'], message: expect.any(String) }),
+      ]);
+    });
+
+    it('bounds maxAttempts and runAt', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ maxAttempts: 0 }, 'maxAttempts'],
+        [{ maxAttempts: 26 }, 'maxAttempts'],
+        [{ maxAttempts: 2.5 }, 'maxAttempts'],
+        [{ runAt: '2030-01-01T00:00:00' }, 'runAt'],
+        [{ runAt: 'tomorrow' }, 'runAt'],
+        [{ runAt: new Date(Date.now() + 400 * 86_400_000).toISOString() }, 'runAt'],
+      ];
+      for (const [fields, field] of cases) {
+        const res = await post({ ...echo(), ...fields });
+        expect(res.status, JSON.stringify(fields)).toBe(400);
+        expect(res.body.errors[0].path).toEqual(['body', field]);
+      }
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    it('answers a repeated key with 200 and the original job, without a second row', async () => {
+      const key = `repeat-${Date.now()}`;
+      const first = await post(echo('once'), { 'Idempotency-Key': key });
+      const second = await post(echo('once'), { 'Idempotency-Key': key });
+
+      expect(first.status).toBe(202);
+      expect(second.status).toBe(200);
+      expect(second.body.id).toBe(first.body.id);
+      expect(second.headers.location).toBe(`/v1/jobs/${first.body.id}`);
+      expect(await rowsWithKey(key)).toBe(1);
+    });
+
+    it('answers 422 when the key was used for a different request', async () => {
+      const key = `different-${Date.now()}`;
+      const first = await post(echo('a'), { 'Idempotency-Key': key });
+      const other = await post(echo('b'), { 'Idempotency-Key': key });
+
+      expect(other.status).toBe(422);
+      expect(other.body).toMatchObject({
+        type: `${PROBLEM_TYPE_BASE}idempotency-key-reused`,
+        jobId: first.body.id,
+      });
+      expect(await rowsWithKey(key)).toBe(1);
+    });
+
+    it('creates exactly one job for 20 concurrent identical requests', async () => {
+      const key = `concurrent-${Date.now()}`;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => post(echo('race'), { 'Idempotency-Key': key })),
+      );
+
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(19);
+      expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+      expect(await rowsWithKey(key)).toBe(1);
+      const queued = await api.queue.getJobs(['waiting']);
+      expect(queued.filter((job) => job.id === responses[0]?.body.id)).toHaveLength(1);
+    });
+
+    it('rejects a malformed key', async () => {
+      const res = await post(echo(), { 'Idempotency-Key': 'has spaces in it' });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0].path).toEqual(['headers']);
+    });
+  });
+
+  describe('GET /v1/jobs/:id', () => {
+    it('answers 200 with the job, 404 for an unknown id and 400 for a malformed one', async () => {
+      const created = await post(echo());
+      const found = await request(api.url).get(`/v1/jobs/${created.body.id}`).set(auth);
+      expect(found.status).toBe(200);
+      expect(found.body).toEqual(created.body);
+
+      const missing = await request(api.url)
+        .get('/v1/jobs/00000000-0000-4000-8000-000000000000')
+        .set(auth);
+      expect(missing.status).toBe(404);
+      expect(missing.body.type).toBe(`${PROBLEM_TYPE_BASE}job-not-found`);
+
+      const malformed = await request(api.url).get('/v1/jobs/not-a-uuid').set(auth);
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.errors[0].path).toEqual(['params', 'id']);
+    });
+
+    it('holds the request with Prefer: wait until the job finishes', async () => {
+      const created = await post(echo());
+      const started = performance.now();
+      const waiting = request(api.url)
+        .get(`/v1/jobs/${created.body.id}`)
+        .set(auth)
+        .set('Prefer', 'wait=10')
+        .then((res) => res);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth).expect(200);
+
+      const res = await waiting;
+      const elapsed = performance.now() - started;
+      expect(res.status).toBe(200);
+      expect(res.headers['preference-applied']).toBe('wait=10');
+      expect(res.body.status).toBe('cancelled');
+      expect(elapsed).toBeGreaterThan(400);
+      expect(elapsed).toBeLessThan(5_000);
+    });
+  });
+
+  describe('GET /v1/jobs', () => {
+    it('pages through jobs newest first without skipping or repeating, also while jobs arrive', async () => {
+      const database = await startApiUnderTest('api-jobs-pages');
+      try {
+        const get = (path: string) => request(database.url).get(path).set(auth);
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i += 1) {
+          const res = await request(database.url).post('/v1/jobs').set(auth).send(echo(i));
+          ids.push(res.body.id);
+        }
+
+        const first = await get('/v1/jobs?limit=2');
+        expect(first.status).toBe(200);
+        expect(first.body.jobs.map((j: { id: string }) => j.id)).toEqual([ids[4], ids[3]]);
+        expect(first.body.links.self).toBe('/v1/jobs?limit=2');
+        expect(first.body.links.next).toBe(
+          `/v1/jobs?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+        );
+
+        // a job created between pages appears on no later page and shifts nothing
+        await request(database.url).post('/v1/jobs').set(auth).send(echo('late'));
+
+        const second = await get(first.body.links.next);
+        expect(second.body.jobs.map((j: { id: string }) => j.id)).toEqual([ids[2], ids[1]]);
+        const third = await get(second.body.links.next);
+        expect(third.body.jobs.map((j: { id: string }) => j.id)).toEqual([ids[0]]);
+        expect(third.body.nextCursor).toBeNull();
+        expect(third.body.links.next).toBeNull();
+
+        const exact = await get('/v1/jobs?limit=6');
+        expect(exact.body.jobs).toHaveLength(6);
+        expect(exact.body.nextCursor).toBeNull();
+
+        const defaults = await get('/v1/jobs');
+        expect(defaults.body.jobs).toHaveLength(6);
+        expect(defaults.body.links.self).toBe('/v1/jobs?limit=20');
+      } finally {
+        await database.close();
+      }
+    });
+
+    it('filters by status and type', async () => {
+      const created = await post(echo('to cancel'));
+      await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth).expect(200);
+
+      const cancelled = await request(api.url)
+        .get('/v1/jobs?status=cancelled&type=system.echo&limit=100')
+        .set(auth);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.jobs.length).toBeGreaterThan(0);
+      expect(cancelled.body.jobs.map((j: { id: string }) => j.id)).toContain(created.body.id);
+      for (const job of cancelled.body.jobs) {
+        expect(job).toMatchObject({ status: 'cancelled', type: 'system.echo' });
+      }
+      const webhooks = await request(api.url).get('/v1/jobs?type=webhook.deliver').set(auth);
+      expect(webhooks.body.jobs).toEqual([]);
+    });
+
+    it('answers 400 with the zod issues for invalid parameters and cursors', async () => {
+      const cases: [string, unknown[]][] = [
+        ['limit=0', ['query', 'limit']],
+        ['limit=101', ['query', 'limit']],
+        ['limit=ten', ['query', 'limit']],
+        ['status=done', ['query', 'status']],
+        ['type=no.such.type', ['query', 'type']],
+        ['status=queued&status=failed', ['query', 'status']],
+        ['sort=asc', ['query']],
+      ];
+      for (const [query, path] of cases) {
+        const res = await request(api.url).get(`/v1/jobs?${query}`).set(auth);
+        expect(res.status, query).toBe(400);
+        expect(res.body.type).toBe(`${PROBLEM_TYPE_BASE}validation-failed`);
+        expect(res.body.errors[0].path, query).toEqual(path);
+      }
+
+      const cursor = await request(api.url).get('/v1/jobs?cursor=bm90LWEtY3Vyc29y').set(auth);
+      expect(cursor.status).toBe(400);
+      expect(cursor.body.type).toBe(`${PROBLEM_TYPE_BASE}invalid-cursor`);
+    });
+  });
+
+  describe('POST /v1/jobs/:id/cancel', () => {
+    it('cancels a waiting job and removes it from the queue; a second cancel is a 409', async () => {
+      const created = await post(echo());
+      const res = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: created.body.id, status: 'cancelled' });
+      expect(await api.queue.getJob(created.body.id)).toBeUndefined();
+      expect((await api.jobs.findById(created.body.id))?.status).toBe('cancelled');
+
+      const again = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({
+        type: `${PROBLEM_TYPE_BASE}job-not-cancellable`,
+        jobStatus: 'cancelled',
+      });
+    });
+
+    it('cancels a delayed job', async () => {
+      const runAt = new Date(Date.now() + 600_000).toISOString();
+      const created = await post({ ...echo(), runAt });
+      const res = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+      expect(res.status).toBe(200);
+      expect(await api.queue.getJob(created.body.id)).toBeUndefined();
+    });
+
+    it('answers 409 for a running job, 404 for a missing one and 400 for a malformed id', async () => {
+      const created = await post(echo());
+      await api.jobs.markRunning(created.body.id, 1);
+      const running = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+      expect(running.status).toBe(409);
+      expect(running.body.jobStatus).toBe('running');
+
+      const missing = await request(api.url)
+        .post('/v1/jobs/00000000-0000-4000-8000-000000000000/cancel')
+        .set(auth);
+      expect(missing.status).toBe(404);
+
+      const malformed = await request(api.url).post('/v1/jobs/1%20OR%201=1/cancel').set(auth);
+      expect(malformed.status).toBe(400);
+    });
+  });
+
+  describe('GET /v1/schedules', () => {
+    it('lists the registered schedules with their next run time', async () => {
+      await api.queue.upsertJobScheduler(
+        'maintenance.prune.nightly',
+        { pattern: '0 3 * * *', tz: 'UTC' },
+        { name: 'maintenance.prune', data: {} },
+      );
+      const res = await request(api.url).get('/v1/schedules').set(auth);
+
+      expect(res.status).toBe(200);
+      expect(res.body.schedules).toEqual([
+        {
+          id: 'maintenance.prune.nightly',
+          type: 'maintenance.prune',
+          pattern: '0 3 * * *',
+          every: null,
+          tz: 'UTC',
+          nextRunAt: expect.stringMatching(/T03:00:00\.000Z$/),
+        },
+      ]);
+      expect(Date.parse(res.body.schedules[0].nextRunAt)).toBeGreaterThan(Date.now());
+    });
+  });
+
+  async function rowsWithKey(key: string): Promise<number> {
+    const page = await api.jobs.list({ limit: 100 });
+    return page.jobs.filter((job) => job.idempotencyKey === key).length;
+  }
+});

@@ -1,0 +1,269 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { HttpConfig } from '@repo/config';
+import { JOB_STATUSES, type JobRecord, type JobRepository } from '@repo/db';
+import type { Health } from '@repo/health';
+import {
+  enqueueJob,
+  JOB_TYPE_NAMES,
+  type JobQueue,
+  type JobType,
+  jobTypes,
+  parseJobPayload,
+  resolveEnqueueableType,
+  resolveJobType,
+} from '@repo/jobs';
+import type { Logger } from '@repo/logger';
+import express, { type Request, Router } from 'express';
+import { z } from 'zod';
+import { jobPath, jobResource } from '../job-resource.ts';
+import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
+import { requireJsonBody } from '../middleware/require-json-body.ts';
+import { DependencyUnavailableError, JobNotFoundError, ProblemError } from '../problems.ts';
+import { callRedis, isRedisUnavailableError } from '../redis-availability.ts';
+import { parseRequestPart } from '../request-validation.ts';
+
+/** Attempts a client may ask for; the job type's default applies when it asks for none. */
+export const MAX_ATTEMPTS_LIMIT = 25;
+/** How far ahead `runAt` may lie: further out is almost certainly a unit mistake. */
+export const MAX_RUN_AT_AHEAD_MS = 365 * 24 * 3_600_000;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
+export const MAX_WAIT_SECONDS = 20;
+const WAIT_POLL_INTERVAL_MS = 250;
+
+const createJobBody = z.strictObject({
+  type: z.string().min(1).max(100),
+  payload: z.unknown().refine((value) => value !== undefined, 'payload is required'),
+  runAt: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone' })
+    .refine((value) => Date.parse(value) - Date.now() <= MAX_RUN_AT_AHEAD_MS, {
+      message: 'runAt may lie at most 365 days ahead',
+    })
+    .nullish(),
+  maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish(),
+});
+
+// Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
+const idempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
+  .optional();
+
+const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
+
+const listJobsQuery = z.strictObject({
+  status: z.enum(JOB_STATUSES).optional(),
+  type: z.enum(JOB_TYPE_NAMES).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().min(1).max(512).optional(),
+});
+
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface JobsRouterOptions {
+  jobs: JobRepository;
+  queue: JobQueue;
+  health: Health;
+  config: Pick<HttpConfig, 'BODY_LIMIT' | 'REQUEST_TIMEOUT'>;
+  redisTimeoutMs: number;
+}
+
+export function jobsRouter(options: JobsRouterOptions): Router {
+  const { jobs, queue } = options;
+  const router = Router();
+
+  /** Adds the job to BullMQ under its row id, so adding it twice adds it once. */
+  async function enqueue(job: JobRecord): Promise<void> {
+    const type = resolveJobType(job.type);
+    await callRedis('enqueue the job', options.redisTimeoutMs, () =>
+      enqueueJob(queue, {
+        id: job.id,
+        type,
+        payload: parseJobPayload(type, job.payload),
+        runAt: job.runAt,
+        maxAttempts: job.maxAttempts,
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      throw new DependencyUnavailableError(
+        'redis',
+        `Job ${job.id} was recorded but could not be queued because Redis is unavailable. It stays queued and is queued automatically once Redis is back; retrying with the same Idempotency-Key is safe.`,
+        {
+          cause: error.cause ?? error,
+          extensions: { jobId: job.id, links: { job: jobPath(job.id) } },
+        },
+      );
+    });
+  }
+
+  router
+    .route('/v1/jobs')
+    .post(
+      requireJsonBody(),
+      express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
+      async (req, res) => {
+        const idempotencyKey = parseRequestPart(
+          idempotencyKeyHeader,
+          req.get('idempotency-key'),
+          'headers',
+        );
+        const body = parseRequestPart(createJobBody, req.body, 'body');
+        const type = resolveEnqueueableType(body.type);
+        const request = {
+          type,
+          payload: parseJobPayload(type, body.payload),
+          maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
+          runAt: body.runAt ? new Date(body.runAt) : null,
+        };
+
+        const { job, created } = await jobs.create({
+          ...request,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        });
+        if (!created && !isSameRequest(job, request)) {
+          throw new ProblemError(
+            'idempotency-key-reused',
+            `Idempotency-Key "${idempotencyKey}" was first used for a different request (job ${job.id}). Use a new key for a new job.`,
+            { extensions: { jobId: job.id, links: { job: jobPath(job.id) } } },
+          );
+        }
+        // A repeated request finds the row of the first one. If that one could not reach Redis,
+        // the row is still queued: enqueueing again (same id, so never twice) completes it now.
+        if (job.status === 'queued') await enqueue(job);
+        res
+          .status(created ? 202 : 200)
+          .location(jobPath(job.id))
+          .json(jobResource(job));
+      },
+    )
+    .get(async (req, res) => {
+      const query = parseRequestPart(listJobsQuery, req.query, 'query');
+      const page = await jobs.list(query);
+      res.json({
+        jobs: page.jobs.map(jobResource),
+        nextCursor: page.nextCursor,
+        links: {
+          self: listPath({ ...query, cursor: query.cursor }),
+          next: page.nextCursor ? listPath({ ...query, cursor: page.nextCursor }) : null,
+        },
+      });
+    })
+    .all(methodNotAllowed(['GET', 'HEAD', 'POST']));
+
+  router
+    .route('/v1/jobs/:id')
+    .get(async (req, res) => {
+      const { id } = parseRequestPart(jobIdParams, req.params, 'params');
+      let job = await jobs.findById(id);
+      if (!job) throw new JobNotFoundError(id);
+
+      const waitSeconds = Math.min(
+        preferredWaitSeconds(req),
+        Math.floor((options.config.REQUEST_TIMEOUT - 1_000) / 1_000),
+      );
+      if (waitSeconds > 0) {
+        res.set('Preference-Applied', `wait=${waitSeconds}`);
+        job = await waitForFinish(job, waitSeconds * 1_000, req);
+      }
+      res.json(jobResource(job));
+    })
+    .all(methodNotAllowed(['GET', 'HEAD']));
+
+  /**
+   * Long-poll: re-reads the job until it has finished, the wait is over, the client has gone, or
+   * the server is shutting down (the client then simply polls again, likely another replica).
+   */
+  async function waitForFinish(job: JobRecord, waitMs: number, req: Request): Promise<JobRecord> {
+    const deadline = Date.now() + waitMs;
+    let current = job;
+    while (
+      !TERMINAL_STATUSES.has(current.status) &&
+      Date.now() < deadline &&
+      options.health.lifecycle !== 'stopping' &&
+      !req.socket.destroyed
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_INTERVAL_MS));
+      current = (await jobs.findById(current.id)) ?? current;
+    }
+    return current;
+  }
+
+  router
+    .route('/v1/jobs/:id/cancel')
+    .post(async (req, res) => {
+      const { id } = parseRequestPart(jobIdParams, req.params, 'params');
+      const outcome = await jobs.cancel(id);
+      if (outcome.outcome === 'not_found') throw new JobNotFoundError(id);
+      if (outcome.outcome === 'conflict') {
+        throw new ProblemError(
+          'job-not-cancellable',
+          `Job ${id} is ${outcome.job.status}; only queued jobs can be cancelled.`,
+          { extensions: { jobId: id, jobStatus: outcome.job.status } },
+        );
+      }
+      await removeFromQueue(id, req.log);
+      res.json(jobResource(outcome.job));
+    })
+    .all(methodNotAllowed(['POST']));
+
+  /**
+   * The row is cancelled already, and that is what counts: a worker that still receives the job
+   * finds it cancelled and skips it. Removing it from Redis only spares that round trip, so a
+   * failure here is logged, not answered with an error.
+   */
+  async function removeFromQueue(id: string, log: Logger): Promise<void> {
+    try {
+      await callRedis('remove the job from the queue', options.redisTimeoutMs, async () => {
+        const queued = await queue.getJob(id);
+        await queued?.remove();
+      });
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError) && !isLockedJobError(error)) throw error;
+      log.warn({ err: error, jobId: id }, 'cancelled job stays in Redis; the worker will skip it');
+    }
+  }
+
+  return router;
+}
+
+function isSameRequest(
+  job: JobRecord,
+  request: { type: JobType; payload: unknown; maxAttempts: number; runAt: Date | null },
+): boolean {
+  return (
+    job.type === request.type &&
+    job.maxAttempts === request.maxAttempts &&
+    (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
+    isDeepStrictEqual(job.payload, request.payload)
+  );
+}
+
+/** BullMQ refuses to remove a job a worker holds the lock of; that worker then skips it. */
+function isLockedJobError(error: unknown): boolean {
+  return error instanceof Error && /locked/i.test(error.message) && !isRedisUnavailableError(error);
+}
+
+/** `Prefer: wait=<seconds>` (RFC 7240); a malformed preference is ignored, as the RFC asks. */
+function preferredWaitSeconds(req: Request): number {
+  const header = req.get('prefer');
+  if (header === undefined) return 0;
+  for (const preference of header.split(',')) {
+    const match = /^\s*wait\s*=\s*(\d{1,6})\s*$/i.exec(preference);
+    if (match) return Math.min(Number(match[1]), MAX_WAIT_SECONDS);
+  }
+  return 0;
+}
+
+function listPath(query: {
+  status?: string | undefined;
+  type?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(name, String(value));
+  }
+  return `/v1/jobs?${params}`;
+}
