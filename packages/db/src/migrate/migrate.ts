@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { DatabaseUnavailableError, isDatabaseUnavailableError } from '../database-unavailable.ts';
 import {
   DatabaseNotEmptyError,
+  MigrationError,
   MigrationFailedError,
   MigrationLockTimeoutError,
   PendingMigrationsError,
@@ -113,7 +114,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       });
     }
   } catch (error) {
-    if (isDatabaseUnavailableError(error) && !(error instanceof DatabaseUnavailableError)) {
+    if (isConnectionLoss(error)) {
       throw new DatabaseUnavailableError(
         `Lost the connection to PostgreSQL at ${describeTarget(url)} while migrating: ${(error as Error).message}`,
         { cause: error },
@@ -150,7 +151,7 @@ export async function assertSchemaCurrent(options: SchemaCheckOptions): Promise<
     const { pending } = planMigrations(files, rows);
     if (pending.length > 0) throw new PendingMigrationsError(pending.map((file) => file.name));
   } catch (error) {
-    if (isDatabaseUnavailableError(error) && !(error instanceof DatabaseUnavailableError)) {
+    if (isConnectionLoss(error)) {
       throw new DatabaseUnavailableError(
         `Lost the connection to PostgreSQL at ${describeTarget(url)} while checking the schema: ${(error as Error).message}`,
         { cause: error },
@@ -196,6 +197,15 @@ async function acquireLock(client: pg.Client, timeoutMs: number, log?: Migration
     }
     throw error;
   }
+}
+
+/** A raw connection failure, not yet explained by one of this package's errors. */
+function isConnectionLoss(error: unknown): boolean {
+  return (
+    isDatabaseUnavailableError(error) &&
+    !(error instanceof DatabaseUnavailableError) &&
+    !(error instanceof MigrationError)
+  );
 }
 
 function sessionOptions(options: SchemaCheckOptions, applicationName: string): SessionOptions {

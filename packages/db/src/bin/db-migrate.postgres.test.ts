@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, migrateEnv } from '@repo/config';
+import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../migrate/migration-files.ts';
+import { queryRows } from '../testing/migrations-fixture.ts';
+
+const BIN = fileURLToPath(new URL('./db-migrate.ts', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  logs: Record<string, unknown>[];
+  durationMs: number;
+}
+
+/** The bin as an image runs it (with type stripping in place of the build), with exactly `env`. */
+async function runBin(env: Record<string, string>): Promise<Run> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--conditions=development', BIN], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return {
+    code,
+    stderr,
+    durationMs: performance.now() - started,
+    logs: stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+describe('db-migrate bin (real PostgreSQL)', () => {
+  const databases: TestDatabase[] = [];
+  afterAll(async () => {
+    await Promise.all(databases.map((database) => database.drop()));
+  });
+
+  it('five processes started at once apply each migration exactly once and all exit 0', async () => {
+    const db = await createTestDatabase('bin_five');
+    databases.push(db);
+    const shipped = (await readMigrationFiles(DEFAULT_MIGRATIONS_DIR)).map((file) => file.name);
+
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () => runBin({ DATABASE_URL: db.url })),
+    );
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+
+    // across all five, each migration was applied by exactly one process
+    const appliedLines = runs.flatMap((run) =>
+      run.logs.filter((line) => line.msg === 'applied migration').map((line) => line.migration),
+    );
+    expect(appliedLines.sort()).toEqual([...shipped].sort());
+    const rows = await queryRows<{ migration_name: string; n: number }>(
+      db.url,
+      `SELECT migration_name, count(*)::int AS n FROM _prisma_migrations
+        WHERE finished_at IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows).toEqual(shipped.map((name) => ({ migration_name: name, n: 1 })));
+    expect(await queryRows(db.url, 'SELECT count(*)::int AS n FROM _prisma_migrations')).toEqual([
+      { n: shipped.length },
+    ]);
+  }, 60_000);
+
+  it('a malformed DATABASE_URL is a ConfigError naming DATABASE_URL, and the bin prints it and exits 1', async () => {
+    for (const url of ['not a url', 'mysql://user@host/db', 'postgresql://']) {
+      const error = (() => {
+        try {
+          loadConfig(migrateEnv, { DATABASE_URL: url }, { service: 'migrate' });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, url).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['DATABASE_URL']);
+
+      const run = await runBin({ DATABASE_URL: url });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('Invalid environment for migrate');
+      expect(run.stderr).toContain('DATABASE_URL');
+    }
+  }, 30_000);
+
+  it('exits 1 with a clear message, within the connect timeout, when PostgreSQL is unreachable', async () => {
+    const port = await freePort();
+    const run = await runBin({
+      DATABASE_URL: `postgresql://postgres:secret-password@127.0.0.1:${port}/app`,
+      DATABASE_CONNECT_TIMEOUT: '500ms',
+    });
+    expect(run.code).toBe(1);
+    const failure = run.logs.find((line) => line.level === 'error');
+    expect(failure?.msg).toMatch(
+      new RegExp(`migrate failed: Cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${port}/app`),
+    );
+    expect(JSON.stringify(run.logs)).not.toContain('secret-password');
+    // process start-up included; the connection attempt itself is bounded by 500 ms
+    expect(run.durationMs).toBeLessThan(10_000);
+  }, 30_000);
+});

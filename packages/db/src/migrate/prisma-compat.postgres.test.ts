@@ -1,0 +1,153 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  copyMigrations,
+  type MigrationsFixture,
+  queryRows,
+} from '../testing/migrations-fixture.ts';
+import { openPrismaSchemaEngine } from '../testing/prisma-schema-engine.ts';
+import { assertSchemaCurrent, migrate } from './migrate.ts';
+import { FailedMigrationError, ModifiedMigrationError } from './migration-errors.ts';
+
+// "A database migrated by either tool is accepted by the other", checked against Prisma's own
+// schema engine: the same code `prisma migrate deploy` and `prisma migrate status` run.
+describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Prisma schema engine)', () => {
+  const databases: TestDatabase[] = [];
+  let fixture: MigrationsFixture;
+
+  beforeAll(async () => {
+    fixture = await copyMigrations();
+    await fixture.add(
+      '20991231000000_add_notes',
+      'CREATE TABLE "notes" ("id" SERIAL PRIMARY KEY);\n',
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(databases.map((database) => database.drop()));
+    await fixture?.cleanup();
+  });
+
+  async function database(label: string) {
+    const created = await createTestDatabase(label);
+    databases.push(created);
+    return created;
+  }
+
+  it('Prisma sees a database migrated by db-migrate as up to date and applies nothing', async () => {
+    const db = await database('compat_ours_first');
+    const { applied } = await migrate({ databaseUrl: db.url, migrationsDir: fixture.dir });
+    expect(applied).toHaveLength(2);
+
+    const prisma = await openPrismaSchemaEngine(db.url);
+    try {
+      expect(await prisma.diagnose(fixture.dir)).toEqual({
+        editedMigrationNames: [],
+        failedMigrationNames: [],
+        hasMigrationsTable: true,
+        history: null,
+      });
+      expect(await prisma.applyMigrations(fixture.dir)).toEqual([]);
+    } finally {
+      await prisma.close();
+    }
+    const rows = await queryRows(db.url, 'SELECT count(*)::int AS n FROM _prisma_migrations');
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it('db-migrate sees a database migrated by Prisma as up to date and applies nothing', async () => {
+    const db = await database('compat_prisma_first');
+    const prisma = await openPrismaSchemaEngine(db.url);
+    try {
+      expect(await prisma.applyMigrations(fixture.dir)).toEqual([
+        '20261123090000_init',
+        '20991231000000_add_notes',
+      ]);
+    } finally {
+      await prisma.close();
+    }
+    await expect(
+      assertSchemaCurrent({ databaseUrl: db.url, migrationsDir: fixture.dir }),
+    ).resolves.toBeUndefined();
+    expect(await migrate({ databaseUrl: db.url, migrationsDir: fixture.dir })).toEqual({
+      applied: [],
+    });
+  });
+
+  it('each tool continues the history the other started', async () => {
+    const db = await database('compat_mixed');
+    const initOnly = await copyMigrations();
+    try {
+      const deploy = await openPrismaSchemaEngine(db.url);
+      try {
+        expect(await deploy.applyMigrations(initOnly.dir)).toEqual(['20261123090000_init']);
+      } finally {
+        await deploy.close();
+      }
+      // db-migrate applies the next migration on top of Prisma's history…
+      expect(await migrate({ databaseUrl: db.url, migrationsDir: fixture.dir })).toEqual({
+        applied: ['20991231000000_add_notes'],
+      });
+      // …and Prisma accepts the result
+      const status = await openPrismaSchemaEngine(db.url);
+      try {
+        expect((await status.diagnose(fixture.dir)).history).toBeNull();
+      } finally {
+        await status.close();
+      }
+    } finally {
+      await initOnly.cleanup();
+    }
+  });
+
+  it('both tools flag the same edited migration', async () => {
+    const db = await database('compat_edited');
+    const edited = await copyMigrations();
+    try {
+      await migrate({ databaseUrl: db.url, migrationsDir: edited.dir });
+      const file = join(edited.dir, '20261123090000_init', 'migration.sql');
+      await writeFile(file, `${await readFile(file, 'utf8')}-- an afterthought\n`);
+
+      const prisma = await openPrismaSchemaEngine(db.url);
+      try {
+        expect((await prisma.diagnose(edited.dir)).editedMigrationNames).toEqual([
+          '20261123090000_init',
+        ]);
+      } finally {
+        await prisma.close();
+      }
+      const refusal = migrate({ databaseUrl: db.url, migrationsDir: edited.dir });
+      await expect(refusal).rejects.toBeInstanceOf(ModifiedMigrationError);
+      await expect(refusal).rejects.toMatchObject({ migrations: ['20261123090000_init'] });
+    } finally {
+      await edited.cleanup();
+    }
+  });
+
+  it('Prisma sees a migration that failed under db-migrate as failed, as db-migrate does', async () => {
+    const db = await database('compat_failed');
+    const broken = await copyMigrations();
+    try {
+      await broken.add('20991231000000_broken', 'CREATE TABLE "x" ("id" INTEGER);\nSELECT 1/0;\n');
+      await expect(migrate({ databaseUrl: db.url, migrationsDir: broken.dir })).rejects.toThrow(
+        /20991231000000_broken failed/,
+      );
+      const prisma = await openPrismaSchemaEngine(db.url);
+      try {
+        expect((await prisma.diagnose(broken.dir)).failedMigrationNames).toEqual([
+          '20991231000000_broken',
+        ]);
+        // and `prisma migrate deploy` refuses to go on, as db-migrate does (P3009)
+        await expect(prisma.applyMigrations(broken.dir)).rejects.toThrow(/20991231000000_broken/);
+      } finally {
+        await prisma.close();
+      }
+      await expect(
+        migrate({ databaseUrl: db.url, migrationsDir: broken.dir }),
+      ).rejects.toBeInstanceOf(FailedMigrationError);
+    } finally {
+      await broken.cleanup();
+    }
+  });
+});
