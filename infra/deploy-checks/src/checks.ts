@@ -4,6 +4,7 @@ import {
   type ServiceName,
   serviceEnvs,
 } from '@repo/config';
+import type { z } from 'zod';
 import { matchesAny } from './glob.ts';
 import {
   type App,
@@ -96,24 +97,15 @@ export function checkSecretsNotCommitted(targets: readonly DeployTarget[]): Prob
   return problems;
 }
 
-/**
- * Every variable a target sets is one its config schema reads (or a platform setting), so a
- * renamed variable does not linger unread. Platform variables are allowed by prefix.
- */
-export function checkNoUnknownVariables(
-  targets: readonly DeployTarget[],
-  allowed: readonly string[] = [],
-): Problem[] {
+/** Every variable a target sets is one its config schema reads, so a renamed one cannot linger. */
+export function checkNoUnknownVariables(targets: readonly DeployTarget[]): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
-    const known = new Set(describeServiceEnv(target.service).map((v) => v.name));
     // The pre-deploy target shares the service's variables; those are checked there.
     if (target.name.endsWith('(preDeployCommand)')) continue;
+    const known = new Set(describeServiceEnv(target.service).map((v) => v.name));
     for (const key of target.env.keys()) {
-      if (
-        !known.has(key) &&
-        !allowed.some((a) => key === a || (a.endsWith('*') && key.startsWith(a.slice(0, -1))))
-      ) {
+      if (!known.has(key)) {
         problems.push({
           file: envFileOf(target),
           name: target.name,
@@ -130,11 +122,9 @@ export function checkShutdownWindow(targets: readonly DeployTarget[]): Problem[]
   const problems: Problem[] = [];
   for (const target of targets) {
     if (target.service === 'migrate') continue;
-    const shape = serviceEnvs[target.service].shape as Record<
-      string,
-      { safeParse(v: unknown): { success: boolean; data?: unknown } }
-    >;
-    const schema = shape.SHUTDOWN_TIMEOUT;
+    const schema: z.ZodType | undefined = (
+      serviceEnvs[target.service].shape as Record<string, z.ZodType>
+    ).SHUTDOWN_TIMEOUT;
     if (!schema) continue;
     const written = literal(target, 'SHUTDOWN_TIMEOUT');
     const parsed = schema.safeParse(written);
@@ -297,6 +287,16 @@ export interface ResolvedCommand {
   package: string;
   /** The source file the command runs once built. */
   source: string;
+  /** The package's bin (package.json "bin") that the command runs, if it runs one. */
+  bin?: string;
+}
+
+function binsOf(pkg: WorkspacePackage): Map<string, string> {
+  const bins = pkg.manifest.bin;
+  if (!bins) return new Map();
+  const entries =
+    typeof bins === 'string' ? [[pkg.name.split('/').pop() ?? '', bins]] : Object.entries(bins);
+  return new Map(entries.map(([name, file]) => [name ?? '', (file ?? '').replace(/^\.\//, '')]));
 }
 
 /**
@@ -343,22 +343,34 @@ export function resolveImageCommand(
       return { error: `${name} does not publish ${file} (package.json "files")` };
     }
     const source = sourceOfDist(pkg, file);
-    return source ? { package: name, source } : { error: `${name} has no source for ${file}` };
+    if (!source) return { error: `${name} has no source for ${file}` };
+    const bin = [...binsOf(pkg)].find(([, target]) => target === file)?.[0];
+    return { package: name, source, ...(bin ? { bin } : {}) };
   }
   const bin = first.replace(/^(?:\.\/)?node_modules\/\.bin\//, '');
   for (const name of deps) {
     const pkg = packages.get(name);
-    const bins = pkg?.manifest.bin;
-    if (!pkg || !bins) continue;
-    const target =
-      typeof bins === 'string' ? (bin === name.split('/').pop() ? bins : undefined) : bins[bin];
-    if (!target) continue;
+    const target = pkg && binsOf(pkg).get(bin);
+    if (!pkg || !target) continue;
     const source = sourceOfDist(pkg, target);
     return source
-      ? { package: name, source }
+      ? { package: name, source, bin }
       : { error: `${name}'s bin ${bin} points at ${target}, which has no source` };
   }
   return { error: `no production dependency of ${app.packageName} declares a bin named "${bin}"` };
+}
+
+/**
+ * Why a command is not the migrate command: it must resolve, in the app's image, to a bin that
+ * the migrations package declares (package.json "bin"), whichever way it is invoked.
+ */
+export function migrateCommandProblem(argv: readonly string[], app: App): string | undefined {
+  const resolved = resolveImageCommand(argv, app);
+  if ('error' in resolved) return resolved.error;
+  if (resolved.package !== MIGRATIONS_PACKAGE || resolved.bin === undefined) {
+    return `runs ${resolved.source}, not a bin of ${MIGRATIONS_PACKAGE} (its migrate command)`;
+  }
+  return undefined;
 }
 
 /** The pre-deploy command runs the migrations package's migrate command, from the api only. */
@@ -378,18 +390,12 @@ export function checkPreDeploy(
       });
       continue;
     }
-    const resolved = resolveImageCommand(target.preDeployCommand, app);
-    if ('error' in resolved) {
+    const problem = migrateCommandProblem(target.preDeployCommand, app);
+    if (problem) {
       problems.push({
         file: target.file,
         name: target.name,
-        message: `preDeployCommand "${target.preDeployCommand.join(' ')}": ${resolved.error}`,
-      });
-    } else if (resolved.package !== MIGRATIONS_PACKAGE) {
-      problems.push({
-        file: target.file,
-        name: target.name,
-        message: `preDeployCommand runs ${resolved.package}, not the migrate command of ${MIGRATIONS_PACKAGE}`,
+        message: `preDeployCommand "${target.preDeployCommand.join(' ')}": ${problem}`,
       });
     }
   }

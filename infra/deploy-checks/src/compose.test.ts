@@ -4,7 +4,7 @@ import {
   checkRequiredVariables,
   checkShutdownWindow,
   imageAppOf,
-  MIGRATIONS_PACKAGE,
+  migrateCommandProblem,
   resolveImageCommand,
 } from './checks.ts';
 import {
@@ -70,13 +70,10 @@ describe('compose', () => {
         if (!command) continue;
         const app = appNamed(imageAppOf(target.service));
         if (!app) continue;
-        const resolved = resolveImageCommand(command, app);
         const error =
-          'error' in resolved
-            ? resolved.error
-            : target.service === 'migrate' && resolved.package !== MIGRATIONS_PACKAGE
-              ? `runs ${resolved.package}, not the migrate command of ${MIGRATIONS_PACKAGE}`
-              : undefined;
+          target.service === 'migrate'
+            ? migrateCommandProblem(command, app)
+            : (resolveImageCommand(command, app) as { error?: string }).error;
         if (error) {
           problems.push({
             file: label,

@@ -28,7 +28,7 @@ describe.each(deployableApps())('$dockerfile', (app) => {
 
   it("checks health with the health package's entry, for this app", () => {
     const check = dockerfileHealthcheck(app.dockerfile) ?? [];
-    expect(resolveImageCommand(check, app)).toEqual({
+    expect(resolveImageCommand(check, app)).toMatchObject({
       package: HEALTH_PACKAGE,
       source: 'packages/health/src/healthcheck.ts',
     });
