@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkBuilds,
@@ -23,6 +26,27 @@ describe('compose', () => {
   // Fails, never skips, without the plugin: the message says how to install it.
   it('has the Docker Compose v2 plugin to parse the files with', () => {
     expect(dockerComposeVersion()).toMatch(/^2\./);
+  });
+
+  it('without the Docker CLI or its Compose plugin, fails saying how to install them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'no-compose-'));
+    try {
+      expect(() => dockerComposeVersion(dir)).toThrow(
+        /docker CLI is not on PATH.*docker-compose-plugin/s,
+      );
+      // a docker CLI without the plugin answers like this
+      const docker = path.join(dir, 'docker');
+      writeFileSync(
+        docker,
+        '#!/bin/sh\necho "docker: unknown command: docker compose" >&2\nexit 1\n',
+      );
+      chmodSync(docker, 0o755);
+      expect(() => dockerComposeVersion(dir)).toThrow(
+        /`docker compose` is not available: docker: unknown command.*provision\.sh engine/s,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks every compose file in infra/ as part of a stack', () => {

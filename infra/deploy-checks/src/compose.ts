@@ -55,10 +55,10 @@ const INSTALL_HINT = [
 ].join('\n');
 
 /** `docker compose version`, or an error saying how to install the plugin. */
-export function dockerComposeVersion(): string {
+export function dockerComposeVersion(path = process.env.PATH ?? ''): string {
   const result = spawnSync('docker', ['compose', 'version', '--short'], {
     encoding: 'utf8',
-    env: cleanEnv({}),
+    env: { ...cleanEnv({}), PATH: path },
   });
   if (result.error || result.status !== 0) {
     const why = result.error
