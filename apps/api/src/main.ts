@@ -6,6 +6,7 @@ import { readPackageVersion, runService } from '@repo/lifecycle';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
+import { isRedisUnavailableError } from './redis-availability.ts';
 
 const version = readPackageVersion(new URL('../package.json', import.meta.url));
 
@@ -23,6 +24,10 @@ await runService({
     const redis = createRedisConnection(config, 'producer', 'api');
     redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+    // BullMQ repeats the connection's errors on the queue, and those are logged just above
+    queue.on('error', (error) => {
+      if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'queue error');
+    });
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });

@@ -65,29 +65,40 @@ export function registerQueueDepthMetrics(options: {
   timeoutMs: number;
   logger: Logger;
 }): void {
-  const failures = new Counter({
-    name: 'queue_depth_collection_failures_total',
-    help: 'Scrapes in which the queue depth could not be read from Redis',
-    registers: [options.registry],
-  });
-  new Gauge({
+  // prom-client collects all metrics of a scrape at once: the counter waits for this scrape's
+  // reading, so a failure shows in the same scrape (the gauge is registered first for that).
+  let reading: Promise<void> | undefined;
+  const depth = new Gauge({
     name: 'queue_jobs',
     help: 'Jobs in the BullMQ queue, by state',
     labelNames: ['queue', 'state'] as const,
     registers: [options.registry],
-    async collect() {
-      this.reset();
-      try {
-        const counts = await callRedis('count the queued jobs', options.timeoutMs, () =>
-          options.queue.getJobCounts(...QUEUE_STATES),
-        );
-        for (const state of QUEUE_STATES) {
-          this.set({ queue: QUEUE_NAME, state }, counts[state] ?? 0);
-        }
-      } catch (error) {
-        failures.inc();
-        options.logger.warn({ err: error }, 'could not read the queue depth for /metrics');
-      }
+    collect() {
+      reading = readDepth();
+      return reading;
     },
   });
+  const failures = new Counter({
+    name: 'queue_depth_collection_failures_total',
+    help: 'Scrapes in which the queue depth could not be read from Redis',
+    registers: [options.registry],
+    async collect() {
+      await reading;
+    },
+  });
+
+  async function readDepth(): Promise<void> {
+    depth.reset();
+    try {
+      const counts = await callRedis('count the queued jobs', options.timeoutMs, () =>
+        options.queue.getJobCounts(...QUEUE_STATES),
+      );
+      for (const state of QUEUE_STATES) {
+        depth.set({ queue: QUEUE_NAME, state }, counts[state] ?? 0);
+      }
+    } catch (error) {
+      failures.inc();
+      options.logger.warn({ err: error }, 'could not read the queue depth for /metrics');
+    }
+  }
 }

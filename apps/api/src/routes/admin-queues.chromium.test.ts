@@ -60,12 +60,21 @@ describe('queue dashboard in a browser (headless Chromium, real PostgreSQL and R
     await context.close();
   });
 
-  it('does not show the dashboard without credentials', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+  it('does not sign in without credentials or with a wrong password', async () => {
+    const anonymous = await browser.newContext();
+    // headless Chromium cannot show the sign-in dialog, so the challenge ends the navigation
+    await expect((await anonymous.newPage()).goto(`${api.url}/admin/queues`)).rejects.toThrow(
+      /ERR_INVALID_AUTH_CREDENTIALS/,
+    );
+    await anonymous.close();
+
+    const wrong = await browser.newContext({
+      httpCredentials: { username: TEST_ADMIN.username, password: 'not-the-password' },
+    });
+    const page = await wrong.newPage();
     const response = await page.goto(`${api.url}/admin/queues`);
     expect(response?.status()).toBe(401);
     expect(await page.content()).not.toContain('jobstack queues');
-    await context.close();
+    await wrong.close();
   });
 });

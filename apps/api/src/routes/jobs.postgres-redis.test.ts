@@ -102,6 +102,16 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
         expect(res.body.errors[0].path).toEqual(['body', field]);
       }
     });
+    it('accepts payloads nested up to 64 levels and refuses deeper ones', async () => {
+      const nested = (levels: number) =>
+        JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`) as unknown;
+      // the body (level 1) > payload (2) > 62 arrays = 64 levels
+      const deepest = await post({ type: 'system.echo', payload: { data: nested(62) } });
+      expect(deepest.status).toBe(202);
+      const deeper = await post({ type: 'system.echo', payload: { data: nested(63) } });
+      expect(deeper.status).toBe(400);
+      expect(deeper.body.detail).toBe('The body is nested more than 64 levels deep.');
+    });
   });
 
   describe('Idempotency-Key', () => {

@@ -16,6 +16,7 @@ import type { Logger } from '@repo/logger';
 import express, { type Request, Router } from 'express';
 import { z } from 'zod';
 import { jobPath, jobResource } from '../job-resource.ts';
+import { limitJsonDepth } from '../middleware/limit-json-depth.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
 import { DependencyUnavailableError, JobNotFoundError, ProblemError } from '../problems.ts';
@@ -30,6 +31,8 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 /** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
 export const MAX_WAIT_SECONDS = 20;
+/** Deepest JSON nesting accepted in a request body (the body object itself is level 1). */
+export const MAX_BODY_DEPTH = 64;
 const WAIT_POLL_INTERVAL_MS = 250;
 
 const createJobBody = z.strictObject({
@@ -102,6 +105,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .post(
       requireJsonBody(),
       express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
+      limitJsonDepth(MAX_BODY_DEPTH),
       async (req, res) => {
         const idempotencyKey = parseRequestPart(
           idempotencyKeyHeader,

@@ -90,6 +90,9 @@ export async function startApiUnderTest(
     // connection errors surface as failed commands, which the tests look at
   });
   const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+  queue.on('error', () => {
+    // BullMQ repeats the connection's errors here; without a listener it prints them
+  });
   const metrics = new Registry();
   const health = createHealth({
     service: 'api',
@@ -100,6 +103,9 @@ export async function startApiUnderTest(
       { name: 'redis', run: () => pingRedis(redis) },
     ],
   });
+  // the producer connection has no offline queue: commands sent before it is ready fail, which
+  // would make the first readiness probe of a test flaky
+  if (config.REDIS_URL.reveal() === TEST_REDIS_URL) await queue.waitUntilReady();
   const app = createApp({ config, jobs, queue, logger, health, metrics });
   const http = createHttpServer(app, config);
   const { port } = await http.listen(0, '127.0.0.1');
