@@ -117,6 +117,48 @@ export function checkNoUnknownVariables(targets: readonly DeployTarget[]): Probl
   return problems;
 }
 
+/**
+ * Variables whose values must agree between the services of one deployment: the apps meet in the
+ * same PostgreSQL database and the same Redis queues, or jobs are enqueued where nobody works.
+ */
+export const SHARED_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'QUEUE_PREFIX'] as const;
+
+function describeSource(target: DeployTarget, key: string): string {
+  const source = target.env.get(key);
+  if (source === undefined) {
+    const fallback = describeServiceEnv(target.service).find((v) => v.name === key)?.default;
+    return fallback === undefined ? 'unset' : `default ${fallback}`;
+  }
+  if (source.kind === 'literal') return `"${source.value}"`;
+  if (source.kind === 'reference') return source.to;
+  return source.kind;
+}
+
+export function checkSharedValuesAgree(targets: readonly DeployTarget[]): Problem[] {
+  const problems: Problem[] = [];
+  const byFile = Map.groupBy(
+    targets.filter((t) => !t.name.endsWith('(preDeployCommand)')),
+    (t) => `${t.platform} ${envFileOf(t)}`,
+  );
+  for (const group of byFile.values()) {
+    for (const key of SHARED_VARIABLES) {
+      const readers = group.filter((t) =>
+        describeServiceEnv(t.service).some((v) => v.name === key),
+      );
+      const values = new Map(readers.map((t) => [t.name, describeSource(t, key)]));
+      if (new Set(values.values()).size > 1) {
+        const [first] = readers;
+        problems.push({
+          file: first ? envFileOf(first) : '-',
+          name: [...values.keys()].join(', '),
+          message: `${key} differs between services: ${[...values].map(([n, v]) => `${n}: ${v}`).join('; ')}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
 /** The platform's SIGTERM→SIGKILL window outlasts SHUTDOWN_TIMEOUT (in-flight work gets that long). */
 export function checkShutdownWindow(targets: readonly DeployTarget[]): Problem[] {
   const problems: Problem[] = [];

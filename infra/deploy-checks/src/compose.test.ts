@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkBuilds,
   checkRequiredVariables,
+  checkSharedValuesAgree,
   checkShutdownWindow,
   imageAppOf,
   migrateCommandProblem,

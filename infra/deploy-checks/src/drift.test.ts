@@ -6,6 +6,7 @@ import {
   checkProductionMode,
   checkRequiredVariables,
   checkSecretsNotCommitted,
+  checkSharedValuesAgree,
   checkShutdownWindow,
 } from './checks.ts';
 import { COMPOSE_STACKS, composeConfig, composeTargets } from './compose.ts';
@@ -178,6 +179,15 @@ describe('a drift in infra/railway', () => {
       expect.stringMatching(
         /^infra\/railway\/variables\.json: service "api": API_KEYS references \$\{\{shared\.API_TOKENS\}\}/,
       ),
+    ]);
+  });
+
+  it('a service on another queue prefix', () => {
+    const { targets } = railwayCopy((variables) => {
+      if (variables.services.beat) variables.services.beat.QUEUE_PREFIX = 'jobs';
+    });
+    expect(messages(checkSharedValuesAgree(targets))).toEqual([
+      'infra/railway/variables.json: service "api, beat, worker": QUEUE_PREFIX differs between services: api: "jobstack"; beat: "jobs"; worker: "jobstack"',
     ]);
   });
 

@@ -7,6 +7,7 @@ import {
   checkProductionMode,
   checkRequiredVariables,
   checkSecretsNotCommitted,
+  checkSharedValuesAgree,
   checkShutdownWindow,
 } from './checks.ts';
 import { loadRailway, loadRender } from './load.ts';
@@ -26,6 +27,10 @@ describe.each([
 
   it('runs every service with NODE_ENV=production', () => {
     assertNoProblems(checkProductionMode(targets));
+  });
+
+  it('points every service at the same database, Redis and queue prefix', () => {
+    assertNoProblems(checkSharedValuesAgree(targets));
   });
 
   it('never writes a secret as a value', () => {
