@@ -80,6 +80,10 @@ describe('compose', () => {
       assertNoProblems(checkRequiredVariables(targets()));
     });
 
+    it('points every app at the same database, Redis and queue prefix', () => {
+      assertNoProblems(checkSharedValuesAgree(targets()));
+    });
+
     it('builds each app from the repository root with its own Dockerfile', () => {
       assertNoProblems(checkBuilds(targets()));
     });
