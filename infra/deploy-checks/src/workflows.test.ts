@@ -1,6 +1,7 @@
 import { NoOperationTraceWriter } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/index';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { deployableApps, existsInRepo, readManifest, readRepoFile } from './repo.ts';
 import {
   actionReferences,
@@ -69,6 +70,17 @@ describe('GitHub workflows', () => {
     }
     expect(problems).toEqual([]);
     expect(pins.size).toBeGreaterThan(0);
+  });
+
+  it('Dependabot keeps the pinned actions current, in the workflows and the composite action', () => {
+    const config = parse(readRepoFile('.github/dependabot.yml')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directories?: string[]; directory?: string }[];
+    };
+    expect(config.version).toBe(2);
+    const actions = config.updates.find((u) => u['package-ecosystem'] === 'github-actions');
+    const dirs = actions?.directories ?? (actions?.directory ? [actions.directory] : []);
+    expect(dirs).toEqual(expect.arrayContaining(['/', '/.github/actions/*']));
   });
 
   it('grant read-only access by default; only the release job may write packages', () => {
@@ -144,6 +156,10 @@ describe(CI, () => {
     };
     const declared = turbo.tasks.test?.env ?? [];
     expect(declared.length).toBeGreaterThan(0);
+    // …and they are what tooling/testing connects with.
+    const testing = readRepoFile('tooling/testing/src/services.ts');
+    const read = [...testing.matchAll(/process\.env\.(\w+)/g)].map((m) => m[1]);
+    expect([...declared].sort()).toEqual([...new Set(read)].sort());
     // Everything the test task declares is set (anything else would not reach the tests:
     // Turborepo's strict environment mode passes only declared variables).
     expect(Object.keys(job?.env ?? {}).sort()).toEqual([...declared].sort());
