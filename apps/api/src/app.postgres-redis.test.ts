@@ -254,6 +254,25 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
       expect(JSON.stringify(lines)).not.toContain('test-api-key');
     });
 
+    it('logs the client address from X-Forwarded-For only when TRUST_PROXY says so', async () => {
+      const forwarded = { 'X-Forwarded-For': '203.0.113.7', 'X-Request-Id': 'direct-1' };
+      await request(api.url).get('/v1/jobs/not-a-uuid').set(auth).set(forwarded);
+      const direct = api.logs().find((line) => line.requestId === 'direct-1');
+      expect(direct?.req).toMatchObject({ remoteAddress: '127.0.0.1' });
+
+      const proxied = await startApiUnderTest('api-proxied', { env: { TRUST_PROXY: '1' } });
+      try {
+        await request(proxied.url)
+          .get('/v1/jobs/not-a-uuid')
+          .set(auth)
+          .set({ ...forwarded, 'X-Request-Id': 'proxied-1' });
+        const line = proxied.logs().find((l) => l.requestId === 'proxied-1');
+        expect(line?.req).toMatchObject({ remoteAddress: '203.0.113.7' });
+      } finally {
+        await proxied.close();
+      }
+    });
+
     it('replaces an odd or oversized X-Request-Id with a fresh one', async () => {
       for (const sent of ['x'.repeat(129), 'has space', '<script>', 'line\\nbreak']) {
         const res = await request(api.url).get('/health/live').set('X-Request-Id', sent);

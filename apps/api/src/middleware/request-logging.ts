@@ -11,12 +11,13 @@ import { pinoHttp } from 'pino-http';
  */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
-/** What pino's standard request serializer hands to ours. */
+/** What pino's standard request serializer hands to ours; `raw` is the Express request. */
 interface StandardSerializedRequest {
   method: string;
   url: string;
   remoteAddress?: string;
   headers: Record<string, string | undefined>;
+  raw: { ip?: string };
 }
 
 // Orchestrators and scrapers call these every few seconds; failing checks are logged by health.
@@ -53,7 +54,8 @@ export function requestLogging(logger: Logger): RequestHandler {
       req: (req: StandardSerializedRequest) => ({
         method: req.method,
         url: req.url,
-        remoteAddress: req.remoteAddress,
+        // the client's address as Express sees it: behind TRUST_PROXY, from X-Forwarded-For
+        remoteAddress: req.raw.ip ?? req.remoteAddress,
         userAgent: req.headers['user-agent'],
       }),
     },
