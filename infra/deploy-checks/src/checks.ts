@@ -5,6 +5,7 @@ import {
   serviceEnvs,
 } from '@repo/config';
 import type { z } from 'zod';
+import { dockerfileFinalEnv } from './dockerfile.ts';
 import { matchesAny } from './glob.ts';
 import {
   type App,
@@ -42,14 +43,24 @@ function envFileOf(target: DeployTarget): string {
   return target.envFile ?? target.file;
 }
 
+/** NODE_ENV as the process sees it: set by the deploy file, else by the image (ENV), else unset. */
+export function effectiveNodeEnv(target: DeployTarget): string | undefined {
+  const written = literal(target, 'NODE_ENV');
+  if (written !== undefined) return written;
+  const dockerfile = `apps/${imageAppOf(target.service)}/Dockerfile`;
+  return existsInRepo(dockerfile)
+    ? dockerfileFinalEnv(readRepoFile(dockerfile)).get('NODE_ENV')
+    : undefined;
+}
+
 /**
  * Every variable the service's config schema requires is provided. Production requirements apply
- * where the target runs with NODE_ENV=production (Render and Railway must: see checkProductionMode).
+ * where the process runs with NODE_ENV=production, written in the file or set by the image.
  */
 export function checkRequiredVariables(targets: readonly DeployTarget[]): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
-    const production = literal(target, 'NODE_ENV') === 'production';
+    const production = effectiveNodeEnv(target) === 'production';
     const required = production
       ? requiredInProduction(target.service)
       : describeServiceEnv(target.service)

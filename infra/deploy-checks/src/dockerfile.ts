@@ -73,3 +73,25 @@ export function railwayIncompatibleCacheMounts(dockerfile: string): string[] {
   }
   return mounts;
 }
+
+/** The variables the final stage sets with ENV (`ENV A=1 B="two"` or `ENV A 1`). */
+export function dockerfileFinalEnv(dockerfile: string): Map<string, string> {
+  const instructions = dockerfileInstructions(dockerfile);
+  const lastFrom = instructions.map((i) => i.keyword).lastIndexOf('FROM');
+  const env = new Map<string, string>();
+  for (const { keyword, args } of instructions.slice(lastFrom + 1)) {
+    if (keyword !== 'ENV') continue;
+    if (!args.includes('=')) {
+      const [key = '', ...rest] = args.split(/\s+/);
+      env.set(key, rest.join(' '));
+      continue;
+    }
+    for (const match of args.matchAll(
+      /([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g,
+    )) {
+      const raw = match[2] ?? '';
+      env.set(match[1] ?? '', /^["']/.test(raw) ? raw.slice(1, -1) : raw);
+    }
+  }
+  return env;
+}

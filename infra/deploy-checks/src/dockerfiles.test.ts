@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { dockerfileProblems, resolveImageCommand } from './checks.ts';
 import {
   dockerfileCmd,
+  dockerfileFinalEnv,
   dockerfileHealthcheck,
   railwayIncompatibleCacheMounts,
 } from './dockerfile.ts';
@@ -15,6 +16,10 @@ const HEALTH_PACKAGE = '@repo/health';
 describe.each(deployableApps())('$dockerfile', (app) => {
   it(`builds ${app.packageName} and no other app`, () => {
     expect(dockerfileProblems(app.dockerfile, app, deployableApps())).toEqual([]);
+  });
+
+  it('runs with NODE_ENV=production, so production requirements apply wherever it runs', () => {
+    expect(dockerfileFinalEnv(readRepoFile(app.dockerfile)).get('NODE_ENV')).toBe('production');
   });
 
   it("starts the app's own entry point", () => {

@@ -230,6 +230,21 @@ describe('a drift in the compose files', () => {
     );
   });
 
+  it('NODE_ENV dropped from the file: the image still runs production, so API_KEYS is still required', () => {
+    if (!stack) throw new Error('no compose stack');
+    const project = composeConfig(stack);
+    const api = project.services.api?.environment;
+    if (api) {
+      delete api.NODE_ENV;
+      delete api.API_KEYS;
+    }
+    expect(messages(checkRequiredVariables(composeTargets(project, 'infra/compose.yaml')))).toEqual(
+      [
+        'infra/compose.yaml: service "api": does not provide API_KEYS, which the api config requires in production (docs/environment.md)',
+      ],
+    );
+  });
+
   it('a stop grace period shorter than SHUTDOWN_TIMEOUT', () => {
     if (!stack) throw new Error('no compose stack');
     const project = composeConfig(stack);

@@ -209,12 +209,13 @@ export function checkRenderBlueprint(
         }
       }
     }
-    // A pre-deploy command is not run through a shell: operators would be passed as arguments.
+    // Render documents no shell around the pre-deploy command, and users report `&&` being passed
+    // to the program as an argument: keep it one plain command.
     if (svc.preDeployCommand && /[;&|<>$`]/.test(svc.preDeployCommand)) {
       problems.push({
         file,
         name: svc.name,
-        message: `preDeployCommand "${svc.preDeployCommand}" uses shell syntax; Render runs it without a shell`,
+        message: `preDeployCommand "${svc.preDeployCommand}" uses shell syntax; keep it one plain command`,
       });
     }
   }
