@@ -79,6 +79,12 @@ describe('api process (real PostgreSQL and Redis)', () => {
     const { api, url, port } = await startApi();
     const headers = { Authorization: `Bearer ${TEST_API_KEY}`, 'Content-Type': 'application/json' };
 
+    // main.ts adds Node's process metrics to the app's own
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(metrics).toContain('queue_jobs{queue="jobs",state="waiting"}');
+
     // an idle keep-alive connection: it must not keep the server open
     const keepAlive = new Agent({ keepAlive: true });
     const first = await fetchWith(keepAlive, `${url}/health/live`);
