@@ -1,0 +1,493 @@
+import { randomUUID } from 'node:crypto';
+import { type Env, loadConfig, migrateEnv } from '@repo/config';
+import { createTestDatabase, type TestDatabase } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../create-db.ts';
+import { migrate } from '../migrate/migrate.ts';
+import { queryRows, withClient } from '../testing/migrations-fixture.ts';
+import { InvalidCursorError, InvalidListLimitError, JobJsonError } from './job-errors.ts';
+import type { JobRecord } from './job-record.ts';
+import { createJobRepository, JOB_LIST_MAX_LIMIT, type JobRepository } from './job-repository.ts';
+import { encodeCursor } from './list-cursor.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('job repository (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let db: Db;
+  let jobs: JobRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('job_repository');
+    await migrate({ databaseUrl: database.url });
+    const env: Env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '25' };
+    db = createDb(loadConfig(migrateEnv, env), { applicationName: 'job-repository-test' });
+    jobs = createJobRepository(db);
+  });
+  afterAll(async () => {
+    await db?.disconnect();
+    await database?.drop();
+  });
+
+  /** Changes columns directly, to put rows into states (or times) a test needs. */
+  async function setRow(id: string, assignments: string, params: unknown[] = []) {
+    await withClient(database.url, (client) =>
+      client.query(`UPDATE jobs SET ${assignments} WHERE id = $1`, [id, ...params]),
+    );
+  }
+  async function countRows(where: string, params: unknown[]) {
+    const [row] = await queryRows<{ n: number }>(
+      database.url,
+      `SELECT count(*)::int AS n FROM jobs WHERE ${where}`,
+      params,
+    );
+    return row?.n;
+  }
+  async function queued(type: string, payload: unknown = {}) {
+    return (await jobs.create({ type, payload, maxAttempts: 3 })).job;
+  }
+
+  describe('create', () => {
+    it('inserts a queued job and returns the whole row', async () => {
+      const runAt = new Date('2031-02-03T04:05:06.789Z');
+      const { job, created } = await jobs.create({
+        type: 'email.send',
+        payload: { to: 'a@example.com', tags: ['x', 1, null], nested: { ok: true } },
+        maxAttempts: 5,
+        runAt,
+      });
+      expect(created).toBe(true);
+      expect(job).toEqual({
+        id: expect.stringMatching(UUID),
+        type: 'email.send',
+        payload: { to: 'a@example.com', tags: ['x', 1, null], nested: { ok: true } },
+        status: 'queued',
+        attempts: 0,
+        maxAttempts: 5,
+        result: null,
+        error: null,
+        idempotencyKey: null,
+        runAt,
+        schedulerId: null,
+        createdAt: expect.any(Date),
+        startedAt: null,
+        finishedAt: null,
+        updatedAt: expect.any(Date),
+      } satisfies Record<keyof JobRecord, unknown>);
+      expect(job.updatedAt.getTime()).toBe(job.createdAt.getTime());
+      expect(Math.abs(job.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    });
+
+    it('returns the original job for a repeated idempotency key and never inserts a second', async () => {
+      const key = `key-${randomUUID()}`;
+      const first = await jobs.create({
+        type: 'a',
+        payload: { n: 1 },
+        maxAttempts: 1,
+        idempotencyKey: key,
+      });
+      const again = await jobs.create({
+        type: 'b',
+        payload: { n: 2 },
+        maxAttempts: 9,
+        idempotencyKey: key,
+      });
+      expect(first.created).toBe(true);
+      expect(again).toEqual({ job: first.job, created: false });
+      expect(again.job.payload).toEqual({ n: 1 });
+      expect(await countRows('idempotency_key = $1', [key])).toBe(1);
+    });
+
+    it('creates exactly one job for 20 concurrent identical requests', async () => {
+      const key = `key-${randomUUID()}`;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          jobs.create({ type: 'race', payload: { n: 1 }, maxAttempts: 2, idempotencyKey: key }),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+      expect(await countRows('idempotency_key = $1', [key])).toBe(1);
+    });
+
+    it('refuses payloads that JSON cannot hold, and NUL, which jsonb cannot', async () => {
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      for (const payload of [undefined, () => 1, 10n, cyclic, { text: 'a\u0000b' }]) {
+        await expect(jobs.create({ type: 'bad', payload, maxAttempts: 1 })).rejects.toBeInstanceOf(
+          JobJsonError,
+        );
+      }
+      expect(await countRows(`type = 'bad'`, [])).toBe(0);
+      // a backslash followed by "u0000" is ordinary text
+      const { job } = await jobs.create({ type: 'ok', payload: '\\u0000', maxAttempts: 1 });
+      expect(job.payload).toBe('\\u0000');
+    });
+  });
+
+  describe('findById', () => {
+    it('finds a job by id, in any letter case', async () => {
+      const job = await queued('find');
+      expect(await jobs.findById(job.id)).toEqual(job);
+      expect(await jobs.findById(job.id.toUpperCase())).toEqual(job);
+    });
+
+    it('returns null for an unknown id, and for a malformed one instead of failing', async () => {
+      expect(await jobs.findById(randomUUID())).toBeNull();
+      for (const id of ['', 'abc', '1', `${randomUUID()}x`, "' OR 1=1 --"]) {
+        expect(await jobs.findById(id)).toBeNull();
+      }
+    });
+  });
+
+  describe('list', () => {
+    /** Jobs of one type with created_at one millisecond apart, oldest first. */
+    async function series(type: string, count: number, base = Date.UTC(2020, 0, 1)) {
+      const created: JobRecord[] = [];
+      for (let i = 0; i < count; i += 1) {
+        const job = await queued(type, { i });
+        await setRow(job.id, 'created_at = $2', [new Date(base + i)]);
+        created.push({ ...job, createdAt: new Date(base + i) });
+      }
+      return created;
+    }
+    const ids = (page: { jobs: JobRecord[] }) => page.jobs.map((job) => job.id);
+
+    it('pages newest first and ends with a null cursor', async () => {
+      const made = await series('list.pages', 5);
+      const first = await jobs.list({ type: 'list.pages', limit: 2 });
+      expect(ids(first)).toEqual([made[4]?.id, made[3]?.id]);
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const second = await jobs.list({
+        type: 'list.pages',
+        limit: 2,
+        cursor: first.nextCursor as string,
+      });
+      expect(ids(second)).toEqual([made[2]?.id, made[1]?.id]);
+      const third = await jobs.list({
+        type: 'list.pages',
+        limit: 2,
+        cursor: second.nextCursor as string,
+      });
+      expect(ids(third)).toEqual([made[0]?.id]);
+      expect(third.nextCursor).toBeNull();
+    });
+
+    it('has no next cursor when the last page is exactly full', async () => {
+      const made = await series('list.exact', 4);
+      const first = await jobs.list({ type: 'list.exact', limit: 2 });
+      const second = await jobs.list({
+        type: 'list.exact',
+        limit: 2,
+        cursor: first.nextCursor as string,
+      });
+      expect(ids(second)).toEqual([made[1]?.id, made[0]?.id]);
+      expect(second.nextCursor).toBeNull();
+      const all = await jobs.list({ type: 'list.exact', limit: 4 });
+      expect(all.jobs).toHaveLength(4);
+      expect(all.nextCursor).toBeNull();
+    });
+
+    it('returns an empty page when nothing matches', async () => {
+      expect(await jobs.list({ type: 'list.nothing', limit: 10 })).toEqual({
+        jobs: [],
+        nextCursor: null,
+      });
+    });
+
+    it('orders jobs created in the same millisecond by id, visiting each exactly once', async () => {
+      const made = await series('list.ties', 1);
+      for (let i = 0; i < 4; i += 1) {
+        const job = await queued('list.ties');
+        await setRow(job.id, 'created_at = $2', [made[0]?.createdAt]);
+      }
+      const expected = (await jobs.list({ type: 'list.ties', limit: 10 })).jobs.map((j) => j.id);
+      expect(expected).toEqual([...expected].sort().reverse());
+      const visited: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await jobs.list({ type: 'list.ties', limit: 1, cursor });
+        visited.push(...ids(page));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(visited).toEqual(expected);
+    });
+
+    it('is stable while new jobs arrive between pages', async () => {
+      const made = await series('list.arrivals', 4);
+      const first = await jobs.list({ type: 'list.arrivals', limit: 2 });
+      await queued('list.arrivals');
+      await queued('list.arrivals');
+      const second = await jobs.list({
+        type: 'list.arrivals',
+        limit: 2,
+        cursor: first.nextCursor as string,
+      });
+      expect(ids(second)).toEqual([made[1]?.id, made[0]?.id]);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it('filters by status and type', async () => {
+      const [a, b, c] = await series('list.filter', 3);
+      const other = await queued('list.filter.other');
+      await jobs.cancel(b?.id as string);
+      expect(ids(await jobs.list({ type: 'list.filter', status: 'queued', limit: 10 }))).toEqual([
+        c?.id,
+        a?.id,
+      ]);
+      expect(ids(await jobs.list({ type: 'list.filter', status: 'cancelled', limit: 10 }))).toEqual(
+        [b?.id],
+      );
+      const queuedAnyType = await jobs.list({ status: 'queued', limit: JOB_LIST_MAX_LIMIT });
+      expect(ids(queuedAnyType)).toContain(other.id);
+      expect(queuedAnyType.jobs.every((job) => job.status === 'queued')).toBe(true);
+    });
+
+    it(`accepts limits from 1 to ${JOB_LIST_MAX_LIMIT} and refuses others`, async () => {
+      await series('list.limits', 2);
+      expect((await jobs.list({ type: 'list.limits', limit: 1 })).jobs).toHaveLength(1);
+      expect(
+        (await jobs.list({ type: 'list.limits', limit: JOB_LIST_MAX_LIMIT })).jobs,
+      ).toHaveLength(2);
+      for (const limit of [0, -1, 1.5, Number.NaN, JOB_LIST_MAX_LIMIT + 1]) {
+        await expect(jobs.list({ limit })).rejects.toBeInstanceOf(InvalidListLimitError);
+      }
+    });
+
+    it('refuses a malformed or altered cursor with InvalidCursorError', async () => {
+      const [job] = await series('list.cursor', 1);
+      const valid = encodeCursor({ createdAt: job?.createdAt as Date, id: job?.id as string });
+      const decoded = Buffer.from(valid, 'base64url').toString();
+      const reencode = (text: string) => Buffer.from(text).toString('base64url');
+      for (const cursor of [
+        '',
+        'not a cursor!',
+        'abc',
+        reencode('garbage'),
+        reencode(decoded.replace(/.$/, 'z')),
+        reencode(decoded.replace('Z_', '+01:00_')),
+        reencode(`2020-13-45T00:00:00.000Z_${job?.id}`),
+        reencode(`${decoded}_extra`),
+        `${valid}=`,
+        'x'.repeat(500),
+      ]) {
+        await expect(jobs.list({ limit: 5, cursor }), cursor).rejects.toBeInstanceOf(
+          InvalidCursorError,
+        );
+      }
+      await expect(jobs.list({ type: 'list.cursor', limit: 5, cursor: valid })).resolves.toEqual({
+        jobs: [],
+        nextCursor: null,
+      });
+    });
+  });
+
+  describe('cancel', () => {
+    it('cancels a queued job, and answers conflict once it is no longer queued', async () => {
+      const job = await queued('cancel');
+      const outcome = await jobs.cancel(job.id);
+      expect(outcome).toMatchObject({
+        outcome: 'cancelled',
+        job: { id: job.id, status: 'cancelled' },
+      });
+      expect(outcome.outcome === 'cancelled' && outcome.job.finishedAt).toBeInstanceOf(Date);
+      expect(await jobs.cancel(job.id)).toMatchObject({
+        outcome: 'conflict',
+        job: { id: job.id, status: 'cancelled' },
+      });
+    });
+
+    it('answers conflict for a running job and not_found for a missing or malformed id', async () => {
+      const job = await queued('cancel.running');
+      await jobs.markRunning(job.id, 1);
+      expect(await jobs.cancel(job.id)).toMatchObject({
+        outcome: 'conflict',
+        job: { status: 'running' },
+      });
+      expect((await jobs.findById(job.id))?.status).toBe('running');
+      expect(await jobs.cancel(randomUUID())).toEqual({ outcome: 'not_found' });
+      expect(await jobs.cancel('nope')).toEqual({ outcome: 'not_found' });
+    });
+
+    it('lets exactly one of several concurrent cancels win', async () => {
+      const job = await queued('cancel.race');
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => jobs.cancel(job.id)));
+      expect(outcomes.filter((o) => o.outcome === 'cancelled')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.outcome === 'conflict')).toHaveLength(9);
+    });
+  });
+
+  describe('worker transitions', () => {
+    it('markRunning starts an attempt; a redelivery keeps startedAt and counts the attempt', async () => {
+      const job = await queued('run');
+      const running = await jobs.markRunning(job.id, 1);
+      expect(running).toMatchObject({ id: job.id, status: 'running', attempts: 1 });
+      expect(running?.startedAt).toBeInstanceOf(Date);
+      await setRow(job.id, `started_at = started_at - interval '1 minute'`);
+      const firstStart = (await jobs.findById(job.id))?.startedAt;
+      const again = await jobs.markRunning(job.id, 2);
+      expect(again).toMatchObject({ status: 'running', attempts: 2, startedAt: firstStart });
+    });
+
+    it('markRunning returns null for a cancelled, finished, missing or malformed job', async () => {
+      const cancelled = await queued('run.skip');
+      await jobs.cancel(cancelled.id);
+      const done = await queued('run.skip');
+      await jobs.markRunning(done.id, 1);
+      await jobs.markSucceeded(done.id, { ok: true });
+      const failed = await queued('run.skip');
+      await jobs.markFailed(failed.id, { error: 'x', final: true });
+      for (const id of [cancelled.id, done.id, failed.id, randomUUID(), 'x']) {
+        expect(await jobs.markRunning(id, 2)).toBeNull();
+      }
+      expect((await jobs.findById(cancelled.id))?.status).toBe('cancelled');
+      expect((await jobs.findById(done.id))?.attempts).toBe(1);
+    });
+
+    it('markSucceeded stores the result, clears the last error and finishes the job', async () => {
+      const job = await queued('succeed');
+      await jobs.markRunning(job.id, 1);
+      await jobs.markFailed(job.id, { error: 'first try failed', final: false });
+      await jobs.markRunning(job.id, 2);
+      const done = await jobs.markSucceeded(job.id, { sent: 3, ids: ['a'] });
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        result: { sent: 3, ids: ['a'] },
+        error: null,
+        attempts: 2,
+      });
+      expect(done?.finishedAt).toBeInstanceOf(Date);
+      // only a running job can succeed: a second report changes nothing
+      expect(await jobs.markSucceeded(job.id, { other: true })).toBeNull();
+      expect((await jobs.findById(job.id))?.result).toEqual({ sent: 3, ids: ['a'] });
+    });
+
+    it('markSucceeded with no result stores NULL', async () => {
+      const job = await queued('succeed.null');
+      await jobs.markRunning(job.id, 1);
+      expect(await jobs.markSucceeded(job.id, null)).toMatchObject({ result: null });
+      const [row] = await queryRows(
+        database.url,
+        'SELECT result IS NULL AS sql_null FROM jobs WHERE id = $1',
+        [job.id],
+      );
+      expect(row).toEqual({ sql_null: true });
+      expect(await jobs.markSucceeded(randomUUID(), 1)).toBeNull();
+    });
+
+    it('markFailed queues the job again for a retry, or fails it for good when final', async () => {
+      const job = await queued('fail');
+      await jobs.markRunning(job.id, 1);
+      const retry = await jobs.markFailed(job.id, { error: 'Error: timeout', final: false });
+      expect(retry).toMatchObject({ status: 'queued', error: 'Error: timeout', finishedAt: null });
+      await jobs.markRunning(job.id, 2);
+      const final = await jobs.markFailed(job.id, {
+        error: 'Error: still\u0000 broken',
+        final: true,
+      });
+      expect(final).toMatchObject({
+        status: 'failed',
+        error: 'Error: still\uFFFD broken',
+        attempts: 2,
+      });
+      expect(final?.finishedAt).toBeInstanceOf(Date);
+      // a finished job stays finished
+      expect(await jobs.markFailed(job.id, { error: 'late', final: false })).toBeNull();
+      expect((await jobs.findById(job.id))?.status).toBe('failed');
+    });
+  });
+
+  describe('ensureScheduled', () => {
+    it('creates the row the first time and leaves it alone afterwards', async () => {
+      const id = randomUUID();
+      const input = {
+        id,
+        type: 'report.daily',
+        payload: { day: '2030-01-01' },
+        maxAttempts: 3,
+        schedulerId: 'daily-report',
+      };
+      expect(await jobs.ensureScheduled(input)).toEqual({ created: true });
+      await jobs.markRunning(id, 1);
+      expect(
+        await jobs.ensureScheduled({ ...input, payload: { day: 'other' }, maxAttempts: 1 }),
+      ).toEqual({ created: false });
+      expect(await jobs.findById(id)).toMatchObject({
+        id,
+        type: 'report.daily',
+        payload: { day: '2030-01-01' },
+        maxAttempts: 3,
+        schedulerId: 'daily-report',
+        status: 'running',
+        idempotencyKey: null,
+      });
+    });
+  });
+
+  describe('findStaleQueued', () => {
+    it('returns queued jobs not updated since the cutoff, oldest first, up to the limit', async () => {
+      const old = (minutes: number) => new Date(Date.UTC(2001, 0, 1, 0, minutes));
+      const [a, b, c, fresh, running] = await Promise.all(
+        Array.from({ length: 5 }, () => queued('stale')),
+      );
+      await setRow(a?.id as string, 'updated_at = $2', [old(3)]);
+      await setRow(b?.id as string, 'updated_at = $2', [old(1)]);
+      await setRow(c?.id as string, 'updated_at = $2', [old(2)]);
+      await jobs.markRunning(running?.id as string, 1);
+      await setRow(running?.id as string, 'updated_at = $2', [old(0)]);
+
+      const cutoff = old(10);
+      const stale = await jobs.findStaleQueued({ queuedBefore: cutoff, limit: 10 });
+      expect(stale.map((job) => job.id)).toEqual([b?.id, c?.id, a?.id]);
+      expect(stale.map((job) => job.id)).not.toContain(fresh?.id);
+      expect(
+        (await jobs.findStaleQueued({ queuedBefore: cutoff, limit: 2 })).map((job) => job.id),
+      ).toEqual([b?.id, c?.id]);
+      await expect(jobs.findStaleQueued({ queuedBefore: cutoff, limit: 0 })).rejects.toBeInstanceOf(
+        InvalidListLimitError,
+      );
+    });
+  });
+
+  describe('deleteFinishedBefore', () => {
+    it('deletes finished jobs older than the cutoff in batches, and nothing else', async () => {
+      const longAgo = new Date(Date.UTC(1999, 0, 1));
+      const cutoff = new Date(Date.UTC(2000, 0, 1));
+      const finishOld = async (finish: (id: string) => Promise<unknown>) => {
+        const job = await queued('prune');
+        await finish(job.id);
+        await setRow(job.id, 'finished_at = $2', [longAgo]);
+        return job.id;
+      };
+      const oldIds: string[] = [];
+      for (let i = 0; i < 7; i += 1) {
+        oldIds.push(
+          await finishOld(async (id) => {
+            if (i % 3 === 0) return jobs.cancel(id);
+            await jobs.markRunning(id, 1);
+            return i % 3 === 1
+              ? jobs.markSucceeded(id, null)
+              : jobs.markFailed(id, { error: 'e', final: true });
+          }),
+        );
+      }
+      const recent = await queued('prune');
+      await jobs.cancel(recent.id);
+      const stillQueued = await queued('prune');
+      await setRow(stillQueued.id, 'created_at = $2, updated_at = $2', [longAgo]);
+
+      expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 3 })).toBe(7);
+      expect(await countRows('id = ANY($1::uuid[])', [oldIds])).toBe(0);
+      expect(await jobs.findById(recent.id)).not.toBeNull();
+      expect(await jobs.findById(stillQueued.id)).not.toBeNull();
+      expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 3 })).toBe(0);
+
+      // a count that is an exact multiple of the batch size
+      for (let i = 0; i < 4; i += 1) oldIds.push(await finishOld((id) => jobs.cancel(id)));
+      expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 2 })).toBe(4);
+      await expect(jobs.deleteFinishedBefore({ before: cutoff, batchSize: 0 })).rejects.toThrow(
+        /batchSize/,
+      );
+    });
+  });
+});
