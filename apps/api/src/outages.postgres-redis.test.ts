@@ -47,6 +47,7 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
       type: `${PROBLEM_TYPE_BASE}queue-unavailable`,
       status: 503,
       jobId: expect.any(String),
+      detail: expect.stringContaining('do not post it again'),
     });
     const row = await healthy.jobs.findById(res.body.jobId);
     expect(row?.status).toBe('queued');
@@ -90,6 +91,7 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
       .set('Idempotency-Key', key)
       .send(body);
     expect(failed.status).toBe(503);
+    expect(failed.body.detail).toContain('retrying with the same Idempotency-Key queues it sooner');
 
     const retried = await request(healthy.url)
       .post('/v1/jobs')

@@ -158,7 +158,7 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
     it('rejects a malformed key', async () => {
       const res = await post(echo(), { 'Idempotency-Key': 'has spaces in it' });
       expect(res.status).toBe(400);
-      expect(res.body.errors[0].path).toEqual(['headers']);
+      expect(res.body.errors[0].path).toEqual(['headers', 'idempotency-key']);
     });
   });
 

@@ -48,10 +48,12 @@ const createJobBody = z.strictObject({
 });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
-const idempotencyKeyHeader = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
-  .optional();
+const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
+    .optional(),
+});
 
 const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
 
@@ -77,7 +79,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   const router = Router();
 
   /** Adds the job to BullMQ under its row id, so adding it twice adds it once. */
-  async function enqueue(job: JobRecord): Promise<void> {
+  async function enqueue(job: JobRecord, hasIdempotencyKey: boolean): Promise<void> {
     const type = resolveJobType(job.type);
     await callRedis('enqueue the job', options.redisTimeoutMs, () =>
       enqueueJob(queue, {
@@ -91,7 +93,11 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       if (!(error instanceof DependencyUnavailableError)) throw error;
       throw new DependencyUnavailableError(
         'redis',
-        `Job ${job.id} was recorded but could not be queued because Redis is unavailable. It stays queued and is queued automatically once Redis is back; retrying with the same Idempotency-Key is safe.`,
+        `Job ${job.id} was recorded but could not be queued because Redis is unavailable. It stays queued and is queued automatically once Redis is back; ${
+          hasIdempotencyKey
+            ? 'retrying with the same Idempotency-Key queues it sooner.'
+            : 'do not post it again (without an Idempotency-Key that would create a second job).'
+        }`,
         {
           cause: error.cause ?? error,
           extensions: { jobId: job.id, links: { job: jobPath(job.id) } },
@@ -107,9 +113,9 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
       limitJsonDepth(MAX_BODY_DEPTH),
       async (req, res) => {
-        const idempotencyKey = parseRequestPart(
-          idempotencyKeyHeader,
-          req.get('idempotency-key'),
+        const { 'idempotency-key': idempotencyKey } = parseRequestPart(
+          idempotencyHeaders,
+          { 'idempotency-key': req.get('idempotency-key') },
           'headers',
         );
         const body = parseRequestPart(createJobBody, req.body, 'body');
@@ -134,7 +140,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         }
         // A repeated request finds the row of the first one. If that one could not reach Redis,
         // the row is still queued: enqueueing again (same id, so never twice) completes it now.
-        if (job.status === 'queued') await enqueue(job);
+        if (job.status === 'queued') await enqueue(job, idempotencyKey !== undefined);
         res
           .status(created ? 202 : 200)
           .location(jobPath(job.id))
