@@ -1,0 +1,547 @@
+// The images and the compose stack, end to end (`pnpm test:e2e`; CI runs it on every submission):
+//   1. builds jobstack-{api,worker,beat} with `pnpm turbo run docker:build`, as users do;
+//   2. checks each image: labels, non-root user, HEALTHCHECK, own layers within budget, no .env
+//      file or secret in any layer or in the history;
+//   3. runs infra/compose.yaml + infra/compose.test.yaml with three workers, waits until every
+//      service is healthy, posts a job through the api, sees a worker finish it in PostgreSQL,
+//      sees beat's maintenance.reconcile schedule run, then `docker compose stop` and checks each
+//      app exits 0 within 10 s; tears the stack down (down -v);
+//   4. checks layer caching in a scratch copy of the working tree: a second docker:build is fully
+//      cached, the build context keeps secrets and installs out, and after touching only
+//      apps/worker (or adding another app's dependency) api and beat rebuild entirely from cache.
+// It needs a Docker engine with compose v2. Base images that are missing are provisioned with the
+// workplace's provision script when one is found (CI machines have no registry), else pulled.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stepsThatRan } from './buildkit-log.ts';
+import {
+  Compose,
+  exportBuildContext,
+  type ImageInspect,
+  imageExists,
+  inspectContainer,
+  inspectImage,
+  megabytes,
+  type OwnLayers,
+  ownLayers,
+  scanImageLayers,
+} from './docker.ts';
+import { readEnvFile } from './env-file.ts';
+import { run, runStreaming, waitFor } from './process.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const APPS = ['api', 'worker', 'beat'] as const;
+type App = (typeof APPS)[number];
+/** What an app may add above its base image (uncompressed, as `docker image inspect` counts). */
+const OWN_LAYERS_BUDGET_BYTES = 60e6;
+const STOP_LIMIT_MS = 10_000;
+const WORKERS = 3;
+
+const report = (line = '') => process.stdout.write(`${line}\n`);
+const repoPath = (...parts: string[]) => join(repoRoot, ...parts);
+const git = (...args: string[]) => run('git', args, { cwd: repoRoot }).stdout.trim();
+const appVersion = (app: App) =>
+  (JSON.parse(readFileSync(repoPath('apps', app, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+const revision = git('rev-parse', 'HEAD');
+const shortRevision = git('rev-parse', '--short=12', 'HEAD');
+const imageRef = (app: App, tag = shortRevision) => `jobstack-${app}:${tag}`;
+
+/** Only what docker, compose, git and pnpm need: the shell's own variables must not leak in. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (
+      /^(PATH|HOME|USER|TMPDIR|LANG|LC_\w+|TERM|XDG_\w+|DOCKER_\w+|BUILDKIT_\w+|BUILDX_\w+)$/.test(
+        key,
+      )
+    ) {
+      env[key] = value;
+    }
+  }
+  return { ...env, ...extra };
+}
+
+const testEnvFile = repoPath('infra/compose.test.env');
+const compose = new Compose({
+  project: `jobstack-e2e-${process.pid}`,
+  files: [repoPath('infra/compose.yaml'), repoPath('infra/compose.test.yaml')],
+  envFile: testEnvFile,
+  cwd: repoRoot,
+  // IMAGE_TAG: the images this run built; API_PORT empty: any free port on 127.0.0.1
+  env: cleanEnv({ IMAGE_TAG: shortRevision, API_PORT: '' }),
+});
+
+/** Strings that must never appear in an image: every secret the test or a developer uses. */
+function secretValues(): string[] {
+  const files = ['infra/compose.test.env', '.env.development', '.env', 'infra/.env'].map((f) =>
+    repoPath(f),
+  );
+  const values = new Set<string>();
+  for (const file of files.filter((f) => existsSync(f))) {
+    for (const [key, value] of readEnvFile(file)) {
+      if (/PASSWORD|SECRET|TOKEN|KEY/.test(key) && value.length >= 8) {
+        for (const part of value.split(',')) if (part.length >= 8) values.add(part);
+      }
+    }
+  }
+  return [...values];
+}
+
+function provisionScript(): string | undefined {
+  return [
+    process.env.DOCKER_PROVISION_SCRIPT,
+    repoPath('../shared/docker/provision.sh'),
+    '/work/shared/docker/provision.sh',
+  ]
+    .filter((p): p is string => Boolean(p))
+    .find((p) => existsSync(p));
+}
+
+/** Base images of the Dockerfiles and the images compose runs without building them. */
+function requiredImages(): string[] {
+  const refs = new Set<string>();
+  for (const app of APPS) {
+    const base = /^ARG NODE_IMAGE=(\S+)/m.exec(
+      readFileSync(repoPath('apps', app, 'Dockerfile'), 'utf8'),
+    )?.[1];
+    if (!base) throw new Error(`apps/${app}/Dockerfile has no ARG NODE_IMAGE=<default>`);
+    refs.add(base);
+  }
+  const config = JSON.parse(compose.run(['config', '--format', 'json']).stdout) as {
+    services: Record<string, { image?: string; build?: unknown }>;
+  };
+  for (const service of Object.values(config.services)) {
+    if (service.image && !service.build) refs.add(service.image);
+  }
+  return [...refs];
+}
+
+async function ensureImages(refs: readonly string[]): Promise<void> {
+  const missing = refs.filter((ref) => !imageExists(ref));
+  if (missing.length === 0) return;
+  const script = provisionScript();
+  if (script) {
+    report(`provisioning ${missing.join(', ')} with ${script}`);
+    await runStreaming(script, ['images', ...missing], { timeoutMs: 15 * 60_000 });
+  } else {
+    for (const ref of missing)
+      await runStreaming('docker', ['pull', ref], { timeoutMs: 10 * 60_000 });
+  }
+}
+
+interface BuildTimes {
+  totalMs: number;
+  perApp: Partial<Record<App, number>>;
+}
+
+/** `pnpm turbo run docker:build`, timed per app from turbo's run summary. */
+async function dockerBuildWithTurbo(): Promise<BuildTimes> {
+  const result = await runStreaming('pnpm', ['turbo', 'run', 'docker:build', '--summarize'], {
+    cwd: repoRoot,
+    env: cleanEnv({ TURBO_TELEMETRY_DISABLED: '1', TURBO_UI: 'false' }),
+  });
+  const perApp: BuildTimes['perApp'] = {};
+  const summaryPath = /Summary:\s+(\S+\.json)/.exec(result.stdout)?.[1];
+  if (summaryPath && existsSync(summaryPath)) {
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as {
+      tasks?: { taskId: string; execution?: { startTime: number; endTime: number } }[];
+    };
+    for (const task of summary.tasks ?? []) {
+      const app = APPS.find((a) => task.taskId === `@repo/${a}#docker:build`);
+      if (app && task.execution) perApp[app] = task.execution.endTime - task.execution.startTime;
+    }
+    rmSync(summaryPath, { force: true });
+  }
+  return { totalMs: result.durationMs, perApp };
+}
+
+const seconds = (ms: number | undefined) =>
+  ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`;
+
+const facts = new Map<App, { image: ImageInspect; own: OwnLayers }>();
+const timings: Record<string, string> = {};
+
+describe('jobstack images and compose stack', () => {
+  beforeAll(async () => {
+    const engine = run('docker', ['info', '--format', '{{.ServerVersion}}'], {
+      allowFailure: true,
+    });
+    if (engine.status !== 0) {
+      throw new Error(
+        `No Docker engine answers \`docker info\`: ${engine.stderr.trim()}\n` +
+          'Start Docker (on this project’s CI machines: sudo ../shared/docker/provision.sh engine).',
+      );
+    }
+    report(
+      `docker engine ${engine.stdout.trim()}, compose ${run('docker', ['compose', 'version', '--short']).stdout.trim()}`,
+    );
+    await ensureImages(requiredImages());
+
+    const build = await dockerBuildWithTurbo();
+    timings['docker:build (first run)'] =
+      `${seconds(build.totalMs)} total; ${APPS.map((a) => `${a} ${seconds(build.perApp[a])}`).join(', ')}`;
+    for (const app of APPS) {
+      const image = inspectImage(imageRef(app));
+      facts.set(app, { image, own: ownLayers(image) });
+    }
+  });
+
+  afterAll(() => {
+    report();
+    report('image                      size       base       own layers  (budget 60 MB)');
+    for (const [app, { image, own }] of facts) {
+      report(
+        `${imageRef(app).padEnd(26)} ${megabytes(image.Size).padEnd(10)} ${megabytes(own.baseSize).padEnd(10)} ${megabytes(own.ownBytes).padEnd(11)} in ${own.ownLayers} layers above ${own.base}`,
+      );
+    }
+    for (const [what, value] of Object.entries(timings)) report(`${what}: ${value}`);
+    report();
+  });
+
+  describe('images', () => {
+    it.each(APPS)(
+      'jobstack-%s: tags, OCI labels, non-root user, HEALTHCHECK, exec-form CMD',
+      (app) => {
+        const image = facts.get(app)?.image;
+        if (!image) throw new Error(`no image for ${app}`);
+        for (const tag of ['latest', appVersion(app), shortRevision]) {
+          expect(inspectImage(imageRef(app, tag)).Id, `jobstack-${app}:${tag}`).toBe(image.Id);
+        }
+        expect(image.Config.Labels).toMatchObject({
+          'org.opencontainers.image.title': `jobstack-${app}`,
+          'org.opencontainers.image.version': appVersion(app),
+          'org.opencontainers.image.revision': revision,
+        });
+        expect(image.Config.User, 'USER').toMatch(
+          /^[1-9]\d*(:\d+)?$|^(?!root)[a-z_][\w-]*(:\w+)?$/,
+        );
+        expect(image.Config.Env).toContain('NODE_ENV=production');
+        expect(image.Config.Cmd).toEqual(['node', 'dist/main.js']);
+        expect(image.Config.Entrypoint ?? null).toBeNull();
+        expect(image.Config.Healthcheck?.Test).toEqual([
+          'CMD',
+          'node',
+          'node_modules/@repo/health/dist/healthcheck.js',
+          app,
+        ]);
+      },
+    );
+
+    it.each(APPS)('jobstack-%s: its own layers stay within 60 MB', (app) => {
+      const own = facts.get(app)?.own;
+      if (!own) throw new Error(`no image for ${app}`);
+      expect(
+        own.ownBytes,
+        `${app} adds ${megabytes(own.ownBytes)} above ${own.base}`,
+      ).toBeLessThanOrEqual(OWN_LAYERS_BUDGET_BYTES);
+    });
+
+    it('no image holds a .env file or a secret in any layer or in its history', () => {
+      const needles = secretValues();
+      expect(needles.length, 'secret values to look for').toBeGreaterThan(0);
+      const work = mkdtempSync(join(tmpdir(), 'jobstack-e2e-layers-'));
+      try {
+        const problems: string[] = [];
+        for (const app of APPS) {
+          const ref = imageRef(app);
+          const history = run('docker', [
+            'history',
+            '--no-trunc',
+            '--format',
+            '{{.CreatedBy}}',
+            ref,
+          ]).stdout;
+          if (/(^|[\s/])\.env\b/.test(history))
+            problems.push(`${ref}: the history mentions a .env file`);
+          for (const needle of needles) {
+            if (history.includes(needle)) problems.push(`${ref}: the history contains "${needle}"`);
+          }
+          for (const { layer, what } of scanImageLayers(ref, needles, work)) {
+            problems.push(`${ref}: layer ${layer} holds ${what}`);
+          }
+        }
+        expect(problems).toEqual([]);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('stack (infra/compose.yaml + compose.test.yaml)', () => {
+    let api = '';
+    let apiKey = '';
+
+    beforeAll(() => {
+      apiKey = readEnvFile(testEnvFile).get('API_KEYS')?.split(',')[0] ?? '';
+      const up = compose.run(
+        ['up', '--detach', '--wait', '--wait-timeout', '180', '--scale', `worker=${WORKERS}`],
+        { allowFailure: true, timeoutMs: 5 * 60_000 },
+      );
+      timings['compose up --wait'] = seconds(up.durationMs);
+      if (up.status !== 0) {
+        throw new Error(`docker compose up --wait failed:\n${up.stderr}\n${compose.diagnostics()}`);
+      }
+      api = `http://${compose.port('api', 8000)}`;
+    }, 6 * 60_000);
+
+    afterAll(() => {
+      compose.run(['down', '--volumes', '--remove-orphans', '--timeout', '5'], {
+        allowFailure: true,
+      });
+    });
+
+    it(`runs postgres, redis, api, ${WORKERS} workers and beat healthy, after migrate exited 0`, () => {
+      const containers = compose.containers();
+      const byService = (s: string) => containers.filter((c) => c.Service === s);
+      for (const service of ['postgres', 'redis', 'api', 'worker', 'beat']) {
+        const running = byService(service);
+        expect(running.length, `${service} containers`).toBe(service === 'worker' ? WORKERS : 1);
+        for (const c of running) {
+          expect(`${c.Name} ${c.State} ${c.Health}`).toBe(`${c.Name} running healthy`);
+        }
+      }
+      const [migrate] = byService('migrate');
+      expect(migrate && `${migrate.State} ${migrate.ExitCode}`, 'migrate').toBe('exited 0');
+    });
+
+    it('runs every app process as a non-root user', () => {
+      for (const c of compose.containers().filter((c) => APPS.includes(c.Service as App))) {
+        const uid = run('docker', [
+          'exec',
+          c.ID,
+          'node',
+          '-e',
+          'process.stdout.write(String(process.getuid()))',
+        ]).stdout;
+        expect(uid, `${c.Name} uid`).not.toBe('0');
+        expect(inspectContainer(c.ID).Config.User, `${c.Name} user`).not.toMatch(
+          /^(root|0)(:|$)|^$/,
+        );
+      }
+    });
+
+    it('answers 401 without an API key', async () => {
+      const response = await fetch(`${api}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'system.echo', payload: {} }),
+      });
+      expect(response.status).toBe(401);
+    });
+
+    it('runs a job posted through the api on a worker and records it in PostgreSQL', async () => {
+      const marker = `e2e-${Date.now()}`;
+      const response = await fetch(`${api}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'system.echo', payload: { data: { marker } } }),
+      });
+      const body = (await response.json()) as { id?: string };
+      expect(response.status, JSON.stringify(body)).toBe(202);
+      const id = body.id ?? '';
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+      const row = await waitFor(
+        `job ${id} to succeed in PostgreSQL`,
+        () => {
+          const line = compose.psql(`select status, result::text from jobs where id = '${id}'`);
+          return line.startsWith('succeeded|') ? line : undefined;
+        },
+        { timeoutMs: 60_000 },
+        () =>
+          `${compose.psql(`select status, attempts, error from jobs where id = '${id}'`)}\n${compose.diagnostics()}`,
+      );
+      expect(row).toContain(marker);
+
+      const view = await fetch(`${api}/v1/jobs/${id}`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      expect(((await view.json()) as { status?: string }).status).toBe('succeeded');
+    });
+
+    it("runs beat's maintenance.reconcile schedule on a worker", async () => {
+      const runs = await waitFor(
+        'a maintenance.reconcile run from its schedule to succeed',
+        () => {
+          const count = Number(
+            compose.psql(
+              "select count(*) from jobs where type = 'maintenance.reconcile' and scheduler_id = 'maintenance.reconcile' and status = 'succeeded'",
+            ),
+          );
+          return count > 0 ? count : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 2_000 },
+        () =>
+          `${compose.psql('select type, status, scheduler_id, error from jobs order by created_at')}\n${compose.diagnostics()}`,
+      );
+      expect(runs).toBeGreaterThan(0);
+    });
+
+    it('docker compose stop: every app container exits 0 within 10 s', () => {
+      const apps = compose.containers().filter((c) => APPS.includes(c.Service as App));
+      expect(apps.length).toBe(2 + WORKERS);
+      const stopRequested = Date.now();
+      const stop = compose.run(['stop'], { timeoutMs: 2 * 60_000 });
+      timings['compose stop'] = seconds(stop.durationMs);
+      const problems: string[] = [];
+      for (const c of apps) {
+        const { State } = inspectContainer(c.ID);
+        const tookMs = Date.parse(State.FinishedAt) - stopRequested;
+        if (State.Status !== 'exited' || State.ExitCode !== 0 || State.OOMKilled) {
+          problems.push(
+            `${c.Name}: ${State.Status}, exit code ${State.ExitCode}${State.OOMKilled ? ', OOM-killed' : ''}`,
+          );
+        }
+        if (tookMs > STOP_LIMIT_MS) problems.push(`${c.Name}: took ${seconds(tookMs)} to stop`);
+      }
+      if (problems.length > 0) report(compose.diagnostics());
+      expect(problems).toEqual([]);
+    });
+  });
+
+  describe('layer caching', () => {
+    let scratch = '';
+    const scratchRef = (app: App, round: string) => `jobstack-e2e-cache-${app}:${round}`;
+    const scratchImages: string[] = [];
+
+    /** Builds an app's image from the scratch copy; returns its layers and the build log. */
+    async function buildScratch(app: App, round: string) {
+      const ref = scratchRef(app, round);
+      scratchImages.push(ref);
+      const result = await runStreaming(
+        'docker',
+        ['build', '--progress=plain', '--file', `apps/${app}/Dockerfile`, '--tag', ref, '.'],
+        { cwd: scratch, env: cleanEnv() },
+      );
+      return {
+        layers: inspectImage(ref).RootFS.Layers,
+        log: result.stderr + result.stdout,
+        durationMs: result.durationMs,
+      };
+    }
+
+    beforeAll(() => {
+      // the working tree as git sees it (tracked and untracked, not ignored), without .git
+      scratch = mkdtempSync(join(tmpdir(), 'jobstack-e2e-tree-'));
+      const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+        cwd: repoRoot,
+      })
+        .stdout.split('\0')
+        .filter((f) => f !== '' && existsSync(repoPath(f)));
+      for (const file of files) {
+        mkdirSync(dirname(join(scratch, file)), { recursive: true });
+        copyFileSync(repoPath(file), join(scratch, file));
+      }
+    });
+
+    afterAll(() => {
+      if (scratchImages.length)
+        run('docker', ['image', 'rm', ...scratchImages], { allowFailure: true });
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+
+    it('a second `turbo run docker:build` rebuilds nothing', async () => {
+      const build = await dockerBuildWithTurbo();
+      timings['docker:build (warm, nothing changed)'] = seconds(build.totalMs);
+      for (const app of APPS) {
+        expect(inspectImage(imageRef(app)).Id, app).toBe(facts.get(app)?.image.Id);
+      }
+    });
+
+    it('the build context leaves out .env files, installs, build output and VCS data', () => {
+      const planted = [
+        '.env',
+        'apps/api/.env.production',
+        'node_modules/left-pad/index.js',
+        'apps/worker/dist/main.js',
+        'packages/db/src/generated/prisma/client.ts',
+        'apps/beat/.turbo/cache/x.tar.zst',
+        '.git/config',
+        'coverage/index.html',
+      ];
+      // each holds the test secrets, so a leak would also show up as a secret
+      for (const file of planted) {
+        mkdirSync(dirname(join(scratch, file)), { recursive: true });
+        writeFileSync(join(scratch, file), readFileSync(testEnvFile));
+      }
+      const dest = mkdtempSync(join(tmpdir(), 'jobstack-e2e-context-'));
+      try {
+        const context = exportBuildContext(scratch, dest);
+        timings['build context'] = `${context.files.length} files, ${megabytes(context.bytes)}`;
+        expect(context.files.filter((f) => planted.includes(f))).toEqual([]);
+        expect(
+          context.files.filter((f) =>
+            /(^|\/)(\.env[^/]*|node_modules|dist|\.git|\.turbo|coverage)(\/|$)/.test(f),
+          ),
+        ).toEqual([]);
+        expect(context.files).toContain('pnpm-lock.yaml');
+        expect(context.files).toContain('apps/api/Dockerfile');
+      } finally {
+        rmSync(dest, { recursive: true, force: true });
+        for (const file of planted) rmSync(join(scratch, file), { force: true });
+      }
+    });
+
+    it('after touching only apps/worker, api and beat rebuild entirely from the cache', async () => {
+      const before = {
+        api: await buildScratch('api', 'before'),
+        beat: await buildScratch('beat', 'before'),
+      };
+
+      const main = join(scratch, 'apps/worker/src/main.ts');
+      writeFileSync(main, `${readFileSync(main, 'utf8')}\n// touched by the e2e test\n`);
+      const manifestPath = join(scratch, 'apps/worker/package.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string };
+      writeFileSync(
+        manifestPath,
+        JSON.stringify({ ...manifest, version: `${manifest.version}-touched` }, null, 2),
+      );
+
+      for (const app of ['api', 'beat'] as const) {
+        const after = await buildScratch(app, 'after-worker');
+        timings[`${app} rebuild after a worker change`] = seconds(after.durationMs);
+        expect(
+          stepsThatRan(after.log, ['prune']).length,
+          'the prune stage saw the change',
+        ).toBeGreaterThan(0);
+        expect(stepsThatRan(after.log, ['tools', 'build', 'runtime']).map((s) => s.name)).toEqual(
+          [],
+        );
+        expect(after.layers, `${app} layers`).toEqual(before[app].layers);
+      }
+    });
+
+    it("adding another app's catalog dependency or workspace package leaves api and beat cached", async () => {
+      const before = {
+        api: await buildScratch('api', 'before-catalog'),
+        beat: await buildScratch('beat', 'before-catalog'),
+      };
+      const workspace = join(scratch, 'pnpm-workspace.yaml');
+      const text = readFileSync(workspace, 'utf8')
+        .replace(/^packages:\n/m, 'packages:\n  - extras/*\n')
+        .replace(/^catalog:\n/m, 'catalog:\n  left-pad: 1.3.0\n');
+      expect(text).toContain('left-pad');
+      writeFileSync(workspace, text);
+      for (const app of ['api', 'beat'] as const) {
+        const after = await buildScratch(app, 'after-catalog');
+        expect(stepsThatRan(after.log, ['tools', 'build', 'runtime']).map((s) => s.name)).toEqual(
+          [],
+        );
+        expect(after.layers, `${app} layers`).toEqual(before[app].layers);
+      }
+    });
+  });
+});
