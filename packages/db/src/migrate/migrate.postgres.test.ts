@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseUnavailableError } from '../database-unavailable.ts';
 import {
   copyMigrations,
   type MigrationsFixture,
@@ -267,6 +268,32 @@ describe('migrate (real PostgreSQL)', () => {
     await dir.add(broken, 'CREATE TABLE "half_done" ("id" INTEGER);\n');
     expect(await migrate({ databaseUrl: db.url, migrationsDir: dir.dir })).toEqual({
       applied: [broken, '20991231000002_after'],
+    });
+  });
+
+  it('records no failure when the connection is lost mid-migration, so the next run retries', async () => {
+    const db = await database('migrate_lost');
+    const dir = await fixture();
+    const name = '20991231000001_lost';
+    // the session ends itself half-way, as a server restart or failover would end it
+    await dir.add(
+      name,
+      'CREATE TABLE "lost" ("id" INTEGER);\nSELECT pg_terminate_backend(pg_backend_pid());\n',
+    );
+    const error = await migrate({ databaseUrl: db.url, migrationsDir: dir.dir }).then(
+      () => expect.unreachable('the connection was lost'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toContain('Lost the connection to PostgreSQL');
+    expect(
+      await queryRows(db.url, 'SELECT migration_name FROM _prisma_migrations ORDER BY started_at'),
+    ).toEqual([{ migration_name: INIT }]);
+    expect(await queryRows(db.url, `SELECT to_regclass('lost')::text AS t`)).toEqual([{ t: null }]);
+
+    await dir.add(name, 'CREATE TABLE "lost" ("id" INTEGER);\n');
+    expect(await migrate({ databaseUrl: db.url, migrationsDir: dir.dir })).toEqual({
+      applied: [name],
     });
   });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { isDatabaseUnavailableError } from '../database-unavailable.ts';
 import { scriptMatchesChecksum } from './checksum.ts';
 import {
   FailedMigrationError,
@@ -107,7 +108,8 @@ export function planMigrations(files: readonly MigrationFile[], rows: readonly M
 /**
  * Applies one migration in one transaction together with its history row, so it is recorded
  * as applied exactly when its changes are committed. When the script fails, the transaction is
- * rolled back and the attempt is recorded the way Prisma records a failed migration.
+ * rolled back and the attempt is recorded the way Prisma records a failed migration (logs set,
+ * finished_at NULL), which blocks later runs until someone resolves it.
  */
 export async function applyMigration(client: pg.Client, file: MigrationFile): Promise<void> {
   const id = randomUUID();
@@ -131,6 +133,9 @@ export async function applyMigration(client: pg.Client, file: MigrationFile): Pr
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
+    // A lost connection or a cancelled statement says nothing about the script, and nothing
+    // was committed: no failure is recorded, so the next run simply tries again.
+    if (isDatabaseUnavailableError(error)) throw error;
     await client
       .query(
         `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, logs)
