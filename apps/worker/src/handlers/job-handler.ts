@@ -1,0 +1,25 @@
+import type { JobPayload, JobResult, JobType } from '@repo/jobs';
+import type { Logger } from '@repo/logger';
+
+export interface JobContext {
+  /** The Postgres row id (also the BullMQ job id, except for scheduled runs). */
+  id: string;
+  /** 1 on the first try. */
+  attempt: number;
+  maxAttempts: number;
+  /** Aborts when the worker is shutting down and the job must give way. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/**
+ * Does the work of one job type. Throw to fail the attempt (it is retried with backoff while
+ * attempts remain); throw bullmq's UnrecoverableError when retrying cannot help.
+ */
+export type JobHandler<T extends JobType> = (
+  payload: JobPayload<T>,
+  context: JobContext,
+) => Promise<JobResult<T>>;
+
+/** One handler per job type: adding a type to the contract fails compilation until it has one. */
+export type JobHandlers = { [T in JobType]: JobHandler<T> };

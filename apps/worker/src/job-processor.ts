@@ -1,0 +1,151 @@
+import type { JobRepository } from '@repo/db';
+import {
+  InvalidPayloadError,
+  type JobPayload,
+  type JobType,
+  parseJobPayload,
+  resolveJobType,
+  UnknownJobTypeError,
+} from '@repo/jobs';
+import type { Logger } from '@repo/logger';
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { v5 as uuidv5 } from 'uuid';
+import type { JobHandlers } from './handlers/index.ts';
+import type { WorkerMetrics } from './metrics.ts';
+
+/** The reason `worker.cancelAllJobs` is given when shutdown runs out of time. */
+export const SHUTDOWN_REASON = 'worker shutting down';
+
+// Scheduled runs get BullMQ ids like "repeat:<scheduler>:<millis>"; their rows get a UUID derived
+// from that id, so a redelivered run finds the same row.
+const SCHEDULED_RUN_NAMESPACE = '7d1c6f0e-3c0b-4b1e-9a59-2f8d1b9f3a10';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface JobProcessorDeps {
+  jobs: Pick<
+    JobRepository,
+    'ensureScheduled' | 'findById' | 'markRunning' | 'markSucceeded' | 'markFailed'
+  >;
+  handlers: JobHandlers;
+  logger: Logger;
+  metrics: WorkerMetrics;
+}
+
+/**
+ * Runs one BullMQ job and keeps its Postgres row in step:
+ * running (startedAt, attempts) → succeeded (result) | failed (error; final or awaiting retry).
+ * A row that is cancelled or already finished is skipped, which makes redelivery harmless.
+ * Three parameters, so BullMQ hands over the AbortSignal used at shutdown.
+ */
+export function createJobProcessor(deps: JobProcessorDeps) {
+  return async function processJob(
+    job: Job,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const logger = deps.logger.child({ queueJobId: job.id, type: job.name, attempt });
+    const id = rowIdOf(job);
+
+    let type: JobType;
+    let payload: JobPayload<JobType>;
+    try {
+      type = resolveJobType(job.name);
+      payload = parseJobPayload(type, job.data);
+    } catch (error) {
+      if (!(error instanceof InvalidPayloadError || error instanceof UnknownJobTypeError))
+        throw error;
+      // retrying cannot fix a payload: fail for good, keep the worker going
+      if (id) await deps.jobs.markFailed(id, { error: error.message, final: true });
+      deps.metrics.failed.inc({ type: 'invalid', final: 'true' });
+      logger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
+      throw new UnrecoverableError(error.message);
+    }
+    if (!id) {
+      logger.error('job rejected: it has no Postgres record');
+      throw new UnrecoverableError(
+        `job ${job.id} has no record in Postgres; enqueue jobs through the API or a schedule`,
+      );
+    }
+
+    if (job.repeatJobKey) {
+      await deps.jobs.ensureScheduled({
+        id,
+        type,
+        payload,
+        maxAttempts,
+        schedulerId: job.repeatJobKey,
+      });
+    }
+    const row = await deps.jobs.markRunning(id, attempt);
+    if (!row) {
+      const existing = await deps.jobs.findById(id);
+      if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
+      logger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
+      return { skipped: existing.status };
+    }
+
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    deps.metrics.active.inc();
+    try {
+      const handler = deps.handlers[type] as (p: unknown, c: unknown) => Promise<unknown>;
+      const result = await handler(payload, {
+        id,
+        attempt,
+        maxAttempts,
+        signal: signal ?? new AbortController().signal,
+        logger: logger.child({ jobId: id }),
+      });
+      await deps.jobs.markSucceeded(id, result ?? null);
+      deps.metrics.completed.inc({ type });
+      deps.metrics.duration.observe({ type, result: 'succeeded' }, seconds());
+      return result;
+    } catch (error) {
+      if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
+        // interrupted by shutdown, not failed: back to the queue without using up an attempt
+        await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
+        await job.moveToWait(token);
+        logger.warn({ jobId: id }, 'job interrupted by shutdown; returned to the queue');
+        throw new WaitingError();
+      }
+      const final = error instanceof UnrecoverableError || attempt >= maxAttempts;
+      await deps.jobs.markFailed(id, { error: describeError(error), final });
+      deps.metrics.failed.inc({ type, final: String(final) });
+      deps.metrics.duration.observe({ type, result: 'failed' }, seconds());
+      logger[final ? 'error' : 'warn']({ err: error, jobId: id, final }, 'job attempt failed');
+      throw error;
+    } finally {
+      deps.metrics.active.dec();
+    }
+  };
+}
+
+/**
+ * BullMQ fails a job that stalled more than JOB_MAX_STALLED_COUNT times without calling the
+ * processor (a "deferred failure"); this records it on the row, which would otherwise stay running.
+ * Listen with it on the worker's `failed` event.
+ */
+export function recordDeferredFailure(deps: Pick<JobProcessorDeps, 'jobs' | 'logger' | 'metrics'>) {
+  return async (job: Job | undefined): Promise<void> => {
+    const id = job?.deferredFailure ? rowIdOf(job) : null;
+    if (!job || !id) return;
+    await deps.jobs.markFailed(id, { error: job.deferredFailure, final: true });
+    deps.metrics.failed.inc({ type: job.name, final: 'true' });
+    deps.logger.error(
+      { jobId: id, type: job.name, reason: job.deferredFailure },
+      'job failed without running',
+    );
+  };
+}
+
+function rowIdOf(job: Job): string | null {
+  if (job.id && UUID.test(job.id)) return job.id.toLowerCase();
+  if (job.id && job.repeatJobKey) return uuidv5(job.id, SCHEDULED_RUN_NAMESPACE);
+  return null;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 2_000) : String(error);
+}

@@ -1,0 +1,132 @@
+import { loadConfig, type WorkerServiceConfig, workerServiceEnv } from '@repo/config';
+import {
+  createDb,
+  createJobRepository,
+  type Db,
+  type JobRecord,
+  type JobRepository,
+  migrate,
+} from '@repo/db';
+import {
+  createJobQueue,
+  enqueueJob,
+  type JobPayload,
+  type JobQueue,
+  type JobType,
+} from '@repo/jobs';
+import { createLogger } from '@repo/logger';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  type TestRedisPrefix,
+} from '@repo/testing';
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { createHandlers } from '../handlers/index.ts';
+import { createJobProcessor } from '../job-processor.ts';
+import { createJobWorker } from '../job-worker.ts';
+import { createWorkerMetrics, type WorkerMetrics } from '../metrics.ts';
+
+/** A migrated database of its own, a Redis prefix of its own, and the worker wired as main.ts wires it. */
+export interface WorkerHarness {
+  config: WorkerServiceConfig;
+  database: TestDatabase;
+  db: Db;
+  jobs: JobRepository;
+  queue: JobQueue;
+  redis: Redis;
+  registry: Registry;
+  metrics: WorkerMetrics;
+  /** Starts an in-process worker; the harness closes it. */
+  startWorker(): Promise<Worker>;
+  /** Inserts the row and enqueues it, as the API does. */
+  submit<T extends JobType>(
+    type: T,
+    payload: JobPayload<T>,
+    options?: { maxAttempts?: number },
+  ): Promise<JobRecord>;
+  /** Polls the row until `done` holds. */
+  waitForRow(id: string, done: (row: JobRecord) => boolean, timeoutMs?: number): Promise<JobRecord>;
+  close(): Promise<void>;
+}
+
+export async function createWorkerHarness(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<WorkerHarness> {
+  const database = await createTestDatabase(label);
+  await migrate({ databaseUrl: database.url });
+  const keys: TestRedisPrefix = createTestRedisPrefix(label);
+  const config = loadConfig(workerServiceEnv, {
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: keys.prefix,
+    WEBHOOK_SIGNING_SECRET: 'test-signing-secret-test-signing-secret',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WORKER_CONCURRENCY: '4',
+    ...env,
+  });
+  const db = createDb(config, { applicationName: `test-${label}` });
+  const jobs = createJobRepository(db);
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = createJobQueue(redis, keys.prefix);
+  const registry = new Registry();
+  const metrics = createWorkerMetrics(registry);
+  const logger = await createLogger({
+    service: 'worker',
+    version: 'test',
+    config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
+  });
+  const workers: Worker[] = [];
+
+  return {
+    config,
+    database,
+    db,
+    jobs,
+    queue,
+    redis,
+    registry,
+    metrics,
+    async startWorker() {
+      const processor = createJobProcessor({
+        jobs,
+        handlers: createHandlers({ config, jobs, queue }),
+        logger,
+        metrics,
+      });
+      const worker = createJobWorker({ connection: redis, prefix: keys.prefix, config, processor });
+      workers.push(worker);
+      void worker.run();
+      await worker.waitUntilReady();
+      return worker;
+    },
+    async submit(type, payload, options = {}) {
+      const { job } = await jobs.create({ type, payload, maxAttempts: options.maxAttempts ?? 3 });
+      await enqueueJob(queue, { id: job.id, type, payload, maxAttempts: job.maxAttempts });
+      return job;
+    },
+    async waitForRow(id, done, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let row: JobRecord | null = null;
+      while (Date.now() < deadline) {
+        row = await jobs.findById(id);
+        if (row && done(row)) return row;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`job ${id} did not reach the expected state; last: ${JSON.stringify(row)}`);
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close(true)));
+      await queue.close();
+      redis.disconnect();
+      await db.disconnect();
+      await keys.cleanup();
+      await database.drop();
+    },
+  };
+}
