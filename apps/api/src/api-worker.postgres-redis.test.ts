@@ -19,6 +19,7 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       WEBHOOK_SIGNING_SECRET: 'e2e-webhook-signing-secret-0123456789abcdef',
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(healthPort),
+      RECONCILE_AFTER: '1s',
     });
     await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`, 30_000);
   });
@@ -62,5 +63,47 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       .set(auth)
       .set('Prefer', 'wait=15');
     expect(finished.body).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('runs a job whose enqueue failed once the scheduled reconcile finds it', async () => {
+    // an API on the same database whose Redis is a closed port: its POST records the row, then
+    // cannot enqueue it
+    const cutOff = await startApiUnderTest('api-e2e-no-redis', {
+      database: { url: api.config.DATABASE_URL.reveal(), name: 'shared', drop: async () => {} },
+      env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, HEALTH_CHECK_TIMEOUT: '500ms' },
+    });
+    let id: string;
+    try {
+      const res = await request(cutOff.url)
+        .post('/v1/jobs')
+        .set(auth)
+        .send({ type: 'system.echo', payload: { data: 'recovered' } });
+      expect(res.status).toBe(503);
+      id = res.body.jobId;
+    } finally {
+      await cutOff.close();
+    }
+    expect(await api.queue.getJob(id)).toBeUndefined();
+
+    // what beat registers in production, run every half second here
+    await api.queue.upsertJobScheduler(
+      'reconcile-e2e',
+      { every: 500 },
+      { name: 'maintenance.reconcile', data: {} },
+    );
+    try {
+      const finished = await request(api.url)
+        .get(`/v1/jobs/${id}`)
+        .set(auth)
+        .set('Prefer', 'wait=15');
+      expect(finished.body).toMatchObject({
+        id,
+        status: 'succeeded',
+        attempts: 1,
+        result: { data: 'recovered' },
+      });
+    } finally {
+      await api.queue.removeJobScheduler('reconcile-e2e');
+    }
   });
 });
