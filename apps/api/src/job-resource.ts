@@ -21,6 +21,8 @@ export function jobResource(job: JobRecord) {
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
     idempotencyKey: job.idempotencyKey ?? null,
+    /** The schedule a scheduled run came from; null for jobs posted to the API. */
+    schedulerId: job.schedulerId ?? null,
     links: { self: jobPath(job.id) },
   };
 }

@@ -39,6 +39,8 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
         attempts: 0,
         maxAttempts: 3,
         runAt: null,
+        idempotencyKey: null,
+        schedulerId: null,
         links: { self: `/v1/jobs/${id}` },
       });
       expect(Date.parse(res.body.createdAt)).not.toBeNaN();
