@@ -1,7 +1,12 @@
 export type { JobTypeDefinition, JobTypeOptions } from './define-job-type.ts';
 export { type EnqueueJobInput, enqueueJob } from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
-export { parseJobPayload, resolveEnqueueableType, resolveJobType } from './payloads.ts';
+export {
+  MAX_PAYLOAD_DEPTH,
+  parseJobPayload,
+  resolveEnqueueableType,
+  resolveJobType,
+} from './payloads.ts';
 export { createJobQueue, type JobQueue, jobOptions, QUEUE_NAME } from './queue.ts';
 export { createRedisConnection, pingRedis, type RedisRole } from './redis-connection.ts';
 export {

@@ -70,3 +70,23 @@ describe('parseJobPayload', () => {
     expect((error as Error).message).toContain(`Invalid payload for job type "${type}": ${path}`);
   });
 });
+
+describe('payload depth', () => {
+  function nested(levels: number): unknown {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < levels; i++) value = { a: value };
+    return value;
+  }
+
+  it('accepts payloads up to the depth limit', () => {
+    expect(parseJobPayload('system.echo', { data: nested(62) })).toHaveProperty('data');
+  });
+
+  it('refuses deeper payloads with a clear error instead of overflowing the stack', () => {
+    for (const levels of [65, 100_000]) {
+      expect(() => parseJobPayload('system.echo', { data: nested(levels) })).toThrow(
+        'Invalid payload for job type "system.echo": (payload): nested more than 64 levels deep',
+      );
+    }
+  });
+});

@@ -23,8 +23,33 @@ export function resolveJobType(type: string): JobType {
   throw new UnknownJobTypeError(type, JOB_TYPE_NAMES);
 }
 
+/** Deeper payloads are refused before validation, whose recursion would overflow the stack. */
+export const MAX_PAYLOAD_DEPTH = 64;
+
 export function parseJobPayload<T extends JobType>(type: T, payload: unknown): JobPayload<T> {
+  if (depthExceeds(payload, MAX_PAYLOAD_DEPTH)) {
+    throw new InvalidPayloadError(type, [
+      {
+        code: 'custom',
+        path: [],
+        message: `nested more than ${MAX_PAYLOAD_DEPTH} levels deep`,
+        input: undefined,
+      },
+    ]);
+  }
   const result = jobTypes[type].payload.safeParse(payload);
   if (!result.success) throw new InvalidPayloadError(type, result.error.issues);
   return result.data as JobPayload<T>;
+}
+
+/** Iterative, so that measuring a hostile payload cannot overflow the stack either. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
