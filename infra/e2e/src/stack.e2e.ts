@@ -149,10 +149,15 @@ interface BuildTimes {
 
 /** `pnpm turbo run docker:build`, timed per app from turbo's run summary. */
 async function dockerBuildWithTurbo(): Promise<BuildTimes> {
-  const result = await runStreaming('pnpm', ['turbo', 'run', 'docker:build', '--summarize'], {
-    cwd: repoRoot,
-    env: cleanEnv({ TURBO_TELEMETRY_DISABLED: '1', TURBO_UI: 'false' }),
-  });
+  // a failing build prints its whole log; successful ones only their timings (below)
+  const result = await runStreaming(
+    'pnpm',
+    ['turbo', 'run', 'docker:build', '--summarize', '--output-logs=errors-only'],
+    {
+      cwd: repoRoot,
+      env: cleanEnv({ TURBO_TELEMETRY_DISABLED: '1', TURBO_UI: 'false' }),
+    },
+  );
   const perApp: BuildTimes['perApp'] = {};
   const summaryPath = /Summary:\s+(\S+\.json)/.exec(result.stdout)?.[1];
   if (summaryPath && existsSync(summaryPath)) {
@@ -201,10 +206,12 @@ describe('jobstack images and compose stack', () => {
 
   afterAll(() => {
     report();
-    report('image                      size       base       own layers  (budget 60 MB)');
+    report(
+      `${'image'.padEnd(30)} ${'size'.padEnd(10)} ${'base'.padEnd(10)} own layers (budget 60 MB)`,
+    );
     for (const [app, { image, own }] of facts) {
       report(
-        `${imageRef(app).padEnd(26)} ${megabytes(image.Size).padEnd(10)} ${megabytes(own.baseSize).padEnd(10)} ${megabytes(own.ownBytes).padEnd(11)} in ${own.ownLayers} layers above ${own.base}`,
+        `${imageRef(app).padEnd(30)} ${megabytes(image.Size).padEnd(10)} ${megabytes(own.baseSize).padEnd(10)} ${megabytes(own.ownBytes).padEnd(11)} in ${own.ownLayers} layers above ${own.base}`,
       );
     }
     for (const [what, value] of Object.entries(timings)) report(`${what}: ${value}`);
@@ -418,13 +425,13 @@ describe('jobstack images and compose stack', () => {
     const scratchImages: string[] = [];
 
     /** Builds an app's image from the scratch copy; returns its layers and the build log. */
-    async function buildScratch(app: App, round: string) {
+    function buildScratch(app: App, round: string) {
       const ref = scratchRef(app, round);
       scratchImages.push(ref);
-      const result = await runStreaming(
+      const result = run(
         'docker',
         ['build', '--progress=plain', '--file', `apps/${app}/Dockerfile`, '--tag', ref, '.'],
-        { cwd: scratch, env: cleanEnv() },
+        { cwd: scratch, env: cleanEnv(), timeoutMs: 15 * 60_000 },
       );
       return {
         layers: inspectImage(ref).RootFS.Layers,
@@ -495,10 +502,10 @@ describe('jobstack images and compose stack', () => {
       }
     });
 
-    it('after touching only apps/worker, api and beat rebuild entirely from the cache', async () => {
+    it('after touching only apps/worker, api and beat rebuild entirely from the cache', () => {
       const before = {
-        api: await buildScratch('api', 'before'),
-        beat: await buildScratch('beat', 'before'),
+        api: buildScratch('api', 'before'),
+        beat: buildScratch('beat', 'before'),
       };
 
       const main = join(scratch, 'apps/worker/src/main.ts');
@@ -511,7 +518,7 @@ describe('jobstack images and compose stack', () => {
       );
 
       for (const app of ['api', 'beat'] as const) {
-        const after = await buildScratch(app, 'after-worker');
+        const after = buildScratch(app, 'after-worker');
         timings[`${app} rebuild after a worker change`] = seconds(after.durationMs);
         expect(
           stepsThatRan(after.log, ['prune']).length,
@@ -524,10 +531,10 @@ describe('jobstack images and compose stack', () => {
       }
     });
 
-    it("adding another app's catalog dependency or workspace package leaves api and beat cached", async () => {
+    it("adding another app's catalog dependency or workspace package leaves api and beat cached", () => {
       const before = {
-        api: await buildScratch('api', 'before-catalog'),
-        beat: await buildScratch('beat', 'before-catalog'),
+        api: buildScratch('api', 'before-catalog'),
+        beat: buildScratch('beat', 'before-catalog'),
       };
       const workspace = join(scratch, 'pnpm-workspace.yaml');
       const text = readFileSync(workspace, 'utf8')
@@ -536,7 +543,7 @@ describe('jobstack images and compose stack', () => {
       expect(text).toContain('left-pad');
       writeFileSync(workspace, text);
       for (const app of ['api', 'beat'] as const) {
-        const after = await buildScratch(app, 'after-catalog');
+        const after = buildScratch(app, 'after-catalog');
         expect(stepsThatRan(after.log, ['tools', 'build', 'runtime']).map((s) => s.name)).toEqual(
           [],
         );
