@@ -1,5 +1,9 @@
 export { freePort } from './free-port.ts';
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
 export { createTestRedisPrefix, type TestRedisPrefix } from './redis.ts';
-export { type ServiceProcess, startServiceProcess } from './service-process.ts';
+export {
+  type ServiceProcess,
+  type ServiceProcessOptions,
+  startServiceProcess,
+} from './service-process.ts';
 export { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';

@@ -18,12 +18,29 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
+export interface ServiceProcessOptions {
+  /**
+   * Node's options before the entry. Default `['--conditions=development']`: TypeScript sources
+   * and the workspace packages' development exports. Pass `[]` to run a built `dist/main.js` as
+   * production does (plus e.g. `--cpu-prof` to profile it).
+   */
+  nodeArgs?: readonly string[];
+  cwd?: string;
+}
+
 /**
- * Runs an app entry point (TypeScript source, Node's type stripping, development exports) as a
- * real process with exactly the environment given plus PATH, and JSON logs to read back.
+ * Runs an app entry point (by default its TypeScript source, Node's type stripping, development
+ * exports) as a real process with exactly the environment given plus PATH, and JSON logs to read
+ * back.
  */
-export function startServiceProcess(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--conditions=development', entry], {
+export function startServiceProcess(
+  entry: string,
+  env: Record<string, string>,
+  options: ServiceProcessOptions = {},
+): ServiceProcess {
+  const nodeArgs = options.nodeArgs ?? ['--conditions=development'];
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
@@ -43,8 +60,10 @@ export function startServiceProcess(entry: string, env: Record<string, string>):
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
+  // only complete lines: the last one may still be arriving when a busy process is read
   const logs = () =>
     stdout
+      .slice(0, stdout.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
