@@ -34,16 +34,18 @@ function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
 /**
  * Gives each request its id (echoed in X-Request-Id) and `req.log`, a child logger that puts the
  * id on every line; logs one line per completed request with its status and duration.
+ *
+ * Probes (health checks, metrics scrapes) are not logged, and they are the most frequent
+ * requests: they skip pino-http and get their child logger only if something asks for it. Making
+ * a child logger for every request was the largest cost of answering /health/live (see
+ * BENCHMARKS.md).
  */
 export function requestLogging(logger: Logger): RequestHandler {
-  return pinoHttp({
+  const logged = pinoHttp({
     logger,
     genReqId: requestIdOf,
     quietReqLogger: true,
     customAttributeKeys: { reqId: 'requestId' },
-    autoLogging: {
-      ignore: (req) => PROBE_PATHS.has((req.url ?? '').split('?', 1)[0] ?? ''),
-    },
     customLogLevel: (_req, res, error) => {
       if (res.statusCode === 503) return 'warn';
       if (error !== undefined || res.statusCode >= 500) return 'error';
@@ -60,4 +62,20 @@ export function requestLogging(logger: Logger): RequestHandler {
       }),
     },
   });
+  return (req, res, next) => {
+    if (!PROBE_PATHS.has((req.url ?? '').split('?', 1)[0] ?? '')) {
+      logged(req, res, next);
+      return;
+    }
+    const id = requestIdOf(req, res);
+    req.id = id;
+    let child: Logger | undefined;
+    const log = () => {
+      child ??= logger.child({ requestId: id });
+      return child;
+    };
+    Object.defineProperty(req, 'log', { get: log, configurable: true, enumerable: true });
+    Object.defineProperty(res, 'log', { get: log, configurable: true, enumerable: true });
+    next();
+  };
 }
