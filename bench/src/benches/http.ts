@@ -1,0 +1,200 @@
+// HTTP: the api (production build) against a bare Express 5 app answering the same JSON, with the
+// same autocannon settings, alternating the two in rounds so drift on a shared machine hits both.
+import { freePort } from '@repo/testing';
+import { waitForStatus } from '../lib/http-probe.ts';
+import { type LoadResult, runLoad } from '../lib/load.ts';
+import { paths } from '../lib/paths.ts';
+import type { Figure } from '../lib/result.ts';
+import { figure } from '../lib/result.ts';
+import {
+  BENCH_API_KEY,
+  createBenchData,
+  type RunningApp,
+  startApp,
+  startScript,
+} from '../lib/stack.ts';
+import { median } from '../lib/stats.ts';
+import type { BenchContext, BenchOutput } from './types.ts';
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number | undefined;
+  headers?: Record<string, string>;
+}
+
+interface Scenario {
+  subject: string;
+  measured: Target;
+  baselines: Target[];
+  /** Target on req/s relative to the first baseline. */
+  ratioTarget?: number;
+}
+
+export async function httpBench(context: BenchContext): Promise<BenchOutput> {
+  const connections = context.quick ? 20 : 50;
+  const durationSeconds = context.quick ? 2 : 3;
+  const rounds = context.quick ? 1 : 5;
+  const warmupSeconds = context.quick ? 1 : 2;
+  const data = await createBenchData('http');
+  let api: RunningApp | undefined;
+  let bare: ReturnType<typeof startScript> | undefined;
+  try {
+    api = await startApp('api', data);
+    await waitForStatus(`${api.url}/health/ready`, { intervalMs: 20 });
+    const auth = { Authorization: `Bearer ${BENCH_API_KEY}` };
+    const created = await fetch(`${api.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'system.echo', payload: { data: { order: 1234 } } }),
+    });
+    if (created.status !== 202) throw new Error(`POST /v1/jobs answered ${created.status}`);
+    const { id } = (await created.json()) as { id: string };
+    const jobJson = await (await fetch(`${api.url}/v1/jobs/${id}`, { headers: auth })).text();
+    const liveJson = await (await fetch(`${api.url}/health/live`)).text();
+
+    const barePort = await freePort();
+    bare = startScript(`${paths.baselines}bare-express.ts`, {
+      NODE_ENV: 'production',
+      PORT: String(barePort),
+      LIVE_JSON: liveJson,
+      JOB_JSON: jobJson,
+      DATABASE_URL: data.database.url,
+    });
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    await waitForStatus(`${bareUrl}/health/live`, { intervalMs: 20 });
+
+    const scenarios: Scenario[] = [
+      {
+        subject: 'GET /health/live',
+        measured: { name: 'api', url: `${api.url}/health/live`, pid: api.process.child.pid },
+        baselines: [{ name: 'bare Express 5', url: `${bareUrl}/health/live`, pid: bare.child.pid }],
+        ratioTarget: 0.85,
+      },
+      {
+        subject: 'GET /v1/jobs/:id (Bearer)',
+        measured: {
+          name: 'api',
+          url: `${api.url}/v1/jobs/${id}`,
+          pid: api.process.child.pid,
+          headers: auth,
+        },
+        baselines: [
+          {
+            name: 'bare Express 5, static JSON',
+            url: `${bareUrl}/v1/jobs/${id}`,
+            pid: bare.child.pid,
+            headers: auth,
+          },
+          {
+            name: 'bare Express 5 + pg SELECT',
+            url: `${bareUrl}/pg/v1/jobs/${id}`,
+            pid: bare.child.pid,
+            headers: auth,
+          },
+        ],
+      },
+    ];
+
+    const figures: Figure[] = [];
+    const runs: Record<string, LoadResult[]> = {};
+    for (const scenario of scenarios) {
+      const targets = [...scenario.baselines, scenario.measured];
+      for (const target of targets) {
+        await runLoad({
+          url: target.url,
+          connections,
+          durationSeconds: warmupSeconds,
+          ...(target.headers ? { headers: target.headers } : {}),
+        });
+      }
+      for (let round = 0; round < rounds; round += 1) {
+        for (const target of targets) {
+          const result = await runLoad({
+            url: target.url,
+            connections,
+            durationSeconds,
+            serverPid: target.pid,
+            ...(target.headers ? { headers: target.headers } : {}),
+          });
+          const key = `${scenario.subject} | ${target.name}`;
+          runs[key] = [...(runs[key] ?? []), result];
+          context.log(
+            `  ${key}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latencyP50Ms.toFixed(2)} ms, p99 ${result.latencyP99Ms.toFixed(2)} ms, server CPU ${result.serverCpuUsPerRequest?.toFixed(1)} µs/request, errors ${result.errors}, non-2xx ${result.non2xx}`,
+          );
+        }
+      }
+      const summary = (target: Target) => {
+        const results = runs[`${scenario.subject} | ${target.name}`] ?? [];
+        return {
+          rps: median(results.map((r) => r.requestsPerSecond)),
+          p50: median(results.map((r) => r.latencyP50Ms)),
+          p99: median(results.map((r) => r.latencyP99Ms)),
+          cpu: median(results.map((r) => r.serverCpuUsPerRequest ?? Number.NaN)),
+          failures: results.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+        };
+      };
+      const measured = summary(scenario.measured);
+      scenario.baselines.forEach((baseline, index) => {
+        const base = summary(baseline);
+        const target =
+          index === 0 && scenario.ratioTarget !== undefined
+            ? { of: 'ratio' as const, op: '>=' as const, value: scenario.ratioTarget }
+            : undefined;
+        figures.push(
+          figure({
+            subject: scenario.subject,
+            metric: 'throughput',
+            unit: 'req/s',
+            value: measured.rps,
+            baseline: { name: baseline.name, value: base.rps },
+            target,
+          }),
+          figure({
+            subject: scenario.subject,
+            metric: 'latency p50',
+            unit: 'ms',
+            value: measured.p50,
+            baseline: { name: baseline.name, value: base.p50 },
+          }),
+          figure({
+            subject: scenario.subject,
+            metric: 'latency p99',
+            unit: 'ms',
+            value: measured.p99,
+            baseline: { name: baseline.name, value: base.p99 },
+          }),
+          figure({
+            subject: scenario.subject,
+            metric: 'server CPU per request',
+            unit: 'µs',
+            value: measured.cpu,
+            baseline: { name: baseline.name, value: base.cpu },
+          }),
+        );
+        if (base.failures > 0) {
+          context.note(
+            `${baseline.name} had ${base.failures} failed or non-2xx responses on ${scenario.subject}`,
+          );
+        }
+      });
+      if (measured.failures > 0) {
+        context.note(
+          `the api had ${measured.failures} failed or non-2xx responses on ${scenario.subject}`,
+        );
+      }
+    }
+    return {
+      settings: { connections, durationSeconds, rounds, warmupSeconds, pipelining: 1 },
+      figures,
+      notes: [
+        `autocannon, ${connections} connections, ${rounds} alternating rounds of ${durationSeconds} s per target after a ${warmupSeconds} s warm-up; figures are the median of the rounds.`,
+        'The api runs as production does: node apps/api/dist/main.js, NODE_ENV=production, JSON logs at info (one line per /v1 request, read by the bench through a pipe); the bare app logs nothing.',
+      ],
+    };
+  } finally {
+    await bare?.stop();
+    await api?.process.stop();
+    await data.drop();
+  }
+}

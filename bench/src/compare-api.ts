@@ -1,0 +1,72 @@
+// Before/after for a change to the api: runs two builds of it side by side (same database, same
+// Redis, same autocannon settings), alternating rounds, and prints req/s and server CPU per request.
+//   node --conditions=development src/compare-api.ts <before/main.js> <after/main.js> [path] [rounds]
+// e.g. copy apps/api/dist to apps/api/dist-before, change the code, rebuild, then compare the two.
+import { resolve } from 'node:path';
+import { freePort, type ServiceProcess, startServiceProcess } from '@repo/testing';
+import { waitForStatus } from './lib/http-probe.ts';
+import { runLoad } from './lib/load.ts';
+import { paths } from './lib/paths.ts';
+import { BENCH_API_KEY, createBenchData, TEST_REDIS_URL } from './lib/stack.ts';
+import { median } from './lib/stats.ts';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const [before, after, path = '/health/live', roundsArg = '7'] = process.argv.slice(2);
+if (!before || !after) {
+  console.error('usage: compare-api <before/main.js> <after/main.js> [path] [rounds]');
+  process.exit(2);
+}
+const data = await createBenchData('compare');
+const builds: { name: string; entry: string; child?: ServiceProcess; url?: string }[] = [
+  { name: 'before', entry: resolve(before) },
+  { name: 'after', entry: resolve(after) },
+];
+const headers = { Authorization: `Bearer ${BENCH_API_KEY}` };
+try {
+  for (const build of builds) {
+    const port = await freePort();
+    build.child = startServiceProcess(
+      build.entry,
+      {
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: data.database.url,
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: data.keys.prefix,
+        API_KEYS: BENCH_API_KEY,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      },
+      { nodeArgs: [], cwd: paths.root },
+    );
+    build.url = `http://127.0.0.1:${port}`;
+    await waitForStatus(`${build.url}/health/ready`, { intervalMs: 20 });
+    await runLoad({ url: `${build.url}${path}`, connections: 50, durationSeconds: 2, headers });
+  }
+  const samples: Record<string, { rps: number[]; cpu: number[] }> = {};
+  for (let round = 0; round < Number(roundsArg); round += 1) {
+    for (const build of builds) {
+      const result = await runLoad({
+        url: `${build.url}${path}`,
+        connections: 50,
+        durationSeconds: 3,
+        headers,
+        serverPid: build.child?.child.pid,
+      });
+      samples[build.name] ??= { rps: [], cpu: [] };
+      const entry = samples[build.name] as { rps: number[]; cpu: number[] };
+      entry.rps.push(result.requestsPerSecond);
+      entry.cpu.push(result.serverCpuUsPerRequest ?? Number.NaN);
+    }
+  }
+  for (const build of builds) {
+    const s = samples[build.name];
+    if (!s) continue;
+    print(
+      `${build.name.padEnd(7)} ${path}: median ${Math.round(median(s.rps))} req/s, ${median(s.cpu).toFixed(1)} µs CPU/request (rounds: ${s.rps.map((r) => Math.round(r)).join(', ')})`,
+    );
+  }
+} finally {
+  for (const build of builds) await build.child?.stop();
+  await data.drop();
+}
