@@ -39,8 +39,7 @@ await runService({
         { name: 'database', run: () => db.ping() },
         { name: 'redis', run: () => pingRedis(redis) },
       ],
-      onCheckFailed: (name, error) =>
-        logger.warn({ err: error, check: name }, 'health check failed'),
+      logger,
     });
 
     const app = createApp({ config, jobs, queue, logger, health, metrics });

@@ -31,15 +31,14 @@ await runService({
       version,
       timeoutMs: config.HEALTH_CHECK_TIMEOUT,
       checks: [{ name: 'redis', run: () => pingRedis(redis) }],
-      onCheckFailed: (name, error) =>
-        logger.warn({ err: error, check: name }, 'health check failed'),
+      logger,
     });
     const server = await startHealthServer({
       health,
       port: config.HEALTH_PORT,
       host: config.HEALTH_HOST,
       metrics: registry,
-      onError: (error) => logger.error({ err: error }, 'health server request failed'),
+      logger,
     });
 
     const sync = startScheduleSync({

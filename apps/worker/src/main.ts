@@ -62,15 +62,14 @@ await runService({
         { name: 'database', run: () => db.ping() },
         { name: 'redis', run: () => pingRedis(connection) },
       ],
-      onCheckFailed: (name, error) =>
-        logger.warn({ err: error, check: name }, 'health check failed'),
+      logger,
     });
     const server = await startHealthServer({
       health,
       port: config.HEALTH_PORT,
       host: config.HEALTH_HOST,
       metrics: registry,
-      onError: (error) => logger.error({ err: error }, 'health server request failed'),
+      logger,
     });
 
     const running = worker.run();

@@ -72,7 +72,10 @@ describe('createHealth', () => {
       version: '1',
       checks: [hanging, ok('redis')],
       timeoutMs: 30,
-      onCheckFailed: (name) => failures.push(name),
+      logger: {
+        warn: (details) => failures.push((details as { check: string }).check),
+        error: () => undefined,
+      },
     });
     const report = await health.check();
     expect(report.status).toBe('down');

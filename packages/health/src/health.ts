@@ -23,13 +23,19 @@ export interface HealthReport {
 
 export type Lifecycle = 'starting' | 'ready' | 'stopping';
 
+/** pino's Logger satisfies this; the health package logs what it handles and nothing else. */
+export interface HealthLogger {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
 export interface HealthOptions {
   service: string;
   version: string;
   checks: readonly HealthCheck[];
   timeoutMs: number;
-  /** Called with each failed check's error, so the app can log it once. */
-  onCheckFailed?: (name: string, error: unknown) => void;
+  /** Each failed check is logged here with its full error; the report carries only a short reason. */
+  logger?: HealthLogger;
 }
 
 export interface Health {
@@ -101,7 +107,7 @@ async function runCheck(check: HealthCheck, options: HealthOptions): Promise<Che
     await Promise.race([check.run(controller.signal), timeout]);
     return { status: 'ok', latency_ms: elapsed(started) };
   } catch (error) {
-    options.onCheckFailed?.(check.name, error);
+    options.logger?.warn({ err: error, check: check.name }, 'health check failed');
     return { status: 'down', latency_ms: elapsed(started), error: shortReason(error) };
   } finally {
     clearTimeout(timer);

@@ -30,7 +30,7 @@ describe('healthcheck entry (real process and HTTP)', () => {
       health,
       port: 0,
       host: '127.0.0.1',
-      onError: () => undefined,
+      logger: { warn: () => undefined, error: () => undefined },
     });
   });
   afterAll(() => server.close());

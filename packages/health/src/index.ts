@@ -4,6 +4,7 @@ export {
   type Health,
   type HealthCheck,
   HealthCheckTimeoutError,
+  type HealthLogger,
   type HealthOptions,
   type HealthReport,
   type Lifecycle,

@@ -28,7 +28,7 @@ async function start(metricsBody = 'jobs_active 0\n') {
         return metricsBody;
       },
     },
-    onError: (error) => errors.push(error),
+    logger: { warn: () => undefined, error: (details) => errors.push(details) },
   });
   return { health, base: `http://127.0.0.1:${server.port}`, errors };
 }

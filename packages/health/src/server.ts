@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Health, type HealthReport, statusCodeOf } from './health.ts';
+import { type Health, type HealthLogger, type HealthReport, statusCodeOf } from './health.ts';
 
 /** prom-client's Registry satisfies this; the health package needs no metrics library of its own. */
 export interface MetricsSource {
@@ -23,10 +23,10 @@ export async function startHealthServer(options: {
   port: number;
   host: string;
   metrics?: MetricsSource;
-  /** A request that failed (e.g. collecting metrics threw); answered 500 and reported here to be logged. */
-  onError: (error: unknown) => void;
+  /** A request that failed (e.g. collecting metrics threw) is answered 500 and logged here. */
+  logger: HealthLogger;
 }): Promise<HealthServer> {
-  const { health, metrics, onError } = options;
+  const { health, metrics, logger } = options;
   const server: Server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const sendReport = (report: HealthReport) => {
@@ -53,7 +53,7 @@ export async function startHealthServer(options: {
       }
     } catch (error) {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"status":500}');
-      onError(error);
+      logger.error({ err: error, path }, 'health server request failed');
     }
   });
   // Health probes open short connections; idle keep-alive sockets must not delay shutdown.
