@@ -1,4 +1,4 @@
-import type { JobRepository } from '@repo/db';
+import { isDatabaseUnavailableError, type JobRepository } from '@repo/db';
 import {
   InvalidPayloadError,
   type JobPayload,
@@ -8,13 +8,20 @@ import {
   UnknownJobTypeError,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
 import type { JobHandlers } from './handlers/index.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** The reason `worker.cancelAllJobs` is given when shutdown runs out of time. */
 export const SHUTDOWN_REASON = 'worker shutting down';
+
+/**
+ * How long a job waits before it is tried again when PostgreSQL cannot be reached. Such a try
+ * uses up none of the job's attempts: an outage would otherwise exhaust them within seconds and
+ * fail the job in BullMQ while its row, which could not be written, stayed queued for good.
+ */
+export const DATABASE_RETRY_DELAY_MS = 2_000;
 
 // Scheduled runs get BullMQ ids like "repeat:<scheduler>:<millis>"; their rows get a UUID derived
 // from that id, so a redelivered run finds the same row.
@@ -38,6 +45,29 @@ export interface JobProcessorDeps {
  * Three parameters, so BullMQ hands over the AbortSignal used at shutdown.
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
+  const run = runJob(deps);
+  return async function processJob(
+    job: Job,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    try {
+      return await run(job, token, signal);
+    } catch (error) {
+      if (!isDatabaseUnavailableError(error) || !token) throw error;
+      // The job is fine; its record cannot be written. Back to the queue, attempts untouched.
+      // Should the handler have run already, it runs again then (delivery is at least once).
+      await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
+      deps.logger.warn(
+        { err: error, queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS },
+        'PostgreSQL is unavailable: job postponed without using an attempt',
+      );
+      throw new DelayedError();
+    }
+  };
+}
+
+function runJob(deps: JobProcessorDeps) {
   return async function processJob(
     job: Job,
     token?: string,
@@ -103,6 +133,8 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       deps.metrics.duration.observe({ type, result: 'succeeded' }, seconds());
       return result;
     } catch (error) {
+      // the record could not be written (e.g. markSucceeded): not the job's failure
+      if (isDatabaseUnavailableError(error)) throw error;
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });

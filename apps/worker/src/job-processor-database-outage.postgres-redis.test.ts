@@ -1,0 +1,92 @@
+import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
+import { createLogger } from '@repo/logger';
+import type { Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandlers } from './handlers/index.ts';
+import { createJobProcessor } from './job-processor.ts';
+import { createJobWorker } from './job-worker.ts';
+import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
+
+describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', {
+  timeout: 30_000,
+}, () => {
+  let h: WorkerHarness;
+  let worker: Worker;
+  /** How many more writes fail as if PostgreSQL were unreachable. */
+  let outageWrites = 0;
+  const failedWrites: string[] = [];
+
+  beforeAll(async () => {
+    h = await createWorkerHarness('processor-db-outage');
+    const unavailable = (what: string) => {
+      failedWrites.push(what);
+      outageWrites -= 1;
+      return Promise.reject(
+        new DatabaseUnavailableError(`The database is unavailable while trying to ${what}`),
+      );
+    };
+    // the real repository, except that writes fail while an outage lasts
+    const jobs: JobRepository = {
+      ...h.jobs,
+      markRunning: (id, attempt) =>
+        outageWrites > 0 ? unavailable('mark a job running') : h.jobs.markRunning(id, attempt),
+      markSucceeded: (id, result) =>
+        outageWrites > 0 ? unavailable('mark a job succeeded') : h.jobs.markSucceeded(id, result),
+    };
+    const logger = await createLogger({
+      service: 'worker',
+      version: 'test',
+      config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
+    });
+    worker = createJobWorker({
+      connection: h.redis,
+      prefix: h.config.QUEUE_PREFIX,
+      config: h.config,
+      processor: createJobProcessor({
+        jobs,
+        handlers: createHandlers({ config: h.config, jobs, queue: h.queue }),
+        logger,
+        metrics: h.metrics,
+      }),
+    });
+    void worker.run();
+    await worker.waitUntilReady();
+  });
+  afterAll(async () => {
+    await worker?.close(true);
+    await h?.close();
+  });
+
+  it('postpones the job without using an attempt, and runs it once the database is back', async () => {
+    outageWrites = 3;
+    // one attempt only: had the outage used it up, the job would have failed for good
+    const job = await h.submit('system.echo', { data: 'through an outage' }, { maxAttempts: 1 });
+    const row = await h.waitForRow(job.id, (r) => r.status === 'succeeded', 20_000);
+    expect(failedWrites).toEqual([
+      'mark a job running',
+      'mark a job running',
+      'mark a job running',
+    ]);
+    expect(row).toMatchObject({ attempts: 1, result: { data: 'through an outage' } });
+    const queued = await h.queue.getJob(job.id);
+    expect(queued?.attemptsMade).toBe(1);
+    expect(await queued?.getState()).toBe('completed');
+  });
+
+  it('runs the handler again when only recording the success failed', async () => {
+    failedWrites.length = 0;
+    const job = await h.submit(
+      'system.echo',
+      { data: 'record me', delayMs: 300 },
+      {
+        maxAttempts: 1,
+      },
+    );
+    await h.waitForRow(job.id, (r) => r.status === 'running');
+    outageWrites = 1;
+    const row = await h.waitForRow(job.id, (r) => r.status === 'succeeded', 20_000);
+    expect(failedWrites).toEqual(['mark a job succeeded']);
+    expect(row).toMatchObject({ status: 'succeeded', result: { data: 'record me', delayMs: 300 } });
+    expect((await h.queue.getJob(job.id))?.attemptsMade).toBe(1);
+  });
+});
