@@ -75,7 +75,9 @@ export async function machineInfo(urls: {
   const client = new pg.Client({ connectionString: urls.databaseUrl });
   try {
     await client.connect();
-    postgres = (await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? null;
+    postgres =
+      (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]
+        ?.v ?? null;
   } catch {
     postgres = null;
   } finally {

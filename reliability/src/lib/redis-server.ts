@@ -48,6 +48,10 @@ export async function createOwnRedis(): Promise<OwnRedis> {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    let spawnError: Error | undefined;
+    child.on('error', (error) => {
+      spawnError = error;
+    });
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
     });
@@ -56,6 +60,11 @@ export async function createOwnRedis(): Promise<OwnRedis> {
     });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
+      if (spawnError) {
+        throw new Error(
+          `cannot start redis-server (${spawnError.message}): this test needs the redis-server binary on PATH (Debian: apt-get install redis-server)`,
+        );
+      }
       if (child.exitCode !== null) throw new Error(`redis-server exited:\n${output}`);
       const probe = new Redis({
         port,
