@@ -224,7 +224,8 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
     });
 
     it('sets security headers on API responses', async () => {
-      const res = await request(api.url).get('/health/live');
+      const res = await request(api.url).get('/v1/jobs').set(auth);
+      expect(res.status).toBe(200);
       expect(res.headers['content-security-policy']).toBe(
         "default-src 'none';frame-ancestors 'none'",
       );
@@ -275,7 +276,7 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
 
     it('replaces an odd or oversized X-Request-Id with a fresh one', async () => {
       for (const sent of ['x'.repeat(129), 'has space', '<script>', 'line\\nbreak']) {
-        const res = await request(api.url).get('/health/live').set('X-Request-Id', sent);
+        const res = await request(api.url).get('/v1/jobs').set(auth).set('X-Request-Id', sent);
         expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       }
     });

@@ -53,13 +53,17 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.TRUST_PROXY);
   app.disable('x-powered-by');
 
+  // Probes come first and skip the middleware below: orchestrators call them every few seconds,
+  // they are neither logged nor counted, a browser never renders them (no security headers
+  // needed), and their checks carry their own timeouts. Answering them before that middleware
+  // is what keeps /health/live near a bare Express app (BENCHMARKS.md).
+  app.use(healthRouter(deps.health));
+  for (const path of HEALTH_PATHS) app.route(path).all(methodNotAllowed(['GET', 'HEAD']));
+
   app.use(requestLogging(logger));
   app.use(httpMetrics(deps.metrics));
   app.use(requestTimeout(config.REQUEST_TIMEOUT));
   app.use(apiSecurityHeaders());
-
-  app.use(healthRouter(deps.health));
-  for (const path of HEALTH_PATHS) app.route(path).all(methodNotAllowed(['GET', 'HEAD']));
 
   registerQueueDepthMetrics({
     registry: deps.metrics,

@@ -20,8 +20,9 @@ interface StandardSerializedRequest {
   raw: { ip?: string };
 }
 
-// Orchestrators and scrapers call these every few seconds; failing checks are logged by health.
-const PROBE_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
+// Metrics scrapes come every few seconds and say nothing about the API's traffic. (Health probes
+// are answered before this middleware; see app.ts.)
+const UNLOGGED_PATHS = new Set(['/metrics']);
 
 function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
   const incoming = req.headers['x-request-id'];
@@ -34,15 +35,11 @@ function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
 /**
  * Gives each request its id (echoed in X-Request-Id) and `req.log`, a child logger that puts the
  * id on every line; logs one line per completed request with its status and duration.
- *
- * Probes (health checks, metrics scrapes) are not logged, and they are the most frequent
- * requests: they skip pino-http and get their child logger only if something asks for it. Making
- * a child logger for every request was the largest cost of answering /health/live (see
- * BENCHMARKS.md).
  */
 export function requestLogging(logger: Logger): RequestHandler {
-  const logged = pinoHttp({
+  return pinoHttp({
     logger,
+    autoLogging: { ignore: (req) => UNLOGGED_PATHS.has((req.url ?? '').split('?', 1)[0] ?? '') },
     genReqId: requestIdOf,
     quietReqLogger: true,
     customAttributeKeys: { reqId: 'requestId' },
@@ -62,20 +59,4 @@ export function requestLogging(logger: Logger): RequestHandler {
       }),
     },
   });
-  return (req, res, next) => {
-    if (!PROBE_PATHS.has((req.url ?? '').split('?', 1)[0] ?? '')) {
-      logged(req, res, next);
-      return;
-    }
-    const id = requestIdOf(req, res);
-    req.id = id;
-    let child: Logger | undefined;
-    const log = () => {
-      child ??= logger.child({ requestId: id });
-      return child;
-    };
-    Object.defineProperty(req, 'log', { get: log, configurable: true, enumerable: true });
-    Object.defineProperty(res, 'log', { get: log, configurable: true, enumerable: true });
-    next();
-  };
 }
