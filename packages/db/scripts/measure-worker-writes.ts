@@ -1,6 +1,7 @@
 // Measures what the worker pays per job for its two writes (markRunning + markSucceeded):
-// the repository (raw SQL through Prisma's client), the same through Prisma's query builder,
-// and plain pg as the floor; plus how long migrating an empty database takes.
+// the repository (SQL on the pool under Prisma), the same through Prisma's query builder, and a
+// separate plain pg pool as the floor — latency and this process's CPU per job; plus how long
+// migrating an empty database takes.
 //
 //   node --conditions=development scripts/measure-worker-writes.ts [jobs=2000]
 //
@@ -50,7 +51,7 @@ try {
 
   const variants: [string, string[], (id: string) => Promise<unknown>][] = [
     [
-      'repository (raw SQL via Prisma $queryRaw)',
+      'repository (SQL on the shared pg pool)',
       batches[0] ?? [],
       async (id) => {
         await jobs.markRunning(id, 1);
@@ -98,11 +99,14 @@ try {
     for (const id of batch.slice(0, 50)) await run(id); // warm-up: prepared plans, JIT
     const before = { ...calls };
     const samples: number[] = [];
+    const cpuBefore = process.cpuUsage();
     for (const id of batch.slice(50)) {
       const t = performance.now();
       await run(id);
       samples.push(performance.now() - t);
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPerJobUs = (cpu.user + cpu.system) / samples.length;
     samples.sort((a, b) => a - b);
     const at = (q: number) =>
       samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
@@ -110,6 +114,7 @@ try {
     const perJob = (n: number) => (n / samples.length).toFixed(2);
     print(
       `  ${name.padEnd(44)} mean ${mean.toFixed(3)} ms  p50 ${at(0.5).toFixed(3)}  p99 ${at(0.99).toFixed(3)}  ` +
+        `CPU ${cpuPerJobUs.toFixed(0)} µs/job  ` +
         `(statements/job ${perJob(calls.query - before.query)}, transactions/job ${perJob(calls.connect - before.connect - (calls.query - before.query))})`,
     );
   }

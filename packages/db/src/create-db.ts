@@ -9,6 +9,11 @@ export type { PrismaClient } from './generated/prisma/client.ts';
 export interface Db {
   /** Prisma 7 over @prisma/adapter-pg: no query engine binary, the pool below does the I/O. */
   prisma: PrismaClient;
+  /**
+   * The connection pool under Prisma, for hot paths where Prisma's per-query cost shows (the job
+   * repository). Same connections, same timeouts.
+   */
+  pool: pg.Pool;
   /** `SELECT 1`; rejects with DatabaseUnavailableError within DATABASE_CONNECT_TIMEOUT. */
   ping(): Promise<void>;
   /** Closes the pool once in-flight queries are done. Safe to call more than once. */
@@ -54,6 +59,7 @@ export function createDb(config: DatabaseConfig, options: CreateDbOptions = {}):
 
   return {
     prisma,
+    pool,
     async ping() {
       const query = pool.query('SELECT 1');
       // the timer below may win the race; the query's own failure must not go unhandled then

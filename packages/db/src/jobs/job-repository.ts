@@ -1,6 +1,5 @@
 import type { Db } from '../create-db.ts';
 import { rethrowUnavailable } from '../database-unavailable.ts';
-import { Prisma } from '../generated/prisma/client.ts';
 import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
 import { decodeCursor, encodeCursor, isUuid } from './list-cursor.ts';
@@ -76,49 +75,51 @@ export interface JobRepository {
 }
 
 // Every query returns rows in this shape, which is the Prisma model's (the drift test compares
-// them), so the repository can use raw SQL where Prisma's query builder cannot say it in one
-// statement: INSERT … ON CONFLICT, conditional updates with RETURNING, keyset comparison.
-const JOB_COLUMNS = Prisma.raw(
-  [
-    'id',
-    'type',
-    'payload',
-    'status',
-    'attempts',
-    'max_attempts AS "maxAttempts"',
-    'result',
-    'error',
-    'idempotency_key AS "idempotencyKey"',
-    'run_at AS "runAt"',
-    'scheduler_id AS "schedulerId"',
-    'created_at AS "createdAt"',
-    'started_at AS "startedAt"',
-    'finished_at AS "finishedAt"',
-    'updated_at AS "updatedAt"',
-  ].join(', '),
-);
+// them with Prisma's own reads). The repository talks to the pool directly: every operation is one
+// statement Prisma's query builder cannot express (INSERT … ON CONFLICT, conditional updates with
+// RETURNING, keyset comparison), and going through Prisma's raw-query path cost about 100 µs of
+// CPU per query on top of pg's 57 µs — on every job, twice in the worker (BENCHMARKS.md).
+const JOB_COLUMNS = [
+  'id',
+  'type',
+  'payload',
+  'status',
+  'attempts',
+  'max_attempts AS "maxAttempts"',
+  'result',
+  'error',
+  'idempotency_key AS "idempotencyKey"',
+  'run_at AS "runAt"',
+  'scheduler_id AS "schedulerId"',
+  'created_at AS "createdAt"',
+  'started_at AS "startedAt"',
+  'finished_at AS "finishedAt"',
+  'updated_at AS "updatedAt"',
+].join(', ');
 
 // Statuses an attempt may start from or end in: running covers a job whose worker died and
 // which BullMQ hands to another worker; queued covers the first attempt and retries.
-const ACTIVE = Prisma.raw(`('queued', 'running')`);
-const FINISHED = Prisma.raw(`('succeeded', 'failed', 'cancelled')`);
+const ACTIVE = `('queued', 'running')`;
+const FINISHED = `('succeeded', 'failed', 'cancelled')`;
 
-export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
-  const { prisma } = db;
-  const rows = (query: Prisma.Sql) => prisma.$queryRaw<JobRecord[]>(query);
-  const firstRow = async (query: Prisma.Sql) => (await rows(query))[0] ?? null;
+export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
+  const { pool } = db;
+  const rows = async (text: string, values: unknown[] = []) =>
+    (await pool.query<JobRecord>(text, values)).rows;
+  const firstRow = async (text: string, values: unknown[] = []) =>
+    (await rows(text, values))[0] ?? null;
 
   return {
     create: (input) =>
       guard('create a job', async () => {
         const payload = toJson(input.payload, 'payload');
         const key = input.idempotencyKey ?? null;
-        const insert = Prisma.sql`
+        const insert = `
           INSERT INTO jobs (type, payload, max_attempts, run_at, idempotency_key)
-          VALUES (${input.type}, ${payload}::jsonb, ${input.maxAttempts}::int,
-                  ${input.runAt ?? null}::timestamptz, ${key})`;
+          VALUES ($1, $2::jsonb, $3::int, $4::timestamptz, $5)`;
+        const values = [input.type, payload, input.maxAttempts, input.runAt ?? null, key];
         if (key === null) {
-          const job = await firstRow(Prisma.sql`${insert} RETURNING ${JOB_COLUMNS}`);
+          const job = await firstRow(`${insert} RETURNING ${JOB_COLUMNS}`, values);
           return { job: job as JobRecord, created: true };
         }
         // The unique index decides between concurrent identical requests: one insert wins, the
@@ -126,11 +127,13 @@ export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
         // includes that committed row. It can only be missing if pruning deleted it in between.
         for (let attempt = 1; attempt <= 3; attempt += 1) {
           const job = await firstRow(
-            Prisma.sql`${insert} ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${JOB_COLUMNS}`,
+            `${insert} ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${JOB_COLUMNS}`,
+            values,
           );
           if (job) return { job, created: true };
           const existing = await firstRow(
-            Prisma.sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE idempotency_key = ${key}`,
+            `SELECT ${JOB_COLUMNS} FROM jobs WHERE idempotency_key = $1`,
+            [key],
           );
           if (existing) return { job: existing, created: false };
         }
@@ -142,34 +145,35 @@ export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
     findById: (id) =>
       guard('read a job', async () => {
         if (!isUuid(id)) return null;
-        return firstRow(Prisma.sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ${id}::uuid`);
+        return firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [id]);
       }),
 
     list: (input) =>
       guard('list jobs', async () => {
         const limit = checkLimit(input.limit);
         const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-        const conditions: Prisma.Sql[] = [];
+        const conditions: string[] = [];
+        const values: unknown[] = [];
+        const param = (value: unknown) => `$${values.push(value)}`;
         if (input.status !== undefined) {
-          conditions.push(Prisma.sql`status = ${input.status}::job_status`);
+          conditions.push(`status = ${param(input.status)}::job_status`);
         }
-        if (input.type !== undefined) conditions.push(Prisma.sql`type = ${input.type}`);
+        if (input.type !== undefined) conditions.push(`type = ${param(input.type)}`);
         if (after) {
           // a row comparison, which the (…, created_at DESC, id DESC) indexes answer directly
           conditions.push(
-            Prisma.sql`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+            `(created_at, id) < (${param(after.createdAt)}::timestamptz, ${param(after.id)}::uuid)`,
           );
         }
-        const where =
-          conditions.length > 0
-            ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`
-            : Prisma.empty;
+        const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
         // one row more than asked tells whether another page exists, so an exactly full last
         // page has no nextCursor
-        const found = await rows(Prisma.sql`
-          SELECT ${JOB_COLUMNS} FROM jobs ${where}
-          ORDER BY created_at DESC, id DESC
-          LIMIT ${limit + 1}::int`);
+        const found = await rows(
+          `SELECT ${JOB_COLUMNS} FROM jobs ${where}
+           ORDER BY created_at DESC, id DESC
+           LIMIT ${param(limit + 1)}::int`,
+          values,
+        );
         const jobs = found.slice(0, limit);
         const last = jobs.at(-1);
         return {
@@ -184,14 +188,16 @@ export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
         // The update is the atomic part. When it changes nothing, the read says why; should the
         // job have become queued again in between (a retry), the update is tried again.
         for (let attempt = 1; attempt <= 3; attempt += 1) {
-          const cancelled = await firstRow(Prisma.sql`
-            UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
-             WHERE id = ${id}::uuid AND status = 'queued'
-            RETURNING ${JOB_COLUMNS}`);
-          if (cancelled) return { outcome: 'cancelled', job: cancelled };
-          const current = await firstRow(
-            Prisma.sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ${id}::uuid`,
+          const cancelled = await firstRow(
+            `UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
+              WHERE id = $1::uuid AND status = 'queued'
+             RETURNING ${JOB_COLUMNS}`,
+            [id],
           );
+          if (cancelled) return { outcome: 'cancelled', job: cancelled };
+          const current = await firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [
+            id,
+          ]);
           if (!current) return { outcome: 'not_found' };
           if (current.status !== 'queued') return { outcome: 'conflict', job: current };
         }
@@ -201,24 +207,28 @@ export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
     markRunning: (id, attempt) =>
       guard('mark a job running', async () => {
         if (!isUuid(id)) return null;
-        return firstRow(Prisma.sql`
-          UPDATE jobs
-             SET status = 'running', attempts = ${attempt}::int,
-                 started_at = COALESCE(started_at, now()), updated_at = now()
-           WHERE id = ${id}::uuid AND status IN ${ACTIVE}
-          RETURNING ${JOB_COLUMNS}`);
+        return firstRow(
+          `UPDATE jobs
+              SET status = 'running', attempts = $2::int,
+                  started_at = COALESCE(started_at, now()), updated_at = now()
+            WHERE id = $1::uuid AND status IN ${ACTIVE}
+           RETURNING ${JOB_COLUMNS}`,
+          [id, attempt],
+        );
       }),
 
     markSucceeded: (id, result) =>
       guard('mark a job succeeded', async () => {
         if (!isUuid(id)) return null;
         const json = result === undefined || result === null ? null : toJson(result, 'result');
-        return firstRow(Prisma.sql`
-          UPDATE jobs
-             SET status = 'succeeded', result = ${json}::jsonb, error = NULL,
-                 finished_at = now(), updated_at = now()
-           WHERE id = ${id}::uuid AND status = 'running'
-          RETURNING ${JOB_COLUMNS}`);
+        return firstRow(
+          `UPDATE jobs
+              SET status = 'succeeded', result = $2::jsonb, error = NULL,
+                  finished_at = now(), updated_at = now()
+            WHERE id = $1::uuid AND status = 'running'
+           RETURNING ${JOB_COLUMNS}`,
+          [id, json],
+        );
       }),
 
     markFailed: (id, failure) =>
@@ -227,33 +237,38 @@ export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
         // text columns cannot hold NUL; an error message must never make recording it fail
         const error = failure.error.replaceAll('\u0000', '\uFFFD');
         const outcome = failure.final
-          ? Prisma.sql`status = 'failed', finished_at = now()`
-          : Prisma.sql`status = 'queued'`;
-        return firstRow(Prisma.sql`
-          UPDATE jobs SET ${outcome}, error = ${error}, updated_at = now()
-           WHERE id = ${id}::uuid AND status IN ${ACTIVE}
-          RETURNING ${JOB_COLUMNS}`);
+          ? `status = 'failed', finished_at = now()`
+          : `status = 'queued'`;
+        return firstRow(
+          `UPDATE jobs SET ${outcome}, error = $2, updated_at = now()
+            WHERE id = $1::uuid AND status IN ${ACTIVE}
+           RETURNING ${JOB_COLUMNS}`,
+          [id, error],
+        );
       }),
 
     ensureScheduled: (input) =>
       guard('record a scheduled run', async () => {
         const payload = toJson(input.payload, 'payload');
-        const inserted = await prisma.$executeRaw(Prisma.sql`
-          INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id)
-          VALUES (${input.id}::uuid, ${input.type}, ${payload}::jsonb, ${input.maxAttempts}::int,
-                  ${input.schedulerId})
-          ON CONFLICT (id) DO NOTHING`);
-        return { created: inserted === 1 };
+        const { rowCount } = await pool.query(
+          `INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id)
+           VALUES ($1::uuid, $2, $3::jsonb, $4::int, $5)
+           ON CONFLICT (id) DO NOTHING`,
+          [input.id, input.type, payload, input.maxAttempts, input.schedulerId],
+        );
+        return { created: rowCount === 1 };
       }),
 
     findStaleQueued: (input) =>
       guard('find stale queued jobs', async () => {
         const limit = checkLimit(input.limit);
-        return rows(Prisma.sql`
-          SELECT ${JOB_COLUMNS} FROM jobs
-           WHERE status = 'queued' AND updated_at < ${input.queuedBefore}::timestamptz
-           ORDER BY updated_at
-           LIMIT ${limit}::int`);
+        return rows(
+          `SELECT ${JOB_COLUMNS} FROM jobs
+            WHERE status = 'queued' AND updated_at < $1::timestamptz
+            ORDER BY updated_at
+            LIMIT $2::int`,
+          [input.queuedBefore, limit],
+        );
       }),
 
     deleteFinishedBefore: (input) =>
@@ -263,13 +278,16 @@ export function createJobRepository(db: Pick<Db, 'prisma'>): JobRepository {
         // short statements, each holding its row locks briefly; SKIP LOCKED steps around rows
         // another session is working on
         for (;;) {
-          const deleted = await prisma.$executeRaw(Prisma.sql`
-            DELETE FROM jobs WHERE id IN (
-              SELECT id FROM jobs
-               WHERE finished_at < ${input.before}::timestamptz AND status IN ${FINISHED}
-               ORDER BY finished_at
-               LIMIT ${batchSize}::int
-               FOR UPDATE SKIP LOCKED)`);
+          const { rowCount } = await pool.query(
+            `DELETE FROM jobs WHERE id IN (
+               SELECT id FROM jobs
+                WHERE finished_at < $1::timestamptz AND status IN ${FINISHED}
+                ORDER BY finished_at
+                LIMIT $2::int
+                FOR UPDATE SKIP LOCKED)`,
+            [input.before, batchSize],
+          );
+          const deleted = rowCount ?? 0;
           total += deleted;
           if (deleted < batchSize) return total;
         }
