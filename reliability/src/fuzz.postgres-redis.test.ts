@@ -8,6 +8,7 @@ import { migrate } from '@repo/db';
 import {
   createTestDatabase,
   createTestRedisPrefix,
+  rssBytes,
   TEST_REDIS_URL,
   type TestDatabase,
   type TestRedisPrefix,
@@ -15,7 +16,6 @@ import {
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, type RunningApp, startApp } from './lib/apps.ts';
-import { rssBytes } from './lib/proc.ts';
 
 const RUNS = { bodies: 3_500, huge: 1_000, paths: 2_500, headers: 1_500, raw: 1_500 };
 /** infra/compose.yaml's default memory limit of the api container. */

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { cpuTimeMs } from '@repo/testing';
 import autocannon from 'autocannon';
-import { cpuTimeMs } from './proc.ts';
 import { percentile } from './stats.ts';
 
 export interface LoadOptions {

@@ -1,5 +1,6 @@
 export { freePort } from './free-port.ts';
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
+export { cpuTimeMs, rssBytes } from './process-usage.ts';
 export { createTestRedisPrefix, type TestRedisPrefix } from './redis.ts';
 export {
   type ServiceProcess,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (user + system) a process has used so far, in ms; null where /proc is missing. */
+/** Linux only (reads /proc): CPU time (user + system) a process has used so far, in ms; null where /proc is missing. */
 export function cpuTimeMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
