@@ -10,7 +10,7 @@
 //      cached, the build context keeps secrets and installs out, and after touching only
 //      apps/worker (or adding another app's dependency) api and beat rebuild entirely from cache.
 // It needs a Docker engine with compose v2. Base images that are missing are provisioned with the
-// workplace's provision script when one is found (CI machines have no registry), else pulled.
+// provisioning script beside the checkout when there is one (CI machines have no registry), else pulled.
 import {
   copyFileSync,
   existsSync,
