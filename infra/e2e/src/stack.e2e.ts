@@ -11,6 +11,8 @@
 //      apps/worker (or adding another app's dependency) api and beat rebuild entirely from cache.
 // It needs a Docker engine with compose v2. Base images that are missing are provisioned with the
 // provisioning script beside the checkout when there is one (CI machines have no registry), else pulled.
+
+import { randomUUID } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -508,13 +510,17 @@ describe('jobstack images and compose stack', () => {
         beat: buildScratch('beat', 'before'),
       };
 
+      // A change no earlier run made: BuildKit's cache outlives a run, so a fixed edit would be a
+      // cache hit the second time the same commit is tested on a machine, and the prune stage
+      // would not see it.
+      const touch = randomUUID().slice(0, 8);
       const main = join(scratch, 'apps/worker/src/main.ts');
-      writeFileSync(main, `${readFileSync(main, 'utf8')}\n// touched by the e2e test\n`);
+      writeFileSync(main, `${readFileSync(main, 'utf8')}\n// touched by the e2e test (${touch})\n`);
       const manifestPath = join(scratch, 'apps/worker/package.json');
       const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string };
       writeFileSync(
         manifestPath,
-        JSON.stringify({ ...manifest, version: `${manifest.version}-touched` }, null, 2),
+        JSON.stringify({ ...manifest, version: `${manifest.version}-touched.${touch}` }, null, 2),
       );
 
       for (const app of ['api', 'beat'] as const) {
