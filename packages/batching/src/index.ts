@@ -1,0 +1,1 @@
+export { type Batcher, type BatcherOptions, createBatcher } from './create-batcher.ts';
