@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Env, loadConfig, migrateEnv } from '@repo/config';
-import { createTestDatabase, type TestDatabase } from '@repo/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
+import { DatabaseUnavailableError } from '../database-unavailable.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { queryRows, withClient } from '../testing/migrations-fixture.ts';
 import { InvalidCursorError, InvalidListLimitError, JobJsonError } from './job-errors.ts';
@@ -488,6 +489,145 @@ describe('job repository (real PostgreSQL)', () => {
       await expect(jobs.deleteFinishedBefore({ before: cutoff, batchSize: 0 })).rejects.toThrow(
         /batchSize/,
       );
+    });
+  });
+
+  describe('group commit', () => {
+    /** A repository on its own pool, with every statement it sends recorded. */
+    function observed() {
+      const own = createDb(loadConfig(migrateEnv, { DATABASE_URL: database.url }), {
+        applicationName: 'job-repository-batching-test',
+      });
+      const query = vi.spyOn(own.pool, 'query');
+      const statements = (verb: string) =>
+        query.mock.calls.filter(([text]) => String(text).trimStart().startsWith(verb)).length;
+      return {
+        jobs: createJobRepository(own),
+        statements,
+        [Symbol.asyncDispose]: () => own.disconnect(),
+      };
+    }
+
+    it('sends concurrent creates as one INSERT, each caller getting its own row', async () => {
+      await using target = observed();
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, n) =>
+          target.jobs.create({ type: 'batch.create', payload: { n }, maxAttempts: n + 1 }),
+        ),
+      );
+      expect(target.statements('INSERT')).toBe(1);
+      results.forEach(({ job, created }, n) => {
+        expect(created).toBe(true);
+        expect(job).toMatchObject({ type: 'batch.create', payload: { n }, maxAttempts: n + 1 });
+      });
+      expect(new Set(results.map(({ job }) => job.id)).size).toBe(30);
+      expect(await countRows(`type = 'batch.create'`, [])).toBe(30);
+    });
+
+    it('creates one job for a key repeated within a batch; the others read it', async () => {
+      await using target = observed();
+      const key = `key-${randomUUID()}`;
+      const keyed = Array.from({ length: 5 }, () =>
+        target.jobs.create({
+          type: 'batch.key',
+          payload: {},
+          maxAttempts: 1,
+          idempotencyKey: key,
+        }),
+      );
+      const plain = Array.from({ length: 5 }, () =>
+        target.jobs.create({ type: 'batch.key', payload: {}, maxAttempts: 1 }),
+      );
+      const [keyedResults, plainResults] = await Promise.all([
+        Promise.all(keyed),
+        Promise.all(plain),
+      ]);
+      expect(target.statements('INSERT')).toBe(1);
+      expect(keyedResults.filter((result) => result.created)).toHaveLength(1);
+      expect(new Set(keyedResults.map((result) => result.job.id)).size).toBe(1);
+      expect(plainResults.every((result) => result.created)).toBe(true);
+      expect(await countRows(`type = 'batch.key'`, [])).toBe(6);
+    });
+
+    it('fails only the item PostgreSQL refuses; the rest of its batch is stored', async () => {
+      await using target = observed();
+      const outcomes = await Promise.allSettled(
+        [1, 2, 2 ** 31, 4].map((maxAttempts) =>
+          target.jobs.create({ type: 'batch.split', payload: { maxAttempts }, maxAttempts }),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({
+        message: expect.stringContaining('out of range for type integer'),
+      });
+      // the batch, then each item alone
+      expect(target.statements('INSERT')).toBe(5);
+      expect(await countRows(`type = 'batch.split'`, [])).toBe(3);
+    });
+
+    it('batches the worker transitions across jobs and keeps two changes of one row apart', async () => {
+      await using target = observed();
+      const made = await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          target.jobs.create({ type: 'batch.transitions', payload: { n }, maxAttempts: 3 }),
+        ),
+      );
+      const ids = made.map(({ job }) => job.id);
+
+      const running = await Promise.all(ids.map((id) => target.jobs.markRunning(id, 1)));
+      expect(target.statements('UPDATE')).toBe(1);
+      running.forEach((row, n) => {
+        expect(row).toMatchObject({ id: ids[n], status: 'running', attempts: 1 });
+      });
+
+      const [first, ...others] = ids as [string, ...string[]];
+      const [firstDone, again, ...othersDone] = await Promise.all([
+        target.jobs.markSucceeded(first.toUpperCase(), { n: 0 }),
+        target.jobs.markSucceeded(first, { n: 'again' }),
+        ...others.map((id, n) => target.jobs.markSucceeded(id, { n: n + 1 })),
+      ]);
+      // the repeated id waited for a statement of its own, which found the job finished
+      expect(target.statements('UPDATE')).toBe(3);
+      expect(firstDone).toMatchObject({ id: first, status: 'succeeded', result: { n: 0 } });
+      expect(again).toBeNull();
+      othersDone.forEach((row, n) => {
+        expect(row).toMatchObject({ id: others[n], status: 'succeeded', result: { n: n + 1 } });
+      });
+      expect(await countRows(`type = 'batch.transitions' AND status = 'succeeded'`, [])).toBe(20);
+    });
+
+    it('fails every item of a batch with DatabaseUnavailableError when PostgreSQL is unreachable', async () => {
+      const port = await freePort();
+      const own = createDb(
+        loadConfig(migrateEnv, {
+          DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/app`,
+          DATABASE_CONNECT_TIMEOUT: '1s',
+        }),
+      );
+      try {
+        const query = vi.spyOn(own.pool, 'query');
+        const unreachable = createJobRepository(own);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 3 }, () =>
+            unreachable.create({ type: 'batch.down', payload: {}, maxAttempts: 1 }),
+          ),
+        );
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe('rejected');
+          const reason = (outcome as PromiseRejectedResult).reason;
+          expect(reason).toBeInstanceOf(DatabaseUnavailableError);
+          expect(reason.message).toContain('create a job');
+        }
+        // not retried item by item: an outage is not one item's fault
+        expect(query).toHaveBeenCalledTimes(1);
+      } finally {
+        await own.disconnect();
+      }
     });
   });
 });
