@@ -1,5 +1,5 @@
 import { InvalidCursorError, isDatabaseUnavailableError, JobJsonError } from '@repo/db';
-import { InvalidPayloadError, UnknownJobTypeError } from '@repo/jobs';
+import { InvalidPayloadError, isRedisUnavailableError, UnknownJobTypeError } from '@repo/jobs';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import {
   DependencyUnavailableError,
@@ -10,7 +10,6 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from './problems.ts';
-import { isRedisUnavailableError } from './redis-availability.ts';
 
 /** What body-parser (through raw-body and http-errors) attaches to the errors it raises. */
 interface BodyParserError extends Error {

@@ -1,12 +1,16 @@
 import { apiEnv } from '@repo/config';
 import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth } from '@repo/health';
-import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import {
+  createJobQueue,
+  createRedisConnection,
+  isRedisUnavailableError,
+  pingRedis,
+} from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
-import { isRedisUnavailableError } from './redis-availability.ts';
 
 const version = readPackageVersion(new URL('../package.json', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DependencyUnavailableError } from './problems.ts';
-import { callRedis, isRedisUnavailableError } from './redis-availability.ts';
+import { callRedis } from './redis-availability.ts';
 
 describe('callRedis', () => {
   it('returns what the operation returns', async () => {
@@ -50,19 +50,5 @@ describe('callRedis', () => {
   it('lets errors that are not about availability through unchanged', async () => {
     const bug = new TypeError('x is not a function');
     await expect(callRedis('read', 1_000, () => Promise.reject(bug))).rejects.toBe(bug);
-  });
-});
-
-describe('isRedisUnavailableError', () => {
-  it.each([
-    [new Error("Stream isn't writeable and enableOfflineQueue options is false"), true],
-    [Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }), true],
-    [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
-    [new Error('LOADING Redis is loading the dataset in memory'), true],
-    [new Error('OOM command not allowed when used memory > maxmemory'), true],
-    [new Error('ERR wrong number of arguments'), false],
-    ['Connection is closed.', false],
-  ])('%s → %s', (error, expected) => {
-    expect(isRedisUnavailableError(error)).toBe(expected);
   });
 });

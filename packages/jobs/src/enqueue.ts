@@ -1,5 +1,8 @@
+import { createBatcher } from '@repo/batching';
+import type { JobsOptions } from 'bullmq';
 import { parseJobPayload } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
+import { isRedisUnavailableError } from './redis-connection.ts';
 import type { JobPayload, JobType } from './registry.ts';
 
 export interface EnqueueJobInput<T extends JobType> {
@@ -11,15 +14,53 @@ export interface EnqueueJobInput<T extends JobType> {
   maxAttempts?: number | null;
 }
 
-/** Validates the payload against the contract and adds the job; invalid payloads never reach Redis. */
+/** The most jobs one `addBulk` of `createJobEnqueuer` carries. */
+export const ENQUEUE_BATCH_SIZE = 100;
+
+interface QueuedJob {
+  name: string;
+  data: unknown;
+  opts: JobsOptions;
+}
+
+/** Validates the payload against the contract; invalid payloads never reach Redis. */
+function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
+  return {
+    name: input.type,
+    data: parseJobPayload(input.type, input.payload),
+    opts: jobOptions(input.type, {
+      jobId: input.id,
+      maxAttempts: input.maxAttempts,
+      runAt: input.runAt,
+    }),
+  };
+}
+
+/** Adds one job; invalid payloads never reach Redis. */
 export async function enqueueJob<T extends JobType>(
   queue: JobQueue,
   input: EnqueueJobInput<T>,
 ): Promise<void> {
-  const payload = parseJobPayload(input.type, input.payload);
-  await queue.add(
-    input.type,
-    payload,
-    jobOptions(input.type, { jobId: input.id, maxAttempts: input.maxAttempts, runAt: input.runAt }),
-  );
+  const job = toQueuedJob(input);
+  await queue.add(job.name, job.data, job.opts);
+}
+
+export type EnqueueJob = <T extends JobType>(input: EnqueueJobInput<T>) => Promise<void>;
+
+/**
+ * `enqueueJob` for a hot path: jobs enqueued while an earlier `addBulk` is in flight go to Redis
+ * together in the next one (one round trip for many), and one alone goes at once. Each caller
+ * still learns whether its own job was added: when a batch fails for another reason than an
+ * unreachable Redis, its jobs are added one by one.
+ */
+export function createJobEnqueuer(queue: JobQueue): EnqueueJob {
+  const batcher = createBatcher<QueuedJob, void>({
+    maxBatchSize: ENQUEUE_BATCH_SIZE,
+    splitOnFailure: (error) => !isRedisUnavailableError(error),
+    run: async (jobs) => {
+      await queue.addBulk([...jobs]);
+      return jobs.map(() => undefined);
+    },
+  });
+  return async (input) => batcher.submit(toQueuedJob(input));
 }

@@ -1,5 +1,11 @@
 export type { JobTypeDefinition, JobTypeOptions } from './define-job-type.ts';
-export { type EnqueueJobInput, enqueueJob } from './enqueue.ts';
+export {
+  createJobEnqueuer,
+  ENQUEUE_BATCH_SIZE,
+  type EnqueueJob,
+  type EnqueueJobInput,
+  enqueueJob,
+} from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
 export {
   MAX_PAYLOAD_DEPTH,
@@ -8,7 +14,12 @@ export {
   resolveJobType,
 } from './payloads.ts';
 export { createJobQueue, type JobQueue, jobOptions, QUEUE_NAME } from './queue.ts';
-export { createRedisConnection, pingRedis, type RedisRole } from './redis-connection.ts';
+export {
+  createRedisConnection,
+  isRedisUnavailableError,
+  pingRedis,
+  type RedisRole,
+} from './redis-connection.ts';
 export {
   ENQUEUEABLE_JOB_TYPES,
   isJobType,

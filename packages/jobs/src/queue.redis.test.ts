@@ -1,7 +1,7 @@
 import { createTestRedisPrefix, TEST_REDIS_URL, type TestRedisPrefix } from '@repo/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueJob } from './enqueue.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createJobEnqueuer, enqueueJob } from './enqueue.ts';
 import { InvalidPayloadError } from './errors.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import { createRedisConnection } from './redis-connection.ts';
@@ -66,6 +66,75 @@ describe('enqueueJob (real Redis)', () => {
       enqueueJob(queue, { id, type: 'system.echo', payload: { delayMs: -1 } as never }),
     ).rejects.toBeInstanceOf(InvalidPayloadError);
     expect(await queue.getJob(id)).toBeUndefined();
+  });
+});
+
+describe('createJobEnqueuer (real Redis)', () => {
+  let keys: TestRedisPrefix;
+  let connection: Redis;
+  let queue: JobQueue;
+
+  beforeAll(() => {
+    keys = createTestRedisPrefix('enqueuer');
+    connection = createRedisConnection(redisConfig(), 'producer', 'test-enqueuer');
+    queue = createJobQueue(connection, keys.prefix);
+  });
+  afterAll(async () => {
+    await queue.close();
+    connection.disconnect();
+    await keys.cleanup();
+  });
+
+  it('adds jobs enqueued together in one addBulk, each under its row id with its options', async () => {
+    const addBulk = vi.spyOn(queue, 'addBulk');
+    const enqueue = createJobEnqueuer(queue);
+    const ids = Array.from({ length: 20 }, () => crypto.randomUUID());
+    const runAt = new Date(Date.now() + 60_000);
+    await Promise.all(
+      ids.map((id, n) =>
+        enqueue({
+          id,
+          type: 'system.echo',
+          payload: { data: n },
+          maxAttempts: n + 1,
+          ...(n === 0 ? { runAt } : {}),
+        }),
+      ),
+    );
+    expect(addBulk).toHaveBeenCalledTimes(1);
+    addBulk.mockRestore();
+    for (const [n, id] of ids.entries()) {
+      const job = await queue.getJob(id);
+      expect(job?.name).toBe('system.echo');
+      expect(job?.data).toEqual({ data: n });
+      expect(job?.opts.attempts).toBe(n + 1);
+    }
+    expect(await (await queue.getJob(ids[0] as string))?.getState()).toBe('delayed');
+    expect(await (await queue.getJob(ids[1] as string))?.getState()).toBe('waiting');
+  });
+
+  it('fails only the caller whose job is invalid or refused; the rest are added', async () => {
+    const enqueue = createJobEnqueuer(queue);
+    const good = [crypto.randomUUID(), crypto.randomUUID()];
+    const outcomes = await Promise.allSettled([
+      enqueue({ id: good[0] as string, type: 'system.echo', payload: {} }),
+      enqueue({ id: crypto.randomUUID(), type: 'system.echo', payload: { delayMs: -1 } as never }),
+      // BullMQ refuses numeric custom ids, which fails the addBulk it is part of
+      enqueue({ id: '12345', type: 'system.echo', payload: {} }),
+      enqueue({ id: good[1] as string, type: 'system.echo', payload: {} }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidPayloadError);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({
+      message: 'Custom Id cannot be integers',
+    });
+    for (const id of good) expect(await queue.getJob(id)).toBeDefined();
+    expect(await queue.getJob('12345')).toBeUndefined();
   });
 });
 

@@ -31,3 +31,39 @@ export async function pingRedis(redis: Redis): Promise<void> {
   const reply = await redis.ping();
   if (reply !== 'PONG') throw new Error(`unexpected PING reply: ${reply}`);
 }
+
+// What ioredis and BullMQ raise when Redis cannot be reached. A producer connection has no
+// offline queue, so while Redis is down commands fail at once with one of these instead of
+// waiting for a reconnect.
+const UNAVAILABLE_MESSAGES = [
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  'Connection is closed.',
+  'Command timed out',
+];
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+// Redis answers these while it cannot take writes: loading its data set, a replica, or full
+// under maxmemory-policy noeviction. Each passes once Redis (or its operator) recovers.
+const UNAVAILABLE_REPLY_PREFIXES = ['LOADING ', 'READONLY ', 'MASTERDOWN ', 'OOM ', 'BUSY '];
+
+/** True for errors that mean Redis cannot be reached or cannot take writes right now. */
+export function isRedisUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ConnectionClosedError') {
+    return true;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return (
+    UNAVAILABLE_MESSAGES.includes(error.message) ||
+    UNAVAILABLE_REPLY_PREFIXES.some((prefix) => error.message.startsWith(prefix))
+  );
+}

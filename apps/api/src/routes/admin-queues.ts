@@ -2,12 +2,11 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { errorResponse } from '@bull-board/api/dist/errors.js';
 import { ExpressAdapter } from '@bull-board/express';
-import type { JobQueue } from '@repo/jobs';
+import { isRedisUnavailableError, type JobQueue } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import { type RequestHandler, Router } from 'express';
 import { requireBasicAuth } from '../middleware/authentication.ts';
 import { dashboardSecurityHeaders } from '../middleware/security-headers.ts';
-import { isRedisUnavailableError } from '../redis-availability.ts';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 

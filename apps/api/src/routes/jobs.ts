@@ -3,7 +3,8 @@ import type { HttpConfig } from '@repo/config';
 import { JOB_STATUSES, type JobRecord, type JobRepository } from '@repo/db';
 import type { Health } from '@repo/health';
 import {
-  enqueueJob,
+  createJobEnqueuer,
+  isRedisUnavailableError,
   JOB_TYPE_NAMES,
   type JobQueue,
   type JobType,
@@ -20,7 +21,7 @@ import { limitJsonDepth } from '../middleware/limit-json-depth.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
 import { DependencyUnavailableError, JobNotFoundError, ProblemError } from '../problems.ts';
-import { callRedis, isRedisUnavailableError } from '../redis-availability.ts';
+import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
 
 /** Attempts a client may ask for; the job type's default applies when it asks for none. */
@@ -77,12 +78,14 @@ export interface JobsRouterOptions {
 export function jobsRouter(options: JobsRouterOptions): Router {
   const { jobs, queue } = options;
   const router = Router();
+  // concurrent requests share an addBulk, as their rows shared an INSERT (group commit)
+  const enqueueJob = createJobEnqueuer(queue);
 
   /** Adds the job to BullMQ under its row id, so adding it twice adds it once. */
   async function enqueue(job: JobRecord, hasIdempotencyKey: boolean): Promise<void> {
     const type = resolveJobType(job.type);
     await callRedis('enqueue the job', options.redisTimeoutMs, () =>
-      enqueueJob(queue, {
+      enqueueJob({
         id: job.id,
         type,
         payload: parseJobPayload(type, job.payload),

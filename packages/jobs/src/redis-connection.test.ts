@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { isRedisUnavailableError } from './redis-connection.ts';
+
+describe('isRedisUnavailableError', () => {
+  it.each([
+    [new Error("Stream isn't writeable and enableOfflineQueue options is false"), true],
+    [Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }), true],
+    [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
+    [new Error('LOADING Redis is loading the dataset in memory'), true],
+    [new Error('OOM command not allowed when used memory > maxmemory'), true],
+    [new Error('ERR wrong number of arguments'), false],
+    ['Connection is closed.', false],
+  ])('%s → %s', (error, expected) => {
+    expect(isRedisUnavailableError(error)).toBe(expected);
+  });
+});
