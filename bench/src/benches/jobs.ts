@@ -1,12 +1,12 @@
 // Jobs: how many jobs per second complete, and how long one takes from enqueue to completion,
 // for bare BullMQ (addBulk + a no-op Worker) and for the project's paths on the same Redis, with
 // the same worker concurrency:
-//   queue path   the contract's enqueueJob → the worker app's BullMQ worker (createJobWorker)
+//   queue path   the contract's createJobEnqueuer → the worker app's BullMQ worker (createJobWorker)
 //                running the contract's validation and the system.echo handler, no PostgreSQL
-//   worker + pg  rows already in PostgreSQL, enqueueJob → the worker app (dist) → succeeded
+//   worker + pg  rows already in PostgreSQL, createJobEnqueuer → the worker app (dist) → succeeded
 //   end to end   POST /v1/jobs to the api (dist) → the worker app (dist) → succeeded in PostgreSQL
 import { randomUUID } from 'node:crypto';
-import { enqueueJob, type JobQueue, QUEUE_NAME } from '@repo/jobs';
+import { createJobEnqueuer, QUEUE_NAME } from '@repo/jobs';
 import { createTestRedisPrefix, type ServiceProcess, type TestRedisPrefix } from '@repo/testing';
 import autocannon from 'autocannon';
 import { type Job, Queue } from 'bullmq';
@@ -29,6 +29,7 @@ import type { BenchContext, BenchOutput } from './types.ts';
 
 interface Settings {
   jobs: number;
+  warmupJobs: number;
   concurrency: number;
   paceRate: number;
   paceSeconds: number;
@@ -43,21 +44,43 @@ interface VariantResult {
   latencyJobs: number;
 }
 
+/** What was recorded about completed jobs: the last completion, and enqueue → completion times. */
+interface CompletionRecords {
+  lastFinishedAt: number;
+  latenciesMs: number[];
+}
+
+/** One way of getting jobs done, with its processes running. */
+interface Variant {
+  name: string;
+  /** Work before a timed run that is not part of it (worker + pg: the rows). */
+  prepare?(count: number): Promise<void>;
+  /** Submits `count` jobs as fast as the producer can; resolves once all were accepted. */
+  submit(count: number): Promise<void>;
+  /** Submits one job (the paced latency run). */
+  submitOne(): Promise<void>;
+  completed(): Promise<number>;
+  records(): Promise<CompletionRecords>;
+  /** Forgets finished jobs, so that the next run counts from zero. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `count` until it reaches `n`; resolves with performance.now() at that moment. */
+/** Polls `count` until it reaches `n`. */
 async function waitForCount(
   what: string,
   count: () => Promise<number>,
   n: number,
   timeoutMs = 10 * 60_000,
-): Promise<number> {
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last = 0;
   while (performance.now() < deadline) {
     last = await count();
-    if (last >= n) return performance.now();
-    await sleep(10);
+    if (last >= n) return;
+    await sleep(50);
   }
   throw new Error(`${what}: ${last} of ${n} done after ${timeoutMs} ms`);
 }
@@ -77,17 +100,76 @@ async function paced(rate: number, seconds: number, submit: () => Promise<unknow
   return total;
 }
 
-/** Enqueue-to-finish times of completed BullMQ jobs, from the job records (ms). */
-async function bullLatencies(queue: Queue, ids?: ReadonlySet<string>): Promise<number[]> {
-  const jobs: Job[] = await queue.getJobs(['completed'], 0, -1);
-  return jobs
-    .filter((job) => ids === undefined || ids.has(String(job.id)))
-    .map((job) => (job.finishedOn ?? Number.NaN) - job.timestamp)
-    .filter((ms) => Number.isFinite(ms));
+/**
+ * A warm-up run on the same processes (discarded: fresh processes run their first thousand jobs
+ * through unoptimised code), then the timed run: from the first submission until the last
+ * completion as the jobs' own records give it — not when polling noticed, nor when the load
+ * generator returned (autocannon resolves on whole seconds) — then the paced latency run.
+ */
+async function measure(
+  context: BenchContext,
+  settings: Settings,
+  variant: Variant,
+): Promise<VariantResult> {
+  try {
+    await variant.prepare?.(settings.warmupJobs);
+    await variant.submit(settings.warmupJobs);
+    await waitForCount(`${variant.name} (warm-up)`, () => variant.completed(), settings.warmupJobs);
+    await variant.reset();
+
+    await variant.prepare?.(settings.jobs);
+    const started = Date.now();
+    await variant.submit(settings.jobs);
+    await waitForCount(variant.name, () => variant.completed(), settings.jobs);
+    const { lastFinishedAt } = await variant.records();
+    const jobsPerSecond = (settings.jobs * 1000) / (lastFinishedAt - started);
+    context.log(`  ${variant.name}: ${Math.round(jobsPerSecond)} jobs/s`);
+    await variant.reset();
+
+    const total = Math.round(settings.paceRate * settings.paceSeconds);
+    await variant.prepare?.(total);
+    await paced(settings.paceRate, settings.paceSeconds, () => variant.submitOne());
+    await waitForCount(`${variant.name} (paced)`, () => variant.completed(), total);
+    const { latenciesMs } = await variant.records();
+    return {
+      name: variant.name,
+      jobsPerSecond,
+      latencyP50Ms: percentile(latenciesMs, 0.5),
+      latencyP99Ms: percentile(latenciesMs, 0.99),
+      latencyJobs: latenciesMs.length,
+    };
+  } finally {
+    await variant.stop();
+  }
 }
 
-async function completedCount(queue: Queue): Promise<number> {
-  return queue.getCompletedCount();
+/** Completion records of BullMQ's completed jobs: its timestamp → finishedOn. */
+async function bullRecords(queue: Queue): Promise<CompletionRecords> {
+  const jobs: Job[] = await queue.getJobs(['completed'], 0, -1);
+  const finished = jobs.filter((job) => job.finishedOn !== undefined);
+  return {
+    lastFinishedAt: Math.max(...finished.map((job) => job.finishedOn as number)),
+    latenciesMs: finished.map((job) => (job.finishedOn as number) - job.timestamp),
+  };
+}
+
+/** Completion records of succeeded rows: created_at → finished_at (PostgreSQL's clock). */
+async function rowRecords(pool: pg.Pool): Promise<CompletionRecords> {
+  const { rows } = await pool.query<{ finished: Date; ms: number }>(
+    `SELECT finished_at AS finished, EXTRACT(EPOCH FROM (finished_at - created_at)) * 1000 AS ms
+       FROM jobs WHERE status = 'succeeded'`,
+  );
+  return {
+    lastFinishedAt: Math.max(...rows.map((row) => row.finished.getTime())),
+    latenciesMs: rows.map((row) => Number(row.ms)),
+  };
+}
+
+async function succeededRows(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    "SELECT count(*) AS n FROM jobs WHERE status = 'succeeded'",
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 function producer(prefix: string, name = QUEUE_NAME) {
@@ -107,9 +189,18 @@ async function waitForReadyLine(child: ServiceProcess) {
   await child.waitForLog((line) => line.msg === 'ready', 30_000);
 }
 
+/** Calls `submit` for each of `count` jobs, 1,000 at a time. */
+async function inThousands(count: number, submit: (index: number) => Promise<unknown>) {
+  for (let i = 0; i < count; i += 1_000) {
+    const size = Math.min(1_000, count - i);
+    await Promise.all(Array.from({ length: size }, (_, n) => submit(i + n)));
+  }
+}
+
 export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
   const settings: Settings = {
-    jobs: context.quick ? 1_000 : 5_000,
+    jobs: context.quick ? 2_000 : 10_000,
+    warmupJobs: context.quick ? 500 : 2_000,
     concurrency: 10,
     paceRate: 100,
     paceSeconds: context.quick ? 2 : 5,
@@ -124,25 +215,19 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     return keys.prefix;
   };
   const pool = new pg.Pool({ connectionString: data.database.url, max: 2 });
-  const succeededRows = async () =>
-    Number(
-      (await pool.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE status = 'succeeded'"))
-        .rows[0]?.n ?? 0,
-    );
   try {
-    results.push(await bareBullmq(context, settings, newPrefix('bare')));
-    results.push(await queuePath(context, settings, newPrefix('queue-path')));
+    results.push(await measure(context, settings, await bareBullmq(settings, newPrefix('bare'))));
     results.push(
-      await workerWithPostgres(
+      await measure(context, settings, await queuePath(settings, newPrefix('queue-path'))),
+    );
+    results.push(
+      await measure(
         context,
         settings,
-        data,
-        newPrefix('worker-pg'),
-        pool,
-        succeededRows,
+        await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool),
       ),
     );
-    results.push(await endToEnd(context, settings, data, pool, succeededRows));
+    results.push(await measure(context, settings, await endToEnd(settings, data, pool)));
   } finally {
     await pool.end();
     for (const keys of prefixes) await keys.cleanup();
@@ -184,18 +269,14 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     settings: { ...settings },
     figures,
     notes: [
-      `Throughput: ${settings.jobs} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: enqueueJob for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job completed; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}).`,
+      `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job's recorded completion, after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs on the same processes; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}).`,
       `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), enqueue to completion from the job records: BullMQ's timestamp → finishedOn; end to end: the row's created_at → finished_at (PostgreSQL's clock).`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
     ],
   };
 }
 
-async function bareBullmq(
-  context: BenchContext,
-  settings: Settings,
-  prefix: string,
-): Promise<VariantResult> {
+async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> {
   const name = 'bare-throughput';
   const worker = startScript(`${paths.baselines}bullmq-worker.ts`, {
     REDIS_URL: TEST_REDIS_URL,
@@ -203,78 +284,52 @@ async function bareBullmq(
     QUEUE: name,
     CONCURRENCY: String(settings.concurrency),
   });
+  await waitForReadyLine(worker);
   const { queue, close } = producer(prefix, name);
-  try {
-    await waitForReadyLine(worker);
-    const started = performance.now();
-    for (let i = 0; i < settings.jobs; i += 1_000) {
-      const chunk = Array.from({ length: Math.min(1_000, settings.jobs - i) }, () => ({
-        name: 'noop',
-        data: {},
-      }));
-      await queue.addBulk(chunk);
-    }
-    const done = await waitForCount('bare BullMQ', () => completedCount(queue), settings.jobs);
-    const jobsPerSecond = (settings.jobs * 1000) / (done - started);
-    context.log(`  bare BullMQ: ${Math.round(jobsPerSecond)} jobs/s`);
-    await queue.obliterate({ force: true });
-
-    await paced(settings.paceRate, settings.paceSeconds, () =>
-      queue.addBulk([{ name: 'noop', data: {} }]),
-    );
-    const total = Math.round(settings.paceRate * settings.paceSeconds);
-    await waitForCount('bare BullMQ (paced)', () => completedCount(queue), total);
-    const latencies = await bullLatencies(queue);
-    return summarize('bare BullMQ', jobsPerSecond, latencies);
-  } finally {
-    await close();
-    await worker.stop();
-  }
+  const noop = { name: 'noop', data: {} };
+  return {
+    name: 'bare BullMQ',
+    async submit(count) {
+      for (let i = 0; i < count; i += 1_000) {
+        await queue.addBulk(Array.from({ length: Math.min(1_000, count - i) }, () => noop));
+      }
+    },
+    submitOne: async () => {
+      await queue.addBulk([noop]);
+    },
+    completed: () => queue.getCompletedCount(),
+    records: () => bullRecords(queue),
+    reset: () => queue.obliterate({ force: true }),
+    async stop() {
+      await close();
+      await worker.stop();
+    },
+  };
 }
 
-async function queuePath(
-  context: BenchContext,
-  settings: Settings,
-  prefix: string,
-): Promise<VariantResult> {
+async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
   const worker = startScript(`${paths.root}bench/src/workers/queue-path-worker.ts`, {
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
     NODE_ENV: 'production',
   });
+  await waitForReadyLine(worker);
   const { queue, close } = producer(prefix);
-  const enqueue = (q: JobQueue) =>
-    enqueueJob(q, { id: randomUUID(), type: 'system.echo', payload: {} });
-  try {
-    await waitForReadyLine(worker);
-    const started = performance.now();
-    for (let i = 0; i < settings.jobs; i += 1_000) {
-      const size = Math.min(1_000, settings.jobs - i);
-      await Promise.all(Array.from({ length: size }, () => enqueue(queue)));
-    }
-    const done = await waitForCount('queue path', () => completedCount(queue), settings.jobs);
-    const jobsPerSecond = (settings.jobs * 1000) / (done - started);
-    context.log(`  queue path: ${Math.round(jobsPerSecond)} jobs/s`);
-    await queue.obliterate({ force: true });
-
-    await paced(settings.paceRate, settings.paceSeconds, () => enqueue(queue));
-    const total = Math.round(settings.paceRate * settings.paceSeconds);
-    await waitForCount('queue path (paced)', () => completedCount(queue), total);
-    return summarize('queue path', jobsPerSecond, await bullLatencies(queue));
-  } finally {
-    await close();
-    await worker.stop();
-  }
-}
-
-async function insertRows(pool: pg.Pool, count: number): Promise<string[]> {
-  const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO jobs (type, payload, max_attempts)
-     SELECT 'system.echo', '{}'::jsonb, 3 FROM generate_series(1, $1::int) RETURNING id`,
-    [count],
-  );
-  return rows.map((row) => row.id);
+  const enqueue = createJobEnqueuer(queue);
+  const submitOne = () => enqueue({ id: randomUUID(), type: 'system.echo', payload: {} });
+  return {
+    name: 'queue path',
+    submit: (count) => inThousands(count, submitOne),
+    submitOne,
+    completed: () => queue.getCompletedCount(),
+    records: () => bullRecords(queue),
+    reset: () => queue.obliterate({ force: true }),
+    async stop() {
+      await close();
+      await worker.stop();
+    },
+  };
 }
 
 async function startWorkerApp(data: BenchData, settings: Settings, prefix: string) {
@@ -287,121 +342,94 @@ async function startWorkerApp(data: BenchData, settings: Settings, prefix: strin
 }
 
 async function workerWithPostgres(
-  context: BenchContext,
   settings: Settings,
   data: BenchData,
   prefix: string,
   pool: pg.Pool,
-  succeededRows: () => Promise<number>,
-): Promise<VariantResult> {
+): Promise<Variant> {
   await pool.query('TRUNCATE jobs');
   const worker = await startWorkerApp(data, settings, prefix);
   const { queue, close } = producer(prefix);
-  try {
-    const ids = await insertRows(pool, settings.jobs);
-    const started = performance.now();
-    for (let i = 0; i < ids.length; i += 1_000) {
-      await Promise.all(
-        ids
-          .slice(i, i + 1_000)
-          .map((id) => enqueueJob(queue, { id, type: 'system.echo', payload: {} })),
+  const enqueue = createJobEnqueuer(queue);
+  let ids: string[] = [];
+  let next = 0;
+  const submitOne = () => enqueue({ id: ids[next++] as string, type: 'system.echo', payload: {} });
+  return {
+    name: 'worker + pg',
+    async prepare(count) {
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO jobs (type, payload, max_attempts)
+         SELECT 'system.echo', '{}'::jsonb, 3 FROM generate_series(1, $1::int) RETURNING id`,
+        [count],
       );
-    }
-    const done = await waitForCount('worker + pg', succeededRows, settings.jobs);
-    const jobsPerSecond = (settings.jobs * 1000) / (done - started);
-    context.log(`  worker + pg: ${Math.round(jobsPerSecond)} jobs/s`);
-
-    await pool.query('TRUNCATE jobs');
-    await queue.obliterate({ force: true });
-    const total = Math.round(settings.paceRate * settings.paceSeconds);
-    const pacedIds = await insertRows(pool, total);
-    let next = 0;
-    await paced(settings.paceRate, settings.paceSeconds, () => {
-      const id = pacedIds[next++] as string;
-      return enqueueJob(queue, { id, type: 'system.echo', payload: {} });
-    });
-    await waitForCount('worker + pg (paced)', succeededRows, total);
-    await waitForCount('worker + pg (paced, BullMQ)', () => completedCount(queue), total);
-    return summarize('worker + pg', jobsPerSecond, await bullLatencies(queue));
-  } finally {
-    await close();
-    await worker.process.stop();
-  }
+      ids = rows.map((row) => row.id);
+      next = 0;
+    },
+    submit: (count) => inThousands(count, submitOne),
+    submitOne,
+    completed: () => succeededRows(pool),
+    async records() {
+      // the end from the rows (a job is done when its row says so), latency from BullMQ's records
+      const [rows, bull] = await Promise.all([rowRecords(pool), bullRecords(queue)]);
+      return { lastFinishedAt: rows.lastFinishedAt, latenciesMs: bull.latenciesMs };
+    },
+    async reset() {
+      await pool.query('TRUNCATE jobs');
+      await queue.obliterate({ force: true });
+    },
+    async stop() {
+      await close();
+      await worker.process.stop();
+    },
+  };
 }
 
-async function endToEnd(
-  context: BenchContext,
-  settings: Settings,
-  data: BenchData,
-  pool: pg.Pool,
-  succeededRows: () => Promise<number>,
-): Promise<VariantResult> {
+async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Promise<Variant> {
   await pool.query('TRUNCATE jobs');
   const prefix = data.keys.prefix;
-  let api: RunningApp | undefined;
-  let worker: RunningApp | undefined;
+  const worker = await startWorkerApp(data, settings, prefix);
+  let api: RunningApp;
   try {
-    worker = await startWorkerApp(data, settings, prefix);
     api = await startApp('api', data, { QUEUE_PREFIX: prefix });
     await waitForStatus(`${api.url}/health/ready`, { intervalMs: 20 });
-    const headers = {
-      Authorization: `Bearer ${BENCH_API_KEY}`,
-      'Content-Type': 'application/json',
-    };
-    const body = JSON.stringify({ type: 'system.echo', payload: {} });
-
-    const started = performance.now();
-    const posted = await autocannon({
-      url: `${api.url}/v1/jobs`,
-      method: 'POST',
-      headers,
-      body,
-      connections: settings.httpConnections,
-      amount: settings.jobs,
-    });
-    const accepted = posted.statusCodeStats?.['202']?.count ?? 0;
-    if (accepted !== settings.jobs) {
-      throw new Error(
-        `end to end: ${accepted} of ${settings.jobs} POSTs answered 202 (${JSON.stringify(posted.statusCodeStats)}, errors ${posted.errors})`,
-      );
-    }
-    const postedAt = performance.now();
-    const done = await waitForCount('end to end', succeededRows, settings.jobs);
-    const jobsPerSecond = (settings.jobs * 1000) / (done - started);
-    context.log(
-      `  end to end: ${Math.round(jobsPerSecond)} jobs/s (POSTs took ${Math.round(postedAt - started)} ms, ${Math.round((settings.jobs * 1000) / (postedAt - started))}/s)`,
-    );
-
-    await pool.query('TRUNCATE jobs');
-    const total = Math.round(settings.paceRate * settings.paceSeconds);
-    const url = `${api.url}/v1/jobs`;
-    await paced(settings.paceRate, settings.paceSeconds, async () => {
+  } catch (error) {
+    await worker.process.stop();
+    throw error;
+  }
+  const url = `${api.url}/v1/jobs`;
+  const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
+  const body = JSON.stringify({ type: 'system.echo', payload: {} });
+  return {
+    name: 'end to end',
+    async submit(count) {
+      const posted = await autocannon({
+        url,
+        method: 'POST',
+        headers,
+        body,
+        connections: settings.httpConnections,
+        amount: count,
+      });
+      const accepted = posted.statusCodeStats?.['202']?.count ?? 0;
+      if (accepted !== count) {
+        throw new Error(
+          `end to end: ${accepted} of ${count} POSTs answered 202 (${JSON.stringify(posted.statusCodeStats)}, errors ${posted.errors})`,
+        );
+      }
+    },
+    async submitOne() {
       const res = await fetch(url, { method: 'POST', headers, body });
       if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}`);
       await res.arrayBuffer();
-    });
-    await waitForCount('end to end (paced)', succeededRows, total);
-    const { rows } = await pool.query<{ ms: number }>(
-      `SELECT EXTRACT(EPOCH FROM (finished_at - created_at)) * 1000 AS ms FROM jobs
-        WHERE status = 'succeeded'`,
-    );
-    return summarize(
-      'end to end',
-      jobsPerSecond,
-      rows.map((row) => Number(row.ms)),
-    );
-  } finally {
-    await api?.process.stop();
-    await worker?.process.stop();
-  }
-}
-
-function summarize(name: string, jobsPerSecond: number, latencies: number[]): VariantResult {
-  return {
-    name,
-    jobsPerSecond,
-    latencyP50Ms: percentile(latencies, 0.5),
-    latencyP99Ms: percentile(latencies, 0.99),
-    latencyJobs: latencies.length,
+    },
+    completed: () => succeededRows(pool),
+    records: () => rowRecords(pool),
+    reset: async () => {
+      await pool.query('TRUNCATE jobs');
+    },
+    async stop() {
+      await api.process.stop();
+      await worker.process.stop();
+    },
   };
 }
