@@ -108,16 +108,16 @@ function runJob(deps: JobProcessorDeps) {
         schedulerId: job.repeatJobKey,
       });
     }
-    const row = await deps.jobs.markRunning(id, attempt);
-    if (!row) {
+    const started = await deps.jobs.markRunning(id, attempt);
+    if (!started) {
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
       logger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
       return { skipped: existing.status };
     }
 
-    const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
+    const startedAt = performance.now();
+    const seconds = () => (performance.now() - startedAt) / 1000;
     deps.metrics.active.inc();
     try {
       const handler = deps.handlers[type] as (p: unknown, c: unknown) => Promise<unknown>;

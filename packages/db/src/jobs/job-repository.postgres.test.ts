@@ -321,16 +321,21 @@ describe('job repository (real PostgreSQL)', () => {
   describe('worker transitions', () => {
     it('markRunning starts an attempt; a redelivery keeps startedAt and counts the attempt', async () => {
       const job = await queued('run');
-      const running = await jobs.markRunning(job.id, 1);
+      expect(await jobs.markRunning(job.id, 1)).toBe(true);
+      const running = await jobs.findById(job.id);
       expect(running).toMatchObject({ id: job.id, status: 'running', attempts: 1 });
       expect(running?.startedAt).toBeInstanceOf(Date);
       await setRow(job.id, `started_at = started_at - interval '1 minute'`);
       const firstStart = (await jobs.findById(job.id))?.startedAt;
-      const again = await jobs.markRunning(job.id, 2);
-      expect(again).toMatchObject({ status: 'running', attempts: 2, startedAt: firstStart });
+      expect(await jobs.markRunning(job.id, 2)).toBe(true);
+      expect(await jobs.findById(job.id)).toMatchObject({
+        status: 'running',
+        attempts: 2,
+        startedAt: firstStart,
+      });
     });
 
-    it('markRunning returns null for a cancelled, finished, missing or malformed job', async () => {
+    it('markRunning returns false for a cancelled, finished, missing or malformed job', async () => {
       const cancelled = await queued('run.skip');
       await jobs.cancel(cancelled.id);
       const done = await queued('run.skip');
@@ -339,7 +344,7 @@ describe('job repository (real PostgreSQL)', () => {
       const failed = await queued('run.skip');
       await jobs.markFailed(failed.id, { error: 'x', final: true });
       for (const id of [cancelled.id, done.id, failed.id, randomUUID(), 'x']) {
-        expect(await jobs.markRunning(id, 2)).toBeNull();
+        expect(await jobs.markRunning(id, 2)).toBe(false);
       }
       expect((await jobs.findById(cancelled.id))?.status).toBe('cancelled');
       expect((await jobs.findById(done.id))?.attempts).toBe(1);
@@ -350,7 +355,8 @@ describe('job repository (real PostgreSQL)', () => {
       await jobs.markRunning(job.id, 1);
       await jobs.markFailed(job.id, { error: 'first try failed', final: false });
       await jobs.markRunning(job.id, 2);
-      const done = await jobs.markSucceeded(job.id, { sent: 3, ids: ['a'] });
+      expect(await jobs.markSucceeded(job.id, { sent: 3, ids: ['a'] })).toBe(true);
+      const done = await jobs.findById(job.id);
       expect(done).toMatchObject({
         status: 'succeeded',
         result: { sent: 3, ids: ['a'] },
@@ -359,21 +365,22 @@ describe('job repository (real PostgreSQL)', () => {
       });
       expect(done?.finishedAt).toBeInstanceOf(Date);
       // only a running job can succeed: a second report changes nothing
-      expect(await jobs.markSucceeded(job.id, { other: true })).toBeNull();
+      expect(await jobs.markSucceeded(job.id, { other: true })).toBe(false);
       expect((await jobs.findById(job.id))?.result).toEqual({ sent: 3, ids: ['a'] });
     });
 
     it('markSucceeded with no result stores NULL', async () => {
       const job = await queued('succeed.null');
       await jobs.markRunning(job.id, 1);
-      expect(await jobs.markSucceeded(job.id, null)).toMatchObject({ result: null });
+      expect(await jobs.markSucceeded(job.id, null)).toBe(true);
+      expect(await jobs.findById(job.id)).toMatchObject({ status: 'succeeded', result: null });
       const [row] = await queryRows(
         database.url,
         'SELECT result IS NULL AS sql_null FROM jobs WHERE id = $1',
         [job.id],
       );
       expect(row).toEqual({ sql_null: true });
-      expect(await jobs.markSucceeded(randomUUID(), 1)).toBeNull();
+      expect(await jobs.markSucceeded(randomUUID(), 1)).toBe(false);
     });
 
     it('markFailed queues the job again for a retry, or fails it for good when final', async () => {
@@ -581,9 +588,8 @@ describe('job repository (real PostgreSQL)', () => {
 
       const running = await Promise.all(ids.map((id) => target.jobs.markRunning(id, 1)));
       expect(target.statements('UPDATE')).toBe(1);
-      running.forEach((row, n) => {
-        expect(row).toMatchObject({ id: ids[n], status: 'running', attempts: 1 });
-      });
+      expect(running).toEqual(ids.map(() => true));
+      expect(await countRows(`type = 'batch.transitions' AND status = 'running'`, [])).toBe(20);
 
       const [first, ...others] = ids as [string, ...string[]];
       const [firstDone, again, ...othersDone] = await Promise.all([
@@ -593,11 +599,15 @@ describe('job repository (real PostgreSQL)', () => {
       ]);
       // the repeated id waited for a statement of its own, which found the job finished
       expect(target.statements('UPDATE')).toBe(3);
-      expect(firstDone).toMatchObject({ id: first, status: 'succeeded', result: { n: 0 } });
-      expect(again).toBeNull();
-      othersDone.forEach((row, n) => {
-        expect(row).toMatchObject({ id: others[n], status: 'succeeded', result: { n: n + 1 } });
-      });
+      expect([firstDone, again]).toEqual([true, false]);
+      expect(othersDone).toEqual(others.map(() => true));
+      expect(await target.jobs.findById(first)).toMatchObject({ result: { n: 0 } });
+      for (const [n, id] of others.entries()) {
+        expect(await target.jobs.findById(id)).toMatchObject({
+          status: 'succeeded',
+          result: { n: n + 1 },
+        });
+      }
       expect(await countRows(`type = 'batch.transitions' AND status = 'succeeded'`, [])).toBe(20);
     });
 
