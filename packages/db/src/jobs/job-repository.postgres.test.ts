@@ -611,6 +611,46 @@ describe('job repository (real PostgreSQL)', () => {
       expect(await countRows(`type = 'batch.transitions' AND status = 'succeeded'`, [])).toBe(20);
     });
 
+    it('sends starts and successes of different jobs as one UPDATE, each judged by its own row', async () => {
+      await using target = observed();
+      const [toStart, toFinish, notRunning, finished] = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          target.jobs.create({ type: 'batch.mixed', payload: {}, maxAttempts: 3 }),
+        ),
+      ).then((made) => made.map(({ job }) => job.id) as [string, string, string, string]);
+      await target.jobs.markRunning(toFinish, 1);
+      await target.jobs.markRunning(finished, 1);
+      await target.jobs.markSucceeded(finished, { early: true });
+      const before = target.statements('UPDATE');
+
+      const outcomes = await Promise.all([
+        target.jobs.markRunning(toStart, 2),
+        target.jobs.markSucceeded(toFinish, { done: true }),
+        target.jobs.markSucceeded(notRunning, { never: true }),
+        target.jobs.markRunning(finished, 2),
+      ]);
+      expect(target.statements('UPDATE') - before).toBe(1);
+      expect(outcomes).toEqual([true, true, false, false]);
+      expect(await target.jobs.findById(toStart)).toMatchObject({
+        status: 'running',
+        attempts: 2,
+        result: null,
+        finishedAt: null,
+      });
+      const done = await target.jobs.findById(toFinish);
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { done: true } });
+      expect(done?.finishedAt).toBeInstanceOf(Date);
+      expect(await target.jobs.findById(notRunning)).toMatchObject({
+        status: 'queued',
+        result: null,
+      });
+      expect(await target.jobs.findById(finished)).toMatchObject({
+        status: 'succeeded',
+        attempts: 1,
+        result: { early: true },
+      });
+    });
+
     it('fails every item of a batch with DatabaseUnavailableError when PostgreSQL is unreachable', async () => {
       const port = await freePort();
       const own = createDb(
