@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { waitForStatus } from '../lib/http-probe.ts';
 import { paths } from '../lib/paths.ts';
+import { measureCpu, type ProcessGroups, pidsMatching } from '../lib/process-cpu.ts';
 import { type Figure, figure } from '../lib/result.ts';
 import {
   BENCH_API_KEY,
@@ -39,6 +40,8 @@ interface Settings {
 interface VariantResult {
   name: string;
   jobsPerSecond: number;
+  /** CPU time per job of each group of processes during the timed run, in µs. */
+  cpuPerJobUs: Record<string, number>;
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyJobs: number;
@@ -53,6 +56,8 @@ interface CompletionRecords {
 /** One way of getting jobs done, with its processes running. */
 interface Variant {
   name: string;
+  /** The processes doing its work, besides this one (the producer or load generator). */
+  processes: ProcessGroups;
   /** Work before a timed run that is not part of it (worker + pg: the rows). */
   prepare?(count: number): Promise<void>;
   /** Submits `count` jobs as fast as the producer can; resolves once all were accepted. */
@@ -65,6 +70,9 @@ interface Variant {
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** This process: the producer, or autocannon end to end; it also polls for completions. */
+const LOAD_GENERATOR = 'producer / load generator';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -119,8 +127,18 @@ async function measure(
 
     await variant.prepare?.(settings.jobs);
     const started = Date.now();
-    await variant.submit(settings.jobs);
-    await waitForCount(variant.name, () => variant.completed(), settings.jobs);
+    const { cpuMs } = await measureCpu(
+      {
+        ...variant.processes,
+        [LOAD_GENERATOR]: () => [process.pid],
+        PostgreSQL: () => pidsMatching(/^postgres/),
+        Redis: () => pidsMatching(/^redis-server/),
+      },
+      async () => {
+        await variant.submit(settings.jobs);
+        await waitForCount(variant.name, () => variant.completed(), settings.jobs);
+      },
+    );
     const { lastFinishedAt } = await variant.records();
     const jobsPerSecond = (settings.jobs * 1000) / (lastFinishedAt - started);
     context.log(`  ${variant.name}: ${Math.round(jobsPerSecond)} jobs/s`);
@@ -134,6 +152,9 @@ async function measure(
     return {
       name: variant.name,
       jobsPerSecond,
+      cpuPerJobUs: Object.fromEntries(
+        Object.entries(cpuMs).map(([group, ms]) => [group, (ms * 1000) / settings.jobs]),
+      ),
       latencyP50Ms: percentile(latenciesMs, 0.5),
       latencyP99Ms: percentile(latenciesMs, 0.99),
       latencyJobs: latenciesMs.length,
@@ -251,6 +272,13 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       }),
       figure({
         subject: variant.name,
+        metric: 'CPU per job, all processes',
+        unit: 'µs',
+        value: totalCpuUs(variant),
+        baseline: { name: 'bare BullMQ', value: totalCpuUs(bare) },
+      }),
+      figure({
+        subject: variant.name,
         metric: `latency p50 at ${settings.paceRate}/s`,
         unit: 'ms',
         value: variant.latencyP50Ms,
@@ -272,8 +300,20 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job's recorded completion, after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs on the same processes; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}).`,
       `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), enqueue to completion from the job records: BullMQ's timestamp → finishedOn; end to end: the row's created_at → finished_at (PostgreSQL's clock).`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
+      `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
     ],
   };
+}
+
+function totalCpuUs(result: VariantResult): number {
+  return Object.values(result.cpuPerJobUs).reduce((sum, us) => sum + us, 0);
+}
+
+function describeCpu(result: VariantResult): string {
+  const parts = Object.entries(result.cpuPerJobUs)
+    .sort(([, a], [, b]) => b - a)
+    .map(([group, us]) => `${group} ${Math.round(us)} µs`);
+  return `${result.name} ${Math.round(totalCpuUs(result))} µs (${parts.join(', ')})`;
 }
 
 async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> {
@@ -289,6 +329,7 @@ async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> 
   const noop = { name: 'noop', data: {} };
   return {
     name: 'bare BullMQ',
+    processes: { worker: () => [worker.child.pid] },
     async submit(count) {
       for (let i = 0; i < count; i += 1_000) {
         await queue.addBulk(Array.from({ length: Math.min(1_000, count - i) }, () => noop));
@@ -320,6 +361,7 @@ async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
   const submitOne = () => enqueue({ id: randomUUID(), type: 'system.echo', payload: {} });
   return {
     name: 'queue path',
+    processes: { worker: () => [worker.child.pid] },
     submit: (count) => inThousands(count, submitOne),
     submitOne,
     completed: () => queue.getCompletedCount(),
@@ -356,6 +398,7 @@ async function workerWithPostgres(
   const submitOne = () => enqueue({ id: ids[next++] as string, type: 'system.echo', payload: {} });
   return {
     name: 'worker + pg',
+    processes: { worker: () => [worker.process.child.pid] },
     async prepare(count) {
       const { rows } = await pool.query<{ id: string }>(
         `INSERT INTO jobs (type, payload, max_attempts)
@@ -401,6 +444,7 @@ async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Pro
   const body = JSON.stringify({ type: 'system.echo', payload: {} });
   return {
     name: 'end to end',
+    processes: { api: () => [api.process.child.pid], worker: () => [worker.process.child.pid] },
     async submit(count) {
       const posted = await autocannon({
         url,
