@@ -130,7 +130,7 @@ export function problemDetailsOf(problem: ProblemError, req: Request): ProblemDe
 /** Writes `problem` as application/problem+json. The one way an error becomes a response. */
 export function sendProblem(req: Request, res: Response, problem: ProblemError): void {
   if (problem.status >= 500) {
-    // pino-http logs the request once it completes, with this error attached: one line per failure
+    // requestLogging logs the request once it completes, with this error attached: one line per failure
     res.err = problem.cause instanceof Error ? problem.cause : problem;
   }
   res

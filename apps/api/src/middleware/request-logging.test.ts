@@ -27,6 +27,13 @@ async function appWithLogging() {
   app.get('/v1/thing', (_req, res) => {
     res.json({ thing: 1 });
   });
+  app.get('/v1/broken', (_req, res) => {
+    res.err = new Error('the database said no');
+    res.status(500).json({});
+  });
+  app.get('/v1/unavailable', (_req, res) => {
+    res.status(503).json({});
+  });
   return { app, lines };
 }
 
@@ -51,6 +58,45 @@ describe('requestLogging', () => {
     await request(app).get('/metrics?x=1').set('X-Request-Id', 'scrape-1').expect(200);
     expect(lines).toEqual([
       expect.objectContaining({ msg: 'asked for by the metrics handler', requestId: 'scrape-1' }),
+    ]);
+  });
+
+  it('logs method, path, client, user agent, status and duration, and no response headers', async () => {
+    const { app, lines } = await appWithLogging();
+    await request(app).get('/v1/thing?page=2').set('User-Agent', 'probe/1.0').expect(200);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      msg: 'request completed',
+      req: {
+        method: 'GET',
+        url: '/v1/thing?page=2',
+        remoteAddress: expect.stringMatching(/127\.0\.0\.1/),
+        userAgent: 'probe/1.0',
+      },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    expect(Object.keys(lines[0]?.res as object)).toEqual(['statusCode']);
+  });
+
+  it('logs a 5xx as an error with its cause, and a 503 as a warning', async () => {
+    const { app, lines } = await appWithLogging();
+    await request(app).get('/v1/broken').expect(500);
+    await request(app).get('/v1/unavailable').expect(503);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'request errored',
+        res: { statusCode: 500 },
+        err: expect.objectContaining({ message: 'the database said no' }),
+      }),
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'request errored',
+        res: { statusCode: 503 },
+        err: expect.objectContaining({ message: 'failed with status 503' }),
+      }),
     ]);
   });
 });
