@@ -2,6 +2,7 @@
 // Redis, same autocannon settings), alternating rounds, and prints req/s and server CPU per request.
 //   node --conditions=development src/compare-api.ts <before/main.js> <after/main.js> [path] [rounds]
 // e.g. copy apps/api/dist to apps/api/dist-before, change the code, rebuild, then compare the two.
+// A path of "POST /v1/jobs" posts a system.echo job with each request (no worker runs them).
 import { resolve } from 'node:path';
 import { freePort, type ServiceProcess, startServiceProcess } from '@repo/testing';
 import { waitForStatus } from './lib/http-probe.ts';
@@ -21,7 +22,11 @@ const builds: { name: string; entry: string; child?: ServiceProcess; url?: strin
   { name: 'before', entry: resolve(before) },
   { name: 'after', entry: resolve(after) },
 ];
-const headers = { Authorization: `Bearer ${BENCH_API_KEY}` };
+const [method, target] = path.startsWith('POST ')
+  ? (['POST', path.slice(5)] as const)
+  : (['GET', path] as const);
+const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
+const body = method === 'POST' ? JSON.stringify({ type: 'system.echo', payload: {} }) : undefined;
 try {
   for (const build of builds) {
     const port = await freePort();
@@ -41,16 +46,25 @@ try {
     );
     build.url = `http://127.0.0.1:${port}`;
     await waitForStatus(`${build.url}/health/ready`, { intervalMs: 20 });
-    await runLoad({ url: `${build.url}${path}`, connections: 50, durationSeconds: 2, headers });
+    await runLoad({
+      url: `${build.url}${target}`,
+      connections: 50,
+      durationSeconds: 2,
+      headers,
+      method,
+      ...(body === undefined ? {} : { body }),
+    });
   }
   const samples: Record<string, { rps: number[]; cpu: number[] }> = {};
   for (let round = 0; round < Number(roundsArg); round += 1) {
     for (const build of builds) {
       const result = await runLoad({
-        url: `${build.url}${path}`,
+        url: `${build.url}${target}`,
         connections: 50,
         durationSeconds: 3,
         headers,
+        method,
+        ...(body === undefined ? {} : { body }),
         serverPid: build.child?.child.pid,
       });
       samples[build.name] ??= { rps: [], cpu: [] };

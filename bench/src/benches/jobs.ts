@@ -25,11 +25,14 @@ import {
   startScript,
   TEST_REDIS_URL,
 } from '../lib/stack.ts';
-import { percentile } from '../lib/stats.ts';
+import { median, percentile } from '../lib/stats.ts';
 import type { BenchContext, BenchOutput } from './types.ts';
 
 interface Settings {
+  /** Jobs per timed run. */
   jobs: number;
+  /** Timed runs per variant, the variants taking turns. */
+  rounds: number;
   warmupJobs: number;
   concurrency: number;
   paceRate: number;
@@ -37,10 +40,18 @@ interface Settings {
   httpConnections: number;
 }
 
+interface ThroughputRound {
+  jobsPerSecond: number;
+  /** CPU time per job of each group of processes during the run, in µs. */
+  cpuPerJobUs: Record<string, number>;
+}
+
 interface VariantResult {
   name: string;
+  /** The median of the rounds. */
   jobsPerSecond: number;
-  /** CPU time per job of each group of processes during the timed run, in µs. */
+  roundsJobsPerSecond: number[];
+  /** The median of the rounds, per group of processes. */
   cpuPerJobUs: Record<string, number>;
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -108,60 +119,75 @@ async function paced(rate: number, seconds: number, submit: () => Promise<unknow
   return total;
 }
 
+/** Every process that may work on a variant's jobs, measured around each timed run. */
+function processesOf(variant: Variant): ProcessGroups {
+  return {
+    ...variant.processes,
+    [LOAD_GENERATOR]: () => [process.pid],
+    PostgreSQL: () => pidsMatching(/^postgres/),
+    Redis: () => pidsMatching(/^redis-server/),
+  };
+}
+
+/** Fresh processes run their first thousand jobs through unoptimised code: a discarded run. */
+async function warmUp(settings: Settings, variant: Variant): Promise<void> {
+  await variant.prepare?.(settings.warmupJobs);
+  await variant.submit(settings.warmupJobs);
+  await waitForCount(`${variant.name} (warm-up)`, () => variant.completed(), settings.warmupJobs);
+  await variant.reset();
+}
+
 /**
- * A warm-up run on the same processes (discarded: fresh processes run their first thousand jobs
- * through unoptimised code), then the timed run: from the first submission until the last
- * completion as the jobs' own records give it — not when polling noticed, nor when the load
- * generator returned (autocannon resolves on whole seconds) — then the paced latency run.
+ * One timed run: from the first submission until the last completion as the jobs' own records
+ * give it — not when polling noticed, nor when the load generator returned (autocannon resolves
+ * on whole seconds).
  */
-async function measure(
-  context: BenchContext,
-  settings: Settings,
-  variant: Variant,
-): Promise<VariantResult> {
-  try {
-    await variant.prepare?.(settings.warmupJobs);
-    await variant.submit(settings.warmupJobs);
-    await waitForCount(`${variant.name} (warm-up)`, () => variant.completed(), settings.warmupJobs);
-    await variant.reset();
+async function timedRun(settings: Settings, variant: Variant): Promise<ThroughputRound> {
+  await variant.prepare?.(settings.jobs);
+  const started = Date.now();
+  const { cpuMs } = await measureCpu(processesOf(variant), async () => {
+    await variant.submit(settings.jobs);
+    await waitForCount(variant.name, () => variant.completed(), settings.jobs);
+  });
+  const { lastFinishedAt } = await variant.records();
+  await variant.reset();
+  return {
+    jobsPerSecond: (settings.jobs * 1000) / (lastFinishedAt - started),
+    cpuPerJobUs: Object.fromEntries(
+      Object.entries(cpuMs).map(([group, ms]) => [group, (ms * 1000) / settings.jobs]),
+    ),
+  };
+}
 
-    await variant.prepare?.(settings.jobs);
-    const started = Date.now();
-    const { cpuMs } = await measureCpu(
-      {
-        ...variant.processes,
-        [LOAD_GENERATOR]: () => [process.pid],
-        PostgreSQL: () => pidsMatching(/^postgres/),
-        Redis: () => pidsMatching(/^redis-server/),
-      },
-      async () => {
-        await variant.submit(settings.jobs);
-        await waitForCount(variant.name, () => variant.completed(), settings.jobs);
-      },
-    );
-    const { lastFinishedAt } = await variant.records();
-    const jobsPerSecond = (settings.jobs * 1000) / (lastFinishedAt - started);
-    context.log(`  ${variant.name}: ${Math.round(jobsPerSecond)} jobs/s`);
-    await variant.reset();
+/** Enqueue-to-completion times at a pace well below every variant's capacity. */
+async function latencyRun(settings: Settings, variant: Variant): Promise<number[]> {
+  const total = Math.round(settings.paceRate * settings.paceSeconds);
+  await variant.prepare?.(total);
+  await paced(settings.paceRate, settings.paceSeconds, () => variant.submitOne());
+  await waitForCount(`${variant.name} (paced)`, () => variant.completed(), total);
+  const { latenciesMs } = await variant.records();
+  await variant.reset();
+  return latenciesMs;
+}
 
-    const total = Math.round(settings.paceRate * settings.paceSeconds);
-    await variant.prepare?.(total);
-    await paced(settings.paceRate, settings.paceSeconds, () => variant.submitOne());
-    await waitForCount(`${variant.name} (paced)`, () => variant.completed(), total);
-    const { latenciesMs } = await variant.records();
-    return {
-      name: variant.name,
-      jobsPerSecond,
-      cpuPerJobUs: Object.fromEntries(
-        Object.entries(cpuMs).map(([group, ms]) => [group, (ms * 1000) / settings.jobs]),
-      ),
-      latencyP50Ms: percentile(latenciesMs, 0.5),
-      latencyP99Ms: percentile(latenciesMs, 0.99),
-      latencyJobs: latenciesMs.length,
-    };
-  } finally {
-    await variant.stop();
-  }
+/** Medians over the rounds, per figure. */
+function summarize(
+  name: string,
+  rounds: readonly ThroughputRound[],
+  latenciesMs: readonly number[],
+): VariantResult {
+  const groups = Object.keys(rounds[0]?.cpuPerJobUs ?? {});
+  return {
+    name,
+    jobsPerSecond: median(rounds.map((round) => round.jobsPerSecond)),
+    roundsJobsPerSecond: rounds.map((round) => round.jobsPerSecond),
+    cpuPerJobUs: Object.fromEntries(
+      groups.map((group) => [group, median(rounds.map((round) => round.cpuPerJobUs[group] ?? 0))]),
+    ),
+    latencyP50Ms: percentile(latenciesMs, 0.5),
+    latencyP99Ms: percentile(latenciesMs, 0.99),
+    latencyJobs: latenciesMs.length,
+  };
 }
 
 /** Completion records of BullMQ's completed jobs: its timestamp → finishedOn. */
@@ -220,7 +246,8 @@ async function inThousands(count: number, submit: (index: number) => Promise<unk
 
 export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
   const settings: Settings = {
-    jobs: context.quick ? 2_000 : 10_000,
+    jobs: context.quick ? 1_000 : 5_000,
+    rounds: context.quick ? 2 : 5,
     warmupJobs: context.quick ? 500 : 2_000,
     concurrency: 10,
     paceRate: 100,
@@ -236,20 +263,32 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     return keys.prefix;
   };
   const pool = new pg.Pool({ connectionString: data.database.url, max: 2 });
+  const variants: Variant[] = [];
   try {
-    results.push(await measure(context, settings, await bareBullmq(settings, newPrefix('bare'))));
-    results.push(
-      await measure(context, settings, await queuePath(settings, newPrefix('queue-path'))),
-    );
-    results.push(
-      await measure(
-        context,
-        settings,
-        await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool),
-      ),
-    );
-    results.push(await measure(context, settings, await endToEnd(settings, data, pool)));
+    // Every variant's processes start first and the variants take turns, round after round, so
+    // that a slow minute on this shared machine lands on all of them rather than on one.
+    variants.push(await bareBullmq(settings, newPrefix('bare')));
+    variants.push(await queuePath(settings, newPrefix('queue-path')));
+    variants.push(await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool));
+    variants.push(await endToEnd(settings, data, pool));
+    for (const variant of variants) await warmUp(settings, variant);
+    const rounds = new Map<Variant, ThroughputRound[]>(variants.map((variant) => [variant, []]));
+    for (let round = 1; round <= settings.rounds; round += 1) {
+      for (const variant of variants) {
+        const result = await timedRun(settings, variant);
+        rounds.get(variant)?.push(result);
+        context.log(
+          `  round ${round}, ${variant.name}: ${Math.round(result.jobsPerSecond)} jobs/s`,
+        );
+      }
+    }
+    for (const variant of variants) {
+      results.push(
+        summarize(variant.name, rounds.get(variant) ?? [], await latencyRun(settings, variant)),
+      );
+    }
   } finally {
+    for (const variant of variants) await variant.stop();
     await pool.end();
     for (const keys of prefixes) await keys.cleanup();
     await data.drop();
@@ -297,7 +336,7 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     settings: { ...settings },
     figures,
     notes: [
-      `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job's recorded completion, after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs on the same processes; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}).`,
+      `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job's recorded completion; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}). All variants' processes run from the start and take turns for ${settings.rounds} rounds after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs each; figures are medians of the rounds (jobs/s per round: ${results.map((result) => `${result.name} ${result.roundsJobsPerSecond.map((n) => Math.round(n).toLocaleString('en')).join(', ')}`).join('; ')}).`,
       `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), enqueue to completion from the job records: BullMQ's timestamp → finishedOn; end to end: the row's created_at → finished_at (PostgreSQL's clock).`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
       `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
