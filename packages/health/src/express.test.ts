@@ -50,4 +50,20 @@ describe('healthRouter', () => {
     const res = await request(app).get('/health/ready').expect(503);
     expect(res.body.lifecycle).toBe('stopping');
   });
+
+  it('answers JSON that is never cached, with its length, and HEAD with the headers alone', async () => {
+    const { app } = appWith(true);
+    const get = await request(app).get('/health/live').expect(200);
+    expect(get.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': String(Buffer.byteLength(get.text)),
+    });
+    expect(get.headers.etag).toBeUndefined();
+    expect(JSON.parse(get.text)).toMatchObject({ status: 'ok', service: 'api' });
+
+    const head = await request(app).head('/health/live').expect(200);
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+    expect(head.text ?? '').toBe('');
+  });
 });
