@@ -35,7 +35,7 @@ interface Entry<I, O> {
 /**
  * Group commit: the first call starts a batch at the end of the current event-loop turn; calls
  * that arrive while it runs wait and go together as the next batch. Under light load each call is
- * its own batch (no timer, no added latency); under heavy load batches grow until one statement
+ * its own batch (no timer: it waits only for the end of the current turn); under heavy load batches grow until one statement
  * carries many calls, which is what makes a hot path scale (one round trip, one commit, one
  * syscall for many). DataLoader batches only within one tick and holds no batch back while
  * another runs, so it would send nearly every HTTP request alone; hence this small module.
