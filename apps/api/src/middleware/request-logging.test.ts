@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@repo/logger';
 import express from 'express';
@@ -33,6 +35,9 @@ async function appWithLogging() {
   });
   app.get('/v1/unavailable', (_req, res) => {
     res.status(503).json({});
+  });
+  app.get('/v1/slow', (_req, res) => {
+    setTimeout(() => res.json({ late: true }), 200);
   });
   return { app, lines };
 }
@@ -78,6 +83,7 @@ describe('requestLogging', () => {
       responseTime: expect.any(Number),
     });
     expect(Object.keys(lines[0]?.res as object)).toEqual(['statusCode']);
+    expect(lines[0]).not.toHaveProperty('aborted');
   });
 
   it('logs a 5xx as an error with its cause, and a 503 as a warning', async () => {
@@ -98,5 +104,25 @@ describe('requestLogging', () => {
         err: expect.objectContaining({ message: 'failed with status 503' }),
       }),
     ]);
+  });
+
+  it('logs a request whose client went away before the answer as aborted', async () => {
+    const { app, lines } = await appWithLogging();
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/v1/slow' });
+      req.on('error', () => {
+        // the client side of the abort: expected
+      });
+      req.end();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      req.destroy();
+      await expect.poll(() => lines.length).toBe(1);
+      expect(lines[0]).toMatchObject({ msg: 'request completed', aborted: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

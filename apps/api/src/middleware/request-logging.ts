@@ -59,7 +59,7 @@ export function requestLogging(logger: Logger): RequestHandler {
     });
 
     if (!UNLOGGED_PATHS.has(req.path)) {
-      // 'close' alone means the client went away before the answer was complete
+      // 'close' before 'finish': the client went away before the answer was complete (aborted)
       const logCompletion = () => {
         res.off('finish', logCompletion);
         res.off('close', logCompletion);
@@ -76,6 +76,7 @@ export function requestLogging(logger: Logger): RequestHandler {
               userAgent: req.headers['user-agent'],
             },
             res: { statusCode: res.statusCode },
+            ...(res.writableFinished ? {} : { aborted: true }),
             responseTime: Math.round(performance.now() - started),
             ...(failed
               ? { err: res.err ?? new Error(`failed with status ${res.statusCode}`) }
