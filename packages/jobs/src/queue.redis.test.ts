@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJobEnqueuer, enqueueJob } from './enqueue.ts';
 import { InvalidPayloadError } from './errors.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
-import { createRedisConnection } from './redis-connection.ts';
+import { createRedisConnection, isRedisUnavailableError } from './redis-connection.ts';
 
 const redisConfig = (url = TEST_REDIS_URL) =>
   ({ REDIS_URL: { reveal: () => url }, REDIS_FAMILY: 0, QUEUE_PREFIX: 'unused' }) as never;
@@ -111,6 +111,26 @@ describe('createJobEnqueuer (real Redis)', () => {
     }
     expect(await (await queue.getJob(ids[0] as string))?.getState()).toBe('delayed');
     expect(await (await queue.getJob(ids[1] as string))?.getState()).toBe('waiting');
+  });
+
+  it('fails every job of a batch together when Redis is gone, without retrying them one by one', async () => {
+    const lost = createRedisConnection(redisConfig(), 'producer', 'test-enqueuer-lost');
+    const lostQueue = createJobQueue(lost, keys.prefix);
+    await lostQueue.waitUntilReady();
+    lost.disconnect();
+    const addBulk = vi.spyOn(lostQueue, 'addBulk');
+    const enqueue = createJobEnqueuer(lostQueue);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 3 }, () =>
+        enqueue({ id: crypto.randomUUID(), type: 'system.echo', payload: {} }),
+      ),
+    );
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect(isRedisUnavailableError((outcome as PromiseRejectedResult).reason)).toBe(true);
+    }
+    expect(addBulk).toHaveBeenCalledTimes(1);
+    await lostQueue.close();
   });
 
   it('fails only the caller whose job is invalid or refused; the rest are added', async () => {
