@@ -140,12 +140,12 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
   function batchedWrites<I extends { id: string }, R extends { id: string }>(
     doing: string,
     statement: (items: readonly I[]) => { text: string; values: unknown[] },
-    keepApart = false,
+    options: { oneChangePerRow?: boolean } = {},
   ) {
     return createBatcher<I, R | null>({
       maxBatchSize: JOB_WRITE_BATCH_SIZE,
       // two updates of one row in one UPDATE … FROM would apply once; run them one after the other
-      ...(keepApart ? { keyOf: (item: I) => item.id } : {}),
+      ...(options.oneChangePerRow ? { keyOf: (item: I) => item.id } : {}),
       // an unreachable database fails every item alike; anything else may be one item's fault
       splitOnFailure: (error) => !isDatabaseUnavailableError(error),
       run: (items) =>
@@ -208,7 +208,7 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
         items.map((item) => (item.to === 'succeeded' ? item.result : null)),
       ],
     }),
-    true,
+    { oneChangePerRow: true },
   );
 
   return {
