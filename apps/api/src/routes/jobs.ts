@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { HttpConfig } from '@repo/config';
 import { JOB_STATUSES, type JobRecord, type JobRepository } from '@repo/db';
 import type { Health } from '@repo/health';
@@ -14,10 +13,11 @@ import {
   resolveJobType,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
+import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import { z } from 'zod';
 import { jobPath, jobResource } from '../job-resource.ts';
-import { limitJsonDepth } from '../middleware/limit-json-depth.ts';
+import { checkJsonBody } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
 import { DependencyUnavailableError, JobNotFoundError, ProblemError } from '../problems.ts';
@@ -114,7 +114,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .post(
       requireJsonBody(),
       express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
-      limitJsonDepth(MAX_BODY_DEPTH),
+      checkJsonBody(MAX_BODY_DEPTH),
       async (req, res) => {
         const { 'idempotency-key': idempotencyKey } = parseRequestPart(
           idempotencyHeaders,
@@ -240,6 +240,10 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   return router;
 }
 
+/**
+ * The stored job is compared as JSON (RFC 8785 canonical form), because that is what jsonb kept:
+ * key order, and -0 (jsonb stores 0), are not part of a request's meaning.
+ */
 function isSameRequest(
   job: JobRecord,
   request: { type: JobType; payload: unknown; maxAttempts: number; runAt: Date | null },
@@ -248,7 +252,7 @@ function isSameRequest(
     job.type === request.type &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
-    isDeepStrictEqual(job.payload, request.payload)
+    canonicalize(job.payload) === canonicalize(request.payload)
   );
 }
 
