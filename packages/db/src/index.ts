@@ -16,7 +16,9 @@ export {
 export {
   type CancelOutcome,
   type CreateJobInput,
+  type CreateJobOptions,
   createJobRepository,
+  JOB_CREATE_MAX_WAITING,
   JOB_LIST_MAX_LIMIT,
   type JobPage,
   type JobRepository,
