@@ -22,6 +22,7 @@ export {
   JOB_LIST_MAX_LIMIT,
   type JobPage,
   type JobRepository,
+  type JobRepositoryOptions,
   type ListJobsInput,
   type ScheduledRunInput,
 } from './jobs/job-repository.ts';

@@ -5,6 +5,7 @@ export {
   type EnqueueJob,
   type EnqueueJobInput,
   enqueueJob,
+  type JobEnqueuerOptions,
 } from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
 export {

@@ -64,8 +64,8 @@ export interface ScheduledRunInput {
 /** The job table operations the API and the worker share. */
 export interface JobRepository {
   /**
-   * Throws BatchQueueFullError (@repo/batching), writing nothing, when JOB_CREATE_MAX_WAITING
-   * jobs already wait for their INSERT.
+   * Throws BatchQueueFullError (@repo/batching), writing nothing, when `createMaxWaiting` jobs
+   * already wait for their INSERT.
    */
   create(
     input: CreateJobInput,
@@ -157,7 +157,15 @@ interface InsertItem {
   idempotencyKey: string | null;
 }
 
-export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
+export interface JobRepositoryOptions {
+  /** The most `create` calls that may wait for their INSERT; default JOB_CREATE_MAX_WAITING. */
+  createMaxWaiting?: number;
+}
+
+export function createJobRepository(
+  db: Pick<Db, 'pool'>,
+  options: JobRepositoryOptions = {},
+): JobRepository {
   const { pool } = db;
   const rows = async (text: string, values: unknown[] = []) =>
     (await pool.query<JobRecord>(text, values)).rows;
@@ -207,7 +215,7 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
         items.map((item) => item.idempotencyKey),
       ],
     }),
-    { maxWaiting: JOB_CREATE_MAX_WAITING },
+    { maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING },
   );
 
   // Both worker transitions share one statement, so a batch carries every job that started or
@@ -245,7 +253,7 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
   );
 
   return {
-    create: async (input, options = {}) => {
+    create: async (input, createOptions = {}) => {
       const item: InsertItem = {
         id: randomUUID(),
         type: input.type,
@@ -260,8 +268,8 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
       // includes that committed row. It can only be missing if pruning deleted it in between.
       for (let attempt = 1; attempt <= 3; attempt += 1) {
         const job = await inserts.submit(item, {
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-          onSent: () => options.onSent?.(item.id),
+          ...(createOptions.signal === undefined ? {} : { signal: createOptions.signal }),
+          onSent: () => createOptions.onSent?.(item.id),
         });
         if (job) return { job, created: true };
         if (key === null) throw new Error(`job ${item.id} was not inserted`);
