@@ -94,6 +94,40 @@ describe('runService (real processes and signals)', () => {
     );
   });
 
+  it('drains before stopping, and starts SHUTDOWN_TIMEOUT only after the drain', {
+    timeout: 30_000,
+  }, async () => {
+    // drain 1.5 s + stop 0.8 s: past SHUTDOWN_TIMEOUT (1 s) if it counted the drain, within it if not
+    const started = startFixture({
+      ...validEnv,
+      SHUTDOWN_TIMEOUT: '1s',
+      FIXTURE_DRAIN_MS: '1500',
+      FIXTURE_STOP_MS: '800',
+    });
+    await waitForLog(started, 'ready');
+    const signalled = performance.now();
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(0);
+    expect(performance.now() - signalled).toBeGreaterThan(2_200);
+    expect(started.lines().map((line) => line.msg)).toEqual([
+      'ready',
+      'shutting down',
+      'fixture draining',
+      'fixture stopping',
+      'stopped',
+    ]);
+  });
+
+  it('exits at once on a second signal while draining', { timeout: 30_000 }, async () => {
+    const started = startFixture({ ...validEnv, FIXTURE_DRAIN_MS: '60000' });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGTERM');
+    await waitForLog(started, 'fixture draining');
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(1);
+    expect(started.lines().at(-1)?.msg).toBe('second signal: exiting without waiting');
+  });
+
   it('exits at once on a second signal', async () => {
     const started = startFixture({
       ...validEnv,
