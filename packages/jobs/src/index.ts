@@ -33,9 +33,11 @@ export {
 } from './registry.ts';
 export {
   defineSchedule,
+  leaveSchedules,
   listSchedules,
   type ScheduleDeclaration,
   type ScheduleInfo,
+  type ScheduleOwnerOptions,
   type ScheduleSyncResult,
   type SyncSchedulesOptions,
   syncSchedules,
