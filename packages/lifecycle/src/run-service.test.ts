@@ -37,8 +37,12 @@ function startFixture(env: Record<string, string>): Started {
   };
 }
 
+// Deadlines sized for a busy two-core machine, where starting a process can take seconds.
+const WAIT_MS = 30_000;
+
 async function waitForLog(started: Started, msg: string) {
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
     if (started.lines().some((line) => line.msg === msg)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -47,7 +51,7 @@ async function waitForLog(started: Started, msg: string) {
 
 const validEnv = { REDIS_URL: `redis://:${SECRET}@127.0.0.1:6379`, SHUTDOWN_TIMEOUT: '5s' };
 
-describe('runService (real processes and signals)', () => {
+describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, () => {
   it('prints one clear multi-line error and exits 1 when the environment is broken', async () => {
     const started = startFixture({
       REDIS_URL: `http://:${SECRET}@x`,
@@ -94,9 +98,7 @@ describe('runService (real processes and signals)', () => {
     );
   });
 
-  it('drains before stopping, and starts SHUTDOWN_TIMEOUT only after the drain', {
-    timeout: 30_000,
-  }, async () => {
+  it('drains before stopping, and starts SHUTDOWN_TIMEOUT only after the drain', async () => {
     // drain 1.5 s + stop 0.8 s: past SHUTDOWN_TIMEOUT (1 s) if it counted the drain, within it if not
     const started = startFixture({
       ...validEnv,
@@ -118,7 +120,7 @@ describe('runService (real processes and signals)', () => {
     ]);
   });
 
-  it('exits at once on a second signal while draining', { timeout: 30_000 }, async () => {
+  it('exits at once on a second signal while draining', async () => {
     const started = startFixture({ ...validEnv, FIXTURE_DRAIN_MS: '60000' });
     await waitForLog(started, 'ready');
     started.child.kill('SIGTERM');
