@@ -25,7 +25,7 @@ const prune = defineSchedule({
   tz: 'Europe/Berlin',
 });
 
-describe('syncSchedules (real Redis)', () => {
+describe('syncSchedules (real Redis)', { timeout: 30_000 }, () => {
   let keys: TestRedisPrefix;
   const connections: Redis[] = [];
   const queues: JobQueue[] = [];
