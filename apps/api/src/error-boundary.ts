@@ -7,6 +7,7 @@ import {
   ProblemError,
   problemTypes,
   problemTypeUri,
+  RequestAbandonedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './problems.ts';
@@ -147,6 +148,12 @@ export function sendProblem(req: Request, res: Response, problem: ProblemError):
  */
 export function errorBoundary(): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    // the request was answered 503 at its timeout, or its client left: nothing more to say, and
+    // the abandonment is already on the request's log line
+    if (error instanceof RequestAbandonedError) {
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
     if (res.headersSent) {
       // The answer is already on its way (e.g. a handler that outlived the request timeout):
       // nothing can be said to the client any more, so record it and end the exchange.

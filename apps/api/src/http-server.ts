@@ -19,6 +19,12 @@ export interface HttpServer {
   server: Server;
   listen(port: number, host: string): Promise<{ port: number }>;
   /**
+   * Shutdown is coming: keep accepting and answering requests, but answer each with
+   * Connection: close, so clients and proxies holding keep-alive connections here reconnect
+   * (elsewhere, once the load balancer has noticed readiness is 503).
+   */
+  closeConnectionsAfterEachResponse(): void;
+  /**
    * Stops accepting connections, closes idle keep-alive sockets, lets in-flight requests finish
    * (their responses carry Connection: close) and, when `deadline` aborts, closes what is left.
    */
@@ -38,6 +44,7 @@ export function createHttpServer(
   server.headersTimeout = Math.min(config.REQUEST_TIMEOUT, 60_000);
 
   const inFlight = new Set<ServerResponse>();
+  /** New responses say Connection: close (draining or stopping). */
   let stopping = false;
   let settled: (() => void) | undefined;
 
@@ -64,6 +71,12 @@ export function createHttpServer(
       const address = server.address();
       if (address === null || typeof address === 'string') throw new Error('no TCP address');
       return { port: address.port };
+    },
+    closeConnectionsAfterEachResponse() {
+      stopping = true;
+      for (const res of inFlight) {
+        if (!res.headersSent) res.setHeader('Connection', 'close');
+      }
     },
     async stop(deadline) {
       stopping = true;

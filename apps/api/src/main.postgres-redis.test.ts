@@ -64,7 +64,9 @@ describe('api process (real PostgreSQL and Redis)', () => {
     return { api, url, port };
   }
 
-  it('refuses to start in production without API keys, naming the variable', async () => {
+  it('refuses to start in production without API keys, naming the variable', {
+    timeout: 30_000,
+  }, async () => {
     const api = startServiceProcess(entry, {
       NODE_ENV: 'production',
       DATABASE_URL: database.url,
@@ -75,8 +77,11 @@ describe('api process (real PostgreSQL and Redis)', () => {
     expect(api.stderr()).toContain('API_KEYS: is required when NODE_ENV=production');
   });
 
-  it('on SIGTERM finishes in-flight requests, answers long-polls, drops idle keep-alive sockets and exits 0', async () => {
-    const { api, url, port } = await startApi();
+  it('on SIGTERM finishes in-flight requests, answers long-polls, drops idle keep-alive sockets and exits 0', {
+    timeout: 60_000,
+  }, async () => {
+    // no drain delay: the listener closes at once (the drain has its own test below)
+    const { api, url, port } = await startApi({ SHUTDOWN_DRAIN_DELAY: '0s' });
     const headers = { Authorization: `Bearer ${TEST_API_KEY}`, 'Content-Type': 'application/json' };
 
     // main.ts adds Node's process metrics to the app's own
@@ -149,8 +154,43 @@ describe('api process (real PostgreSQL and Redis)', () => {
     keepAlive.destroy();
   });
 
-  it('cuts requests still running at SHUTDOWN_TIMEOUT and exits 1', async () => {
-    const { api, port } = await startApi({ SHUTDOWN_TIMEOUT: '1s' });
+  it('keeps serving with readiness 503 for SHUTDOWN_DRAIN_DELAY after SIGTERM, then closes the listener', {
+    timeout: 60_000,
+  }, async () => {
+    const { api, url } = await startApi({ SHUTDOWN_DRAIN_DELAY: '3s' });
+    const headers = { Authorization: `Bearer ${TEST_API_KEY}`, 'Content-Type': 'application/json' };
+    const signalled = performance.now();
+    api.child.kill('SIGTERM');
+    await api.waitForLog((line) => line.msg === 'draining: readiness is 503');
+
+    // load balancers see readiness fail, while new connections are still accepted and answered
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { lifecycle: string }).lifecycle).toBe('stopping');
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    const created = await fetch(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ type: 'system.echo', payload: { data: 'while draining' } }),
+    });
+    expect(created.status).toBe(202);
+    // keep-alive connections are not reused: their clients reconnect, elsewhere
+    expect(created.headers.get('connection')).toBe('close');
+    expect(performance.now() - signalled).toBeLessThan(3_000);
+
+    expect(await api.exited).toBe(0);
+    expect(performance.now() - signalled).toBeGreaterThan(3_000);
+    await expect(fetch(`${url}/health/live`)).rejects.toThrow();
+    const messages = api.logs().map((line) => line.msg);
+    expect(messages.indexOf('draining: readiness is 503')).toBeLessThan(
+      messages.indexOf('stopped'),
+    );
+  });
+
+  it('cuts requests still running at SHUTDOWN_TIMEOUT and exits 1', {
+    timeout: 60_000,
+  }, async () => {
+    const { api, port } = await startApi({ SHUTDOWN_TIMEOUT: '1s', SHUTDOWN_DRAIN_DELAY: '0s' });
     const stuck = httpRequest({
       host: '127.0.0.1',
       port,

@@ -53,8 +53,16 @@ await runService({
     health.setLifecycle('ready');
 
     return {
+      async drain() {
+        // readiness fails first, and the listener stays open for SHUTDOWN_DRAIN_DELAY: load
+        // balancers take a while (a probe interval or two) to stop sending new connections here,
+        // and closing the listener before that would refuse them
+        health.setLifecycle('stopping');
+        http.closeConnectionsAfterEachResponse();
+        logger.info({ delayMs: config.SHUTDOWN_DRAIN_DELAY }, 'draining: readiness is 503');
+        await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY));
+      },
       async stop(deadline) {
-        // readiness fails first, so a load balancer stops routing here while requests drain
         health.setLifecycle('stopping');
         await http.stop(deadline);
         await queue.close();

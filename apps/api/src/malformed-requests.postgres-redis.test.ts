@@ -102,6 +102,27 @@ const cases: MalformedRequest[] = [
     slug: 'validation-failed',
   },
   {
+    name: 'a lone UTF-16 surrogate in the payload',
+    headers: json,
+    body: '{"type":"system.echo","payload":{"data":"\\ud800"}}',
+    status: 400,
+    slug: 'validation-failed',
+  },
+  {
+    name: 'a lone UTF-16 surrogate in a payload key',
+    headers: json,
+    body: '{"type":"system.echo","payload":{"data":{"ok":1,"\\udc00x":1}}}',
+    status: 400,
+    slug: 'validation-failed',
+  },
+  {
+    name: 'a number beyond the range of a double',
+    headers: json,
+    body: '{"type":"system.echo","payload":{"data":[1,1e400]}}',
+    status: 400,
+    slug: 'validation-failed',
+  },
+  {
     name: 'SQL in the type',
     body: { type: "system.echo'; DROP TABLE jobs; --", payload: {} },
     status: 400,

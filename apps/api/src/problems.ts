@@ -27,6 +27,7 @@ export const problemTypes = {
   'database-unavailable': { status: 503, title: 'The database is unavailable' },
   'queue-unavailable': { status: 503, title: 'The job queue is unavailable' },
   'request-timeout': { status: 503, title: 'The request took too long' },
+  'server-busy': { status: 503, title: 'The server is too busy to take the request now' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemSlug = keyof typeof problemTypes;
@@ -149,6 +150,27 @@ export type Dependency = 'database' | 'redis';
 
 /** Long enough for a restart or a failover; short enough that clients retry soon after. */
 export const RETRY_AFTER_SECONDS = 5;
+
+/** Too much work is already waiting (a bounded queue is full): try again after Retry-After. */
+export class ServerBusyError extends ProblemError {
+  override readonly name = 'ServerBusyError';
+
+  constructor(detail: string, options: { cause?: unknown; extensions?: Record<string, unknown> }) {
+    super('server-busy', detail, {
+      cause: options.cause,
+      extensions: options.extensions,
+      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    });
+  }
+}
+
+/**
+ * Not a problem to answer: a request's work was abandoned because its time ran out (it has been
+ * answered 503 already) or because the client closed the connection (nobody is left to answer).
+ */
+export class RequestAbandonedError extends Error {
+  override readonly name = 'RequestAbandonedError';
+}
 
 export class DependencyUnavailableError extends ProblemError {
   override readonly name = 'DependencyUnavailableError';

@@ -40,7 +40,9 @@ describe('beat (real processes, real Redis)', () => {
     return { beat, port };
   }
 
-  it('two beats started at once register each schedule once and remove undeclared ones', async () => {
+  it('two beats started at once register each schedule once and remove undeclared ones', {
+    timeout: 60_000,
+  }, async () => {
     const queue = createJobQueue(redis, keys.prefix);
     // a scheduler left behind by a declaration that no longer exists
     await queue.upsertJobScheduler(
@@ -69,6 +71,8 @@ describe('beat (real processes, real Redis)', () => {
     expect(metrics).toMatch(/beat_schedule_syncs_total\{result="ok"\} 1/);
 
     expect(await Promise.all([a.beat.stop(), b.beat.stop()])).toEqual([0, 0]);
+    // both left on their way out: an older beat still running would take over at once
+    expect(await redis.zcard(`${keys.prefix}:beat:instances`)).toBe(0);
     // the schedules live in Redis: they stay when beat is gone
     expect((await listSchedules(queue)).length).toBe(schedules.length);
     await queue.close();

@@ -21,7 +21,7 @@ await runService({
     collectDefaultMetrics({ register: registry });
     const syncs = new Counter({
       name: 'beat_schedule_syncs_total',
-      help: 'Schedule syncs by result',
+      help: 'Schedule syncs by result: ok, superseded (a beat with a newer list runs; nothing changed), error',
       labelNames: ['result'] as const,
       registers: [registry],
     });

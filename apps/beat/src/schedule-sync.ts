@@ -1,4 +1,5 @@
-import { type JobQueue, type ScheduleDeclaration, syncSchedules } from '@repo/jobs';
+import { randomUUID } from 'node:crypto';
+import { type JobQueue, leaveSchedules, type ScheduleDeclaration, syncSchedules } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
@@ -10,8 +11,16 @@ export interface ScheduleSyncLoop {
 }
 
 /**
+ * How many resync intervals a beat counts as running after a sync: one missed sync (a slow lock,
+ * a blip) must not let an older beat take over, while a beat that was killed stops counting soon.
+ */
+export const INSTANCE_TTL_INTERVALS = 3;
+const LEAVE_TIMEOUT_MS = 2_000;
+
+/**
  * Syncs now and then every `intervalMs`. A failed sync (Redis down) is logged and retried on a
  * short interval rather than crashing beat: the schedules already in Redis keep firing meanwhile.
+ * While a beat with a newer list of schedules runs (a deploy), this one's syncs change nothing.
  */
 export function startScheduleSync(options: {
   queue: JobQueue;
@@ -32,11 +41,28 @@ export function startScheduleSync(options: {
     markFirstSync = resolve;
   });
 
+  const owner = {
+    redis: options.redis,
+    prefix: options.prefix,
+    instanceId: randomUUID(),
+  };
+
   const syncOnce = async (): Promise<boolean> => {
     try {
-      const result = await syncSchedules(options.queue, options.schedules, options);
-      options.syncs?.inc({ result: 'ok' });
-      logger.info(result, 'schedules synced');
+      const result = await syncSchedules(options.queue, options.schedules, {
+        ...owner,
+        instanceTtlMs: INSTANCE_TTL_INTERVALS * intervalMs,
+      });
+      if (result.supersededBy === undefined) {
+        options.syncs?.inc({ result: 'ok' });
+        logger.info(result, 'schedules synced');
+      } else {
+        options.syncs?.inc({ result: 'superseded' });
+        logger.info(
+          { generation: result.generation, supersededBy: result.supersededBy },
+          'schedules left as they are: a beat with a newer list of schedules is running',
+        );
+      }
       markFirstSync();
       return true;
     } catch (error) {
@@ -60,6 +86,26 @@ export function startScheduleSync(options: {
       stopped = true;
       clearTimeout(timer);
       await inFlight;
+      // an older beat still running (a rollback) takes over at its next sync, not after the TTL;
+      // with Redis unreachable this would wait for it, so it gets a short time of its own
+      const left = leaveSchedules(owner).then(
+        () => 'left' as const,
+        (error: unknown) => error,
+      );
+      let giveUp: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        left,
+        new Promise<'timeout'>((resolve) => {
+          giveUp = setTimeout(resolve, LEAVE_TIMEOUT_MS, 'timeout');
+        }),
+      ]);
+      clearTimeout(giveUp);
+      if (outcome !== 'left') {
+        logger.warn(
+          outcome === 'timeout' ? { timeoutMs: LEAVE_TIMEOUT_MS } : { err: outcome },
+          'could not deregister this beat; its registration expires by itself',
+        );
+      }
     },
   };
 }

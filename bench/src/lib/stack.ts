@@ -69,6 +69,8 @@ export async function startApp(
       API_KEYS: BENCH_API_KEY,
       HOST: '127.0.0.1',
       PORT: String(port),
+      // no load balancer to wait for: the shutdown bench measures the shutdown itself
+      SHUTDOWN_DRAIN_DELAY: '0s',
     },
     worker: {
       DATABASE_URL: data.database.url,

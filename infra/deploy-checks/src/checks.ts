@@ -170,32 +170,46 @@ export function checkSharedValuesAgree(targets: readonly DeployTarget[]): Proble
   return problems;
 }
 
-/** The platform's SIGTERM→SIGKILL window outlasts SHUTDOWN_TIMEOUT (in-flight work gets that long). */
+/**
+ * The platform's SIGTERM→SIGKILL window outlasts the shutdown: SHUTDOWN_DRAIN_DELAY (the api keeps
+ * serving while load balancers notice it is leaving), then SHUTDOWN_TIMEOUT (in-flight work), then
+ * the margin. Each value is the one the file writes, else the schema's default.
+ */
 export function checkShutdownWindow(targets: readonly DeployTarget[]): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
     if (target.service === 'migrate') continue;
-    const schema: z.ZodType | undefined = (
-      serviceEnvs[target.service].shape as Record<string, z.ZodType>
-    ).SHUTDOWN_TIMEOUT;
-    if (!schema) continue;
-    const written = literal(target, 'SHUTDOWN_TIMEOUT');
-    const parsed = schema.safeParse(written);
-    if (!parsed.success || typeof parsed.data !== 'number') {
-      problems.push({
-        file: envFileOf(target),
-        name: target.name,
-        message: `SHUTDOWN_TIMEOUT "${written}" is not a valid duration`,
-      });
-      continue;
+    const shape = serviceEnvs[target.service].shape as Record<string, z.ZodType>;
+    if (!shape.SHUTDOWN_TIMEOUT) continue;
+    const durations: { name: string; ms: number }[] = [];
+    for (const name of ['SHUTDOWN_DRAIN_DELAY', 'SHUTDOWN_TIMEOUT']) {
+      const schema = shape[name];
+      if (!schema) continue;
+      const written = literal(target, name);
+      const parsed = schema.safeParse(written);
+      if (!parsed.success || typeof parsed.data !== 'number') {
+        problems.push({
+          file: envFileOf(target),
+          name: target.name,
+          message: `${name} "${written}" is not a valid duration`,
+        });
+        continue;
+      }
+      durations.push({ name, ms: parsed.data });
     }
-    const needed = Math.ceil(parsed.data / 1000) + SHUTDOWN_MARGIN_SECONDS;
+    if (durations.length === 0 || !durations.some((d) => d.name === 'SHUTDOWN_TIMEOUT')) continue;
+    const totalMs = durations.reduce((sum, d) => sum + d.ms, 0);
+    const needed = Math.ceil(totalMs / 1000) + SHUTDOWN_MARGIN_SECONDS;
     const window = target.shutdownWindowSeconds;
     if (window === undefined || window < needed) {
+      const what =
+        durations.length === 1
+          ? `SHUTDOWN_TIMEOUT is ${totalMs / 1000} s`
+          : `${durations.map((d) => d.name).join(' + ')} is ${durations.map((d) => `${d.ms / 1000} s`).join(' + ')}`;
       problems.push({
         file: target.file,
         name: target.name,
-        message: `allows ${window ?? 'an unknown number of'} s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is ${parsed.data / 1000} s: give it at least ${needed} s`,
+        message: `allows ${window ?? 'an unknown number of'} s between SIGTERM and SIGKILL, but ${what}: give it at least ${needed} s`,
       });
     }
   }

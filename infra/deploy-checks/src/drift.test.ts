@@ -148,6 +148,17 @@ describe('a drift in infra/render.yaml', () => {
     );
   });
 
+  it('an api shutdown window that fits SHUTDOWN_TIMEOUT but not the drain delay before it', () => {
+    const targets = renderCopy((doc) => {
+      service(doc, 'jobstack-api').maxShutdownDelaySeconds = 32;
+      service(doc, 'jobstack-worker').maxShutdownDelaySeconds = 32;
+    });
+    // the worker has no drain delay: 25 s + 5 s fits in 32 s
+    expect(messages(checkShutdownWindow(targets))).toEqual([
+      'infra/render.yaml: service "jobstack-api": allows 32 s between SIGTERM and SIGKILL, but SHUTDOWN_DRAIN_DELAY + SHUTDOWN_TIMEOUT is 5 s + 25 s: give it at least 35 s',
+    ]);
+  });
+
   it('a pre-deploy command that does not exist', () => {
     const targets = renderCopy((doc) => {
       service(doc, 'jobstack-api').preDeployCommand = 'node_modules/.bin/prisma-migrate';

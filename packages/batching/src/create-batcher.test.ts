@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBatcher } from './create-batcher.ts';
+import { BatchQueueFullError, createBatcher } from './create-batcher.ts';
 
 /** A `run` that records each batch and, while `hold` is set, waits until `release()`. */
 function recordingRun<I, O>(outcome: (item: I) => O) {
@@ -166,13 +166,160 @@ describe('createBatcher', () => {
     }
   });
 
-  it('refuses a batch size or concurrency below one', () => {
+  it('holds back an item whose key is in a batch still in flight, even with room for another batch', async () => {
+    const recorder = recordingRun((item: { row: string; step: number }) => item.step);
+    const batcher = createBatcher({
+      run: recorder.run,
+      maxBatchSize: 10,
+      maxConcurrentBatches: 2,
+      keyOf: (item) => item.row,
+    });
+    recorder.hold();
+    const first = batcher.submit({ row: 'a', step: 1 });
+    await nextTurn();
+    expect(recorder.batches).toEqual([[{ row: 'a', step: 1 }]]);
+
+    const second = batcher.submit({ row: 'a', step: 2 });
+    const other = batcher.submit({ row: 'b', step: 1 });
+    await nextTurn();
+    // b may run beside the first batch; a's second change waits for the first to finish
+    expect(recorder.batches).toEqual([[{ row: 'a', step: 1 }], [{ row: 'b', step: 1 }]]);
+
+    recorder.release();
+    await expect(Promise.all([first, second, other])).resolves.toEqual([1, 2, 1]);
+    expect(recorder.batches.at(-1)).toEqual([{ row: 'a', step: 2 }]);
+  });
+
+  it('rejects every caller, without an unhandled rejection, when splitOnFailure throws', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failure = new Error('batch failed');
+      const classifierBug = new TypeError('classifier bug');
+      const batcher = createBatcher({
+        run: async () => {
+          throw failure;
+        },
+        maxBatchSize: 10,
+        splitOnFailure: () => {
+          throw classifierBug;
+        },
+      });
+      const outcomes = await Promise.allSettled([1, 2].map((n) => batcher.submit(n)));
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        const reason = (outcome as PromiseRejectedResult).reason as AggregateError;
+        expect(reason).toBeInstanceOf(AggregateError);
+        expect(reason.errors).toEqual([failure, classifierBug]);
+      }
+      // the batcher still works afterwards
+      await nextTurn();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('refuses a submit at once when maxWaiting items wait, not counting those in flight', async () => {
+    const recorder = recordingRun((n: number) => n);
+    const batcher = createBatcher({ run: recorder.run, maxBatchSize: 10, maxWaiting: 2 });
+    recorder.hold();
+    const inFlight = batcher.submit(1);
+    await nextTurn();
+    const waitingItems = [batcher.submit(2), batcher.submit(3)];
+    await expect(batcher.submit(4)).rejects.toEqual(new BatchQueueFullError(2));
+    recorder.release();
+    await expect(Promise.all([inFlight, ...waitingItems])).resolves.toEqual([1, 2, 3]);
+    expect(recorder.batches).toEqual([[1], [2, 3]]);
+    // room again once the waiting items have gone out
+    await expect(batcher.submit(5)).resolves.toBe(5);
+  });
+
+  it('drops an item whose signal aborts while it waits, so run() never sees it', async () => {
+    const recorder = recordingRun((n: number) => n);
+    const batcher = createBatcher({ run: recorder.run, maxBatchSize: 10 });
+    recorder.hold();
+    const inFlight = batcher.submit(1);
+    await nextTurn();
+    const abandoned = new AbortController();
+    const sent: number[] = [];
+    const dropped = batcher.submit(2, { signal: abandoned.signal, onSent: () => sent.push(2) });
+    const kept = batcher.submit(3, { onSent: () => sent.push(3) });
+    const reason = new Error('the request was abandoned');
+    abandoned.abort(reason);
+    await expect(dropped).rejects.toBe(reason);
+    recorder.release();
+    await expect(Promise.all([inFlight, kept])).resolves.toEqual([1, 3]);
+    expect(recorder.batches).toEqual([[1], [3]]);
+    expect(sent).toEqual([3]);
+  });
+
+  it('ignores an abort once the item has been sent, and calls onSent before run()', async () => {
+    const recorder = recordingRun((n: number) => n * 10);
+    const batcher = createBatcher({ run: recorder.run, maxBatchSize: 10 });
+    recorder.hold();
+    const controller = new AbortController();
+    let batchesWhenSent = -1;
+    const pending = batcher.submit(7, {
+      signal: controller.signal,
+      onSent: () => {
+        batchesWhenSent = recorder.batches.length;
+      },
+    });
+    await nextTurn();
+    expect(batchesWhenSent).toBe(0);
+    controller.abort(new Error('too late'));
+    recorder.release();
+    await expect(pending).resolves.toBe(70);
+  });
+
+  it('refuses an item whose signal has already aborted, and one whose key cannot be computed', async () => {
+    const recorder = recordingRun((n: number) => n);
+    const batcher = createBatcher({
+      run: recorder.run,
+      maxBatchSize: 10,
+      keyOf: (n) => {
+        if (n < 0) throw new RangeError('no key for a negative item');
+        return String(n);
+      },
+    });
+    const reason = new Error('gone');
+    await expect(batcher.submit(1, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(batcher.submit(-1)).rejects.toThrow('no key for a negative item');
+    await expect(batcher.submit(2)).resolves.toBe(2);
+    expect(recorder.batches).toEqual([[2]]);
+  });
+
+  it('leaves an item out of its batch when its onSent throws', async () => {
+    const recorder = recordingRun((n: number) => n);
+    const batcher = createBatcher({ run: recorder.run, maxBatchSize: 10 });
+    const broken = new Error('onSent failed');
+    const outcomes = await Promise.allSettled([
+      batcher.submit(1, {
+        onSent: () => {
+          throw broken;
+        },
+      }),
+      batcher.submit(2),
+    ]);
+    expect(outcomes).toEqual([
+      { status: 'rejected', reason: broken },
+      { status: 'fulfilled', value: 2 },
+    ]);
+    expect(recorder.batches).toEqual([[2]]);
+  });
+
+  it('refuses a batch size, concurrency or waiting bound below one', () => {
     const run = async (items: readonly number[]) => items;
     expect(() => createBatcher({ run, maxBatchSize: 0 })).toThrow(
       'maxBatchSize must be a whole number of at least 1, got 0',
     );
     expect(() => createBatcher({ run, maxBatchSize: 5, maxConcurrentBatches: 1.5 })).toThrow(
       'maxConcurrentBatches must be a whole number of at least 1, got 1.5',
+    );
+    expect(() => createBatcher({ run, maxBatchSize: 5, maxWaiting: 0 })).toThrow(
+      'maxWaiting must be a whole number of at least 1, got 0',
     );
   });
 });

@@ -1,1 +1,7 @@
-export { type Batcher, type BatcherOptions, createBatcher } from './create-batcher.ts';
+export {
+  type Batcher,
+  type BatcherOptions,
+  BatchQueueFullError,
+  createBatcher,
+  type SubmitOptions,
+} from './create-batcher.ts';

@@ -13,7 +13,7 @@ export type { HealthCheckConfig, HealthServerConfig } from './fragments/health.t
 export type { HttpConfig } from './fragments/http.ts';
 export type { RedisConfig } from './fragments/redis.ts';
 export type { RuntimeConfig } from './fragments/runtime.ts';
-export type { ShutdownConfig } from './fragments/shutdown.ts';
+export type { DrainConfig, ShutdownConfig } from './fragments/shutdown.ts';
 export type { MaintenanceConfig, WebhookConfig, WorkerConfig } from './fragments/worker.ts';
 export { ConfigError, type ConfigProblem, type Env, loadConfig } from './load-config.ts';
 export { redactUrl, Secret } from './secret.ts';

@@ -6,7 +6,7 @@ import { healthCheckEnv, healthServerEnv } from './fragments/health.ts';
 import { httpEnv } from './fragments/http.ts';
 import { redisEnv } from './fragments/redis.ts';
 import { runtimeEnv } from './fragments/runtime.ts';
-import { shutdownEnv } from './fragments/shutdown.ts';
+import { drainEnv, shutdownEnv } from './fragments/shutdown.ts';
 import { maintenanceEnv, webhookEnv, workerEnv } from './fragments/worker.ts';
 
 // Each deployable service's environment is the fragments it needs, nothing more: the docs
@@ -21,6 +21,7 @@ export const apiEnv = z
     ...httpEnv.shape,
     ...apiAuthEnv.shape,
     ...shutdownEnv.shape,
+    ...drainEnv.shape,
     ...healthCheckEnv.shape,
   })
   .superRefine((env, ctx) => {

@@ -16,10 +16,13 @@ export {
 export {
   type CancelOutcome,
   type CreateJobInput,
+  type CreateJobOptions,
   createJobRepository,
+  JOB_CREATE_MAX_WAITING,
   JOB_LIST_MAX_LIMIT,
   type JobPage,
   type JobRepository,
+  type JobRepositoryOptions,
   type ListJobsInput,
   type ScheduledRunInput,
 } from './jobs/job-repository.ts';

@@ -66,4 +66,51 @@ describe('healthRouter', () => {
     expect(head.headers['content-length']).toBe(get.headers['content-length']);
     expect(head.text ?? '').toBe('');
   });
+
+  it('answers a flood of probes with one run of the checks', { timeout: 30_000 }, async () => {
+    const probes = 100;
+    let runs = 0;
+    let arrived = 0;
+    let allArrived: () => void = () => undefined;
+    const flooded = new Promise<void>((resolve) => {
+      allArrived = resolve;
+    });
+    const health = createHealth({
+      service: 'api',
+      version: '2.0.0',
+      timeoutMs: 30_000,
+      checks: [
+        {
+          name: 'database',
+          run: async () => {
+            runs += 1;
+            // the check is still running when the last probe arrives
+            await flooded;
+          },
+        },
+      ],
+    });
+    health.setLifecycle('ready');
+    const app = express()
+      .use((_req, _res, next) => {
+        arrived += 1;
+        if (arrived === probes) allArrived();
+        next();
+      })
+      .use(healthRouter(health));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const statuses = await Promise.all(
+        Array.from({ length: probes }, (_, n) =>
+          fetch(`http://127.0.0.1:${port}/health${n % 2 ? '/ready' : ''}`).then((r) => r.status),
+        ),
+      );
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      expect(runs).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

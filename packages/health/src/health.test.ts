@@ -125,4 +125,94 @@ describe('createHealth', () => {
     expect(await health.ready()).toMatchObject({ status: 'down', lifecycle: 'stopping' });
     expect(health.live().status).toBe('ok');
   });
+
+  it('runs the checks once for probes that arrive while they run, and answers from that run for cacheMs', async () => {
+    let runs = 0;
+    let finish: () => void = () => undefined;
+    const counted: HealthCheck = {
+      name: 'database',
+      run: () => {
+        runs += 1;
+        return new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+      },
+    };
+    const health = createHealth({
+      service: 'api',
+      version: '1',
+      checks: [counted],
+      timeoutMs: 10_000,
+      cacheMs: 200,
+    });
+    health.setLifecycle('ready');
+    // a flood of probes while the first check runs: one run, every probe gets its result
+    const probes = [
+      ...Array.from({ length: 50 }, () => health.check()),
+      ...Array.from({ length: 50 }, () => health.ready()),
+    ];
+    expect(runs).toBe(1);
+    finish();
+    const reports = await Promise.all(probes);
+    expect(reports.every((report) => report.status === 'ok')).toBe(true);
+
+    // within cacheMs the result is reused; lifecycle is never cached
+    await health.check();
+    health.setLifecycle('stopping');
+    expect(await health.ready()).toMatchObject({ status: 'down', lifecycle: 'stopping' });
+    expect(runs).toBe(1);
+
+    // after it, the next probe runs the checks again
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const again = health.check();
+    expect(runs).toBe(2);
+    finish();
+    await again;
+  });
+
+  it('caches a failed run like a good one, and recovers once it expires', async () => {
+    let up = false;
+    let runs = 0;
+    const health = createHealth({
+      service: 'api',
+      version: '1',
+      checks: [
+        {
+          name: 'redis',
+          run: async () => {
+            runs += 1;
+            if (!up) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+          },
+        },
+      ],
+      timeoutMs: 1_000,
+      cacheMs: 100,
+    });
+    expect((await health.check()).status).toBe('down');
+    up = true;
+    expect((await health.check()).status).toBe('down');
+    expect(runs).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await health.check()).status).toBe('ok');
+    expect(runs).toBe(2);
+  });
+
+  it('caches for about a second by default', async () => {
+    let runs = 0;
+    const health = createHealth({
+      service: 'api',
+      version: '1',
+      checks: [
+        {
+          name: 'database',
+          run: async () => {
+            runs += 1;
+          },
+        },
+      ],
+      timeoutMs: 1_000,
+    });
+    for (let i = 0; i < 20; i += 1) await health.check();
+    expect(runs).toBe(1);
+  });
 });

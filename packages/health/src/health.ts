@@ -34,14 +34,26 @@ export interface HealthOptions {
   version: string;
   checks: readonly HealthCheck[];
   timeoutMs: number;
+  /**
+   * How long one run of the checks answers every probe; default HEALTH_CHECK_CACHE_MS. The
+   * probes are unauthenticated, so without it a flood of them would run a query on the database
+   * pool (and a Redis PING) per request and take connections from the real work.
+   */
+  cacheMs?: number;
   /** Each failed check is logged here with its full error; the report carries only a short reason. */
   logger?: HealthLogger;
 }
 
+/** About a second: fresh enough for probes that come every few seconds. */
+export const HEALTH_CHECK_CACHE_MS = 1_000;
+
 export interface Health {
   /** The process answers: no dependency is consulted. */
   live(): HealthReport;
-  /** Every check, run in parallel, each bounded by the timeout. */
+  /**
+   * Every check, run in parallel, each bounded by the timeout. One run at a time: a call while
+   * the checks run shares that run, and a call within `cacheMs` after it gets its results.
+   */
   check(): Promise<HealthReport>;
   /** check(), and down unless the app has started and is not shutting down. */
   ready(): Promise<HealthReport & { lifecycle: Lifecycle }>;
@@ -65,12 +77,38 @@ export function createHealth(options: HealthOptions): Health {
     checks,
   });
 
-  async function check(): Promise<HealthReport> {
+  const cacheMs = options.cacheMs ?? HEALTH_CHECK_CACHE_MS;
+  interface Run {
+    results: Promise<{ checks: Record<string, CheckResult>; ok: boolean }>;
+    /** When the run finished (performance.now()); undefined while it runs. */
+    finishedAt?: number;
+  }
+  let last: Run | undefined;
+
+  async function runAll(): Promise<{ checks: Record<string, CheckResult>; ok: boolean }> {
     const results = await Promise.all(
       options.checks.map(async (c) => [c, await runCheck(c, options)] as const),
     );
-    const ok = results.every(([c, r]) => r.status === 'ok' || c.critical === false);
-    return report(Object.fromEntries(results.map(([c, r]) => [c.name, r])), ok);
+    return {
+      checks: Object.fromEntries(results.map(([c, r]) => [c.name, r])),
+      ok: results.every(([c, r]) => r.status === 'ok' || c.critical === false),
+    };
+  }
+
+  async function check(): Promise<HealthReport> {
+    const fresh =
+      last !== undefined &&
+      (last.finishedAt === undefined || performance.now() - last.finishedAt < cacheMs);
+    if (!fresh) {
+      const run: Run = { results: runAll() };
+      // runCheck never rejects (a failure is a "down" result), so this settles exactly once
+      void run.results.then(() => {
+        run.finishedAt = performance.now();
+      });
+      last = run;
+    }
+    const { checks, ok } = await (last as Run).results;
+    return report(checks, ok);
   }
 
   return {

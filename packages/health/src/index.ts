@@ -1,6 +1,7 @@
 export {
   type CheckResult,
   createHealth,
+  HEALTH_CHECK_CACHE_MS,
   type Health,
   type HealthCheck,
   HealthCheckTimeoutError,

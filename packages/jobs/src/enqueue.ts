@@ -47,15 +47,25 @@ export async function enqueueJob<T extends JobType>(
 
 export type EnqueueJob = <T extends JobType>(input: EnqueueJobInput<T>) => Promise<void>;
 
+export interface JobEnqueuerOptions {
+  /**
+   * The most jobs that may wait for their `addBulk`; past it, enqueueing rejects at once with a
+   * BatchQueueFullError (@repo/batching) instead of collecting callers while Redis is slow.
+   * Default: no bound.
+   */
+  maxWaiting?: number;
+}
+
 /**
  * `enqueueJob` for a hot path: jobs enqueued while an earlier `addBulk` is in flight go to Redis
  * together in the next one (one round trip for many), and one alone goes at once. Each caller
  * still learns whether its own job was added: when a batch fails for another reason than an
  * unreachable Redis, its jobs are added one by one.
  */
-export function createJobEnqueuer(queue: JobQueue): EnqueueJob {
+export function createJobEnqueuer(queue: JobQueue, options: JobEnqueuerOptions = {}): EnqueueJob {
   const batcher = createBatcher<QueuedJob, void>({
     maxBatchSize: ENQUEUE_BATCH_SIZE,
+    ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
     splitOnFailure: (error) => !isRedisUnavailableError(error),
     run: async (jobs) => {
       await queue.addBulk([...jobs]);

@@ -5,6 +5,7 @@ export {
   type EnqueueJob,
   type EnqueueJobInput,
   enqueueJob,
+  type JobEnqueuerOptions,
 } from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
 export {
@@ -32,9 +33,11 @@ export {
 } from './registry.ts';
 export {
   defineSchedule,
+  leaveSchedules,
   listSchedules,
   type ScheduleDeclaration,
   type ScheduleInfo,
+  type ScheduleOwnerOptions,
   type ScheduleSyncResult,
   type SyncSchedulesOptions,
   syncSchedules,

@@ -1,3 +1,4 @@
+import { BatchQueueFullError } from '@repo/batching';
 import { createTestRedisPrefix, TEST_REDIS_URL, type TestRedisPrefix } from '@repo/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -155,6 +156,28 @@ describe('createJobEnqueuer (real Redis)', () => {
     });
     for (const id of good) expect(await queue.getJob(id)).toBeDefined();
     expect(await queue.getJob('12345')).toBeUndefined();
+  });
+
+  it('refuses a job at once while maxWaiting jobs wait for an addBulk still in flight', async () => {
+    const addBulk = queue.addBulk.bind(queue);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const spy = vi.spyOn(queue, 'addBulk').mockImplementationOnce(async (jobs) => {
+      await held;
+      return addBulk(jobs);
+    });
+    const enqueue = createJobEnqueuer(queue, { maxWaiting: 2 });
+    const echo = () => ({ id: crypto.randomUUID(), type: 'system.echo' as const, payload: {} });
+    const inFlight = enqueue(echo());
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = [enqueue(echo()), enqueue(echo())];
+    await expect(enqueue(echo())).rejects.toBeInstanceOf(BatchQueueFullError);
+    release();
+    await Promise.all([inFlight, ...waiting]);
+    expect(spy).toHaveBeenCalledTimes(2);
+    spy.mockRestore();
   });
 });
 

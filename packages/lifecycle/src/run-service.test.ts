@@ -37,8 +37,12 @@ function startFixture(env: Record<string, string>): Started {
   };
 }
 
+// Deadlines sized for a busy two-core machine, where starting a process can take seconds.
+const WAIT_MS = 30_000;
+
 async function waitForLog(started: Started, msg: string) {
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
     if (started.lines().some((line) => line.msg === msg)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -47,7 +51,7 @@ async function waitForLog(started: Started, msg: string) {
 
 const validEnv = { REDIS_URL: `redis://:${SECRET}@127.0.0.1:6379`, SHUTDOWN_TIMEOUT: '5s' };
 
-describe('runService (real processes and signals)', () => {
+describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, () => {
   it('prints one clear multi-line error and exits 1 when the environment is broken', async () => {
     const started = startFixture({
       REDIS_URL: `http://:${SECRET}@x`,
@@ -92,6 +96,38 @@ describe('runService (real processes and signals)', () => {
     expect(started.lines().at(-1)?.msg).toBe(
       'shutdown ran past SHUTDOWN_TIMEOUT; work still in flight was abandoned',
     );
+  });
+
+  it('drains before stopping, and starts SHUTDOWN_TIMEOUT only after the drain', async () => {
+    // drain 1.5 s + stop 0.8 s: past SHUTDOWN_TIMEOUT (1 s) if it counted the drain, within it if not
+    const started = startFixture({
+      ...validEnv,
+      SHUTDOWN_TIMEOUT: '1s',
+      FIXTURE_DRAIN_MS: '1500',
+      FIXTURE_STOP_MS: '800',
+    });
+    await waitForLog(started, 'ready');
+    const signalled = performance.now();
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(0);
+    expect(performance.now() - signalled).toBeGreaterThan(2_200);
+    expect(started.lines().map((line) => line.msg)).toEqual([
+      'ready',
+      'shutting down',
+      'fixture draining',
+      'fixture stopping',
+      'stopped',
+    ]);
+  });
+
+  it('exits at once on a second signal while draining', async () => {
+    const started = startFixture({ ...validEnv, FIXTURE_DRAIN_MS: '60000' });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGTERM');
+    await waitForLog(started, 'fixture draining');
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(1);
+    expect(started.lines().at(-1)?.msg).toBe('second signal: exiting without waiting');
   });
 
   it('exits at once on a second signal', async () => {

@@ -20,6 +20,12 @@ export interface ServiceContext<S extends ServiceEnv> {
 
 export interface RunningService {
   /**
+   * Optional first step on SIGTERM, before `stop` and before SHUTDOWN_TIMEOUT starts counting:
+   * announce that the service is leaving (readiness turns 503) and keep serving while load
+   * balancers notice. Resolves when the service may stop taking work.
+   */
+  drain?(): Promise<void>;
+  /**
    * Stop taking work, finish what is in flight, close connections. `deadline` aborts when
    * SHUTDOWN_TIMEOUT is up: give up waiting then (e.g. cancel jobs) and close anyway.
    */
@@ -38,7 +44,8 @@ export interface RunServiceOptions<S extends ServiceEnv> {
 /**
  * The start/stop sequence all apps share:
  * config (or one clear error, exit 1) → logger → start → "ready";
- * SIGTERM/SIGINT → stop within SHUTDOWN_TIMEOUT → exit 0 (exit 1 when the time runs out);
+ * SIGTERM/SIGINT → drain (if the service has such a step) → stop within SHUTDOWN_TIMEOUT → exit 0
+ * (exit 1 when the time runs out);
  * a second signal → exit 1 at once.
  */
 export async function runService<S extends ServiceEnv>(
@@ -78,6 +85,11 @@ export async function runService<S extends ServiceEnv>(
       process.exit(0);
     }
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT }, 'shutting down');
+    try {
+      await running.drain?.();
+    } catch (error) {
+      logger.error({ err: error }, 'draining failed; stopping now');
+    }
     const deadline = AbortSignal.timeout(config.SHUTDOWN_TIMEOUT);
     // stop() should return soon after the deadline; if it hangs anyway, the process still ends.
     setTimeout(() => {

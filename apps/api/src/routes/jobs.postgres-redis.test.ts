@@ -104,6 +104,47 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
         expect(res.body.errors[0].path).toEqual(['body', field]);
       }
     });
+    it('refuses strings that are not well-formed Unicode, NUL and numbers beyond a double with a 400 naming the field, storing nothing', async () => {
+      const countRows = async () =>
+        Number((await api.db.pool.query('SELECT count(*) AS n FROM jobs')).rows[0].n);
+      const before = await countRows();
+      const cases: [string, (string | number)[]][] = [
+        ['{"type":"system.echo","payload":{"data":"\\ud800"}}', ['body', 'payload', 'data']],
+        [
+          '{"type":"system.echo","payload":{"data":["ok","a\\udfffb"]}}',
+          ['body', 'payload', 'data', 1],
+        ],
+        [
+          '{"type":"system.echo","payload":{"data":{"\\ud83dkey":1}}}',
+          ['body', 'payload', 'data', '\ud83dkey'],
+        ],
+        [
+          '{"type":"system.echo","payload":{"data":{"n":"a\\u0000b"}}}',
+          ['body', 'payload', 'data', 'n'],
+        ],
+        ['{"type":"system.echo","payload":{"data":-1e400}}', ['body', 'payload', 'data']],
+      ];
+      for (const [body, path] of cases) {
+        const res = await request(api.url)
+          .post('/v1/jobs')
+          .set(auth)
+          .set('Content-Type', 'application/json')
+          .send(body);
+        expect(res.status, body).toBe(400);
+        expect(res.body.type).toBe(`${PROBLEM_TYPE_BASE}validation-failed`);
+        expect(res.body.errors).toEqual([expect.objectContaining({ path })]);
+      }
+      // a well-formed pair (an emoji written as escapes) is fine
+      const emoji = await request(api.url)
+        .post('/v1/jobs')
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send('{"type":"system.echo","payload":{"data":"\\ud83d\\ude00"}}');
+      expect(emoji.status).toBe(202);
+      expect(emoji.body.payload.data).toBe('\u{1F600}');
+      expect(await countRows()).toBe(before + 1);
+    });
+
     it('accepts payloads nested up to 64 levels and refuses deeper ones', async () => {
       const nested = (levels: number) =>
         JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`) as unknown;
@@ -155,6 +196,31 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(await rowsWithKey(key)).toBe(1);
       const queued = await api.queue.getJobs(['waiting']);
       expect(queued.filter((job) => job.id === responses[0]?.body.id)).toHaveLength(1);
+    });
+
+    it('treats a retry whose payload differs only as JSON does not (-0, key order) as the same request', async () => {
+      const key = `canonical-${Date.now()}`;
+      const send = (body: string) =>
+        request(api.url)
+          .post('/v1/jobs')
+          .set(auth)
+          .set('Idempotency-Key', key)
+          .set('Content-Type', 'application/json')
+          .send(body);
+      // jsonb stores -0 as 0 and reorders keys: the retry must still match the stored job
+      const first = await send('{"type":"system.echo","payload":{"data":{"n":-0,"a":1,"b":[-0]}}}');
+      const retried = await send(
+        '{"type":"system.echo","payload":{"data":{"b":[-0],"a":1,"n":-0}}}',
+      );
+      expect(first.status).toBe(202);
+      expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+      expect(retried.body.id).toBe(first.body.id);
+
+      const different = await send(
+        '{"type":"system.echo","payload":{"data":{"n":1,"a":1,"b":[0]}}}',
+      );
+      expect(different.status).toBe(422);
+      expect(await rowsWithKey(key)).toBe(1);
     });
 
     it('rejects a malformed key', async () => {

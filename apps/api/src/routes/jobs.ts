@@ -1,6 +1,11 @@
-import { isDeepStrictEqual } from 'node:util';
+import { BatchQueueFullError } from '@repo/batching';
 import type { HttpConfig } from '@repo/config';
-import { JOB_STATUSES, type JobRecord, type JobRepository } from '@repo/db';
+import {
+  isDatabaseUnavailableError,
+  JOB_STATUSES,
+  type JobRecord,
+  type JobRepository,
+} from '@repo/db';
 import type { Health } from '@repo/health';
 import {
   createJobEnqueuer,
@@ -14,13 +19,21 @@ import {
   resolveJobType,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
+import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import { z } from 'zod';
+import { JobCreationProgress } from '../job-creation-progress.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
-import { limitJsonDepth } from '../middleware/limit-json-depth.ts';
+import { checkJsonBody } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
+import { requestAbandonment } from '../middleware/request-timeout.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
-import { DependencyUnavailableError, JobNotFoundError, ProblemError } from '../problems.ts';
+import {
+  DependencyUnavailableError,
+  JobNotFoundError,
+  ProblemError,
+  ServerBusyError,
+} from '../problems.ts';
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
 
@@ -67,6 +80,12 @@ const listJobsQuery = z.strictObject({
 
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 
+/**
+ * The most jobs that may wait for their `addBulk` (ten full batches). Past it, while Redis is slow,
+ * a POST answers 503 at once; its row is recorded, and reconcile queues it.
+ */
+export const ENQUEUE_MAX_WAITING = 1_000;
+
 export interface JobsRouterOptions {
   jobs: JobRepository;
   queue: JobQueue;
@@ -79,10 +98,14 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   const { jobs, queue } = options;
   const router = Router();
   // concurrent requests share an addBulk, as their rows shared an INSERT (group commit)
-  const enqueueJob = createJobEnqueuer(queue);
+  const enqueueJob = createJobEnqueuer(queue, { maxWaiting: ENQUEUE_MAX_WAITING });
 
-  /** Adds the job to BullMQ under its row id, so adding it twice adds it once. */
-  async function enqueue(job: JobRecord, hasIdempotencyKey: boolean): Promise<void> {
+  /**
+   * Adds the job to BullMQ under its row id, so adding it twice adds it once. It is not given the
+   * request's abandonment signal: the row exists, and queueing it now is better than leaving it
+   * to reconcile.
+   */
+  async function enqueue(job: JobRecord, progress: JobCreationProgress): Promise<void> {
     const type = resolveJobType(job.type);
     await callRedis('enqueue the job', options.redisTimeoutMs, () =>
       enqueueJob({
@@ -93,20 +116,55 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         maxAttempts: job.maxAttempts,
       }),
     ).catch((error: unknown) => {
+      if (error instanceof BatchQueueFullError) {
+        throw new ServerBusyError(
+          `Too many jobs are waiting to be queued. ${progress.current.advice}`,
+          { cause: error, extensions: progress.current.members },
+        );
+      }
       if (!(error instanceof DependencyUnavailableError)) throw error;
       throw new DependencyUnavailableError(
         'redis',
         `Job ${job.id} was recorded but could not be queued because Redis is unavailable. It stays queued and is queued automatically once Redis is back; ${
-          hasIdempotencyKey
+          progress.hasIdempotencyKey
             ? 'retrying with the same Idempotency-Key queues it sooner.'
             : 'do not post it again (without an Idempotency-Key that would create a second job).'
         }`,
-        {
-          cause: error.cause ?? error,
-          extensions: { jobId: job.id, links: { job: jobPath(job.id) } },
-        },
+        { cause: error.cause ?? error, extensions: progress.current.members },
       );
     });
+  }
+
+  /**
+   * Inserts the row. A request abandoned (timed out, or its client gone) before its INSERT was
+   * sent creates nothing; once it was sent, the job may exist, and `progress` says so.
+   */
+  async function createRow(
+    input: Parameters<JobRepository['create']>[0],
+    req: Request,
+    progress: JobCreationProgress,
+  ) {
+    try {
+      return await jobs.create(input, {
+        signal: requestAbandonment(req).signal,
+        onSent: (id) => progress.insertSent(id),
+      });
+    } catch (error) {
+      if (error instanceof BatchQueueFullError) {
+        throw new ServerBusyError(
+          `Too many jobs are waiting to be recorded. ${progress.current.advice}`,
+          { cause: error, extensions: progress.current.members },
+        );
+      }
+      if (isDatabaseUnavailableError(error)) {
+        throw new DependencyUnavailableError(
+          'database',
+          `PostgreSQL is unavailable. ${progress.current.advice}`,
+          { cause: error, extensions: progress.current.members },
+        );
+      }
+      throw error;
+    }
   }
 
   router
@@ -114,7 +172,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .post(
       requireJsonBody(),
       express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
-      limitJsonDepth(MAX_BODY_DEPTH),
+      checkJsonBody(MAX_BODY_DEPTH),
       async (req, res) => {
         const { 'idempotency-key': idempotencyKey } = parseRequestPart(
           idempotencyHeaders,
@@ -130,10 +188,15 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           runAt: body.runAt ? new Date(body.runAt) : null,
         };
 
-        const { job, created } = await jobs.create({
-          ...request,
-          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        });
+        const progress = new JobCreationProgress(idempotencyKey !== undefined);
+        const abandonment = requestAbandonment(req);
+        abandonment.describeProgressWith(() => progress.current);
+
+        const { job, created } = await createRow(
+          { ...request, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) },
+          req,
+          progress,
+        );
         if (!created && !isSameRequest(job, request)) {
           throw new ProblemError(
             'idempotency-key-reused',
@@ -143,7 +206,16 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         }
         // A repeated request finds the row of the first one. If that one could not reach Redis,
         // the row is still queued: enqueueing again (same id, so never twice) completes it now.
-        if (job.status === 'queued') await enqueue(job, idempotencyKey !== undefined);
+        progress.recorded(job.id);
+        if (job.status === 'queued') await enqueue(job, progress);
+        if (abandonment.signal.aborted) {
+          // the client was answered 503 (or left) while this ran; the 503 said the job may exist
+          req.log.info(
+            { jobId: job.id, created, reason: (abandonment.signal.reason as Error).message },
+            'job recorded after its request was abandoned',
+          );
+          return;
+        }
         res
           .status(created ? 202 : 200)
           .location(jobPath(job.id))
@@ -240,6 +312,10 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   return router;
 }
 
+/**
+ * The stored job is compared as JSON (RFC 8785 canonical form), because that is what jsonb kept:
+ * key order, and -0 (jsonb stores 0), are not part of a request's meaning.
+ */
 function isSameRequest(
   job: JobRecord,
   request: { type: JobType; payload: unknown; maxAttempts: number; runAt: Date | null },
@@ -248,7 +324,7 @@ function isSameRequest(
     job.type === request.type &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
-    isDeepStrictEqual(job.payload, request.payload)
+    canonicalize(job.payload) === canonicalize(request.payload)
   );
 }
 

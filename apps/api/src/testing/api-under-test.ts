@@ -43,6 +43,8 @@ export interface ApiUnderTestOptions {
   env?: Env;
   /** Reuse a database (already migrated) instead of creating one. */
   database?: TestDatabase;
+  /** The job repository's bound on creates waiting for their INSERT (a small one to test it). */
+  createMaxWaiting?: number;
 }
 
 /**
@@ -84,7 +86,10 @@ export async function startApiUnderTest(
   });
 
   const db = createDb(config, { applicationName: `api-test-${label}` });
-  const jobs = createJobRepository(db);
+  const jobs = createJobRepository(
+    db,
+    options.createMaxWaiting === undefined ? {} : { createMaxWaiting: options.createMaxWaiting },
+  );
   const redis = createRedisConnection(config, 'producer', `api-test-${label}`);
   redis.on('error', () => {
     // connection errors surface as failed commands, which the tests look at

@@ -19,6 +19,20 @@ export interface CreateJobInput {
   idempotencyKey?: string;
 }
 
+export interface CreateJobOptions {
+  /**
+   * Aborting it while the job still waits for its INSERT to be sent (group commit) drops the job:
+   * `create` rejects with the signal's reason and writes nothing. Once the INSERT has been sent,
+   * aborting changes nothing: the row may exist.
+   */
+  signal?: AbortSignal;
+  /**
+   * Called when the INSERT carrying the job is sent, with the id the new row gets: from then on
+   * the job may exist — under that id, or, when its idempotency key is taken, as that key's row.
+   */
+  onSent?: (id: string) => void;
+}
+
 export interface ListJobsInput {
   status?: JobStatus | undefined;
   type?: string | undefined;
@@ -49,7 +63,14 @@ export interface ScheduledRunInput {
 
 /** The job table operations the API and the worker share. */
 export interface JobRepository {
-  create(input: CreateJobInput): Promise<{ job: JobRecord; created: boolean }>;
+  /**
+   * Throws BatchQueueFullError (@repo/batching), writing nothing, when `createMaxWaiting` jobs
+   * already wait for their INSERT.
+   */
+  create(
+    input: CreateJobInput,
+    options?: CreateJobOptions,
+  ): Promise<{ job: JobRecord; created: boolean }>;
   /** Null when there is no such job — also for an id that is not a UUID, which cannot exist. */
   findById(id: string): Promise<JobRecord | null>;
   /** Newest first, (createdAt desc, id desc); throws InvalidCursorError, InvalidListLimitError. */
@@ -115,6 +136,13 @@ const FINISHED = `('succeeded', 'failed', 'cancelled')`;
  */
 export const JOB_WRITE_BATCH_SIZE = 100;
 
+/**
+ * The most `create` calls that may wait for their INSERT (ten full statements). Past it, while
+ * PostgreSQL is slow or a lock holds the table, `create` refuses at once instead of collecting
+ * requests that time out before their turn comes.
+ */
+export const JOB_CREATE_MAX_WAITING = 1_000;
+
 /** A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON). */
 type Transition =
   | { id: string; to: 'running'; attempt: number }
@@ -129,7 +157,15 @@ interface InsertItem {
   idempotencyKey: string | null;
 }
 
-export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
+export interface JobRepositoryOptions {
+  /** The most `create` calls that may wait for their INSERT; default JOB_CREATE_MAX_WAITING. */
+  createMaxWaiting?: number;
+}
+
+export function createJobRepository(
+  db: Pick<Db, 'pool'>,
+  options: JobRepositoryOptions = {},
+): JobRepository {
   const { pool } = db;
   const rows = async (text: string, values: unknown[] = []) =>
     (await pool.query<JobRecord>(text, values)).rows;
@@ -140,10 +176,11 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
   function batchedWrites<I extends { id: string }, R extends { id: string }>(
     doing: string,
     statement: (items: readonly I[]) => { text: string; values: unknown[] },
-    options: { oneChangePerRow?: boolean } = {},
+    options: { oneChangePerRow?: boolean; maxWaiting?: number } = {},
   ) {
     return createBatcher<I, R | null>({
       maxBatchSize: JOB_WRITE_BATCH_SIZE,
+      ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
       // two updates of one row in one UPDATE … FROM would apply once; run them one after the other
       ...(options.oneChangePerRow ? { keyOf: (item: I) => item.id } : {}),
       // an unreachable database fails every item alike; anything else may be one item's fault
@@ -159,23 +196,27 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
   }
 
   // ON CONFLICT also settles two items with one key in one batch: the first is inserted.
-  const inserts = batchedWrites<InsertItem, JobRecord>('create a job', (items) => ({
-    text: `
+  const inserts = batchedWrites<InsertItem, JobRecord>(
+    'create a job',
+    (items) => ({
+      text: `
       INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key)
       SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[])
           AS item(id, type, payload, max_attempts, run_at, idempotency_key)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
-    values: [
-      items.map((item) => item.id),
-      items.map((item) => item.type),
-      items.map((item) => item.payload),
-      items.map((item) => item.maxAttempts),
-      items.map((item) => item.runAt),
-      items.map((item) => item.idempotencyKey),
-    ],
-  }));
+      values: [
+        items.map((item) => item.id),
+        items.map((item) => item.type),
+        items.map((item) => item.payload),
+        items.map((item) => item.maxAttempts),
+        items.map((item) => item.runAt),
+        items.map((item) => item.idempotencyKey),
+      ],
+    }),
+    { maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING },
+  );
 
   // Both worker transitions share one statement, so a batch carries every job that started or
   // finished meanwhile: twice the rows per statement, half the statements.
@@ -212,7 +253,7 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
   );
 
   return {
-    create: async (input) => {
+    create: async (input, createOptions = {}) => {
       const item: InsertItem = {
         id: randomUUID(),
         type: input.type,
@@ -226,7 +267,10 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
       // others do nothing and then read the winner's row — in a new statement, whose snapshot
       // includes that committed row. It can only be missing if pruning deleted it in between.
       for (let attempt = 1; attempt <= 3; attempt += 1) {
-        const job = await inserts.submit(item);
+        const job = await inserts.submit(item, {
+          ...(createOptions.signal === undefined ? {} : { signal: createOptions.signal }),
+          onSent: () => createOptions.onSent?.(item.id),
+        });
         if (job) return { job, created: true };
         if (key === null) throw new Error(`job ${item.id} was not inserted`);
         const existing = await guard('read a job', () =>
@@ -420,6 +464,13 @@ function toJson(value: unknown, what: string): string {
   if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(json)) {
     throw new JobJsonError(
       `the job ${what} contains the NUL character (\\u0000), which PostgreSQL jsonb cannot store`,
+    );
+  }
+  // JSON.stringify escapes a lone surrogate (and only a lone one) as \udXXX; jsonb refuses it,
+  // and inside a batch that error would send every other item of the statement on alone
+  if (/(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/.test(json)) {
+    throw new JobJsonError(
+      `the job ${what} contains a lone UTF-16 surrogate (not well-formed Unicode), which PostgreSQL jsonb cannot store`,
     );
   }
   return json;
