@@ -17,7 +17,9 @@ function productionEnv(service: ServiceName): { env: Record<string, string>; sec
     const marker = `Sekret${randomBytes(8).toString('hex')}`;
     const value = /_URL$/.test(variable.name)
       ? `${variable.name.startsWith('REDIS') ? 'redis' : 'postgresql'}://user:${marker}@127.0.0.1:9/db`
-      : `${marker}-${'x'.repeat(32)}`;
+      : variable.name === 'WEBHOOK_SIGNING_SECRET'
+        ? `whsec_${Buffer.from(`${marker}-${'x'.repeat(32)}`).toString('base64')}`
+        : `${marker}-${'x'.repeat(32)}`;
     env[variable.name] = value;
     if (variable.secret) secrets.push(marker, value);
   }

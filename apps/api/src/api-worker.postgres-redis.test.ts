@@ -16,7 +16,7 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       DATABASE_URL: api.config.DATABASE_URL.reveal(),
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: api.prefix,
-      WEBHOOK_SIGNING_SECRET: 'e2e-webhook-signing-secret-0123456789abcdef',
+      WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('e2e-webhook-signing-secret-0123456789abcdef').toString('base64')}`,
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(healthPort),
       RECONCILE_AFTER: '1s',

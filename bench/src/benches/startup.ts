@@ -189,7 +189,7 @@ async function containerStartup(
           '-e',
           `DATABASE_URL=${databaseUrl}`,
           '-e',
-          'WEBHOOK_SIGNING_SECRET=bench-signing-secret-0123456789abcdef0123',
+          `WEBHOOK_SIGNING_SECRET=whsec_${Buffer.from('bench-signing-secret-0123456789abcdef0123').toString('base64')}`,
           '-e',
           `HEALTH_PORT=${port}`,
           '-e',

@@ -14,7 +14,7 @@ const config = loadConfig(workerServiceEnv, {
   ...process.env,
   // read by the schema but unused here: this process delivers no webhooks, touches no database
   DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused',
-  WEBHOOK_SIGNING_SECRET: 'unused-unused-unused-unused-unused-unused',
+  WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('unused-unused-unused-unused-unused-unused').toString('base64')}`,
 });
 const logger = await createLogger({
   service: 'worker',

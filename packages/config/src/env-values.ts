@@ -137,3 +137,45 @@ export function secretList({ minLength }: { minLength: number }) {
     (values) => new Secret<readonly string[]>(Object.freeze(values), `[${values.length} redacted]`),
   );
 }
+
+const WHSEC = 'whsec_';
+const WHSEC_KEY_BYTES = { min: 24, max: 64 };
+const WHSEC_FORMAT = `${WHSEC} followed by the base64 of ${WHSEC_KEY_BYTES.min} to ${WHSEC_KEY_BYTES.max} random bytes (the Standard Webhooks secret format)`;
+const WHSEC_GENERATE = 'generate one with: echo "whsec_$(openssl rand -base64 32)"';
+const WHSEC_CONVERT =
+  'A plain secret from an earlier version keeps its key (receivers keep verifying) once converted: echo "whsec_$(printf %s "$OLD_SECRET" | openssl base64 -A)"';
+
+/**
+ * A Standard Webhooks signing secret: whsec_ + canonical base64 of 24 to 64 bytes, kept as that
+ * text. The same rule as signingKey in @repo/webhooks, which config does not depend on; the
+ * worker's webhook tests hold the two together. A value without the prefix is most likely a plain
+ * secret of the format before this one, whose characters were the key, so its error says how to
+ * convert it without changing the key.
+ */
+export function standardWebhooksSecret() {
+  return z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const problem = whsecProblem(value);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+      return new Secret(value);
+    });
+}
+
+function whsecProblem(value: string): string | undefined {
+  if (!value.startsWith(WHSEC))
+    return `expected ${WHSEC_FORMAT}; ${WHSEC_GENERATE}. ${WHSEC_CONVERT}`;
+  const encoded = value.slice(WHSEC.length);
+  const key = Buffer.from(encoded, 'base64');
+  if (encoded === '' || key.toString('base64') !== encoded) {
+    return `expected standard base64 after ${WHSEC} (A-Z a-z 0-9 + /, = padding); ${WHSEC_GENERATE}`;
+  }
+  if (key.length < WHSEC_KEY_BYTES.min || key.length > WHSEC_KEY_BYTES.max) {
+    return `expected ${WHSEC_FORMAT}, not ${key.length} bytes; ${WHSEC_GENERATE}`;
+  }
+  return undefined;
+}

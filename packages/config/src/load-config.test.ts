@@ -10,7 +10,7 @@ const API_KEY_A = 'api-key-aaaaaaaaaaaaaaaaaaaa';
 const API_KEY_B = 'api-key-bbbbbbbbbbbbbbbbbbbb';
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const ADMIN_PASSWORD = 'admin-password-xyz';
-const SIGNING_SECRET = 'signing-secret-0123456789-0123456789';
+const SIGNING_SECRET = `whsec_${Buffer.from('signing-secret-0123456789-0123456789').toString('base64')}`;
 const SECRETS = [
   DB_PASSWORD,
   REDIS_PASSWORD,

@@ -1,21 +1,31 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { assertPublicHost, BlockedDestinationError, publicOnlyLookup } from './address-guard.ts';
+import {
+  assertPublicHost,
+  BlockedDestinationError,
+  guardedLookup,
+  type ResolveHost,
+  systemResolveHost,
+} from './address-guard.ts';
 import { signWebhook, WEBHOOK_HEADERS } from './signature.ts';
+import { WebhookSigningError } from './signing-secret.ts';
 
 export interface WebhookDelivery {
-  /** Stable across retries (the job id); sent as webhook-id and signed. */
+  /** Stable across retries (the job id); sent as webhook-id and signed. Letters, digits, _ and -. */
   id: string;
   url: string;
   body: unknown;
   headers?: Record<string, string>;
-  secret: string;
+  /** The signing secret (`whsec_` + base64), or several while rotating: each adds a signature. */
+  secret: string | readonly string[];
   timeoutMs: number;
   /** Allow loopback, private and link-local destinations (development and tests). */
   allowPrivateNetworks: boolean;
   userAgent?: string;
   /** Aborts the request early, e.g. when the worker shuts down. */
   signal?: AbortSignal;
+  /** How the URL's host name becomes addresses; the system resolver unless given. */
+  resolveHost?: ResolveHost;
 }
 
 export interface WebhookDeliveryResult {
@@ -38,11 +48,12 @@ export class WebhookDeliveryError extends Error {
 
 /**
  * POSTs the body as JSON, signed. 2xx succeeds. 429, 5xx, timeouts and network errors are
- * retryable; any other status (including redirects, which are not followed) and a refused
- * destination fail for good.
+ * retryable; any other status (including redirects, which are not followed), a refused
+ * destination and inputs that cannot be signed fail for good.
  */
 export async function deliverWebhook(delivery: WebhookDelivery): Promise<WebhookDeliveryResult> {
-  const url = new URL(delivery.url);
+  const url = URL.parse(delivery.url);
+  if (!url) throw new WebhookDeliveryError('the URL is not valid', { retryable: false });
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new WebhookDeliveryError(`unsupported protocol ${url.protocol}`, { retryable: false });
   }
@@ -56,6 +67,16 @@ export async function deliverWebhook(delivery: WebhookDelivery): Promise<Webhook
 
   const body = JSON.stringify(delivery.body);
   const timestamp = Math.floor(Date.now() / 1000);
+  let signature: string;
+  try {
+    signature = signWebhook({ id: delivery.id, timestamp, body, secret: delivery.secret });
+  } catch (error) {
+    if (!(error instanceof WebhookSigningError)) throw error;
+    throw new WebhookDeliveryError(`cannot sign the delivery: ${error.message}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
   const headers = {
     ...delivery.headers,
     'content-type': 'application/json',
@@ -63,12 +84,7 @@ export async function deliverWebhook(delivery: WebhookDelivery): Promise<Webhook
     'user-agent': delivery.userAgent ?? 'jobstack-webhooks',
     [WEBHOOK_HEADERS.id]: delivery.id,
     [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-    [WEBHOOK_HEADERS.signature]: signWebhook({
-      id: delivery.id,
-      timestamp,
-      body,
-      secret: delivery.secret,
-    }),
+    [WEBHOOK_HEADERS.signature]: signature,
   };
 
   const started = performance.now();
@@ -123,7 +139,10 @@ function send(
       signal: delivery.signal
         ? AbortSignal.any([delivery.signal, AbortSignal.timeout(delivery.timeoutMs)])
         : AbortSignal.timeout(delivery.timeoutMs),
-      ...(delivery.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
+      lookup: guardedLookup({
+        resolveHost: delivery.resolveHost ?? systemResolveHost,
+        publicOnly: !delivery.allowPrivateNetworks,
+      }),
     });
     request.on('response', resolve);
     request.on('error', reject);

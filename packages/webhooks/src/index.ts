@@ -1,4 +1,4 @@
-export { BlockedDestinationError, isPublicAddress } from './address-guard.ts';
+export { BlockedDestinationError, isPublicAddress, type ResolveHost } from './address-guard.ts';
 export {
   deliverWebhook,
   type WebhookDelivery,
@@ -12,3 +12,4 @@ export {
   WEBHOOK_HEADERS,
   WebhookVerificationError,
 } from './signature.ts';
+export { generateSigningSecret, signingKey, WebhookSigningError } from './signing-secret.ts';

@@ -12,7 +12,7 @@ export const entries: Record<App | 'migrate', string> = {
 };
 
 export const API_KEY = 'reliability-api-key-0123456789';
-export const SIGNING_SECRET = 'reliability-signing-secret-0123456789abcdef';
+export const SIGNING_SECRET = `whsec_${Buffer.from('reliability-signing-secret-0123456789abcdef').toString('base64')}`;
 
 export interface RunningApp {
   process: ServiceProcess;

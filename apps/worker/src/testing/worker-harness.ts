@@ -65,7 +65,7 @@ export async function createWorkerHarness(
     DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: keys.prefix,
-    WEBHOOK_SIGNING_SECRET: 'test-signing-secret-test-signing-secret',
+    WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORKER_CONCURRENCY: '4',
     ...env,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolean, describeEnv, duration, integer, secretString } from '../env-values.ts';
+import { boolean, describeEnv, duration, integer, standardWebhooksSecret } from '../env-values.ts';
 
 export const workerEnv = z.object({
   WORKER_CONCURRENCY: describeEnv(integer({ min: 1, max: 1_000 }).prefault('10'), {
@@ -21,10 +21,10 @@ export const workerEnv = z.object({
 export type WorkerConfig = z.output<typeof workerEnv>;
 
 export const webhookEnv = z.object({
-  WEBHOOK_SIGNING_SECRET: describeEnv(secretString({ minLength: 32 }), {
+  WEBHOOK_SIGNING_SECRET: describeEnv(standardWebhooksSecret(), {
     description:
-      'HMAC-SHA256 key that signs webhook deliveries (see the README for verifying them). Generate with: openssl rand -hex 32',
-    example: '<64 hex characters>',
+      'Signs webhook deliveries (HMAC-SHA256), in the Standard Webhooks format: whsec_ followed by the base64 of 24 to 64 random bytes. Receivers verify with the same value (README: Webhooks). Generate with: echo "whsec_$(openssl rand -base64 32)"',
+    example: 'whsec_<base64 of 32 random bytes>',
     secret: true,
   }),
   WEBHOOK_TIMEOUT: describeEnv(duration({ min: 100, max: 300_000 }).prefault('10s'), {
