@@ -7,6 +7,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { migrate } from '@repo/db';
+import { JOB_TYPE_NAMES } from '@repo/jobs';
 import {
   createTestDatabase,
   createTestRedisPrefix,
@@ -75,11 +76,7 @@ const anyValue = fc.oneof(
   fc.integer(),
 );
 
-const jobTypes = fc.oneof(
-  fc.constantFrom('system.echo', 'webhook.deliver', 'maintenance.reconcile', 'maintenance.prune'),
-  unicode,
-  anyValue,
-);
+const jobTypes = fc.oneof(fc.constantFrom(...JOB_TYPE_NAMES), unicode, anyValue);
 
 const jobBody = fc.oneof(
   // shaped like a job, with anything in each field

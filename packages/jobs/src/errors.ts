@@ -27,3 +27,14 @@ export class InvalidPayloadError extends Error {
     this.issues = issues;
   }
 }
+
+/** A job type in ./types that breaks a rule of the contract; thrown when its module loads. */
+export class JobTypeDefinitionError extends Error {
+  override readonly name = 'JobTypeDefinitionError';
+  readonly type: string;
+
+  constructor(type: string, problem: string) {
+    super(`Job type "${type}": ${problem}`);
+    this.type = type;
+  }
+}

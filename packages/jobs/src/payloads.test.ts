@@ -1,15 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
 import { parseJobPayload, resolveEnqueueableType, resolveJobType } from './payloads.ts';
+import { jobTypes } from './registry.ts';
+
+// From the definitions, so that adding a job type leaves these tests as they are.
+const definitions = Object.values(jobTypes);
+const enqueueable = definitions.filter((d) => d.enqueueable).map((d) => d.type);
+const scheduledOnly = definitions.filter((d) => !d.enqueueable).map((d) => d.type);
 
 describe('resolveEnqueueableType', () => {
-  it('accepts the types clients may enqueue', () => {
-    expect(resolveEnqueueableType('system.echo')).toBe('system.echo');
-    expect(resolveEnqueueableType('webhook.deliver')).toBe('webhook.deliver');
+  it.each(enqueueable)('accepts %s, a type clients may enqueue', (type) => {
+    expect(resolveEnqueueableType(type)).toBe(type);
   });
 
-  it.each(['nope', 'maintenance.prune', '__proto__', 'toString', ''])(
-    'rejects %j and lists the known types',
+  it('offers the built-in types according to their definitions', () => {
+    expect(enqueueable).toEqual(expect.arrayContaining(['system.echo', 'webhook.deliver']));
+    expect(scheduledOnly).toEqual(
+      expect.arrayContaining(['maintenance.reconcile', 'maintenance.prune']),
+    );
+  });
+
+  it.each(['nope', ...scheduledOnly, '__proto__', 'toString', ''])(
+    'rejects %j and lists the types clients may enqueue',
     (type) => {
       const error = (() => {
         try {
@@ -19,14 +31,19 @@ describe('resolveEnqueueableType', () => {
         }
       })();
       expect(error).toBeInstanceOf(UnknownJobTypeError);
-      expect((error as UnknownJobTypeError).knownTypes).toEqual(['system.echo', 'webhook.deliver']);
-      expect((error as Error).message).toContain('Known types: system.echo, webhook.deliver');
+      expect((error as UnknownJobTypeError).knownTypes).toEqual(enqueueable);
+      expect((error as Error).message).toContain(`Known types: ${enqueueable.join(', ')}`);
     },
   );
 
-  it('lets the worker resolve maintenance types', () => {
-    expect(resolveJobType('maintenance.reconcile')).toBe('maintenance.reconcile');
-    expect(() => resolveJobType('nope')).toThrow(UnknownJobTypeError);
+  it.each(definitions.map((d) => d.type))('lets the worker resolve %s', (type) => {
+    expect(resolveJobType(type)).toBe(type);
+  });
+
+  it('lists every type when the worker meets an unknown one', () => {
+    expect(() => resolveJobType('nope')).toThrow(
+      `Known types: ${definitions.map((d) => d.type).join(', ')}`,
+    );
   });
 });
 

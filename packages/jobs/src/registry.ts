@@ -3,7 +3,7 @@ import { maintenancePrune, maintenanceReconcile } from './types/maintenance.ts';
 import { systemEcho } from './types/system-echo.ts';
 import { webhookDeliver } from './types/webhook-deliver.ts';
 
-/** Every job type. Adding one: a file in ./types, then a line here (the worker's handler map then fails to compile until it has a handler). */
+/** Every job type. Adding one touches more than this file: the README's "Adding a job type" lists each, in order. */
 export const jobTypes = {
   [systemEcho.type]: systemEcho,
   [webhookDeliver.type]: webhookDeliver,

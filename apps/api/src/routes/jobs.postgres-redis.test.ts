@@ -1,3 +1,4 @@
+import { jobTypes } from '@repo/jobs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../problems.ts';
@@ -67,6 +68,9 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
     });
 
     it('answers 400 listing the enqueueable types for an unknown or maintenance-only type', async () => {
+      const enqueueable = Object.values(jobTypes)
+        .filter((definition) => definition.enqueueable)
+        .map((definition) => definition.type);
       for (const type of ['no.such.type', 'maintenance.prune']) {
         const res = await post({ type, payload: {} });
         expect(res.status).toBe(400);
@@ -74,8 +78,10 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
         expect(res.body).toMatchObject({
           type: `${PROBLEM_TYPE_BASE}unknown-job-type`,
           status: 400,
-          knownTypes: ['system.echo', 'webhook.deliver'],
+          knownTypes: enqueueable,
         });
+        expect(res.body.knownTypes).toContain('system.echo');
+        expect(res.body.knownTypes).not.toContain('maintenance.prune');
       }
     });
 

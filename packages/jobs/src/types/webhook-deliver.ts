@@ -22,7 +22,7 @@ const headerName = z
 export const webhookDeliver = defineJobType({
   type: 'webhook.deliver',
   description:
-    'POSTs `body` as JSON to `url`, signed with HMAC-SHA256 (see "Verifying webhooks" in the README). Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once.',
+    'POSTs `body` as JSON to `url`, signed with HMAC-SHA256 as Standard Webhooks (see the README). Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once.',
   payload: z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2_048),
     body: z.json(),
