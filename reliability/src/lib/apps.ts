@@ -18,6 +18,8 @@ export interface RunningApp {
   process: ServiceProcess;
   /** The api's URL, or the worker's or beat's health server. */
   url: string;
+  /** Everything the process wrote to stdout so far, as written (`process.logs()` keeps only JSON lines). */
+  stdout(): string;
 }
 
 /**
@@ -40,9 +42,13 @@ export async function startApp(
     beat: { HEALTH_HOST: '127.0.0.1', HEALTH_PORT: String(port) },
   };
   const child = startServiceProcess(entries[app], { ...own[app], ...env });
+  let stdout = '';
+  child.child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
   const url = `http://127.0.0.1:${port}`;
   if (options.waitReady !== false) await child.waitForHttp(`${url}/health/ready`, 30_000);
-  return { process: child, url };
+  return { process: child, url, stdout: () => stdout };
 }
 
 export const authHeaders = {
