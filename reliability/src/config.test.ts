@@ -17,7 +17,7 @@ function productionEnv(service: ServiceName): { env: Record<string, string>; sec
     const marker = `Sekret${randomBytes(8).toString('hex')}`;
     const value = /_URL$/.test(variable.name)
       ? `${variable.name.startsWith('REDIS') ? 'redis' : 'postgresql'}://user:${marker}@127.0.0.1:9/db`
-      : `${marker}-${'x'.repeat(32)}`;
+      : `${marker}${randomBytes(16).toString('hex')}`;
     env[variable.name] = value;
     if (variable.secret) secrets.push(marker, value);
   }

@@ -13,7 +13,7 @@ import {
 import { type App, paths } from './paths.ts';
 
 export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
-export const BENCH_SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef0123';
+export const BENCH_SIGNING_SECRET = 'bench-webhook-signing-key-0123456789abcdef0123';
 export { TEST_DATABASE_URL, TEST_REDIS_URL };
 
 /** A migrated database and a Redis prefix of the bench's own, removed by `drop()`. */

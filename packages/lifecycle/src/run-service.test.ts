@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
-const SECRET = 'super-secret-redis-password';
+const SECRET = 'redis-pass-3e9d7c1a5b';
 
 interface Started {
   child: ChildProcess;

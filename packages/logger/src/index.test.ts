@@ -50,20 +50,20 @@ describe('createLogger', () => {
     });
     const config = loadConfig(apiEnv, {
       NODE_ENV: 'production',
-      DATABASE_URL: 'postgresql://app:pg-secret-value@db:5432/app',
-      REDIS_URL: 'redis://:redis-secret-value@cache:6379',
-      API_KEYS: 'api-key-secret-value-0001',
+      DATABASE_URL: 'postgresql://app:pg-hidden-value-4a7e@db:5432/app',
+      REDIS_URL: 'redis://:redis-hidden-value-9c2b@cache:6379',
+      API_KEYS: 'api-key-hidden-value-0001',
     });
     logger.info({ config }, 'starting');
     logger.info(
-      { req: { headers: { authorization: 'Bearer api-key-secret-value-0001', cookie: 'sid=1' } } },
+      { req: { headers: { authorization: 'Bearer api-key-hidden-value-0001', cookie: 'sid=1' } } },
       'request',
     );
     const text = raw.join('');
     for (const secret of [
-      'pg-secret-value',
-      'redis-secret-value',
-      'api-key-secret-value-0001',
+      'pg-hidden-value-4a7e',
+      'redis-hidden-value-9c2b',
+      'api-key-hidden-value-0001',
       'sid=1',
     ]) {
       expect(text).not.toContain(secret);

@@ -12,7 +12,7 @@ export const entries: Record<App | 'migrate', string> = {
 };
 
 export const API_KEY = 'reliability-api-key-0123456789';
-export const SIGNING_SECRET = 'reliability-signing-secret-0123456789abcdef';
+export const SIGNING_SECRET = 'reliability-webhook-signing-key-0123456789abcdef';
 
 export interface RunningApp {
   process: ServiceProcess;

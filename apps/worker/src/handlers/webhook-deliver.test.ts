@@ -18,6 +18,7 @@ describe('webhook.deliver handler', () => {
     await once(server, 'listening');
     const url = `http://localhost:${(server.address() as AddressInfo).port}/hook`;
     const base = {
+      NODE_ENV: 'test',
       DATABASE_URL: 'postgresql://unused@127.0.0.1/unused',
       REDIS_URL: 'redis://127.0.0.1:6379',
       WEBHOOK_SIGNING_SECRET: 'test-signing-secret-test-signing-secret',
