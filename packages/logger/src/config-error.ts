@@ -1,0 +1,25 @@
+import { type ConfigError, type Env, runtimeSettingsFor } from '@repo/config';
+import { type DestinationStream, pino } from 'pino';
+import { lineOptions, logFormat } from './line-format.ts';
+
+/**
+ * Writes a broken environment's error to stderr before any logger exists (there is no valid
+ * config to make one from). Where the process's lines would be JSON (production, or
+ * LOG_FORMAT=json) it is one fatal JSON line like any other, with the problems as a field;
+ * in development it is the readable multi-line text.
+ */
+export function writeConfigError(
+  error: ConfigError,
+  options: { service: string; version: string; env: Env; destination?: DestinationStream },
+): void {
+  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  if (logFormat(runtimeSettingsFor(options.env)) === 'pretty') {
+    destination.write(`${error.message}\n`);
+    return;
+  }
+  // always written, whatever LOG_LEVEL says: the process exits because of it
+  pino(lineOptions(options.service, options.version, 'fatal'), destination).fatal(
+    { problems: error.problems },
+    error.summary,
+  );
+}
