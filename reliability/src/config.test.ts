@@ -11,7 +11,7 @@ import { parseEnv } from 'node:util';
 import { describeServiceEnv, requiredInProduction, type ServiceName } from '@repo/config';
 import { type ServiceProcess, startServiceProcess } from '@repo/testing';
 import { describe, expect, it } from 'vitest';
-import { entries, repoRoot } from './lib/apps.ts';
+import { entries, parseEveryLine, recordOutput, repoRoot } from './lib/apps.ts';
 
 const SERVICES: ServiceName[] = ['api', 'worker', 'beat', 'migrate'];
 
@@ -32,21 +32,26 @@ function productionEnv(service: ServiceName): { env: Record<string, string>; sec
 
 type LogLine = Record<string, unknown>;
 
+interface Started {
+  child: ServiceProcess;
+  stdout: () => string;
+  /** The exit code, once all the output has been read. */
+  closed: Promise<number | null>;
+}
+
+function start(service: ServiceName, env: Record<string, string>): Started {
+  const child = startServiceProcess(entries[service], env);
+  return { child, ...recordOutput(child) };
+}
+
 /** Every line the process wrote, stdout and stderr; a line that is not one JSON object fails. */
-function everyLineAsJson(child: ServiceProcess): LogLine[] {
-  const stdout = child.logs().map((line) => JSON.stringify(line));
-  return [...stdout, ...child.stderr().split('\n')]
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const parsed: unknown = JSON.parse(line);
-      expect(parsed, line).toBeTypeOf('object');
-      return parsed as LogLine;
-    });
+function everyLineAsJson({ child, stdout }: Started): LogLine[] {
+  return [...parseEveryLine(stdout(), 'stdout'), ...parseEveryLine(child.stderr(), 'stderr')];
 }
 
 /** The problems of the one fatal line a process that failed its configuration writes. */
-function configProblems(child: ServiceProcess): { variable: string; message: string }[] {
-  const fatal = everyLineAsJson(child).filter((line) => line.level === 'fatal');
+function configProblems(started: Started): { variable: string; message: string }[] {
+  const fatal = everyLineAsJson(started).filter((line) => line.level === 'fatal');
   expect(fatal).toHaveLength(1);
   return fatal[0]?.problems as { variable: string; message: string }[];
 }
@@ -76,15 +81,12 @@ describe('missing configuration (each app, each variable it requires in producti
       const { env, secrets } = productionEnv(service);
       delete env[variable];
       // empty counts as unset: the format is production's default
-      const child = startServiceProcess(entries[service], { ...env, LOG_FORMAT: '' });
-      const code = await child.exited;
-      const output = `${child.stderr()}\n${child
-        .logs()
-        .map((line) => JSON.stringify(line))
-        .join('\n')}`;
+      const started = start(service, { ...env, LOG_FORMAT: '' });
+      const code = await started.closed;
+      const output = `${started.child.stderr()}\n${started.stdout()}`;
       expect(code).not.toBe(0);
       expect(code).not.toBeNull();
-      expect(configProblems(child).map((p) => p.variable)).toEqual([variable]);
+      expect(configProblems(started).map((p) => p.variable)).toEqual([variable]);
       for (const secret of secrets) expect(output).not.toContain(secret);
     },
   );
@@ -118,19 +120,19 @@ describe('development placeholders in production (each app, each secret in .env.
     '$service refuses $variable from .env.development, naming it and not printing it',
     async ({ service, variable, value }) => {
       const { env } = productionEnv(service);
-      const child = startServiceProcess(entries[service], {
+      const started = start(service, {
         ...env,
         ...(variable === 'ADMIN_PASSWORD' ? { ADMIN_USERNAME: 'admin' } : {}),
         [variable]: value,
       });
-      expect(await child.exited).toBe(1);
-      expect(configProblems(child)).toEqual([
+      expect(await started.closed).toBe(1);
+      expect(configProblems(started)).toEqual([
         {
           variable,
           message: expect.stringMatching(/^is the placeholder published in \.env\.development; /),
         },
       ]);
-      expect(`${child.stderr()}${JSON.stringify(child.logs())}`).not.toContain(value);
+      expect(`${started.child.stderr()}${started.stdout()}`).not.toContain(value);
     },
   );
 });
@@ -147,8 +149,8 @@ describe('an app started without NODE_ENV runs as production and does not read .
     );
     expect(fromDevelopmentFile.length).toBeGreaterThan(0);
 
-    const unset = startServiceProcess(entries[service], { ...NO_NODE_ENV, LOG_FORMAT: '' });
-    expect(await unset.exited).toBe(1);
+    const unset = start(service, { ...NO_NODE_ENV, LOG_FORMAT: '' });
+    expect(await unset.closed).toBe(1);
     const problems = configProblems(unset);
     expect(problems.map((p) => p.variable)).toEqual(expect.arrayContaining(fromDevelopmentFile));
     const [fatal] = everyLineAsJson(unset);
@@ -156,11 +158,8 @@ describe('an app started without NODE_ENV runs as production and does not read .
 
     // the control: with NODE_ENV=development the same app reads the file, and only the one
     // variable broken on purpose is left to complain about
-    const explicit = startServiceProcess(entries[service], {
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'loud',
-    });
-    expect(await explicit.exited).toBe(1);
+    const explicit = start(service, { NODE_ENV: 'development', LOG_LEVEL: 'loud' });
+    expect(await explicit.closed).toBe(1);
     expect(configProblems(explicit).map((p) => p.variable)).toEqual(['LOG_LEVEL']);
   });
 });

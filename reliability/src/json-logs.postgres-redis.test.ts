@@ -1,4 +1,4 @@
-// Redis goes away under a running worker and beat (its own redis-server on a spare loopback port;
+// Redis is killed under a running worker and beat (its own redis-server on a spare loopback port;
 // real PostgreSQL; real processes with NODE_ENV=production and the default log format) and comes
 // back: every line either process writes, on stdout and on stderr, is one JSON object, and the
 // outage is logged once per failure by the connection, not again by BullMQ's objects.
@@ -10,29 +10,10 @@ import {
   type TestRedisPrefix,
 } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, type RunningApp, startApp } from './lib/apps.ts';
+import { call, eventually, parseEveryLine, type RunningApp, startApp } from './lib/apps.ts';
 import { createOwnRedis, type OwnRedis } from './lib/redis-server.ts';
 
 type LogLine = Record<string, unknown>;
-
-/** Every non-empty line of `text` parsed as JSON; a line that is not one JSON object throws, quoted. */
-function parseEveryLine(text: string, stream: string): LogLine[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        throw new Error(`${stream} has a line that is not JSON: ${line}`);
-      }
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw new Error(`${stream} has a line that is not a JSON object: ${line}`);
-      }
-      return parsed as LogLine;
-    });
-}
 
 function errorCode(line: LogLine): unknown {
   return (line.err as { code?: unknown } | undefined)?.code;
@@ -71,7 +52,7 @@ describe('Redis killed under worker and beat: every log line is JSON (own redis-
 
   it('writes only JSON lines through the outage, logs it once per failure, and recovers', async () => {
     const apps = [worker, beat];
-    await redis.stop();
+    await redis.kill();
 
     for (const app of apps) {
       await eventually('readiness reports Redis down', async () =>
@@ -94,6 +75,7 @@ describe('Redis killed under worker and beat: every log line is JSON (own redis-
     expect(await Promise.all(apps.map((app) => app.process.stop('SIGTERM', 30_000)))).toEqual([
       0, 0,
     ]);
+    await Promise.all(apps.map((app) => app.closed));
 
     for (const [name, app] of [
       ['worker', worker],

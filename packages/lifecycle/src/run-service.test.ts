@@ -41,7 +41,8 @@ function startFixture(env: Record<string, string | undefined>, cwd = outside): S
         .filter(Boolean)
         .map((line) => JSON.parse(line)),
     stderr: () => stderr,
-    exit: once(child, 'exit').then(([code]) => code as number | null),
+    // 'close', not 'exit': the output may still be arriving when the process has exited
+    exit: once(child, 'close').then(([code]) => code as number | null),
   };
 }
 
