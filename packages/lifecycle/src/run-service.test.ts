@@ -48,7 +48,7 @@ function startFixture(env: Record<string, string | undefined>, cwd = outside): S
 
 async function waitForLog(started: Started, msg: string) {
   // a process start on a loaded two-core machine can take seconds
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 45_000;
   while (Date.now() < deadline) {
     if (started.lines().some((line) => line.msg === msg)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -58,7 +58,7 @@ async function waitForLog(started: Started, msg: string) {
 
 const validEnv = { REDIS_URL: `redis://:${SECRET}@127.0.0.1:6379`, SHUTDOWN_TIMEOUT: '5s' };
 
-describe('runService (real processes and signals)', { timeout: 60_000 }, () => {
+describe('runService (real processes and signals)', { timeout: 120_000 }, () => {
   const broken = { REDIS_URL: `http://:${SECRET}@x`, HEALTH_PORT: 'abc', SHUTDOWN_TIMEOUT: '5' };
   const brokenProblems = [
     { variable: 'REDIS_URL', message: 'expected a URL starting with redis:// or rediss://' },

@@ -1,4 +1,4 @@
-import { ConfigError, type Env, loadConfig, withEnvFiles } from '@repo/config';
+import { ConfigError, type Env, loadConfig, runtimeSettingsFor, withEnvFiles } from '@repo/config';
 import {
   createLogger,
   type Logger,
@@ -59,7 +59,7 @@ export async function runService<S extends ServiceEnv>(
     config = loadConfig(options.envSchema, env, { service });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    writeConfigError(error, { service, version, env });
+    writeConfigError(error, { service, version, runtime: runtimeSettingsFor(env) });
     process.exit(1);
   }
 

@@ -1,19 +1,25 @@
-import { type ConfigError, type Env, runtimeSettingsFor } from '@repo/config';
+import type { ConfigError, RuntimeConfig } from '@repo/config';
 import { type DestinationStream, pino } from 'pino';
 import { lineOptions, logFormat } from './line-format.ts';
 
 /**
  * Writes a broken environment's error to stderr before any logger exists (there is no valid
- * config to make one from). Where the process's lines would be JSON (production, or
- * LOG_FORMAT=json) it is one fatal JSON line like any other, with the problems as a field;
- * in development it is the readable multi-line text.
+ * config to make one from). `runtime` is what the environment says about the format, as far as
+ * it is valid (`runtimeSettingsFor` in @repo/config). Where the process's lines would be JSON
+ * (production, or LOG_FORMAT=json) it is one fatal JSON line like any other, with the problems as
+ * a field; in development it is the readable multi-line text.
  */
 export function writeConfigError(
   error: ConfigError,
-  options: { service: string; version: string; env: Env; destination?: DestinationStream },
+  options: {
+    service: string;
+    version: string;
+    runtime: Pick<RuntimeConfig, 'NODE_ENV' | 'LOG_FORMAT'>;
+    destination?: DestinationStream;
+  },
 ): void {
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
-  if (logFormat(runtimeSettingsFor(options.env)) === 'pretty') {
+  if (logFormat(options.runtime) === 'pretty') {
     destination.write(`${error.message}\n`);
     return;
   }

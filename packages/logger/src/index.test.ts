@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { apiEnv, ConfigError, loadConfig } from '@repo/config';
+import { apiEnv, ConfigError, loadConfig, runtimeSettingsFor } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { createLogger, logFormat, writeConfigError } from './index.ts';
 
@@ -111,7 +111,12 @@ describe('writeConfigError', () => {
         done();
       },
     });
-    writeConfigError(brokenConfig(env), { service: 'api', version: '1.0.0', env, destination });
+    writeConfigError(brokenConfig(env), {
+      service: 'api',
+      version: '1.0.0',
+      runtime: runtimeSettingsFor(env),
+      destination,
+    });
     expect(raw.join('')).not.toContain(SECRET);
     return raw.join('').split('\n').filter(Boolean);
   }

@@ -10,6 +10,7 @@ import {
   loadConfig,
   type MigrateConfig,
   migrateEnv,
+  runtimeSettingsFor,
   withEnvFiles,
 } from '@repo/config';
 import { createLogger, logFormat, sendConsoleToLogger, writeConfigError } from '@repo/logger';
@@ -26,7 +27,7 @@ try {
   config = loadConfig(migrateEnv, env, { service: 'migrate' });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  writeConfigError(error, { service: 'migrate', version, env });
+  writeConfigError(error, { service: 'migrate', version, runtime: runtimeSettingsFor(env) });
   process.exit(1);
 }
 
