@@ -1,6 +1,11 @@
 import { beatServiceEnv } from '@repo/config';
 import { createHealth, startHealthServer } from '@repo/health';
-import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import {
+  createJobQueue,
+  createRedisConnection,
+  isRedisUnavailableError,
+  pingRedis,
+} from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { startScheduleSync } from './schedule-sync.ts';
@@ -16,6 +21,10 @@ await runService({
     const redis = createRedisConnection(config, 'worker', 'beat');
     redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+    // BullMQ repeats the connection's errors on the queue, and those are logged just above
+    queue.on('error', (error) => {
+      if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'queue error');
+    });
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });

@@ -1,7 +1,12 @@
 import { workerServiceEnv } from '@repo/config';
 import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth, startHealthServer } from '@repo/health';
-import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import {
+  createJobQueue,
+  createRedisConnection,
+  isRedisUnavailableError,
+  pingRedis,
+} from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createHandlers } from './handlers/index.ts';
@@ -26,6 +31,11 @@ await runService({
     const connection = createRedisConnection(config, 'worker', 'worker');
     connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     const queue = createJobQueue(connection, config.QUEUE_PREFIX);
+    // BullMQ repeats the connection's errors on the queue and the worker (whose blocking
+    // connection fails along with this one): the outage is logged just above, once
+    queue.on('error', (error) => {
+      if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'queue error');
+    });
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
@@ -37,7 +47,9 @@ await runService({
       metrics,
     });
     const worker = createJobWorker({ connection, prefix: config.QUEUE_PREFIX, config, processor });
-    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+    worker.on('error', (error) => {
+      if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'worker error');
+    });
     worker.on('stalled', (queueJobId) =>
       logger.warn(
         { queueJobId },

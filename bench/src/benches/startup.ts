@@ -7,7 +7,13 @@ import { freePort, startServiceProcess } from '@repo/testing';
 import { waitForStatus } from '../lib/http-probe.ts';
 import { APPS, type App, paths } from '../lib/paths.ts';
 import { type Figure, figure } from '../lib/result.ts';
-import { type BenchData, createBenchData, startApp } from '../lib/stack.ts';
+import {
+  BENCH_API_KEY,
+  BENCH_SIGNING_SECRET,
+  type BenchData,
+  createBenchData,
+  startApp,
+} from '../lib/stack.ts';
 import { median } from '../lib/stats.ts';
 import type { BenchContext, BenchOutput } from './types.ts';
 
@@ -179,7 +185,7 @@ async function containerStartup(
           '-e',
           `DATABASE_URL=${databaseUrl}`,
           '-e',
-          'API_KEYS=bench-api-key-0123456789abcdef',
+          `API_KEYS=${BENCH_API_KEY}`,
           '-e',
           `PORT=${port}`,
           '-e',
@@ -189,7 +195,7 @@ async function containerStartup(
           '-e',
           `DATABASE_URL=${databaseUrl}`,
           '-e',
-          `WEBHOOK_SIGNING_SECRET=whsec_${Buffer.from('bench-signing-secret-0123456789abcdef0123').toString('base64')}`,
+          `WEBHOOK_SIGNING_SECRET=${BENCH_SIGNING_SECRET}`,
           '-e',
           `HEALTH_PORT=${port}`,
           '-e',

@@ -13,7 +13,7 @@ import {
 import { type App, paths } from './paths.ts';
 
 export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
-export const BENCH_SIGNING_SECRET = `whsec_${Buffer.from('bench-signing-secret-0123456789abcdef0123').toString('base64')}`;
+export const BENCH_SIGNING_SECRET = 'whsec_xqF7KONK8P1LvllXiWFarANYPUsbWmrotD1y3WEnbxI=';
 export { TEST_DATABASE_URL, TEST_REDIS_URL };
 
 /** A migrated database and a Redis prefix of the bench's own, removed by `drop()`. */

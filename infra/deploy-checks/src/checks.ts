@@ -1,6 +1,7 @@
 import {
   describeServiceEnv,
   requiredInProduction,
+  runsAsProduction,
   type ServiceName,
   serviceEnvs,
 } from '@repo/config';
@@ -55,12 +56,13 @@ export function effectiveNodeEnv(target: DeployTarget): string | undefined {
 
 /**
  * Every variable the service's config schema requires is provided. Production requirements apply
- * where the process runs with NODE_ENV=production, written in the file or set by the image.
+ * wherever the process runs as production: NODE_ENV=production written in the file or set by the
+ * image, or no NODE_ENV at all (which the config reads as production).
  */
 export function checkRequiredVariables(targets: readonly DeployTarget[]): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
-    const production = effectiveNodeEnv(target) === 'production';
+    const production = runsAsProduction(effectiveNodeEnv(target));
     const required = production
       ? requiredInProduction(target.service)
       : describeServiceEnv(target.service)
@@ -79,7 +81,7 @@ export function checkRequiredVariables(targets: readonly DeployTarget[]): Proble
   return problems;
 }
 
-/** Platforms run production: NODE_ENV=production, or API keys are optional and .env files are read. */
+/** Platforms say NODE_ENV=production outright rather than leave production to the default. */
 export function checkProductionMode(targets: readonly DeployTarget[]): Problem[] {
   return targets
     .filter((t) => t.platform !== 'compose' && literal(t, 'NODE_ENV') !== 'production')

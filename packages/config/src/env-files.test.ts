@@ -29,11 +29,33 @@ describe('withEnvFiles', () => {
 
   it('finds the workspace root from a nested directory', () => {
     const nested = join(root, 'apps');
-    expect(withEnvFiles({}, nested).PORT).toBe('8000');
+    expect(withEnvFiles({ NODE_ENV: 'test' }, nested).PORT).toBe('8000');
   });
 
-  it('never reads files in production', () => {
-    const env = { NODE_ENV: 'production' };
+  it.each([
+    ['production', 'production'],
+    ['missing', undefined],
+    ['empty', ''],
+    ['anything else', 'staging'],
+  ])('never reads files when NODE_ENV is %s', (_case, NODE_ENV) => {
+    const env = { NODE_ENV, REDIS_URL: 'redis://from-process' };
     expect(withEnvFiles(env, root)).toBe(env);
+  });
+
+  it('lets <NAME>_FILE from the environment replace <NAME> from a file, and the other way round', () => {
+    const secrets = workspaceWith({
+      '.env.development': 'API_KEYS=from-file-0123456789\nADMIN_PASSWORD_FILE=/from/file\n',
+    });
+    try {
+      const env = withEnvFiles(
+        { NODE_ENV: 'development', API_KEYS_FILE: '/run/secrets/api_keys', ADMIN_PASSWORD: 'pw' },
+        secrets,
+      );
+      expect(env).toMatchObject({ API_KEYS_FILE: '/run/secrets/api_keys', ADMIN_PASSWORD: 'pw' });
+      expect(env).not.toHaveProperty('API_KEYS');
+      expect(env).not.toHaveProperty('ADMIN_PASSWORD_FILE');
+    } finally {
+      rmSync(secrets, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { envRegistry } from './env-values.ts';
+import { PLACEHOLDER_PATTERNS, PUBLISHED_SECRET_SOURCES } from './placeholders.ts';
+import { SECRET_FILE_SUFFIX } from './secret-files.ts';
 import { type ServiceName, serviceEnvs } from './services.ts';
 
 export interface EnvVarReference {
@@ -10,6 +12,8 @@ export interface EnvVarReference {
   description: string;
   example?: string;
   secret: boolean;
+  /** For a secret: the variable that may name a file holding it instead (`<NAME>_FILE`). */
+  file?: string;
 }
 
 /** What a service's schema says about each of its variables, read from the schema itself. */
@@ -30,6 +34,7 @@ export function describeServiceEnv(service: ServiceName): EnvVarReference[] {
       description: meta?.description ?? '',
       ...(meta?.example === undefined ? {} : { example: meta.example }),
       secret: meta?.secret ?? false,
+      ...(meta?.secret ? { file: `${name}${SECRET_FILE_SUFFIX}` } : {}),
     };
   });
 }
@@ -63,7 +68,7 @@ export function renderEnvReference(): string {
       const required = { always: 'yes', production: 'in production', no: '' }[v.required];
       const defaultCell = v.default === undefined ? '' : `\`${v.default}\``;
       const example = v.example && !v.secret ? ` Example: \`${v.example}\`.` : '';
-      const secret = v.secret ? ' **Secret.**' : '';
+      const secret = v.file ? ` **Secret**; or \`${v.file}\`: the path of a file holding it.` : '';
       return `| \`${v.name}\` | ${required} | ${defaultCell} | ${escapeCell(v.description)}${example}${secret} |`;
     });
     return [
@@ -80,10 +85,25 @@ export function renderEnvReference(): string {
     '<!-- Generated from packages/config/src by `pnpm --filter @repo/config docs:env`. Do not edit by hand. -->',
     '',
     'Durations take a unit (`500ms`, `30s`, `5m`, `2h`, `7d`). Booleans accept `true/false`, `1/0`, `yes/no`, `on/off`.',
-    'Empty values count as unset. In development (NODE_ENV other than production) the apps also read `.env.development` and `.env` at the repository root.',
+    'Empty values count as unset.',
+    '',
+    '`NODE_ENV` decides how strict the apps are. Unset, it means `production`. Only with `NODE_ENV=development` or `test` do the apps also read `.env.development` and `.env` at the repository root (`pnpm dev` sets `development`).',
+    '',
+    'With `NODE_ENV=production`, a **secret** is refused (the error names the variable and why, never the value) when it, an entry of its list or the password of its URL is:',
+    '',
+    `- a value published in the repository: a secret variable's value in ${PUBLISHED_SECRET_SOURCES.map((file) => `\`${file}\``).join(', ')}, or the bearer token of an example request there; or a documented example;`,
+    `- or an obvious placeholder: ${describePlaceholderPatterns()}.`,
+    '',
+    'Every secret can also be given as a file: `<NAME>_FILE` is the path of a file whose content, without its trailing line break, is the value (Docker and Compose `secrets:`, Kubernetes secret volumes). Setting both `<NAME>` and `<NAME>_FILE` is an error, and so is a file that cannot be read or is empty.',
     '',
     ...sections.flatMap((s) => [s, '']),
   ].join('\n');
+}
+
+function describePlaceholderPatterns(): string {
+  const words = PLACEHOLDER_PATTERNS.flatMap((p) => ('contains' in p ? [`\`${p.contains}\``] : []));
+  const shapes = PLACEHOLDER_PATTERNS.flatMap((p) => ('is' in p ? [`it is ${p.is}`] : []));
+  return [`it contains ${words.join(', ')} (in any case)`, ...shapes].join('; ');
 }
 
 function escapeCell(text: string): string {

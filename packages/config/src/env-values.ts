@@ -121,7 +121,10 @@ export function secretUrl(protocols: readonly string[]) {
     });
 }
 
-/** A secret string with a minimum length, so placeholders such as "changeme" are caught. */
+/**
+ * A secret string with a minimum length. Placeholders of any length are refused in production by
+ * loadConfig (placeholders.ts), which knows NODE_ENV; this schema does not.
+ */
 export function secretString({ minLength }: { minLength: number }) {
   return z
     .string()

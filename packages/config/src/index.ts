@@ -12,7 +12,7 @@ export type { DatabaseConfig, MigrationConfig } from './fragments/database.ts';
 export type { HealthCheckConfig, HealthServerConfig } from './fragments/health.ts';
 export type { HttpConfig } from './fragments/http.ts';
 export type { RedisConfig } from './fragments/redis.ts';
-export type { RuntimeConfig } from './fragments/runtime.ts';
+export { type RuntimeConfig, runsAsProduction, runtimeSettingsFor } from './fragments/runtime.ts';
 export type { DrainConfig, ShutdownConfig } from './fragments/shutdown.ts';
 export type { MaintenanceConfig, WebhookConfig, WorkerConfig } from './fragments/worker.ts';
 export { ConfigError, type ConfigProblem, type Env, loadConfig } from './load-config.ts';

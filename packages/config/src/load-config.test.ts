@@ -9,8 +9,8 @@ const REDIS_PASSWORD = 'redis-pass-1b2c3d';
 const API_KEY_A = 'api-key-aaaaaaaaaaaaaaaaaaaa';
 const API_KEY_B = 'api-key-bbbbbbbbbbbbbbbbbbbb';
 const METRICS_TOKEN = 'metrics-token-0123456789';
-const ADMIN_PASSWORD = 'admin-password-xyz';
-const SIGNING_SECRET = `whsec_${Buffer.from('signing-secret-0123456789-0123456789').toString('base64')}`;
+const ADMIN_PASSWORD = 'admin-pw-7d1e9c4b2a';
+const SIGNING_SECRET = 'whsec_R82vuZnCgHfXjf50PuCmizpPwCnjonipCKeoXbnOqwA=';
 const SECRETS = [
   DB_PASSWORD,
   REDIS_PASSWORD,
@@ -79,9 +79,38 @@ describe('loadConfig', () => {
     expect(error.message).toContain('  - API_KEYS: is required when NODE_ENV=production');
   });
 
-  it('does not require API keys outside production', () => {
-    const { NODE_ENV: _, API_KEYS: __, ...rest } = validApiEnv;
-    expect(loadConfig(apiEnv, rest).API_KEYS).toBeUndefined();
+  it('does not require API keys in development or test', () => {
+    const { API_KEYS: _, ...rest } = validApiEnv;
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(loadConfig(apiEnv, { ...rest, NODE_ENV }).API_KEYS).toBeUndefined();
+    }
+  });
+
+  it('treats a missing NODE_ENV as production, and says so in the error', () => {
+    const { NODE_ENV: _, ...withoutNodeEnv } = validApiEnv;
+    expect(loadConfig(apiEnv, withoutNodeEnv).NODE_ENV).toBe('production');
+    expect(loadConfig(apiEnv, { ...withoutNodeEnv, NODE_ENV: ' ' }).NODE_ENV).toBe('production');
+
+    const { API_KEYS: __, ...withoutKeys } = withoutNodeEnv;
+    const error = configError(() => loadConfig(apiEnv, withoutKeys, { service: 'api' }));
+    expect(problemsOf(error)).toEqual({ API_KEYS: 'is required when NODE_ENV=production' });
+    expect(error.note).toMatch(/^NODE_ENV is not set, which means production: no \.env file/);
+    expect(error.message.split('\n').at(-1)).toBe(error.note);
+    // an explicit NODE_ENV needs no explanation
+    expect(
+      configError(() => loadConfig(apiEnv, { ...withoutKeys, NODE_ENV: 'production' })).note,
+    ).toBe(undefined);
+  });
+
+  it('has a one-line summary of the same problems for a JSON log line', () => {
+    const error = configError(() =>
+      loadConfig(apiEnv, { NODE_ENV: 'production', PORT: 'eighty' }, { service: 'api' }),
+    );
+    expect(error.summary).not.toContain('\n');
+    expect(error.summary).toMatch(/^Invalid environment for api \(4 problems\): /);
+    for (const { variable, message } of error.problems) {
+      expect(error.summary).toContain(`${variable}: ${message}`);
+    }
   });
 
   it.each([

@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import { envRegistry } from './env-values.ts';
+import { runsAsProduction } from './fragments/runtime.ts';
+import { placeholderReason } from './placeholders.ts';
+import { readSecretFiles, SECRET_FILE_SUFFIX } from './secret-files.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -12,20 +15,30 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly problems: readonly ConfigProblem[];
+  /** A hint about the environment as a whole, e.g. that a missing NODE_ENV means production. */
+  readonly note: string | undefined;
+  /** The same as `message`, on one line: for a JSON log line. */
+  readonly summary: string;
 
-  constructor(problems: readonly ConfigProblem[], service?: string) {
+  constructor(problems: readonly ConfigProblem[], service?: string, note?: string) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    const lines = problems.map((p) => `  - ${p.variable}: ${p.message}`);
-    super(
-      [`Invalid environment${service ? ` for ${service}` : ''} (${count}):`, ...lines].join('\n'),
-    );
+    const header = `Invalid environment${service ? ` for ${service}` : ''} (${count}):`;
+    const lines = problems.map((p) => `${p.variable}: ${p.message}`);
+    super([header, ...lines.map((line) => `  - ${line}`), ...(note ? [note] : [])].join('\n'));
     this.problems = Object.freeze([...problems]);
+    this.note = note;
+    this.summary = `${header} ${lines.join('; ')}${note ? `. ${note}` : ''}`;
   }
 }
 
+const UNSET_NODE_ENV_NOTE =
+  'NODE_ENV is not set, which means production: no .env file is read. Set NODE_ENV=development (pnpm dev does) to use .env.development.';
+
 /**
  * Parses `env` with an environment schema and returns a deeply frozen, typed config.
- * Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
+ * Empty strings count as unset, so `FOO=` in a .env file falls back to the default. A secret
+ * variable may be given as `<NAME>_FILE`, the path of a file holding it. In production (NODE_ENV
+ * unset or production) secrets that are published placeholders or look like one are refused.
  * Throws a ConfigError listing every problem.
  */
 export function loadConfig<S extends z.ZodObject>(
@@ -40,8 +53,11 @@ export function loadConfig<S extends z.ZodObject>(
     input[name] = value === undefined || value.trim() === '' ? undefined : value;
   }
 
-  const problems: ConfigProblem[] = [];
-  const isProduction = (input.NODE_ENV ?? '').trim() === 'production';
+  const secrets = Object.keys(shape).filter((name) => envRegistry.get(shape[name])?.secret);
+  const fromFiles = readSecretFiles(secrets, input, env);
+  const problems: ConfigProblem[] = [...fromFiles.problems];
+  const nodeEnv = env.NODE_ENV?.trim() || undefined;
+  const isProduction = runsAsProduction(nodeEnv);
   for (const [name, fieldSchema] of Object.entries(shape)) {
     if (
       isProduction &&
@@ -51,21 +67,50 @@ export function loadConfig<S extends z.ZodObject>(
       problems.push({ variable: name, message: 'is required when NODE_ENV=production' });
     }
   }
+  if (isProduction) problems.push(...findPlaceholders(shape, secrets, input));
 
   const result = schema.safeParse(input);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const variable = String(issue.path[0] ?? '(environment)');
       const missing = issue.code === 'invalid_type' && input[variable] === undefined;
+      if (missing && fromFiles.unusable.has(variable)) continue;
+      const path = fromFiles.paths.get(variable);
       problems.push({
         variable,
-        message: missing ? describeMissing(shape, variable) : issue.message,
+        message: missing
+          ? describeMissing(shape, variable)
+          : `${issue.message}${path ? ` (read from ${variable}${SECRET_FILE_SUFFIX}=${path})` : ''}`,
       });
     }
   }
-  if (problems.length > 0) throw new ConfigError(dedupe(problems), options.service);
+  if (problems.length > 0) {
+    const note = nodeEnv === undefined ? UNSET_NODE_ENV_NOTE : undefined;
+    throw new ConfigError(dedupe(problems), options.service, note);
+  }
 
   return deepFreeze(result.data as z.output<S>);
+}
+
+/** Production refuses secrets anyone can read in the repository, and ones that look like placeholders. */
+function findPlaceholders(
+  shape: z.ZodObject['shape'],
+  secrets: readonly string[],
+  input: Readonly<Record<string, string | undefined>>,
+): ConfigProblem[] {
+  const examples = secrets.flatMap((name) => envRegistry.get(shape[name])?.example ?? []);
+  return secrets.flatMap((name) => {
+    const value = input[name];
+    const reason = value === undefined ? undefined : placeholderReason(value, examples);
+    return reason === undefined
+      ? []
+      : [
+          {
+            variable: name,
+            message: `${reason}; NODE_ENV=production needs a secret of its own (e.g. openssl rand -hex 32)`,
+          },
+        ];
+  });
 }
 
 function describeMissing(shape: z.ZodObject['shape'], variable: string): string {

@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
-const SECRET = 'super-secret-redis-password';
+const SECRET = 'redis-pass-3e9d7c1a5b';
+// a directory outside any workspace: no .env file can be found from it
+const outside = mkdtempSync(join(tmpdir(), 'run-service-'));
+afterAll(() => rmSync(outside, { recursive: true, force: true }));
 
 interface Started {
   child: ChildProcess;
@@ -13,8 +19,10 @@ interface Started {
   exit: Promise<number | null>;
 }
 
-function startFixture(env: Record<string, string>): Started {
+/** `env` over NODE_ENV=production and JSON logs; a variable given as undefined is left out. */
+function startFixture(env: Record<string, string | undefined>, cwd = outside): Started {
   const child = spawn(process.execPath, ['--conditions=development', fixture], {
+    cwd,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_FORMAT: 'json', ...env },
   });
   let stdout = '';
@@ -33,12 +41,13 @@ function startFixture(env: Record<string, string>): Started {
         .filter(Boolean)
         .map((line) => JSON.parse(line)),
     stderr: () => stderr,
-    exit: once(child, 'exit').then(([code]) => code as number | null),
+    // 'close', not 'exit': the output may still be arriving when the process has exited
+    exit: once(child, 'close').then(([code]) => code as number | null),
   };
 }
 
 // Deadlines sized for a busy two-core machine, where starting a process can take seconds.
-const WAIT_MS = 30_000;
+const WAIT_MS = 45_000;
 
 async function waitForLog(started: Started, msg: string) {
   const deadline = Date.now() + WAIT_MS;
@@ -52,25 +61,116 @@ async function waitForLog(started: Started, msg: string) {
 const validEnv = { REDIS_URL: `redis://:${SECRET}@127.0.0.1:6379`, SHUTDOWN_TIMEOUT: '5s' };
 
 describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, () => {
-  it('prints one clear multi-line error and exits 1 when the environment is broken', async () => {
-    const started = startFixture({
-      REDIS_URL: `http://:${SECRET}@x`,
-      HEALTH_PORT: 'abc',
-      SHUTDOWN_TIMEOUT: '5',
-    });
+  const broken = { REDIS_URL: `http://:${SECRET}@x`, HEALTH_PORT: 'abc', SHUTDOWN_TIMEOUT: '5' };
+  const brokenProblems = [
+    { variable: 'REDIS_URL', message: 'expected a URL starting with redis:// or rediss://' },
+    {
+      variable: 'SHUTDOWN_TIMEOUT',
+      message: 'expected a duration such as 500ms, 30s, 5m, 2h or 7d',
+    },
+    { variable: 'HEALTH_PORT', message: 'expected a whole number between 1 and 65535' },
+  ];
+
+  it('in production, writes the broken environment as one JSON line on stderr and exits 1', async () => {
+    const started = startFixture({ ...broken, LOG_FORMAT: undefined });
     expect(await started.exit).toBe(1);
     const stderr = started.stderr();
-    expect(stderr).toBe(
+    expect(stderr).not.toContain(SECRET);
+    expect(stderr.endsWith('\n')).toBe(true);
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'fatal',
+      service: 'fixture',
+      version: '0.0.0',
+      msg: `Invalid environment for fixture (3 problems): ${brokenProblems
+        .map((p) => `${p.variable}: ${p.message}`)
+        .join('; ')}`,
+      problems: brokenProblems,
+    });
+    expect(started.lines()).toEqual([]);
+  });
+
+  it('in development, prints one clear multi-line error and exits 1', async () => {
+    const started = startFixture({ ...broken, NODE_ENV: 'development', LOG_FORMAT: undefined });
+    expect(await started.exit).toBe(1);
+    expect(started.stderr()).toBe(
       [
         'Invalid environment for fixture (3 problems):',
-        '  - REDIS_URL: expected a URL starting with redis:// or rediss://',
-        '  - SHUTDOWN_TIMEOUT: expected a duration such as 500ms, 30s, 5m, 2h or 7d',
-        '  - HEALTH_PORT: expected a whole number between 1 and 65535',
+        ...brokenProblems.map((p) => `  - ${p.variable}: ${p.message}`),
         '',
       ].join('\n'),
     );
-    expect(stderr).not.toContain(SECRET);
     expect(started.lines()).toEqual([]);
+  });
+
+  it('without NODE_ENV, runs as production: reads no .env file and says why in its JSON error', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'run-service-workspace-'));
+    try {
+      writeFileSync(join(workspace, 'pnpm-workspace.yaml'), 'packages: []\n');
+      writeFileSync(join(workspace, '.env.development'), `REDIS_URL=redis://127.0.0.1:6379\n`);
+      const unset = startFixture({ NODE_ENV: undefined, LOG_FORMAT: undefined }, workspace);
+      expect(await unset.exit).toBe(1);
+      expect(JSON.parse(unset.stderr())).toMatchObject({
+        level: 'fatal',
+        problems: [{ variable: 'REDIS_URL', message: expect.stringMatching(/^is required/) }],
+        msg: expect.stringContaining('NODE_ENV is not set, which means production'),
+      });
+
+      // the same directory with NODE_ENV=development: the file is read and the service starts
+      const development = startFixture(
+        { ...validEnv, REDIS_URL: undefined, NODE_ENV: 'development' },
+        workspace,
+      );
+      await waitForLog(development, 'ready');
+      development.child.kill('SIGTERM');
+      expect(await development.exit).toBe(0);
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a secret from <NAME>_FILE, and names the variable and path when it cannot', async () => {
+    const path = join(outside, 'redis_url');
+    writeFileSync(path, `${validEnv.REDIS_URL}\n`);
+    const started = startFixture({ ...validEnv, REDIS_URL: undefined, REDIS_URL_FILE: path });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(0);
+
+    const missing = join(outside, 'missing');
+    const failed = startFixture({ ...validEnv, REDIS_URL: undefined, REDIS_URL_FILE: missing });
+    expect(await failed.exit).toBe(1);
+    expect(JSON.parse(failed.stderr()).problems).toEqual([
+      { variable: 'REDIS_URL_FILE', message: `cannot read ${missing}: no such file` },
+    ]);
+  });
+
+  it('with JSON logs, sends what libraries write to the console and Node warnings through the logger', async () => {
+    const started = startFixture({
+      ...validEnv,
+      LOG_FORMAT: undefined,
+      FIXTURE_WRITES_TO_CONSOLE: '1',
+    });
+    await waitForLog(started, 'something is deprecated');
+    started.child.kill('SIGTERM');
+    expect(await started.exit).toBe(0);
+    expect(started.stderr()).toBe('');
+    expect(started.lines()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'warn', msg: 'a library warns\nover two lines' }),
+        expect.objectContaining({
+          level: 'error',
+          msg: 'a library error',
+          err: expect.objectContaining({ message: 'a library error' }),
+        }),
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'something is deprecated',
+          err: expect.objectContaining({ name: 'DeprecationWarning' }),
+        }),
+      ]),
+    );
   });
 
   it('logs ready, then drains on SIGTERM and exits 0', async () => {

@@ -1,5 +1,11 @@
-import { ConfigError, type Env, loadConfig, withEnvFiles } from '@repo/config';
-import { createLogger, type Logger } from '@repo/logger';
+import { ConfigError, type Env, loadConfig, runtimeSettingsFor, withEnvFiles } from '@repo/config';
+import {
+  createLogger,
+  type Logger,
+  logFormat,
+  sendConsoleToLogger,
+  writeConfigError,
+} from '@repo/logger';
 import type { z } from 'zod';
 
 /** Every service's environment has these (runtime and shutdown fragments). */
@@ -37,13 +43,15 @@ export interface RunServiceOptions<S extends ServiceEnv> {
   version: string;
   envSchema: S;
   start(context: ServiceContext<S>): Promise<RunningService>;
-  /** Defaults to process.env merged with the development .env files. */
+  /** Defaults to process.env, merged with the .env files when NODE_ENV is development or test. */
   env?: Env;
 }
 
 /**
  * The start/stop sequence all apps share:
  * config (or one clear error, exit 1) → logger → start → "ready";
+ * with JSON logs, the console and Node's warnings go through the logger too, so every line the
+ * process writes is one JSON object;
  * SIGTERM/SIGINT → drain (if the service has such a step) → stop within SHUTDOWN_TIMEOUT → exit 0
  * (exit 1 when the time runs out);
  * a second signal → exit 1 at once.
@@ -51,18 +59,19 @@ export interface RunServiceOptions<S extends ServiceEnv> {
 export async function runService<S extends ServiceEnv>(
   options: RunServiceOptions<S>,
 ): Promise<void> {
+  const { service, version } = options;
+  const env = options.env ?? withEnvFiles(process.env);
   let config: Readonly<z.output<S>>;
   try {
-    config = loadConfig(options.envSchema, options.env ?? withEnvFiles(process.env), {
-      service: options.service,
-    });
+    config = loadConfig(options.envSchema, env, { service });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    writeConfigError(error, { service, version, runtime: runtimeSettingsFor(env) });
     process.exit(1);
   }
 
-  const logger = await createLogger({ service: options.service, version: options.version, config });
+  const logger = await createLogger({ service, version, config });
+  if (logFormat(config) === 'json') sendConsoleToLogger(logger);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     process.exit(1);

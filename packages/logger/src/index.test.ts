@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { apiEnv, loadConfig } from '@repo/config';
+import { apiEnv, ConfigError, loadConfig, runtimeSettingsFor } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './index.ts';
+import { createLogger, logFormat, writeConfigError } from './index.ts';
 
 function collect() {
   const lines: Record<string, unknown>[] = [];
@@ -50,20 +50,20 @@ describe('createLogger', () => {
     });
     const config = loadConfig(apiEnv, {
       NODE_ENV: 'production',
-      DATABASE_URL: 'postgresql://app:pg-secret-value@db:5432/app',
-      REDIS_URL: 'redis://:redis-secret-value@cache:6379',
-      API_KEYS: 'api-key-secret-value-0001',
+      DATABASE_URL: 'postgresql://app:pg-hidden-value-4a7e@db:5432/app',
+      REDIS_URL: 'redis://:redis-hidden-value-9c2b@cache:6379',
+      API_KEYS: 'api-key-hidden-value-0001',
     });
     logger.info({ config }, 'starting');
     logger.info(
-      { req: { headers: { authorization: 'Bearer api-key-secret-value-0001', cookie: 'sid=1' } } },
+      { req: { headers: { authorization: 'Bearer api-key-hidden-value-0001', cookie: 'sid=1' } } },
       'request',
     );
     const text = raw.join('');
     for (const secret of [
-      'pg-secret-value',
-      'redis-secret-value',
-      'api-key-secret-value-0001',
+      'pg-hidden-value-4a7e',
+      'redis-hidden-value-9c2b',
+      'api-key-hidden-value-0001',
       'sid=1',
     ]) {
       expect(text).not.toContain(secret);
@@ -75,5 +75,78 @@ describe('createLogger', () => {
     expect(lines[1]?.req).toEqual({
       headers: { authorization: '[redacted]', cookie: '[redacted]' },
     });
+  });
+});
+
+describe('logFormat', () => {
+  it('is LOG_FORMAT when set, pretty in development only otherwise', () => {
+    expect(logFormat({ NODE_ENV: 'development', LOG_FORMAT: undefined })).toBe('pretty');
+    expect(logFormat({ NODE_ENV: 'test', LOG_FORMAT: undefined })).toBe('json');
+    expect(logFormat({ NODE_ENV: 'production', LOG_FORMAT: undefined })).toBe('json');
+    expect(logFormat({ NODE_ENV: 'development', LOG_FORMAT: 'json' })).toBe('json');
+    expect(logFormat({ NODE_ENV: 'production', LOG_FORMAT: 'pretty' })).toBe('pretty');
+  });
+});
+
+describe('writeConfigError', () => {
+  const SECRET = 'redis-hidden-value-5d1f';
+  function brokenConfig(env: Record<string, string>): ConfigError {
+    try {
+      loadConfig(
+        apiEnv,
+        { REDIS_URL: `http://:${SECRET}@cache`, PORT: 'eighty', ...env },
+        { service: 'api' },
+      );
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  }
+  function written(env: Record<string, string>): string[] {
+    const raw: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        raw.push(String(chunk));
+        done();
+      },
+    });
+    writeConfigError(brokenConfig(env), {
+      service: 'api',
+      version: '1.0.0',
+      runtime: runtimeSettingsFor(env),
+      destination,
+    });
+    expect(raw.join('')).not.toContain(SECRET);
+    return raw.join('').split('\n').filter(Boolean);
+  }
+
+  it.each([
+    ['production', { NODE_ENV: 'production' }],
+    ['NODE_ENV unset', {}],
+    ['an invalid NODE_ENV', { NODE_ENV: 'prod' }],
+    ['LOG_FORMAT=json in development', { NODE_ENV: 'development', LOG_FORMAT: 'json' }],
+    ['LOG_LEVEL=silent', { NODE_ENV: 'production', LOG_LEVEL: 'silent' }],
+  ])('is one fatal JSON line with the problems as a field with %s', (_case, env) => {
+    const lines = written(env);
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] ?? '');
+    expect(line).toMatchObject({
+      level: 'fatal',
+      service: 'api',
+      version: '1.0.0',
+      msg: expect.stringMatching(/^Invalid environment for api \(\d problems\): /),
+      problems: expect.arrayContaining([
+        { variable: 'PORT', message: 'expected a whole number between 1 and 65535' },
+        { variable: 'REDIS_URL', message: 'expected a URL starting with redis:// or rediss://' },
+      ]),
+    });
+    expect(typeof line.time).toBe('string');
+  });
+
+  it('is the readable multi-line text in development', () => {
+    const lines = written({ NODE_ENV: 'development' });
+    expect(lines[0]).toBe('Invalid environment for api (3 problems):');
+    expect(lines).toContain('  - PORT: expected a whole number between 1 and 65535');
   });
 });

@@ -1,7 +1,11 @@
 import type { RuntimeConfig } from '@repo/config';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { lineOptions, logFormat } from './line-format.ts';
 
 export type { Logger } from 'pino';
+export { writeConfigError } from './config-error.ts';
+export { sendConsoleToLogger } from './console.ts';
+export { logFormat } from './line-format.ts';
 
 export interface LoggerOptions {
   service: string;
@@ -10,14 +14,6 @@ export interface LoggerOptions {
   /** Where lines go; standard output when omitted. Tests pass a stream to read them back. */
   destination?: DestinationStream;
 }
-
-/** Headers that carry credentials; pino replaces them before a line is written. */
-const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-];
 
 /**
  * Every log line carries `service` and `version`. Pretty output needs pino-pretty, a development
@@ -29,15 +25,8 @@ export async function createLogger({
   config,
   destination,
 }: LoggerOptions): Promise<Logger> {
-  const format = config.LOG_FORMAT ?? (config.NODE_ENV === 'development' ? 'pretty' : 'json');
-  const options = {
-    level: config.LOG_LEVEL,
-    base: { service, version },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
-  if (format === 'pretty' && destination === undefined) {
+  const options = lineOptions(service, version, config.LOG_LEVEL);
+  if (logFormat(config) === 'pretty' && destination === undefined) {
     const pretty = await import('pino-pretty').catch((error: unknown) => {
       throw new Error(
         'LOG_FORMAT=pretty needs pino-pretty, which is installed for development only; use LOG_FORMAT=json',

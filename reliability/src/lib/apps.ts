@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { freePort, type ServiceProcess, startServiceProcess } from '@repo/testing';
 
@@ -12,12 +13,16 @@ export const entries: Record<App | 'migrate', string> = {
 };
 
 export const API_KEY = 'reliability-api-key-0123456789';
-export const SIGNING_SECRET = `whsec_${Buffer.from('reliability-signing-secret-0123456789abcdef').toString('base64')}`;
+export const SIGNING_SECRET = 'whsec_xSPw8kjkOstSDnDiE6T3VTCQws8tl5evdj+QqJ74VzE=';
 
 export interface RunningApp {
   process: ServiceProcess;
   /** The api's URL, or the worker's or beat's health server. */
   url: string;
+  /** Everything the process wrote to stdout so far, as written (`process.logs()` keeps only JSON lines). */
+  stdout(): string;
+  /** Resolves with the exit code once the process has exited and its output has all been read. */
+  closed: Promise<number | null>;
 }
 
 /**
@@ -40,9 +45,47 @@ export async function startApp(
     beat: { HEALTH_HOST: '127.0.0.1', HEALTH_PORT: String(port) },
   };
   const child = startServiceProcess(entries[app], { ...own[app], ...env });
+  const output = recordOutput(child);
   const url = `http://127.0.0.1:${port}`;
   if (options.waitReady !== false) await child.waitForHttp(`${url}/health/ready`, 30_000);
-  return { process: child, url };
+  return { process: child, url, ...output };
+}
+
+/**
+ * Everything `child` writes to stdout from now on, as written (`logs()` keeps only the lines that
+ * start with `{`, which would hide a line that is not JSON), and when the last of it has arrived:
+ * the exit comes before the end of the output. Call it right after starting the process, before
+ * any await, so that nothing is missed.
+ */
+export function recordOutput(child: ServiceProcess): {
+  stdout: () => string;
+  closed: Promise<number | null>;
+} {
+  let stdout = '';
+  child.child.stdout?.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const closed = once(child.child, 'close').then(([code]) => code as number | null);
+  return { stdout: () => stdout, closed };
+}
+
+/** Every non-empty line of `text` parsed as one JSON object; any other line throws, quoted. */
+export function parseEveryLine(text: string, stream: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        throw new Error(`${stream} has a line that is not JSON: ${line}`);
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new Error(`${stream} has a line that is not a JSON object: ${line}`);
+      }
+      return parsed as Record<string, unknown>;
+    });
 }
 
 export const authHeaders = {

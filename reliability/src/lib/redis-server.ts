@@ -16,6 +16,8 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** SHUTDOWN (what a restart does): AOF is flushed, the process exits. */
   stop(): Promise<void>;
+  /** SIGKILL: the server is gone at once, as when it crashes or its host does. */
+  kill(): Promise<void>;
   /** Stops the server and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -87,12 +89,13 @@ export async function createOwnRedis(): Promise<OwnRedis> {
     throw new Error(`redis-server did not answer within 10 s:\n${output}`);
   };
 
-  const stop = async () => {
-    if (!child || child.exitCode !== null) return;
+  const stopWith = async (signal: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
   };
+  const stop = () => stopWith('SIGTERM');
 
   await start();
   return {
@@ -100,6 +103,7 @@ export async function createOwnRedis(): Promise<OwnRedis> {
     port,
     start,
     stop,
+    kill: () => stopWith('SIGKILL'),
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

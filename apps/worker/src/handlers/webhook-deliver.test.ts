@@ -11,6 +11,7 @@ import { webhookDeliver } from './webhook-deliver.ts';
 
 const SIGNING_SECRET = generateSigningSecret();
 const base = {
+  NODE_ENV: 'test',
   DATABASE_URL: 'postgresql://unused@127.0.0.1/unused',
   REDIS_URL: 'redis://127.0.0.1:6379',
   WEBHOOK_SIGNING_SECRET: SIGNING_SECRET,

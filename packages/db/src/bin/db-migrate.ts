@@ -2,16 +2,18 @@
 // db-migrate: applies pending migrations and exits — the compose `migrate` service and the
 // platforms' pre-deploy step. Environment: migrateEnv (DATABASE_URL, DATABASE_CONNECT_TIMEOUT,
 // LOG_LEVEL, LOG_FORMAT, NODE_ENV). Exit code 0 when the schema is up to date afterwards, 1 on
-// any problem, with the reason logged (or printed, when the environment itself is invalid).
+// any problem, with the reason logged (a JSON line like every other in production; readable text
+// in development when the environment itself is invalid).
 import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   loadConfig,
   type MigrateConfig,
   migrateEnv,
+  runtimeSettingsFor,
   withEnvFiles,
 } from '@repo/config';
-import { createLogger } from '@repo/logger';
+import { createLogger, logFormat, sendConsoleToLogger, writeConfigError } from '@repo/logger';
 import { migrate } from '../migrate/migrate.ts';
 
 // src/bin and dist/bin both sit two levels below the package root
@@ -19,16 +21,18 @@ const { version } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
 ) as { version: string };
 
+const env = withEnvFiles(process.env);
 let config: Readonly<MigrateConfig>;
 try {
-  config = loadConfig(migrateEnv, withEnvFiles(process.env), { service: 'migrate' });
+  config = loadConfig(migrateEnv, env, { service: 'migrate' });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
+  writeConfigError(error, { service: 'migrate', version, runtime: runtimeSettingsFor(env) });
   process.exit(1);
 }
 
 const logger = await createLogger({ service: 'migrate', version, config });
+if (logFormat(config) === 'json') sendConsoleToLogger(logger);
 try {
   const { applied } = await migrate({
     databaseUrl: config.DATABASE_URL,
