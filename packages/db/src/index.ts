@@ -30,7 +30,9 @@ export {
   type MigrateResult,
   type MigrationLogger,
   migrate,
+  type SchemaAssertOptions,
   type SchemaCheckOptions,
+  type SchemaStatus,
 } from './migrate/migrate.ts';
 export {
   DatabaseNotEmptyError,
@@ -44,4 +46,4 @@ export {
   UnknownMigrationsError,
 } from './migrate/migration-errors.ts';
 export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-files.ts';
-export { prepareSchema } from './prepare-schema.ts';
+export { type PrepareSchemaOptions, prepareSchema } from './prepare-schema.ts';
