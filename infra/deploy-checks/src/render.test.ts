@@ -13,12 +13,13 @@ describe(RENDER_BLUEPRINT, () => {
     assertNoProblems(loadRender().problems);
   });
 
-  it('describes the api, worker and beat, and the migrate step of the api', () => {
+  it('describes the api, worker and beat, and the migrate steps of the api and the worker', () => {
     const names = loadRender().targets.map((t) => `${t.name}:${t.service}`);
     expect(names).toEqual([
       'jobstack-api:api',
       'jobstack-api (preDeployCommand):migrate',
       'jobstack-worker:worker',
+      'jobstack-worker (preDeployCommand):migrate',
       'jobstack-beat:beat',
     ]);
   });
