@@ -176,13 +176,16 @@ export function checkSharedValuesAgree(targets: readonly DeployTarget[]): Proble
 export const SHUTDOWN_PHASE_VARIABLES = ['SHUTDOWN_TIMEOUT'] as const;
 
 /** The platform's SIGTERM→SIGKILL window outlasts every phase of the app's stop. */
-export function checkShutdownWindow(targets: readonly DeployTarget[]): Problem[] {
+export function checkShutdownWindow(
+  targets: readonly DeployTarget[],
+  phaseVariables: readonly string[] = SHUTDOWN_PHASE_VARIABLES,
+): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
     if (target.service === 'migrate') continue;
     const shape = serviceEnvs[target.service].shape as Record<string, z.ZodType>;
     const phases: { variable: string; ms: number }[] = [];
-    for (const variable of SHUTDOWN_PHASE_VARIABLES) {
+    for (const variable of phaseVariables) {
       const schema = shape[variable];
       if (!schema) continue;
       const written = literal(target, variable);

@@ -11,6 +11,7 @@ const USER_CREATED = new Set(['infra/.env']);
 
 describe(DOC, () => {
   const text = readRepoFile(DOC);
+  const railway = loadRailway();
 
   it('links the generated variable reference instead of repeating it', () => {
     expect(text).toContain('](environment.md)');
@@ -38,7 +39,7 @@ describe(DOC, () => {
     );
     expect(names.filter((n) => !text.includes(`\`${n}\``))).toEqual([]);
     expect(text).toContain(`\`${RAILWAY_PROGRAM}\``);
-    const { graph } = loadRailway();
+    const { graph } = railway;
     const shared = graph ? railwaySharedVariables(graph) : [];
     expect(shared.length).toBeGreaterThan(0);
     expect(shared.filter((name) => !text.includes(`\`${name}\``))).toEqual([]);

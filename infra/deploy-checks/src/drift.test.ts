@@ -39,8 +39,11 @@ const service = (doc: Doc, name: string) => {
   return found;
 };
 
+// Evaluated while the file is collected: it starts a Node process.
+const railway = loadRailway();
+
 function railwayCopy(change: (service: (name: string) => ServiceNode) => void) {
-  const { graph } = loadRailway();
+  const { graph } = railway;
   if (!graph) throw new Error('.railway/railway.ts does not compile');
   const copy: RailwayGraph = structuredClone(graph);
   change((name) => {
@@ -138,6 +141,24 @@ describe('a drift in infra/render.yaml', () => {
     });
     expect(messages(checkShutdownWindow(targets))).toContain(
       'infra/render.yaml: service "jobstack-worker": allows 40 s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is 60 s: give it at least 65 s',
+    );
+  });
+
+  it('a stop of several phases: the window must outlast their sum, each named', () => {
+    const targets = renderCopy((doc) => {
+      const group = doc.envVarGroups[0];
+      if (group) {
+        group.envVars = group.envVars.map((e) =>
+          e.key === 'SHUTDOWN_TIMEOUT' ? { key: 'SHUTDOWN_TIMEOUT', value: '34s' } : e,
+        );
+      }
+    });
+    // 34 s alone fits the 40 s window; a second phase of 2 s (its default) does not
+    expect(checkShutdownWindow(targets)).toEqual([]);
+    expect(
+      messages(checkShutdownWindow(targets, ['SHUTDOWN_TIMEOUT', 'HEALTH_CHECK_TIMEOUT'])),
+    ).toContain(
+      'infra/render.yaml: service "jobstack-api": allows 40 s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is 34 s, HEALTH_CHECK_TIMEOUT is 2 s: give it at least 41 s',
     );
   });
 

@@ -12,6 +12,9 @@ import {
 import { deployableApps } from './repo.ts';
 import { assertNoProblems, formatProblem } from './targets.ts';
 
+// Evaluating the program starts a Node process: done once, while the file is collected, so no
+// test waits for it under a test timeout.
+const railway = loadRailway();
 const loaded = () => {
   const { graph } = loadRailway();
   if (!graph)
@@ -32,7 +35,7 @@ const messages = (graph: RailwayGraph) => checkRailway(graph).map(formatProblem)
 
 describe(RAILWAY_PROGRAM, () => {
   it('evaluates as the Railway CLI evaluates it, and the SDK validates the compiled graph', () => {
-    assertNoProblems(loadRailway().problems);
+    assertNoProblems(railway.problems);
     const graph = loaded();
     expect(railwayGraphErrors(graph)).toEqual([]);
     expect(graph.resources.map((r) => r.address)).toEqual([
@@ -63,7 +66,9 @@ describe(RAILWAY_PROGRAM, () => {
     }
   });
 
-  it('takes the repository from GITHUB_REPOSITORY, else from a GitHub origin, else fails saying what to set', () => {
+  it('takes the repository from GITHUB_REPOSITORY, else from a GitHub origin, else fails saying what to set', {
+    timeout: 30_000,
+  }, () => {
     expect(githubRepositoryOf('https://github.com/acme/jobstack.git')).toBe('acme/jobstack');
     expect(githubRepositoryOf('https://github.com/acme/jobstack')).toBe('acme/jobstack');
     expect(githubRepositoryOf('git@github.com:acme/job.stack.git')).toBe('acme/job.stack');

@@ -77,7 +77,9 @@ describe('prepareSchema (real PostgreSQL)', () => {
     return { database, config };
   }
 
-  it('starts a rollback: accepts applied migrations this build does not know, with a warning', async () => {
+  it('starts a rollback: accepts applied migrations this build does not know, with a warning', {
+    timeout: 30_000,
+  }, async () => {
     const { database, config } = await migratedByNewerBuild('prepare_rollback', false);
     const before = lines.length;
     await prepareSchema(config, logger);
@@ -95,7 +97,9 @@ describe('prepareSchema (real PostgreSQL)', () => {
     );
   });
 
-  it('starts a rollback with MIGRATE_ON_START=true too, without migrating', async () => {
+  it('starts a rollback with MIGRATE_ON_START=true too, without migrating', {
+    timeout: 30_000,
+  }, async () => {
     const { database, config } = await migratedByNewerBuild('prepare_rollback_migrate', true);
     const before = lines.length;
     await prepareSchema(config, logger);
@@ -141,7 +145,9 @@ describe('prepareSchema (real PostgreSQL)', () => {
     expect(lines.at(-1)).toMatchObject({ msg: 'database schema is current' });
   });
 
-  it('with waitForMigrations, still fails at once on a database it cannot reach', async () => {
+  it('with waitForMigrations, still fails at once on a database it cannot reach', {
+    timeout: 30_000,
+  }, async () => {
     const { database, config } = await configFor('prepare_wait_unreachable', false);
     const unreachable = new URL(database.url);
     unreachable.port = '9';
