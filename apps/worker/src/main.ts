@@ -16,12 +16,14 @@ import { createWorkerMetrics } from './metrics.ts';
 
 const version = readPackageVersion(new URL('../package.json', import.meta.url));
 
+/** How often a worker started before its deploy's migration checks whether it has finished. */
+const SCHEMA_RETRY_INTERVAL_MS = 2_000;
+
 await runService({
   service: 'worker',
   version,
   envSchema: workerServiceEnv,
   async start({ config, logger }) {
-    await prepareSchema(config, logger);
     const db = createDb(config, {
       applicationName: 'worker',
       onIdleConnectionError: (error) =>
@@ -84,6 +86,12 @@ await runService({
       logger,
     });
 
+    // A deploy may start this worker before its migration has finished (the api's and the
+    // worker's pre-deploy steps, a migrate service): it waits, not ready and fetching no job,
+    // instead of exiting and being restarted.
+    await prepareSchema(config, logger, {
+      waitForMigrations: { retryIntervalMs: SCHEMA_RETRY_INTERVAL_MS },
+    });
     const running = worker.run();
     running.catch((error: unknown) => logger.fatal({ err: error }, 'worker loop ended'));
     await worker.waitUntilReady();

@@ -6,12 +6,13 @@ import {
   serviceEnvs,
 } from '@repo/config';
 import type { z } from 'zod';
-import { dockerfileFinalEnv } from './dockerfile.ts';
+import { dockerfileFinalEnv, dockerfileRepoFiles } from './dockerfile.ts';
 import { matchesAny } from './glob.ts';
 import {
   type App,
   deployableApps,
   existsInRepo,
+  isRepoFile,
   readManifest,
   readRepoFile,
   SHARED_BUILD_INPUTS,
@@ -38,10 +39,6 @@ export function imageAppOf(service: ServiceName): ServiceName {
 function literal(target: DeployTarget, key: string): string | undefined {
   const source = target.env.get(key);
   return source?.kind === 'literal' ? source.value : undefined;
-}
-
-function envFileOf(target: DeployTarget): string {
-  return target.envFile ?? target.file;
 }
 
 /** NODE_ENV as the process sees it: set by the deploy file, else by the image (ENV), else unset. */
@@ -71,7 +68,7 @@ export function checkRequiredVariables(targets: readonly DeployTarget[]): Proble
     for (const variable of required) {
       if (!target.env.has(variable)) {
         problems.push({
-          file: envFileOf(target),
+          file: target.file,
           name: target.name,
           message: `does not provide ${variable}, which the ${target.service} config requires${production ? ' in production' : ''} (docs/environment.md)`,
         });
@@ -86,7 +83,7 @@ export function checkProductionMode(targets: readonly DeployTarget[]): Problem[]
   return targets
     .filter((t) => t.platform !== 'compose' && literal(t, 'NODE_ENV') !== 'production')
     .map((t) => ({
-      file: envFileOf(t),
+      file: t.file,
       name: t.name,
       message: 'NODE_ENV is not "production"',
     }));
@@ -100,7 +97,7 @@ export function checkSecretsNotCommitted(targets: readonly DeployTarget[]): Prob
     for (const variable of describeServiceEnv(target.service).filter((v) => v.secret)) {
       if (target.env.get(variable.name)?.kind === 'literal') {
         problems.push({
-          file: envFileOf(target),
+          file: target.file,
           name: target.name,
           message: `the secret ${variable.name} is written as a value; generate it, prompt for it, or reference it`,
         });
@@ -120,7 +117,7 @@ export function checkNoUnknownVariables(targets: readonly DeployTarget[]): Probl
     for (const key of target.env.keys()) {
       if (!known.has(key)) {
         problems.push({
-          file: envFileOf(target),
+          file: target.file,
           name: target.name,
           message: `sets ${key}, which the ${target.service} config does not read`,
         });
@@ -151,7 +148,7 @@ export function checkSharedValuesAgree(targets: readonly DeployTarget[]): Proble
   const problems: Problem[] = [];
   const byFile = Map.groupBy(
     targets.filter((t) => !t.name.endsWith('(preDeployCommand)')),
-    (t) => `${t.platform} ${envFileOf(t)}`,
+    (t) => `${t.platform} ${t.file}`,
   );
   for (const group of byFile.values()) {
     for (const key of SHARED_VARIABLES) {
@@ -162,7 +159,7 @@ export function checkSharedValuesAgree(targets: readonly DeployTarget[]): Proble
       if (new Set(values.values()).size > 1) {
         const [first] = readers;
         problems.push({
-          file: first ? envFileOf(first) : '-',
+          file: first ? first.file : '-',
           name: [...values.keys()].join(', '),
           message: `${key} differs between services: ${[...values].map(([n, v]) => `${n}: ${v}`).join('; ')}`,
         });
@@ -173,45 +170,48 @@ export function checkSharedValuesAgree(targets: readonly DeployTarget[]): Proble
 }
 
 /**
- * The platform's SIGTERM→SIGKILL window outlasts the shutdown: SHUTDOWN_DRAIN_DELAY (the api keeps
- * serving while load balancers notice it is leaving), then SHUTDOWN_TIMEOUT (in-flight work), then
- * the margin. Each value is the one the file writes, else the schema's default.
+ * The phases of a stop, in order, each a duration variable of the config: an app that reads one
+ * spends up to its value between SIGTERM and exiting (in-flight work gets SHUTDOWN_TIMEOUT). A
+ * variable a service does not read is skipped; one it reads but the file leaves unset counts with
+ * its default.
  */
-export function checkShutdownWindow(targets: readonly DeployTarget[]): Problem[] {
+export const SHUTDOWN_PHASE_VARIABLES = ['SHUTDOWN_DRAIN_DELAY', 'SHUTDOWN_TIMEOUT'] as const;
+
+/** The platform's SIGTERM→SIGKILL window outlasts every phase of the app's stop. */
+export function checkShutdownWindow(
+  targets: readonly DeployTarget[],
+  phaseVariables: readonly string[] = SHUTDOWN_PHASE_VARIABLES,
+): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
     if (target.service === 'migrate') continue;
     const shape = serviceEnvs[target.service].shape as Record<string, z.ZodType>;
-    if (!shape.SHUTDOWN_TIMEOUT) continue;
-    const durations: { name: string; ms: number }[] = [];
-    for (const name of ['SHUTDOWN_DRAIN_DELAY', 'SHUTDOWN_TIMEOUT']) {
-      const schema = shape[name];
+    const phases: { variable: string; ms: number }[] = [];
+    for (const variable of phaseVariables) {
+      const schema = shape[variable];
       if (!schema) continue;
-      const written = literal(target, name);
+      const written = literal(target, variable);
       const parsed = schema.safeParse(written);
       if (!parsed.success || typeof parsed.data !== 'number') {
         problems.push({
-          file: envFileOf(target),
+          file: target.file,
           name: target.name,
-          message: `${name} "${written}" is not a valid duration`,
+          message: `${variable} "${written}" is not a valid duration`,
         });
         continue;
       }
-      durations.push({ name, ms: parsed.data });
+      phases.push({ variable, ms: parsed.data });
     }
-    if (durations.length === 0 || !durations.some((d) => d.name === 'SHUTDOWN_TIMEOUT')) continue;
-    const totalMs = durations.reduce((sum, d) => sum + d.ms, 0);
+    if (phases.length === 0) continue;
+    const totalMs = phases.reduce((sum, phase) => sum + phase.ms, 0);
     const needed = Math.ceil(totalMs / 1000) + SHUTDOWN_MARGIN_SECONDS;
     const window = target.shutdownWindowSeconds;
     if (window === undefined || window < needed) {
-      const what =
-        durations.length === 1
-          ? `SHUTDOWN_TIMEOUT is ${totalMs / 1000} s`
-          : `${durations.map((d) => d.name).join(' + ')} is ${durations.map((d) => `${d.ms / 1000} s`).join(' + ')}`;
+      const spent = phases.map((p) => `${p.variable} is ${p.ms / 1000} s`).join(', ');
       problems.push({
         file: target.file,
         name: target.name,
-        message: `allows ${window ?? 'an unknown number of'} s between SIGTERM and SIGKILL, but ${what}: give it at least ${needed} s`,
+        message: `allows ${window ?? 'an unknown number of'} s between SIGTERM and SIGKILL, but ${spent}: give it at least ${needed} s`,
       });
     }
   }
@@ -284,18 +284,24 @@ export function checkBuilds(targets: readonly DeployTarget[], apps = deployableA
 
 /**
  * What must trigger a build of an app: its directory, every workspace package it is built from,
- * and the root files that shape every image. Sample paths stand for a directory's files.
+ * the repository files its Dockerfile copies or runs by name (the shared build steps in
+ * tooling/docker), and the root files that shape every image. Sample paths stand for a
+ * directory's files.
  */
 export function buildInputsOf(app: App, packages = workspacePackages()): string[] {
   const dirs = [
     app.dir,
     ...workspaceDependencyClosure(app.packageName, packages).map((p) => p.dir),
   ];
+  const named = existsInRepo(app.dockerfile)
+    ? dockerfileRepoFiles(readRepoFile(app.dockerfile), isRepoFile)
+    : [];
   return [
     ...dirs.flatMap((dir) => [`${dir}/package.json`, `${dir}/src/index.ts`]),
     app.dockerfile,
+    ...named,
     ...SHARED_BUILD_INPUTS,
-  ];
+  ].filter((input, index, all) => all.indexOf(input) === index);
 }
 
 /** Build filters / watch patterns: everything the image is built from, and no other app. */
@@ -319,7 +325,6 @@ export function checkBuildPaths(
     }
     const ignored = target.buildIgnoredPaths ?? [];
     const inputs = buildInputsOf(app, packages);
-    if (target.platform === 'railway') inputs.push(target.file);
     for (const input of inputs) {
       if (!matchesAny(input, target.buildPaths) || matchesAny(input, ignored)) {
         problems.push({
@@ -442,20 +447,40 @@ export function migrateCommandProblem(argv: readonly string[], app: App): string
   return undefined;
 }
 
-/** The pre-deploy command runs the migrations package's migrate command, from the api only. */
+/** A service that reads the migration settings uses the schema (the api and the worker). */
+export function needsSchema(service: ServiceName): boolean {
+  return describeServiceEnv(service).some((v) => v.name === 'MIGRATE_ON_START');
+}
+
+/**
+ * Every service that uses the schema migrates before its new version starts, with the migrations
+ * package's migrate command from its own image: a change to packages/db deploys the api and the
+ * worker in no fixed order, and whichever runs first applies the migrations (the advisory lock
+ * makes the other wait, then find nothing to do). A service without the schema runs none.
+ */
 export function checkPreDeploy(
   targets: readonly DeployTarget[],
   apps = deployableApps(),
 ): Problem[] {
   const problems: Problem[] = [];
   for (const target of targets) {
-    if (!target.preDeployCommand) continue;
+    if (target.platform === 'compose' || target.service === 'migrate') continue;
     const app = apps.find((a) => a.name === target.service);
-    if (target.service !== 'api' || !app) {
+    if (!target.preDeployCommand) {
+      if (needsSchema(target.service)) {
+        problems.push({
+          file: target.file,
+          name: target.name,
+          message: `has no pre-deploy command running the migrations, but the ${target.service} needs the schema`,
+        });
+      }
+      continue;
+    }
+    if (!needsSchema(target.service) || !app) {
       problems.push({
         file: target.file,
         name: target.name,
-        message: 'runs a pre-deploy command; only the api migrates (one migrator per deploy)',
+        message: `runs a pre-deploy command, but the ${target.service} does not use the database`,
       });
       continue;
     }
@@ -465,16 +490,6 @@ export function checkPreDeploy(
         file: target.file,
         name: target.name,
         message: `preDeployCommand "${target.preDeployCommand.join(' ')}": ${problem}`,
-      });
-    }
-  }
-  const apiTargets = targets.filter((t) => t.service === 'api' && t.platform !== 'compose');
-  for (const target of apiTargets) {
-    if (!target.preDeployCommand) {
-      problems.push({
-        file: target.file,
-        name: target.name,
-        message: 'has no pre-deploy command running the migrations',
       });
     }
   }

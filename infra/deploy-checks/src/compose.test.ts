@@ -14,6 +14,7 @@ import {
 import {
   COMPOSE_STACKS,
   type ComposeProject,
+  checkComposeBuilds,
   checkComposeRedis,
   composeConfig,
   composeFiles,
@@ -76,6 +77,10 @@ describe('compose', () => {
       assertNoProblems(checkComposeRedis(load(), label));
     });
 
+    it('builds each image once and never pulls the images it builds', () => {
+      assertNoProblems(checkComposeBuilds(load(), label));
+    });
+
     it('provides every variable each app requires (packages/config)', () => {
       assertNoProblems(checkRequiredVariables(targets()));
     });
@@ -113,5 +118,40 @@ describe('compose', () => {
       }
       assertNoProblems(problems);
     });
+  });
+});
+
+describe('the compose build rule', () => {
+  const project = (services: ComposeProject['services']): ComposeProject => ({
+    name: 'copy',
+    services,
+  });
+  const build = { context: '/repo', dockerfile: 'apps/api/Dockerfile' };
+
+  it('fails an image that is both built and pulled, and one built twice', () => {
+    expect(
+      checkComposeBuilds(
+        project({
+          migrate: { image: 'jobstack-api:latest', build },
+          api: { image: 'jobstack-api:latest', build, pull_policy: 'never' },
+        }),
+        'copy.yaml',
+      ).map((p) => `${p.name}: ${p.message}`),
+    ).toEqual([
+      'migrate: builds jobstack-api:latest but has pull_policy missing (the default): Compose asks a registry for it first; use build or never',
+      'migrate, api: each build jobstack-api:latest: build it in one service and let the others name the image',
+    ]);
+  });
+
+  it('fails a service running a built image that may still be pulled', () => {
+    expect(
+      checkComposeBuilds(
+        project({
+          migrate: { image: 'jobstack-api:latest' },
+          api: { image: 'jobstack-api:latest', build, pull_policy: 'build' },
+        }),
+        'copy.yaml',
+      ).map((p) => p.name),
+    ).toEqual(['migrate']);
   });
 });

@@ -88,6 +88,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 export interface ComposeService {
   image?: string;
+  pull_policy?: string;
   build?: { context: string; dockerfile?: string };
   command?: string[] | null;
   entrypoint?: string[] | null;
@@ -190,6 +191,47 @@ export function checkComposeRedis(project: ComposeProject, file: string): Proble
         file,
         name,
         message: 'Redis does not run with --maxmemory-policy noeviction',
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Images the stack builds are neither pulled nor built twice: a service that builds has
+ * pull_policy build or never (the default, missing, asks a registry for jobstack-* first), and
+ * one image is built by one service, which the others that run it name without building it.
+ */
+export function checkComposeBuilds(project: ComposeProject, file: string): Problem[] {
+  const problems: Problem[] = [];
+  const builders = new Map<string, string[]>();
+  for (const [name, svc] of Object.entries(project.services)) {
+    if (!svc.build) continue;
+    if (svc.pull_policy !== 'build' && svc.pull_policy !== 'never') {
+      problems.push({
+        file,
+        name,
+        message: `builds ${svc.image ?? 'its image'} but has pull_policy ${svc.pull_policy ?? 'missing (the default)'}: Compose asks a registry for it first; use build or never`,
+      });
+    }
+    if (svc.image) builders.set(svc.image, [...(builders.get(svc.image) ?? []), name]);
+  }
+  for (const [image, names] of builders) {
+    if (names.length > 1) {
+      problems.push({
+        file,
+        name: names.join(', '),
+        message: `each build ${image}: build it in one service and let the others name the image`,
+      });
+    }
+  }
+  for (const [name, svc] of Object.entries(project.services)) {
+    if (svc.build || !svc.image || !builders.has(svc.image)) continue;
+    if (svc.pull_policy !== 'never') {
+      problems.push({
+        file,
+        name,
+        message: `runs ${svc.image}, which the stack builds, with pull_policy ${svc.pull_policy ?? 'missing (the default)'}: use never`,
       });
     }
   }

@@ -95,3 +95,69 @@ export function dockerfileFinalEnv(dockerfile: string): Map<string, string> {
   }
   return env;
 }
+
+/**
+ * The repository files a Dockerfile builds from by name: sources of `COPY` from the build context
+ * (the repository root), files copied from a stage that holds a copy of the context, and files a
+ * `RUN` names in such a stage (`node tooling/docker/x.mjs`). `COPY . .` itself stands for the whole
+ * context and is left out. `exists` says whether a repo-relative path is a file of the repository.
+ */
+export function dockerfileRepoFiles(
+  dockerfile: string,
+  exists: (path: string) => boolean,
+): string[] {
+  const found = new Set<string>();
+  /** Per stage: where in the stage the build context was copied to, if it was. */
+  const contextDirOf = new Map<string, string>();
+  let stage = '';
+  let workdir = '/';
+  let contextDir: string | undefined;
+  const add = (path: string) => {
+    const relative = path.replace(/^\.\//, '').replace(/\/$/, '');
+    if (relative !== '' && relative !== '.' && !relative.startsWith('..') && exists(relative)) {
+      found.add(relative);
+    }
+  };
+  const inStage = (path: string, dir: string | undefined) => {
+    if (dir === undefined) return undefined;
+    const absolute = path.startsWith('/') ? path : `${workdir.replace(/\/$/, '')}/${path}`;
+    return absolute.startsWith(`${dir}/`) ? absolute.slice(dir.length + 1) : undefined;
+  };
+  for (const { keyword, args } of dockerfileInstructions(dockerfile)) {
+    const words = args.split(/\s+/).filter(Boolean);
+    if (keyword === 'FROM') {
+      const from = words.find((w) => !w.startsWith('--')) ?? '';
+      const as = words.findIndex((w) => w.toUpperCase() === 'AS');
+      stage = as >= 0 ? (words[as + 1] ?? '') : '';
+      contextDir = contextDirOf.get(from);
+      if (contextDir !== undefined) contextDirOf.set(stage, contextDir);
+      workdir = '/';
+    } else if (keyword === 'WORKDIR') {
+      const dir = words[0] ?? '/';
+      workdir = dir.startsWith('/') ? dir : `${workdir.replace(/\/$/, '')}/${dir}`;
+    } else if (keyword === 'COPY' || keyword === 'ADD') {
+      const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+      const paths = words.filter((w) => !w.startsWith('--'));
+      const sources = paths.slice(0, -1);
+      const destination = paths.at(-1) ?? '';
+      if (from === undefined) {
+        if (sources.length === 1 && sources[0] === '.') {
+          contextDir = destination === '.' || destination === './' ? workdir : destination;
+          contextDirOf.set(stage, contextDir);
+        }
+        for (const source of sources) add(source);
+      } else {
+        for (const source of sources) {
+          const relative = inStage(source, contextDirOf.get(from));
+          if (relative !== undefined) add(relative);
+        }
+      }
+    } else if (keyword === 'RUN') {
+      for (const word of words) {
+        const relative = inStage(word, contextDir);
+        if (relative !== undefined) add(relative);
+      }
+    }
+  }
+  return [...found].sort();
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { railwayConfigFiles } from './railway.ts';
+import { loadRailway } from './load.ts';
+import { railwaySharedVariables } from './railway.ts';
+import { RAILWAY_PROGRAM } from './railway-graph.ts';
 import { readRenderBlueprint } from './render.ts';
 import { existsInRepo, readRepoFile } from './repo.ts';
 
@@ -9,6 +11,7 @@ const USER_CREATED = new Set(['infra/.env']);
 
 describe(DOC, () => {
   const text = readRepoFile(DOC);
+  const railway = loadRailway();
 
   it('links the generated variable reference instead of repeating it', () => {
     expect(text).toContain('](environment.md)');
@@ -16,14 +19,16 @@ describe(DOC, () => {
   });
 
   it('names only repository files that exist', () => {
-    const paths = [...text.matchAll(/`((?:infra|apps|packages|tooling|docs|\.github)\/[\w./-]+)`/g)]
+    const paths = [
+      ...text.matchAll(/`((?:infra|apps|packages|tooling|docs|\.github|\.railway)\/[\w./-]+)`/g),
+    ]
       .map((m) => m[1] ?? '')
       .filter((p) => !USER_CREATED.has(p));
     expect(paths.length).toBeGreaterThan(0);
     expect(paths.filter((p) => !existsInRepo(p))).toEqual([]);
   });
 
-  it('names every resource of the Render Blueprint and every Railway config file', () => {
+  it('names every resource of the Render Blueprint, the Railway program and the shared variables it needs', () => {
     const blueprint = readRenderBlueprint() as {
       services: { name: string }[];
       databases: { name: string }[];
@@ -33,6 +38,10 @@ describe(DOC, () => {
       (r) => r.name,
     );
     expect(names.filter((n) => !text.includes(`\`${n}\``))).toEqual([]);
-    expect(railwayConfigFiles().filter((f) => !text.includes(f))).toEqual([]);
+    expect(text).toContain(`\`${RAILWAY_PROGRAM}\``);
+    const { graph } = railway;
+    const shared = graph ? railwaySharedVariables(graph) : [];
+    expect(shared.length).toBeGreaterThan(0);
+    expect(shared.filter((name) => !text.includes(`\`${name}\``))).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import type { RailwayGraph, ServiceNode } from 'railway/iac';
 import { describe, expect, it } from 'vitest';
 import {
   checkBuildPaths,
@@ -10,17 +11,9 @@ import {
   checkShutdownWindow,
 } from './checks.ts';
 import { COMPOSE_STACKS, composeConfig, composeTargets } from './compose.ts';
-import {
-  checkRailway,
-  parseRailwayConfig,
-  parseRailwayVariables,
-  RAILWAY_VARIABLES,
-  railwayConfigFiles,
-  railwayTargets,
-  readJson,
-} from './railway.ts';
+import { loadRailway } from './load.ts';
+import { railwayTargets } from './railway.ts';
 import { parseRenderBlueprint, readRenderBlueprint, renderTargets } from './render.ts';
-import type { RailwayConfig, RailwayVariables } from './schemas/railway.ts';
 import type { RenderBlueprint } from './schemas/render.ts';
 import { formatProblem, type Problem } from './targets.ts';
 
@@ -46,18 +39,21 @@ const service = (doc: Doc, name: string) => {
   return found;
 };
 
-function railwayCopy(
-  change: (variables: RailwayVariables, configs: Map<string, RailwayConfig>) => void,
-) {
-  const configs = new Map<string, RailwayConfig>();
-  for (const file of railwayConfigFiles()) {
-    const { config } = parseRailwayConfig(structuredClone(readJson(file)), file);
-    if (config) configs.set(file, config);
-  }
-  const { variables } = parseRailwayVariables(structuredClone(readJson(RAILWAY_VARIABLES)));
-  if (!variables) throw new Error(`${RAILWAY_VARIABLES} does not parse`);
-  change(variables, configs);
-  return { targets: railwayTargets(configs, variables), variables, configs };
+// Evaluated while the file is collected: it starts a Node process.
+const railway = loadRailway();
+
+function railwayCopy(change: (service: (name: string) => ServiceNode) => void) {
+  const { graph } = railway;
+  if (!graph) throw new Error('.railway/railway.ts does not compile');
+  const copy: RailwayGraph = structuredClone(graph);
+  change((name) => {
+    const found = copy.resources.find(
+      (r): r is ServiceNode => r.type === 'service' && r.name === name,
+    );
+    if (!found) throw new Error(`no service ${name} in the Railway program`);
+    return found;
+  });
+  return railwayTargets(copy);
 }
 
 const messages = (problems: Problem[]) => problems.map(formatProblem);
@@ -155,8 +151,32 @@ describe('a drift in infra/render.yaml', () => {
     });
     // the worker has no drain delay: 25 s + 5 s fits in 32 s
     expect(messages(checkShutdownWindow(targets))).toEqual([
-      'infra/render.yaml: service "jobstack-api": allows 32 s between SIGTERM and SIGKILL, but SHUTDOWN_DRAIN_DELAY + SHUTDOWN_TIMEOUT is 5 s + 25 s: give it at least 35 s',
+      'infra/render.yaml: service "jobstack-api": allows 32 s between SIGTERM and SIGKILL, but SHUTDOWN_DRAIN_DELAY is 5 s, SHUTDOWN_TIMEOUT is 25 s: give it at least 35 s',
     ]);
+  });
+
+  it('a stop of several phases: the window must outlast their sum, each named', () => {
+    const targets = renderCopy((doc) => {
+      const group = doc.envVarGroups[0];
+      if (group) {
+        group.envVars = group.envVars.map((e) =>
+          e.key === 'SHUTDOWN_TIMEOUT' ? { key: 'SHUTDOWN_TIMEOUT', value: '29s' } : e,
+        );
+      }
+    });
+    // the api's 5 s drain and 29 s fit the 40 s window; a third phase of 2 s (its default) does not
+    expect(checkShutdownWindow(targets)).toEqual([]);
+    expect(
+      messages(
+        checkShutdownWindow(targets, [
+          'SHUTDOWN_DRAIN_DELAY',
+          'SHUTDOWN_TIMEOUT',
+          'HEALTH_CHECK_TIMEOUT',
+        ]),
+      ),
+    ).toContain(
+      'infra/render.yaml: service "jobstack-api": allows 40 s between SIGTERM and SIGKILL, but SHUTDOWN_DRAIN_DELAY is 5 s, SHUTDOWN_TIMEOUT is 29 s, HEALTH_CHECK_TIMEOUT is 2 s: give it at least 41 s',
+    );
   });
 
   it('a pre-deploy command that does not exist', () => {
@@ -171,58 +191,67 @@ describe('a drift in infra/render.yaml', () => {
   });
 });
 
-describe('a drift in infra/railway', () => {
-  it('a variable removed: names variables.json, the service and the variable', () => {
-    const { targets } = railwayCopy((variables) => {
-      delete variables.services.worker?.REDIS_URL;
+describe('a drift in .railway/railway.ts', () => {
+  it('a variable removed: names the program, the service and the variable', () => {
+    const targets = railwayCopy((service) => {
+      delete service('worker').variables?.REDIS_URL;
     });
     expect(messages(checkRequiredVariables(targets))).toEqual([
-      'infra/railway/variables.json: service "worker": does not provide REDIS_URL, which the worker config requires in production (docs/environment.md)',
-    ]);
-  });
-
-  it('a reference to a shared variable nobody defines', () => {
-    const { variables, configs } = railwayCopy((v) => {
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Railway's reference syntax
-      if (v.services.api) v.services.api.API_KEYS = '${{shared.API_TOKENS}}';
-    });
-    expect(messages(checkRailway(configs, variables))).toEqual([
-      expect.stringMatching(
-        /^infra\/railway\/variables\.json: service "api": API_KEYS references \$\{\{shared\.API_TOKENS\}\}/,
-      ),
+      '.railway/railway.ts: service "worker": does not provide REDIS_URL, which the worker config requires in production (docs/environment.md)',
     ]);
   });
 
   it('a service on another queue prefix', () => {
-    const { targets } = railwayCopy((variables) => {
-      if (variables.services.beat) variables.services.beat.QUEUE_PREFIX = 'jobs';
+    const targets = railwayCopy((service) => {
+      const vars = service('beat').variables ?? {};
+      vars.QUEUE_PREFIX = { type: 'literal', value: 'jobs' };
     });
     expect(messages(checkSharedValuesAgree(targets))).toEqual([
-      'infra/railway/variables.json: service "api, beat, worker": QUEUE_PREFIX differs between services: api: "jobstack"; beat: "jobs"; worker: "jobstack"',
+      '.railway/railway.ts: service "api, worker, beat": QUEUE_PREFIX differs between services: api: "jobstack"; worker: "jobstack"; beat: "jobs"',
     ]);
   });
 
   it('draining left at its default (SIGKILL right after SIGTERM)', () => {
-    const { targets, variables, configs } = railwayCopy((_v, c) => {
-      const worker = c.get('infra/railway/worker.json');
-      if (worker) delete worker.deploy.drainingSeconds;
+    const targets = railwayCopy((service) => {
+      const worker = service('worker');
+      worker.deploy = { ...worker.deploy, drainingSeconds: null };
     });
-    expect(messages(checkRailway(configs, variables))).toContain(
-      'infra/railway/worker.json: service "worker": drainingSeconds is not set: Railway then sends SIGKILL right after SIGTERM',
-    );
     expect(messages(checkShutdownWindow(targets))).toContain(
-      'infra/railway/worker.json: service "worker": allows 0 s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is 25 s: give it at least 30 s',
+      '.railway/railway.ts: service "worker": allows 0 s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is 25 s: give it at least 30 s',
     );
   });
 
-  it('watch patterns that miss the lockfile', () => {
-    const { targets } = railwayCopy((_v, c) => {
-      const api = c.get('infra/railway/api.json');
-      if (api)
-        api.build.watchPatterns = api.build.watchPatterns?.filter((p) => p !== '/pnpm-lock.yaml');
+  it('watch patterns that miss the lockfile, and the build steps in tooling/docker', () => {
+    const targets = railwayCopy((service) => {
+      const build = service('api').build ?? {};
+      build.watchPatterns = build.watchPatterns?.filter(
+        (p) => p !== '/pnpm-lock.yaml' && p !== '/tooling/docker/**',
+      );
     });
     expect(messages(checkBuildPaths(targets))).toEqual([
-      'infra/railway/api.json: service "api": a change to pnpm-lock.yaml would not trigger a build, but the image is built from it',
+      '.railway/railway.ts: service "api": a change to tooling/docker/trim-prisma-client.mjs would not trigger a build, but the image is built from it',
+      '.railway/railway.ts: service "api": a change to tooling/docker/trim-pruned-workspace.mjs would not trigger a build, but the image is built from it',
+      '.railway/railway.ts: service "api": a change to pnpm-lock.yaml would not trigger a build, but the image is built from it',
+    ]);
+  });
+
+  it('the worker without its pre-deploy migration', () => {
+    const targets = railwayCopy((service) => {
+      const worker = service('worker');
+      worker.deploy = { ...worker.deploy, preDeployCommand: null };
+    });
+    expect(messages(checkPreDeploy(targets))).toEqual([
+      '.railway/railway.ts: service "worker": has no pre-deploy command running the migrations, but the worker needs the schema',
+    ]);
+  });
+
+  it('a secret written into the program', () => {
+    const targets = railwayCopy((service) => {
+      const vars = service('api').variables ?? {};
+      vars.API_KEYS = { type: 'literal', value: 'committed-key-0123456789' };
+    });
+    expect(messages(checkSecretsNotCommitted(targets))).toEqual([
+      '.railway/railway.ts: service "api": the secret API_KEYS is written as a value; generate it, prompt for it, or reference it',
     ]);
   });
 });

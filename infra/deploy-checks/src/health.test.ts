@@ -8,24 +8,42 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRailway, loadRender } from './load.ts';
 import { readRepoFile } from './repo.ts';
 
-// The platforms probe the api's health check path before routing traffic to a new instance (and,
-// on Render, while it runs). The path must be a route of the health router the api mounts; this
-// serves that very router and asks it.
+// The platforms probe the api's health check path before routing traffic to a new instance. Render
+// keeps probing it while the instance runs and restarts an instance that fails it for 60 s in a row;
+// Railway probes it only while a deploy starts. The path must be a route of the health router the
+// api mounts; this serves that very router, with a dependency check that can fail, and asks it.
 const probed = [...loadRender().targets, ...loadRailway().targets]
-  .filter((t) => t.healthCheckPath !== undefined)
+  .filter((t) => t.healthCheck !== undefined)
   .map((t) => ({
     label: `${t.file} ${t.name}`,
     service: t.service,
-    path: t.healthCheckPath ?? '',
+    path: t.healthCheck?.path ?? '',
+    restarts: t.healthCheck?.restartsFailingInstances ?? false,
   }));
 
 describe('health check paths', () => {
   let health: Health;
   let server: Server;
   let base: string;
+  let databaseUp = true;
 
   beforeAll(async () => {
-    health = createHealth({ service: 'api', version: 'test', checks: [], timeoutMs: 1_000 });
+    health = createHealth({
+      service: 'api',
+      version: 'test',
+      checks: [
+        {
+          name: 'database',
+          run: async () => {
+            if (!databaseUp)
+              throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+          },
+        },
+      ],
+      timeoutMs: 1_000,
+      // each test flips the dependency and asks at once: no result may be reused across them
+      cacheMs: 0,
+    });
     const app = express();
     app.use(healthRouter(health));
     server = app.listen(0, '127.0.0.1');
@@ -54,11 +72,29 @@ describe('health check paths', () => {
     },
   );
 
-  it.each(probed)(
-    '$label probes $path, which answers 503 while the api shuts down (traffic moves away)',
+  it.each(probed.filter((p) => p.restarts))(
+    '$label probes $path, which stays 200 while a dependency is down: an outage longer than a minute restarts no instance, and the api answers 503 problem+json itself',
     async ({ path }) => {
-      health.setLifecycle('stopping');
-      expect((await fetch(`${base}${path}`)).status).toBe(503);
+      health.setLifecycle('ready');
+      databaseUp = false;
+      try {
+        expect((await fetch(`${base}${path}`)).status).toBe(200);
+      } finally {
+        databaseUp = true;
+      }
+    },
+  );
+
+  it.each(probed.filter((p) => !p.restarts))(
+    '$label probes $path only while a deploy starts: 503 while a dependency is down, so a new version does not go live against it',
+    async ({ path }) => {
+      health.setLifecycle('ready');
+      databaseUp = false;
+      try {
+        expect((await fetch(`${base}${path}`)).status).toBe(503);
+      } finally {
+        databaseUp = true;
+      }
     },
   );
 

@@ -17,7 +17,7 @@ import { assertNoProblems } from './targets.ts';
 // the workspace for build inputs, the apps' Dockerfiles, packages/db's migrate command.
 describe.each([
   ['Render (infra/render.yaml)', () => loadRender().targets],
-  ['Railway (infra/railway/*.json, variables.json)', () => loadRailway().targets],
+  ['Railway (.railway/railway.ts)', () => loadRailway().targets],
 ])('%s', (_platform, load) => {
   const targets = load();
 
@@ -53,7 +53,7 @@ describe.each([
     assertNoProblems(checkShutdownWindow(targets));
   });
 
-  it("migrates before deploying with packages/db's migrate command, from the api only", () => {
+  it("migrates before deploying every service that uses the schema, with packages/db's migrate command", () => {
     assertNoProblems(checkPreDeploy(targets));
   });
 });

@@ -1,23 +1,17 @@
-import { readdirSync } from 'node:fs';
-import { type ServiceName, serviceEnvs } from '@repo/config';
-import { normalizeRepoPath, readRepoFile, repoPath } from './repo.ts';
-import {
-  type RailwayConfig,
-  type RailwayVariables,
-  railwayConfig,
-  railwayVariables,
-} from './schemas/railway.ts';
+import { describeServiceEnv, type ServiceName, serviceEnvs } from '@repo/config';
+import type { DatabaseNode, RailwayGraph, ServiceNode, VariableValue } from 'railway/iac';
+import { parse as parseShellWords } from 'shell-quote';
+import { RAILWAY_PROGRAM } from './railway-graph.ts';
+import { deployableApps, normalizeRepoPath } from './repo.ts';
 import type { DeployTarget, EnvSource, Problem } from './targets.ts';
 
-export const RAILWAY_DIR = 'infra/railway';
-export const RAILWAY_VARIABLES = `${RAILWAY_DIR}/variables.json`;
-
 /**
- * Services the Railway project gets from its database templates, and the variables they expose
+ * The variables Railway's database templates provide to references (`db.env.X`): the SDK's
+ * PostgresVariable and RedisVariable types, minus what every service gets
  * (https://docs.railway.com/databases/postgresql, https://docs.railway.com/databases/redis).
  */
-export const RAILWAY_DATABASE_VARIABLES: Record<string, readonly string[]> = {
-  Postgres: [
+export const RAILWAY_DATABASE_VARIABLES: Record<DatabaseNode['engine'], readonly string[]> = {
+  postgres: [
     'DATABASE_URL',
     'DATABASE_PUBLIC_URL',
     'PGHOST',
@@ -25,106 +19,106 @@ export const RAILWAY_DATABASE_VARIABLES: Record<string, readonly string[]> = {
     'PGUSER',
     'PGPASSWORD',
     'PGDATABASE',
+    'POSTGRES_DB',
+    'POSTGRES_USER',
+    'POSTGRES_PASSWORD',
   ],
-  Redis: ['REDIS_URL', 'REDIS_PUBLIC_URL', 'REDISHOST', 'REDISPORT', 'REDISUSER', 'REDISPASSWORD'],
+  redis: [
+    'REDIS_URL',
+    'REDIS_PUBLIC_URL',
+    'REDISHOST',
+    'REDISPORT',
+    'REDISUSER',
+    'REDISPASSWORD',
+    'REDIS_PASSWORD',
+  ],
+  mysql: [],
+  mongo: [],
+  private: [],
 };
+
+/** Variables Railway sets on every service, which references may name too. */
+const RAILWAY_PROVIDED = new Set([
+  'RAILWAY_PUBLIC_DOMAIN',
+  'RAILWAY_PRIVATE_DOMAIN',
+  'RAILWAY_TCP_PROXY_DOMAIN',
+  'RAILWAY_TCP_PROXY_PORT',
+  'RAILWAY_SERVICE_NAME',
+  'PORT',
+]);
 
 /** Railway's default when drainingSeconds is unset: SIGKILL right after SIGTERM. */
 const RAILWAY_DEFAULT_DRAINING_SECONDS = 0;
 
-/** The per-service config files: infra/railway/<service>.json, where <service> is an app. */
-export function railwayConfigFiles(): string[] {
-  return readdirSync(repoPath(RAILWAY_DIR))
-    .filter((f) => f.endsWith('.json') && f !== 'variables.json')
-    .sort()
-    .map((f) => `${RAILWAY_DIR}/${f}`);
+const services = (graph: RailwayGraph): ServiceNode[] =>
+  graph.resources.filter((r): r is ServiceNode => r.type === 'service');
+const databases = (graph: RailwayGraph): DatabaseNode[] =>
+  graph.resources.filter((r): r is DatabaseNode => r.type === 'database');
+
+function nameOf(graph: RailwayGraph, address: string): string {
+  return graph.resources.find((r) => r.address === address)?.name ?? address;
 }
 
-export function serviceOfRailwayFile(file: string): string {
-  return file.slice(RAILWAY_DIR.length + 1, -'.json'.length);
-}
-
-function zodProblems(file: string, issues: { path: PropertyKey[]; message: string }[]): Problem[] {
-  return issues.map((issue) => ({
-    file,
-    name: '-',
-    message: `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
-  }));
-}
-
-export function parseRailwayConfig(
-  doc: unknown,
-  file: string,
-): { config?: RailwayConfig; problems: Problem[] } {
-  const result = railwayConfig.safeParse(doc);
-  return result.success
-    ? { config: result.data, problems: [] }
-    : { problems: zodProblems(file, result.error.issues) };
-}
-
-export function parseRailwayVariables(
-  doc: unknown,
-  file = RAILWAY_VARIABLES,
-): { variables?: RailwayVariables; problems: Problem[] } {
-  const result = railwayVariables.safeParse(doc);
-  return result.success
-    ? { variables: result.data, problems: [] }
-    : { problems: zodProblems(file, result.error.issues) };
-}
-
-export function readJson(file: string): unknown {
-  return JSON.parse(readRepoFile(file));
-}
-
-const REFERENCE = /\$\{\{\s*([^}]*?)\s*\}\}/g;
-
-function sourceOf(value: string): EnvSource {
-  const refs = [...value.matchAll(REFERENCE)].map((m) => m[1] ?? '');
-  return refs.length > 0 ? { kind: 'reference', to: refs.join(', ') } : { kind: 'literal', value };
+function sourceOf(graph: RailwayGraph, value: VariableValue): EnvSource {
+  switch (value.type) {
+    case 'literal':
+      return { kind: 'literal', value: value.value ?? '' };
+    case 'reference':
+      return { kind: 'reference', to: `${nameOf(graph, value.resource)}.${value.output}` };
+    case 'sharedReference':
+      return { kind: 'reference', to: `shared.${value.name}` };
+    case 'preserve':
+      return { kind: 'prompted' };
+    case 'raw':
+      return value.value.generator
+        ? { kind: 'generated' }
+        : { kind: 'literal', value: value.value.value ?? '' };
+  }
 }
 
 /**
- * One deploy target per Railway config file, its variables taken from variables.json. The api's
- * pre-deploy command also yields a `migrate` target with the api's variables (it runs in the api's
- * image, in a separate container, with the service's variables).
+ * One deploy target per app service of the compiled graph. A service's pre-deploy command also
+ * yields a `migrate` target with the service's variables: it runs in the service's image, in a
+ * separate container, with the service's variables (https://docs.railway.com/deployments/pre-deploy-command).
  */
-export function railwayTargets(
-  configs: ReadonlyMap<string, RailwayConfig>,
-  variables: RailwayVariables,
-  variablesFile = RAILWAY_VARIABLES,
-): DeployTarget[] {
+export function railwayTargets(graph: RailwayGraph, file = RAILWAY_PROGRAM): DeployTarget[] {
   const targets: DeployTarget[] = [];
-  for (const [file, config] of configs) {
-    const name = serviceOfRailwayFile(file);
-    if (!(name in serviceEnvs)) continue;
+  for (const svc of services(graph)) {
+    if (!(svc.name in serviceEnvs)) continue;
     const env = new Map<string, EnvSource>(
-      Object.entries(variables.services[name] ?? {}).map(([k, v]) => [k, sourceOf(v)]),
+      Object.entries(svc.variables ?? {}).map(([key, value]) => [key, sourceOf(graph, value)]),
     );
-    const dockerfile = config.build.dockerfilePath;
+    const dockerfile = svc.build?.builder === 'DOCKERFILE' ? svc.build.dockerfilePath : undefined;
+    const root = svc.source?.rootDirectory;
+    const preDeploy = svc.deploy?.preDeployCommand ?? undefined;
     targets.push({
       platform: 'railway',
       file,
-      // Variables are read from variables.json; a missing one is reported against that file.
-      envFile: variablesFile,
-      name,
-      service: name as ServiceName,
+      name: svc.name,
+      service: svc.name as ServiceName,
       env,
       ...(dockerfile
-        ? { build: { dockerfile: normalizeRepoPath(dockerfile) ?? dockerfile, context: '.' } }
+        ? {
+            build: {
+              dockerfile: normalizeRepoPath(dockerfile) ?? dockerfile,
+              context: root ? (normalizeRepoPath(root) ?? root) : '.',
+            },
+          }
         : {}),
-      shutdownWindowSeconds: config.deploy.drainingSeconds ?? RAILWAY_DEFAULT_DRAINING_SECONDS,
-      ...(config.deploy.healthcheckPath ? { healthCheckPath: config.deploy.healthcheckPath } : {}),
-      ...(config.deploy.preDeployCommand
-        ? { preDeployCommand: config.deploy.preDeployCommand.flatMap((c) => c.split(/\s+/)) }
+      shutdownWindowSeconds: svc.deploy?.drainingSeconds ?? RAILWAY_DEFAULT_DRAINING_SECONDS,
+      ...(svc.deploy?.healthcheckPath
+        ? {
+            healthCheck: { path: svc.deploy.healthcheckPath, restartsFailingInstances: false },
+          }
         : {}),
-      ...(config.build.watchPatterns ? { buildPaths: config.build.watchPatterns } : {}),
+      ...(preDeploy ? { preDeployCommand: preDeploy.flatMap((c) => c.split(/\s+/)) } : {}),
+      ...(svc.build?.watchPatterns ? { buildPaths: svc.build.watchPatterns } : {}),
     });
-    if (config.deploy.preDeployCommand) {
+    if (preDeploy) {
       targets.push({
         platform: 'railway',
         file,
-        envFile: variablesFile,
-        name: `${name} (preDeployCommand)`,
+        name: `${svc.name} (preDeployCommand)`,
         service: 'migrate',
         env,
       });
@@ -133,101 +127,184 @@ export function railwayTargets(
   return targets;
 }
 
-/** Railway-specific rules. */
-export function checkRailway(
-  configs: ReadonlyMap<string, RailwayConfig>,
-  variables: RailwayVariables,
-  variablesFile = RAILWAY_VARIABLES,
-): Problem[] {
+/** The words of a shell command line, with `$VAR` kept as written. */
+function shellWords(command: string): string[] {
+  return parseShellWords(command, (name) => `$${name}`).filter(
+    (word): word is string => typeof word === 'string',
+  );
+}
+
+/**
+ * The arguments redis-server gets from a Railway Redis start command: the command itself, or the
+ * script of a `sh -c "…"` around it.
+ */
+export function redisServerArguments(startCommand: string): string[] | undefined {
+  let words = shellWords(startCommand);
+  const dashC = words.indexOf('-c');
+  if (/(^|\/)(ba)?sh$/.test(words[0] ?? '') && dashC >= 0) {
+    words = shellWords(words[dashC + 1] ?? '');
+  }
+  const server = words.findIndex((word) => /(^|\/)redis-server$/.test(word));
+  return server < 0 ? undefined : words.slice(server + 1);
+}
+
+/**
+ * What a Redis that holds a queue needs (https://docs.railway.com/guides/redis-cache-vs-store):
+ * the append-only file, on the database's volume, noeviction, and its password required.
+ */
+export function redisStoreProblems(startCommand: string | null | undefined): string[] {
+  if (!startCommand) {
+    return [
+      "has no start command of its own: the template's runs Redis without the append-only file, so a restart loses up to the last snapshot's worth of queued jobs",
+    ];
+  }
+  const args = redisServerArguments(startCommand);
+  if (!args) return [`start command "${startCommand}" does not run redis-server`];
+  const option = (name: string) => {
+    const at = args.lastIndexOf(`--${name}`);
+    return at < 0 ? undefined : (args[at + 1] ?? '');
+  };
+  const problems: string[] = [];
+  if (option('appendonly') !== 'yes') {
+    problems.push('does not turn on the append-only file (--appendonly yes)');
+  }
+  const fsync = option('appendfsync');
+  if (fsync !== undefined && fsync !== 'everysec' && fsync !== 'always') {
+    problems.push(`--appendfsync ${fsync} can lose more than a second of writes`);
+  }
+  if (!option('dir')?.includes('$RAILWAY_VOLUME_MOUNT_PATH')) {
+    problems.push(
+      'does not keep its files on the volume (--dir "$RAILWAY_VOLUME_MOUNT_PATH"): the append-only file would not survive a redeploy',
+    );
+  }
+  const policy = option('maxmemory-policy');
+  if (policy !== undefined && policy !== 'noeviction') {
+    problems.push(`--maxmemory-policy ${policy} evicts keys; BullMQ requires noeviction`);
+  }
+  if (!option('requirepass')?.includes('$REDIS_PASSWORD')) {
+    problems.push(
+      'does not require the password its REDIS_URL carries (--requirepass "$REDIS_PASSWORD")',
+    );
+  }
+  return problems;
+}
+
+/** Railway-specific rules, on the compiled graph. */
+export function checkRailway(graph: RailwayGraph, file = RAILWAY_PROGRAM): Problem[] {
   const problems: Problem[] = [];
-  const services = [...configs.keys()].map(serviceOfRailwayFile);
-  for (const [file, config] of configs) {
-    const name = serviceOfRailwayFile(file);
-    if (!(name in serviceEnvs)) {
-      problems.push({
-        file,
-        name,
-        message: `the file name is not one of ${Object.keys(serviceEnvs).join(', ')}, so no config schema can be checked against it`,
-      });
-    }
-    if (config.build.builder !== 'DOCKERFILE' || !config.build.dockerfilePath) {
-      problems.push({
-        file,
-        name,
-        message: 'build.builder must be DOCKERFILE with a dockerfilePath',
-      });
-    }
-    if (config.deploy.cronSchedule) {
-      problems.push({
-        file,
-        name,
-        message:
-          'cronSchedule makes the service a cron job that must exit, at most every 5 minutes; every app here is long-running',
-      });
-    }
-    if (config.deploy.restartPolicyType === undefined) {
-      problems.push({ file, name, message: 'restartPolicyType is not set; say which on purpose' });
-    }
-    if (config.deploy.drainingSeconds == null) {
-      problems.push({
-        file,
-        name,
-        message: 'drainingSeconds is not set: Railway then sends SIGKILL right after SIGTERM',
-      });
-    }
-    if (config.deploy.preDeployCommand?.some((c) => /[;&|<>$`]/.test(c))) {
-      problems.push({
-        file,
-        name,
-        message: 'preDeployCommand uses shell syntax; keep it one plain command',
-      });
-    }
-    if (config.environments) {
-      problems.push({
-        file,
-        name,
-        message:
-          'environment overrides are not checked by these tests; add checks before using them',
-      });
-    }
-  }
+  const add = (name: string, message: string) => problems.push({ file, name, message });
+  const apps = deployableApps().map((a) => a.name);
 
-  for (const name of Object.keys(variables.services)) {
-    if (!services.includes(name)) {
-      problems.push({
-        file: variablesFile,
-        name,
-        message: `has variables but no ${RAILWAY_DIR}/${name}.json config`,
-      });
-    }
+  for (const app of apps) {
+    if (!services(graph).some((s) => s.name === app)) add(app, 'no service runs this app');
   }
-  for (const name of services) {
-    if (!variables.services[name]) {
-      problems.push({ file: variablesFile, name, message: 'has a config file but no variables' });
+  for (const svc of services(graph)) {
+    if (!(svc.name in serviceEnvs)) {
+      add(
+        svc.name,
+        `the service name is not one of ${apps.join(', ')}, so no config schema can be checked against it`,
+      );
+      continue;
     }
-  }
-
-  // Every ${{ NS.VAR }} must point at something that exists in the project.
-  for (const [name, vars] of Object.entries(variables.services)) {
-    for (const [key, value] of Object.entries(vars)) {
-      for (const match of value.matchAll(REFERENCE)) {
-        const ref = match[1] ?? '';
-        const [namespace, variable, ...rest] = ref.split('.');
-        const known =
-          rest.length === 0 &&
-          variable !== undefined &&
-          (namespace === 'shared'
-            ? variable in variables.shared
-            : (RAILWAY_DATABASE_VARIABLES[namespace ?? '']?.includes(variable) ?? false));
-        if (!known) {
-          problems.push({
-            file: variablesFile,
-            name,
-            message: `${key} references \${{${ref}}}, which is neither a shared variable declared in "shared" nor a variable of ${Object.keys(RAILWAY_DATABASE_VARIABLES).join(' or ')}`,
-          });
+    const source = svc.source;
+    if (source?.type !== 'github') {
+      add(svc.name, 'does not deploy from the GitHub repository (source: github(...))');
+    } else {
+      if (source.checkSuites !== true) {
+        add(
+          svc.name,
+          "deploys a commit before its GitHub checks pass: set checkSuites: true (Railway's Wait for CI)",
+        );
+      }
+      if (source.rootDirectory) {
+        add(
+          svc.name,
+          `sets root directory ${source.rootDirectory}; the Dockerfiles need the whole repository`,
+        );
+      }
+    }
+    if (svc.build?.builder !== 'DOCKERFILE' || !svc.build.dockerfilePath) {
+      add(
+        svc.name,
+        'build.builder must be DOCKERFILE with a dockerfilePath (else Railpack builds it)',
+      );
+    }
+    const deploy = svc.deploy ?? {};
+    if (deploy.startCommand) {
+      add(
+        svc.name,
+        `startCommand "${deploy.startCommand}" replaces the image's CMD; leave it unset`,
+      );
+    }
+    if (deploy.cronSchedule) {
+      add(
+        svc.name,
+        'cronSchedule makes the service a cron job that must exit, at most every 5 minutes; every app here is long-running',
+      );
+    }
+    if (!deploy.restartPolicyType)
+      add(svc.name, 'restartPolicyType is not set; say which on purpose');
+    if (deploy.drainingSeconds == null) {
+      add(svc.name, 'drainingSeconds is not set: Railway then sends SIGKILL right after SIGTERM');
+    }
+    if (deploy.preDeployCommand?.some((c) => /[;&|<>$`]/.test(c))) {
+      add(svc.name, 'preDeployCommand uses shell syntax; keep it one plain command');
+    }
+    for (const [key, value] of Object.entries(svc.variables ?? {})) {
+      if (value.type === 'reference') {
+        const target = graph.resources.find((r) => r.address === value.resource);
+        const provided =
+          target?.type === 'database'
+            ? RAILWAY_DATABASE_VARIABLES[target.engine]
+            : target?.type === 'service'
+              ? Object.keys(target.variables ?? {})
+              : [];
+        if (target && !provided.includes(value.output) && !RAILWAY_PROVIDED.has(value.output)) {
+          add(
+            svc.name,
+            `${key} references ${target.name}.${value.output}, which ${target.name} does not provide`,
+          );
+        }
+        if (value.output.endsWith('_PUBLIC_URL')) {
+          add(
+            svc.name,
+            `${key} uses ${target?.name ?? value.resource}'s public URL; services in the project talk over the private network`,
+          );
+        }
+      }
+      if (value.type === 'sharedReference') {
+        const declared = describeServiceEnv(svc.name as ServiceName).find((v) => v.name === key);
+        if (value.name !== key || !declared?.secret) {
+          add(
+            svc.name,
+            `${key} comes from the shared variable ${value.name}: shared variables carry this project's secrets, each under its own name`,
+          );
         }
       }
     }
   }
+
+  for (const db of databases(graph)) {
+    if (db.networking?.tcpProxies && Object.keys(db.networking.tcpProxies).length > 0) {
+      add(
+        db.name,
+        'has a TCP proxy, which opens it to the internet; keep it on the private network',
+      );
+    }
+    if (db.engine === 'redis') {
+      for (const message of redisStoreProblems(db.deploy?.startCommand)) add(db.name, message);
+    }
+  }
   return problems;
+}
+
+/** The names of the shared variables the program references: created by hand in each environment. */
+export function railwaySharedVariables(graph: RailwayGraph): string[] {
+  const names = new Set<string>();
+  for (const svc of services(graph)) {
+    for (const value of Object.values(svc.variables ?? {})) {
+      if (value.type === 'sharedReference') names.add(value.name);
+    }
+  }
+  return [...names].sort();
 }

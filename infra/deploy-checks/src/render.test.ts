@@ -13,12 +13,13 @@ describe(RENDER_BLUEPRINT, () => {
     assertNoProblems(loadRender().problems);
   });
 
-  it('describes the api, worker and beat, and the migrate step of the api', () => {
+  it('describes the api, worker and beat, and the migrate steps of the api and the worker', () => {
     const names = loadRender().targets.map((t) => `${t.name}:${t.service}`);
     expect(names).toEqual([
       'jobstack-api:api',
       'jobstack-api (preDeployCommand):migrate',
       'jobstack-worker:worker',
+      'jobstack-worker (preDeployCommand):migrate',
       'jobstack-beat:beat',
     ]);
   });
@@ -58,5 +59,70 @@ describe('the Render schema', () => {
     const copy = structuredClone(valid) as unknown as { envVarGroups: { envVars: unknown[] }[] };
     copy.envVarGroups[0]?.envVars.push({ key: 'API_KEYS', sync: false });
     expect(parseRenderBlueprint(copy).problems.length).toBeGreaterThan(0);
+  });
+});
+
+// Values the platform refuses, each in an otherwise valid copy of the Blueprint: the schema must
+// fail on them here rather than on Render when the Blueprint is applied.
+describe('the Render schema refuses what Render refuses', () => {
+  type Doc = {
+    services: Record<string, unknown>[];
+    databases: Record<string, unknown>[];
+    envVarGroups: { name: string; envVars: unknown[] }[];
+  };
+  const problems = (change: (doc: Doc) => void) => {
+    const copy = structuredClone(readRenderBlueprint()) as Doc;
+    change(copy);
+    return parseRenderBlueprint(copy, 'copy.yaml').problems.map(formatProblem).join('\n');
+  };
+  const byType = (doc: Doc, type: string) => {
+    const found = doc.services.find((s) => s.type === type);
+    if (!found) throw new Error(`no ${type} service in the Blueprint`);
+    return found;
+  };
+
+  it('a free background worker (workers have no free instance type)', () => {
+    expect(problems((doc) => Object.assign(byType(doc, 'worker'), { plan: 'free' }))).toMatch(
+      /services\.\d+\.plan/,
+    );
+    expect(problems((doc) => Object.assign(byType(doc, 'web'), { plan: 'free' }))).toBe('');
+  });
+
+  it('a Key Value plan Key Value does not offer', () => {
+    for (const plan of ['pro max', 'pro ultra']) {
+      expect(problems((doc) => Object.assign(byType(doc, 'keyvalue'), { plan }))).toMatch(
+        /services\.\d+\.plan/,
+      );
+    }
+    expect(problems((doc) => Object.assign(byType(doc, 'keyvalue'), { plan: 'pro plus' }))).toBe(
+      '',
+    );
+  });
+
+  it('a disk size that is neither 1 nor a multiple of 5', () => {
+    const withDisk = (diskSizeGB: number) =>
+      problems((doc) => Object.assign(doc.databases[0] ?? {}, { diskSizeGB }));
+    expect(withDisk(7)).toMatch(/diskSizeGB: must be 1 or a multiple of 5/);
+    expect(withDisk(0)).toMatch(/diskSizeGB/);
+    expect(withDisk(1)).toBe('');
+    expect(withDisk(15)).toBe('');
+  });
+
+  it('a Postgres plan that does not exist, even in the shape of one that does', () => {
+    const withPlan = (plan: string) =>
+      problems((doc) => Object.assign(doc.databases[0] ?? {}, { plan }));
+    expect(withPlan('pro-3gb')).toMatch(/"pro-3gb" is not a current Postgres plan/);
+    expect(withPlan('accelerated-8gb')).toMatch(/not a current Postgres plan/);
+    expect(withPlan('basic-512mb')).toMatch(/not a current Postgres plan/);
+    expect(withPlan('pro-8gb')).toBe('');
+    expect(withPlan('accelerated-1024gb')).toBe('');
+  });
+
+  it('accepts an environment group with no variables yet', () => {
+    expect(
+      problems((doc) => {
+        doc.envVarGroups.push({ name: 'filled-in-later', envVars: [] });
+      }),
+    ).toBe('');
   });
 });

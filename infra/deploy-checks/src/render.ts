@@ -90,8 +90,10 @@ export function renderTargets(blueprint: RenderBlueprint, file = RENDER_BLUEPRIN
         context: normalizeRepoPath(svc.dockerContext) ?? svc.dockerContext,
       },
       shutdownWindowSeconds: svc.maxShutdownDelaySeconds ?? RENDER_DEFAULT_SHUTDOWN_DELAY,
+      // Render probes the path for as long as the service runs, and restarts an instance that
+      // fails it for 60 s in a row (https://render.com/docs/health-checks).
       ...(svc.type === 'web' && svc.healthCheckPath
-        ? { healthCheckPath: svc.healthCheckPath }
+        ? { healthCheck: { path: svc.healthCheckPath, restartsFailingInstances: true } }
         : {}),
       ...(svc.preDeployCommand ? { preDeployCommand: svc.preDeployCommand.split(/\s+/) } : {}),
       ...(svc.buildFilter

@@ -14,6 +14,11 @@ export function existsInRepo(relative: string): boolean {
   return existsSync(repoPath(relative));
 }
 
+/** Whether a repo-relative path is a file of the repository (not a directory, not missing). */
+export function isRepoFile(relative: string): boolean {
+  return existsInRepo(relative) && statSync(repoPath(relative)).isFile();
+}
+
 export function readRepoFile(relative: string): string {
   return readFileSync(repoPath(relative), 'utf8');
 }

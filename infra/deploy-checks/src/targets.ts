@@ -19,10 +19,8 @@ export type EnvSource =
  */
 export interface DeployTarget {
   platform: 'compose' | 'render' | 'railway';
-  /** Repo-relative file that describes it, e.g. "infra/render.yaml". */
+  /** Repo-relative file that describes it, e.g. "infra/render.yaml", ".railway/railway.ts". */
   file: string;
-  /** Where its variables are written, when not in `file` (Railway: variables.json). */
-  envFile?: string;
   /** The service's name in that file, e.g. "jobstack-api". */
   name: string;
   /** The @repo/config schema the process loads (api, worker, beat or migrate). */
@@ -32,8 +30,12 @@ export interface DeployTarget {
   build?: { dockerfile: string; context: string };
   /** Seconds between SIGTERM and SIGKILL on this platform, when the file sets or implies it. */
   shutdownWindowSeconds?: number;
-  /** HTTP path the platform probes before routing traffic. */
-  healthCheckPath?: string;
+  /**
+   * The HTTP path the platform probes before it routes traffic to a new instance, and whether it
+   * keeps probing afterwards and restarts an instance that fails (Render), or probes only while a
+   * deploy starts (Railway).
+   */
+  healthCheck?: { path: string; restartsFailingInstances: boolean };
   /** Command the platform runs before the new version starts (migrations). */
   preDeployCommand?: string[];
   /** Paths whose changes trigger a build (Render buildFilter.paths, Railway watchPatterns). */

@@ -72,15 +72,40 @@ describe('GitHub workflows', () => {
     expect(pins.size).toBeGreaterThan(0);
   });
 
-  it('Dependabot keeps the pinned actions current, in the workflows and the composite action', () => {
+  describe('Dependabot', () => {
     const config = parse(readRepoFile('.github/dependabot.yml')) as {
       version: number;
       updates: { 'package-ecosystem': string; directories?: string[]; directory?: string }[];
     };
-    expect(config.version).toBe(2);
-    const actions = config.updates.find((u) => u['package-ecosystem'] === 'github-actions');
-    const dirs = actions?.directories ?? (actions?.directory ? [actions.directory] : []);
-    expect(dirs).toEqual(expect.arrayContaining(['/', '/.github/actions/*']));
+    const directoriesOf = (ecosystem: string) =>
+      config.updates
+        .filter((u) => u['package-ecosystem'] === ecosystem)
+        .flatMap((u) => u.directories ?? (u.directory ? [u.directory] : []));
+
+    it('keeps the pinned actions current, in the workflows and the composite action', () => {
+      expect(config.version).toBe(2);
+      expect(directoriesOf('github-actions')).toEqual(
+        expect.arrayContaining(['/', '/.github/actions/*']),
+      );
+    });
+
+    it('keeps the npm dependencies of the workspace current (the root, where the lockfile is)', () => {
+      expect(existsInRepo('pnpm-lock.yaml')).toBe(true);
+      expect(directoriesOf('npm')).toEqual(['/']);
+    });
+
+    it("keeps every app's Docker base image current, and the images compose runs", () => {
+      expect([...directoriesOf('docker')].sort()).toEqual(
+        deployableApps()
+          .map((app) => `/${app.dir}`)
+          .sort(),
+      );
+      for (const app of deployableApps()) {
+        expect(readRepoFile(app.dockerfile)).toMatch(/^ARG NODE_IMAGE=\S+/m);
+      }
+      expect(directoriesOf('docker-compose')).toEqual(['/infra']);
+      expect(existsInRepo('infra/compose.yaml')).toBe(true);
+    });
   });
 
   it('grant read-only access by default; only the release job may write packages', () => {
@@ -206,6 +231,30 @@ describe(RELEASE, () => {
     expect(job?.env?.REVISION).toMatch(/github\.event\.workflow_run\.head_sha \|\| github\.sha/);
     const login = steps(job).find((s) => s.uses?.startsWith('docker/login-action@'));
     expect(login?.with?.registry).toBe('ghcr.io');
+  });
+
+  it('by hand, publishes only a commit CI passed on, never any ref on request', () => {
+    const on = release.on as Record<string, unknown>;
+    expect(Object.keys(on)).toContain('workflow_dispatch');
+    const gate = release.jobs['ci-passed'] as WorkflowJob & { if?: string };
+    expect(gate.if).toBe("github.event_name == 'workflow_dispatch'");
+    expect(gate.permissions).toEqual({ actions: 'read' });
+    const script = steps(gate)
+      .map((s) => s.run ?? '')
+      .join('\n');
+    // asks for successful runs of the CI workflow file, for exactly the dispatched commit
+    expect(script).toMatch(/actions\/workflows\/ci\.yml\/runs\?head_sha=\$\{SHA\}&status=success/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression
+    expect(steps(gate)[0]?.env?.SHA).toBe('${{ github.sha }}');
+    expect(script).toMatch(/exit 1/);
+    expect(existsInRepo(CI)).toBe(true);
+    // publish waits for it, and a dispatch publishes only when it succeeded
+    expect(job?.needs).toEqual(['ci-passed']);
+    const condition = String((job as { if?: string } | undefined)?.if);
+    expect(condition).toMatch(
+      /github\.event_name == 'workflow_dispatch' && needs\.ci-passed\.result == 'success'/,
+    );
+    expect(condition).not.toMatch(/github\.event_name == 'workflow_dispatch' \|\|/);
   });
 
   it('releases only what CI passed on a push to main, and never cancels a push half-way', () => {

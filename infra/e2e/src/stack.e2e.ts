@@ -112,7 +112,7 @@ function provisionScript(): string | undefined {
     .find((p) => existsSync(p));
 }
 
-/** Base images of the Dockerfiles and the images compose runs without building them. */
+/** Base images of the Dockerfiles and the images compose runs that no service of it builds. */
 function requiredImages(): string[] {
   const refs = new Set<string>();
   for (const app of APPS) {
@@ -125,8 +125,11 @@ function requiredImages(): string[] {
   const config = JSON.parse(compose.run(['config', '--format', 'json']).stdout) as {
     services: Record<string, { image?: string; build?: unknown }>;
   };
-  for (const service of Object.values(config.services)) {
-    if (service.image && !service.build) refs.add(service.image);
+  const services = Object.values(config.services);
+  // migrate runs the image the api service builds
+  const built = new Set(services.filter((s) => s.build).map((s) => s.image));
+  for (const service of services) {
+    if (service.image && !service.build && !built.has(service.image)) refs.add(service.image);
   }
   return [...refs];
 }

@@ -33,7 +33,9 @@ export {
   type MigrateResult,
   type MigrationLogger,
   migrate,
+  type SchemaAssertOptions,
   type SchemaCheckOptions,
+  type SchemaStatus,
 } from './migrate/migrate.ts';
 export {
   DatabaseNotEmptyError,
@@ -47,4 +49,4 @@ export {
   UnknownMigrationsError,
 } from './migrate/migration-errors.ts';
 export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-files.ts';
-export { prepareSchema } from './prepare-schema.ts';
+export { type PrepareSchemaOptions, prepareSchema } from './prepare-schema.ts';

@@ -3,12 +3,14 @@ import { loadConfig, migrateEnv } from '@repo/config';
 import { createLogger, type Logger } from '@repo/logger';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PendingMigrationsError } from './migrate/migration-errors.ts';
+import { migrate } from './migrate/migrate.ts';
+import { PendingMigrationsError, UnknownMigrationsError } from './migrate/migration-errors.ts';
 import { prepareSchema } from './prepare-schema.ts';
-import { queryRows } from './testing/migrations-fixture.ts';
+import { copyMigrations, type MigrationsFixture, queryRows } from './testing/migrations-fixture.ts';
 
 describe('prepareSchema (real PostgreSQL)', () => {
   const databases: TestDatabase[] = [];
+  const fixtures: MigrationsFixture[] = [];
   const lines: Record<string, unknown>[] = [];
   let logger: Logger;
 
@@ -28,6 +30,7 @@ describe('prepareSchema (real PostgreSQL)', () => {
   });
   afterAll(async () => {
     await Promise.all(databases.map((database) => database.drop()));
+    await Promise.all(fixtures.map((fixture) => fixture.cleanup()));
   });
 
   async function configFor(label: string, migrateOnStart: boolean) {
@@ -62,5 +65,103 @@ describe('prepareSchema (real PostgreSQL)', () => {
     ]);
     await prepareSchema({ ...config, MIGRATE_ON_START: false }, logger);
     expect(lines.at(-1)).toMatchObject({ msg: 'database schema is current' });
+  });
+
+  /** A database migrated by a newer build: the shipped migrations plus one this build lacks. */
+  async function migratedByNewerBuild(label: string, migrateOnStart: boolean) {
+    const { database, config } = await configFor(label, migrateOnStart);
+    const newer = await copyMigrations();
+    fixtures.push(newer);
+    await newer.add('20991231000001_from_newer_build', 'CREATE TABLE "newer" ("id" INTEGER);\n');
+    await migrate({ databaseUrl: database.url, migrationsDir: newer.dir });
+    return { database, config };
+  }
+
+  it('starts a rollback: accepts applied migrations this build does not know, with a warning', {
+    timeout: 30_000,
+  }, async () => {
+    const { database, config } = await migratedByNewerBuild('prepare_rollback', false);
+    const before = lines.length;
+    await prepareSchema(config, logger);
+    expect(lines.slice(before)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        unknownMigrations: ['20991231000001_from_newer_build'],
+        msg: expect.stringContaining('rollback'),
+      }),
+      expect.objectContaining({ msg: 'database schema is current' }),
+    ]);
+    // db-migrate stays strict: it refuses to build on a history it does not know
+    await expect(migrate({ databaseUrl: database.url })).rejects.toBeInstanceOf(
+      UnknownMigrationsError,
+    );
+  });
+
+  it('starts a rollback with MIGRATE_ON_START=true too, without migrating', {
+    timeout: 30_000,
+  }, async () => {
+    const { database, config } = await migratedByNewerBuild('prepare_rollback_migrate', true);
+    const before = lines.length;
+    await prepareSchema(config, logger);
+    expect(lines.slice(before).map((line) => line.msg)).not.toContain('applied migration');
+    expect(lines.at(-1)).toMatchObject({ msg: 'database schema is current' });
+    expect(
+      await queryRows(database.url, 'SELECT count(*)::int AS n FROM _prisma_migrations'),
+    ).toEqual([{ n: 2 }]);
+  });
+
+  it('with waitForMigrations, stays in start-up while migrations are pending and continues once db-migrate applied them', {
+    timeout: 30_000,
+  }, async () => {
+    const { database, config } = await configFor('prepare_wait', false);
+    const before = lines.length;
+    let prepared = false;
+    const preparing = prepareSchema(config, logger, {
+      waitForMigrations: { retryIntervalMs: 100 },
+    }).then(() => {
+      prepared = true;
+    });
+    const waiting = async () => {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const line = lines.slice(before).find((l) => Array.isArray(l.pending));
+        if (line) return line;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('no "waiting" log line');
+    };
+    expect(await waiting()).toMatchObject({
+      level: 'warn',
+      pending: ['20261123090000_init'],
+      msg: expect.stringContaining('not ready until db-migrate'),
+    });
+    // several checks later it is still waiting, and logged the reason once
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(prepared).toBe(false);
+    expect(lines.slice(before).filter((l) => Array.isArray(l.pending))).toHaveLength(1);
+
+    await migrate({ databaseUrl: database.url });
+    await preparing;
+    expect(lines.at(-1)).toMatchObject({ msg: 'database schema is current' });
+  });
+
+  it('with waitForMigrations, still fails at once on a database it cannot reach', {
+    timeout: 30_000,
+  }, async () => {
+    const { database, config } = await configFor('prepare_wait_unreachable', false);
+    const unreachable = new URL(database.url);
+    unreachable.port = '9';
+    const error = await prepareSchema(
+      {
+        ...config,
+        DATABASE_URL: loadConfig(migrateEnv, { DATABASE_URL: unreachable.toString() }).DATABASE_URL,
+      },
+      logger,
+      { waitForMigrations: { retryIntervalMs: 100 } },
+    ).then(
+      () => expect.unreachable('an unreachable database fails start-up'),
+      (e: unknown) => e,
+    );
+    expect((error as Error).name).toBe('DatabaseUnavailableError');
   });
 });

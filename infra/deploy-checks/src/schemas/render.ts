@@ -9,8 +9,9 @@ import { z } from 'zod';
 
 const REGIONS = ['oregon', 'ohio', 'virginia', 'frankfurt', 'singapore'] as const;
 
-// https://render.com/docs/blueprint-spec#plan
-const SERVICE_PLANS = [
+// https://render.com/docs/blueprint-spec#plan: instance types of web services. Background workers
+// have no free instance type; Key Value offers neither pro max nor pro ultra.
+const WEB_SERVICE_PLANS = [
   'free',
   'starter',
   'standard',
@@ -19,11 +20,25 @@ const SERVICE_PLANS = [
   'pro max',
   'pro ultra',
 ] as const;
+const WORKER_PLANS = ['starter', 'standard', 'pro', 'pro plus', 'pro max', 'pro ultra'] as const;
+const KEY_VALUE_PLANS = ['free', 'starter', 'standard', 'pro', 'pro plus'] as const;
 
-// https://render.com/docs/blueprint-spec#plan-1 (current Postgres instance types only)
+// https://render.com/docs/blueprint-spec#plan-1: the current Postgres instance types, by name —
+// a pattern such as pro-<n>gb would accept sizes Render does not sell.
+const DATABASE_PLANS = [
+  'free',
+  'basic-256mb',
+  'basic-1gb',
+  'basic-4gb',
+  ...[4, 8, 16, 32, 64, 128, 192, 256, 384, 512].map((gb) => `pro-${gb}gb`),
+  ...[16, 32, 64, 128, 256, 384, 512, 768, 1024].map((gb) => `accelerated-${gb}gb`),
+] as const;
 const DATABASE_PLAN = z
   .string()
-  .regex(/^(free|basic-(256mb|1gb|4gb)|pro-\d+gb|accelerated-\d+gb)$/, 'a current Postgres plan');
+  .refine((plan) => (DATABASE_PLANS as readonly string[]).includes(plan), {
+    error: (issue) =>
+      `"${String(issue.input)}" is not a current Postgres plan: one of ${DATABASE_PLANS.join(', ')}`,
+  });
 
 const name = z.string().min(1);
 
@@ -85,7 +100,6 @@ const buildFilter = z.strictObject({
 const dockerServiceFields = {
   name,
   runtime: z.literal('docker'),
-  plan: z.enum(SERVICE_PLANS).optional(),
   region: z.enum(REGIONS).optional(),
   branch: z.string().optional(),
   numInstances: z.number().int().min(1).optional(),
@@ -106,6 +120,7 @@ const dockerServiceFields = {
 const webService = z.strictObject({
   type: z.literal('web'),
   ...dockerServiceFields,
+  plan: z.enum(WEB_SERVICE_PLANS).optional(),
   // https://render.com/docs/blueprint-spec#healthcheckpath — web services only
   healthCheckPath: z.string().startsWith('/').optional(),
   domains: z.array(z.string()).optional(),
@@ -119,14 +134,18 @@ const webService = z.strictObject({
     .optional(),
 });
 
-const workerService = z.strictObject({ type: z.literal('worker'), ...dockerServiceFields });
+const workerService = z.strictObject({
+  type: z.literal('worker'),
+  ...dockerServiceFields,
+  plan: z.enum(WORKER_PLANS).optional(),
+});
 
 /** https://render.com/docs/blueprint-spec (Key Value fields); `redis` is a deprecated alias. */
 const keyValueService = z.strictObject({
   type: z.literal('keyvalue'),
   name,
-  plan: z.enum(SERVICE_PLANS).optional(),
-  previewPlan: z.enum(SERVICE_PLANS).optional(),
+  plan: z.enum(KEY_VALUE_PLANS).optional(),
+  previewPlan: z.enum(KEY_VALUE_PLANS).optional(),
   region: z.enum(REGIONS).optional(),
   // https://render.com/docs/blueprint-spec#ipallowlist — required for Key Value
   ipAllowList,
@@ -158,17 +177,23 @@ const database = z.strictObject({
   postgresMajorVersion: z.string().regex(/^\d+$/).optional(),
   databaseName: z.string().optional(),
   user: z.string().optional(),
-  diskSizeGB: z.number().int().min(1).optional(),
+  // https://render.com/docs/blueprint-spec#disksizegb: 1, or a multiple of 5
+  diskSizeGB: z
+    .number()
+    .int()
+    .refine((gb) => gb === 1 || (gb > 0 && gb % 5 === 0), 'must be 1 or a multiple of 5')
+    .optional(),
   ipAllowList: ipAllowList.optional(),
 });
 
 /**
  * https://render.com/docs/blueprint-spec#environment-groups: a group holds plain values or
  * generated ones; it cannot use sync: false or reference services, databases or other groups.
+ * It may be empty (filled in the Dashboard later).
  */
 const envVarGroup = z.strictObject({
   name,
-  envVars: z.array(z.union([envVarValue, envVarGenerated])).min(1),
+  envVars: z.array(z.union([envVarValue, envVarGenerated])),
 });
 
 export const renderBlueprint = z.strictObject({

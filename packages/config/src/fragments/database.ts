@@ -23,7 +23,7 @@ export type DatabaseConfig = z.output<typeof databaseEnv>;
 export const migrationEnv = z.object({
   MIGRATE_ON_START: describeEnv(boolean().prefault('false'), {
     description:
-      'Apply pending migrations when the process starts (single-instance setups). Otherwise start-up fails while migrations are pending.',
+      'Apply pending migrations when the process starts (single-instance setups). Otherwise the api fails start-up while migrations are pending, and the worker waits, not ready, until db-migrate has applied them.',
     example: 'false',
   }),
 });

@@ -44,6 +44,21 @@ export interface SchemaCheckOptions {
   connectTimeoutMs?: number;
 }
 
+export interface SchemaAssertOptions extends SchemaCheckOptions {
+  /**
+   * Accept applied migrations this code does not have, and return their names instead of
+   * refusing: a newer build applied them and this one is a rollback. For app start-up only;
+   * `migrate()` always refuses such a database.
+   */
+  allowUnknownMigrations?: boolean;
+}
+
+/** What `assertSchemaCurrent` found besides "nothing is pending". */
+export interface SchemaStatus {
+  /** Applied migrations this code does not have (only with `allowUnknownMigrations`). */
+  unknown: string[];
+}
+
 export interface MigrateOptions extends SchemaCheckOptions {
   /**
    * How long to wait for the migration lock while another process migrates. Default 10 min:
@@ -131,7 +146,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
  * PendingMigrationsError naming the missing ones, or the refusals `migrate()` would give.
  * Reads only; it never changes the database.
  */
-export async function assertSchemaCurrent(options: SchemaCheckOptions): Promise<void> {
+export async function assertSchemaCurrent(options: SchemaAssertOptions): Promise<SchemaStatus> {
   const url = revealUrl(options.databaseUrl);
   const files = await readMigrationFiles(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
   let client: pg.Client;
@@ -148,8 +163,11 @@ export async function assertSchemaCurrent(options: SchemaCheckOptions): Promise<
   }
   try {
     const rows = (await readMigrationRows(client)) ?? [];
-    const { pending } = planMigrations(files, rows);
+    const { pending, unknown } = planMigrations(files, rows, {
+      allowUnknown: options.allowUnknownMigrations ?? false,
+    });
     if (pending.length > 0) throw new PendingMigrationsError(pending.map((file) => file.name));
+    return { unknown };
   } catch (error) {
     if (isConnectionLoss(error)) {
       throw new DatabaseUnavailableError(

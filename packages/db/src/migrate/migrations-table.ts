@@ -74,9 +74,14 @@ export async function listTables(client: pg.Client): Promise<string[]> {
  * Compares the directory with the history and returns the migrations still to apply, or throws
  * when the history cannot be built on: a failed migration (checked first, like Prisma's
  * `migrate deploy`), applied migrations the directory lacks, applied migrations whose file
- * changed. Rolled-back rows are ignored, as Prisma ignores them.
+ * changed. Rolled-back rows are ignored, as Prisma ignores them. With `allowUnknown`, applied
+ * migrations the directory lacks are returned in `unknown` instead (a newer build applied them).
  */
-export function planMigrations(files: readonly MigrationFile[], rows: readonly MigrationRow[]) {
+export function planMigrations(
+  files: readonly MigrationFile[],
+  rows: readonly MigrationRow[],
+  options: { allowUnknown?: boolean } = {},
+) {
   const live = rows.filter((row) => row.rolledBackAt === null);
   const failed = live.filter((row) => row.finishedAt === null);
   if (failed.length > 0) {
@@ -88,12 +93,12 @@ export function planMigrations(files: readonly MigrationFile[], rows: readonly M
   const unknown = [...new Set(live.map((row) => row.migrationName))].filter(
     (name) => !byName.has(name),
   );
-  if (unknown.length > 0) throw new UnknownMigrationsError(unknown);
+  if (unknown.length > 0 && !options.allowUnknown) throw new UnknownMigrationsError(unknown);
 
   const modified = live
     .filter((row) => {
-      const file = byName.get(row.migrationName) as MigrationFile;
-      return !scriptMatchesChecksum(file.script, row.checksum);
+      const file = byName.get(row.migrationName);
+      return file !== undefined && !scriptMatchesChecksum(file.script, row.checksum);
     })
     .map((row) => row.migrationName);
   if (modified.length > 0) throw new ModifiedMigrationError([...new Set(modified)]);
@@ -102,6 +107,7 @@ export function planMigrations(files: readonly MigrationFile[], rows: readonly M
   return {
     applied: files.filter((file) => applied.has(file.name)),
     pending: files.filter((file) => !applied.has(file.name)),
+    unknown,
   };
 }
 
