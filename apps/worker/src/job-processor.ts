@@ -1,4 +1,4 @@
-import { isDatabaseUnavailableError, type JobRepository } from '@repo/db';
+import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
 import {
   InvalidPayloadError,
   type JobPayload,
@@ -45,7 +45,10 @@ export interface JobProcessorDeps {
  * Three parameters, so BullMQ hands over the AbortSignal used at shutdown.
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
-  const run = runJob(deps);
+  // An outage postpones every job the worker picks up until it ends: the first postponement is
+  // logged with the error's stack, the others with one line each, until a record is written again.
+  const outage = { reported: false };
+  const run = runJob(deps, outage);
   return async function processJob(
     job: Job,
     token?: string,
@@ -54,20 +57,25 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     try {
       return await run(job, token, signal);
     } catch (error) {
-      if (!isDatabaseUnavailableError(error) || !token) throw error;
+      // Only the repository's typed error: it is thrown where PostgreSQL is called, so an error
+      // of the job's own (a webhook destination refusing the connection) can never pass for one.
+      if (!(error instanceof DatabaseUnavailableError) || !token) throw error;
       // The job is fine; its record cannot be written. Back to the queue, attempts untouched.
       // Should the handler have run already, it runs again then (delivery is at least once).
       await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
+      deps.metrics.postponed.inc({ type: job.name });
+      const details = { queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS };
       deps.logger.warn(
-        { err: error, queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS },
+        outage.reported ? { ...details, reason: error.message } : { ...details, err: error },
         'PostgreSQL is unavailable: job postponed without using an attempt',
       );
+      outage.reported = true;
       throw new DelayedError();
     }
   };
 }
 
-function runJob(deps: JobProcessorDeps) {
+function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
   return async function processJob(
     job: Job,
     token?: string,
@@ -109,6 +117,7 @@ function runJob(deps: JobProcessorDeps) {
       });
     }
     const started = await deps.jobs.markRunning(id, attempt);
+    outage.reported = false;
     if (!started) {
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
@@ -133,8 +142,9 @@ function runJob(deps: JobProcessorDeps) {
       deps.metrics.duration.observe({ type, result: 'succeeded' }, seconds());
       return result;
     } catch (error) {
-      // the record could not be written (e.g. markSucceeded): not the job's failure
-      if (isDatabaseUnavailableError(error)) throw error;
+      // the record could not be written (e.g. markSucceeded), or the handler could not reach
+      // the database: not the job's failure
+      if (error instanceof DatabaseUnavailableError) throw error;
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });

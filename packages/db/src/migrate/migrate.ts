@@ -1,6 +1,6 @@
 import type { Secret } from '@repo/config';
 import type pg from 'pg';
-import { DatabaseUnavailableError, isDatabaseUnavailableError } from '../database-unavailable.ts';
+import { DatabaseUnavailableError, isOutageFromDatabaseCall } from '../database-unavailable.ts';
 import {
   DatabaseNotEmptyError,
   MigrationError,
@@ -168,7 +168,7 @@ async function applyOne(client: pg.Client, file: MigrationFile, log?: MigrationL
   try {
     await applyMigration(client, file);
   } catch (error) {
-    if (isDatabaseUnavailableError(error)) throw error;
+    if (isOutageFromDatabaseCall(error)) throw error;
     throw new MigrationFailedError(file.name, { cause: error });
   }
   log?.info(
@@ -202,7 +202,7 @@ async function acquireLock(client: pg.Client, timeoutMs: number, log?: Migration
 /** A raw connection failure, not yet explained by one of this package's errors. */
 function isConnectionLoss(error: unknown): boolean {
   return (
-    isDatabaseUnavailableError(error) &&
+    isOutageFromDatabaseCall(error) &&
     !(error instanceof DatabaseUnavailableError) &&
     !(error instanceof MigrationError)
   );

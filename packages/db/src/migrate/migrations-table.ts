@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { isDatabaseUnavailableError } from '../database-unavailable.ts';
+import { isOutageFromDatabaseCall } from '../database-unavailable.ts';
 import { scriptMatchesChecksum } from './checksum.ts';
 import {
   FailedMigrationError,
@@ -135,7 +135,7 @@ export async function applyMigration(client: pg.Client, file: MigrationFile): Pr
     await client.query('ROLLBACK').catch(() => {});
     // A lost connection or a cancelled statement says nothing about the script, and nothing
     // was committed: no failure is recorded, so the next run simply tries again.
-    if (isDatabaseUnavailableError(error)) throw error;
+    if (isOutageFromDatabaseCall(error)) throw error;
     await client
       .query(
         `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, logs)
