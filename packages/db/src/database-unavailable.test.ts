@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import {
   DatabaseUnavailableError,
   isDatabaseUnavailableError,
@@ -43,7 +43,9 @@ describe('isDatabaseUnavailableError: by where the error comes from', () => {
       prismaError('PrismaClientKnownRequestError', 'Raw query failed', {
         code: 'P2010',
         meta: {
-          driverAdapterError: withFields('postgres', { cause: { kind: 'postgres', code: '57014' } }),
+          driverAdapterError: withFields('postgres', {
+            cause: { kind: 'postgres', code: '57014' },
+          }),
         },
       }),
       pgError('the database system is shutting down', '57P03'),

@@ -101,6 +101,52 @@ describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Pris
     }
   });
 
+  it('both tools apply a CREATE INDEX CONCURRENTLY migration and accept what the other applied', async () => {
+    const concurrent = await copyMigrations();
+    const name = '20991231000000_concurrent_index';
+    try {
+      await concurrent.add(
+        name,
+        '-- CreateIndex\nCREATE INDEX CONCURRENTLY "jobs_type_idx" ON "jobs"("type");\n',
+      );
+      const ours = await database('compat_concurrent_ours');
+      expect(
+        (await migrate({ databaseUrl: ours.url, migrationsDir: concurrent.dir })).applied,
+      ).toContain(name);
+      const theirs = await database('compat_concurrent_prisma');
+      const prisma = await openPrismaSchemaEngine(theirs.url);
+      try {
+        expect(await prisma.applyMigrations(concurrent.dir)).toContain(name);
+      } finally {
+        await prisma.close();
+      }
+      for (const db of [ours, theirs]) {
+        const status = await openPrismaSchemaEngine(db.url);
+        try {
+          expect(await status.diagnose(concurrent.dir)).toMatchObject({
+            editedMigrationNames: [],
+            failedMigrationNames: [],
+            history: null,
+          });
+        } finally {
+          await status.close();
+        }
+        await expect(
+          assertSchemaCurrent({ databaseUrl: db.url, migrationsDir: concurrent.dir }),
+        ).resolves.toBeUndefined();
+        expect(
+          await queryRows(
+            db.url,
+            `SELECT i.indisvalid AS valid FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'jobs_type_idx'`,
+          ),
+        ).toEqual([{ valid: true }]);
+      }
+    } finally {
+      await concurrent.cleanup();
+    }
+  });
+
   it('both tools flag the same edited migration', async () => {
     const db = await database('compat_edited');
     const edited = await copyMigrations();
