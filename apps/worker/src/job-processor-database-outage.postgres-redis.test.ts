@@ -30,8 +30,10 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', {
     // the real repository, except that writes fail while an outage lasts
     const jobs: JobRepository = {
       ...h.jobs,
-      markRunning: (id, attempt) =>
-        outageWrites > 0 ? unavailable('mark a job running') : h.jobs.markRunning(id, attempt),
+      markRunning: (id, attempt, queueAttempts) =>
+        outageWrites > 0
+          ? unavailable('mark a job running')
+          : h.jobs.markRunning(id, attempt, queueAttempts),
       markSucceeded: (id, result) =>
         outageWrites > 0 ? unavailable('mark a job succeeded') : h.jobs.markSucceeded(id, result),
     };

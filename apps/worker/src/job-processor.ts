@@ -81,9 +81,10 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
     token?: string,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
-    const logger = deps.logger.child({ queueJobId: job.id, type: job.name, attempt });
+    // BullMQ's count: this BullMQ job's try and the tries it was given
+    const queueAttempt = job.attemptsMade + 1;
+    const queueAttempts = job.opts.attempts ?? 1;
+    const jobLogger = deps.logger.child({ queueJobId: job.id, type: job.name });
     const id = rowIdOf(job);
 
     let type: JobType;
@@ -97,33 +98,38 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
       // retrying cannot fix a payload: fail for good, keep the worker going
       if (id) await deps.jobs.markFailed(id, { error: error.message, final: true });
       deps.metrics.failed.inc({ type: 'invalid', final: 'true' });
-      logger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
+      jobLogger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
       throw new UnrecoverableError(error.message);
     }
     if (!id) {
-      logger.error('job rejected: it has no Postgres record');
+      jobLogger.error('job rejected: it has no Postgres record');
       throw new UnrecoverableError(
         `job ${job.id} has no record in Postgres; enqueue jobs through the API or a schedule`,
       );
     }
 
-    if (job.repeatJobKey) {
+    if (job.repeatJobKey && job.id) {
       await deps.jobs.ensureScheduled({
         id,
+        queueJobId: job.id,
         type,
         payload,
-        maxAttempts,
+        maxAttempts: queueAttempts,
         schedulerId: job.repeatJobKey,
       });
     }
-    const started = await deps.jobs.markRunning(id, attempt);
+    const started = await deps.jobs.markRunning(id, queueAttempt, queueAttempts);
     outage.reported = false;
     if (!started) {
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
-      logger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
+      jobLogger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
       return { skipped: existing.status };
     }
+    // the row's count, which goes on from attempts used before this BullMQ job (a job reconcile
+    // enqueued again with the attempts it had left)
+    const { attempt, maxAttempts } = started;
+    const logger = jobLogger.child({ jobId: id, attempt });
 
     const startedAt = performance.now();
     const seconds = () => (performance.now() - startedAt) / 1000;
@@ -135,7 +141,7 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
         attempt,
         maxAttempts,
         signal: signal ?? new AbortController().signal,
-        logger: logger.child({ jobId: id }),
+        logger,
       });
       await deps.jobs.markSucceeded(id, result ?? null);
       deps.metrics.completed.inc({ type });
@@ -149,14 +155,20 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
         await job.moveToWait(token);
-        logger.warn({ jobId: id }, 'job interrupted by shutdown; returned to the queue');
+        logger.warn('job interrupted by shutdown; returned to the queue');
         throw new WaitingError();
       }
-      const final = error instanceof UnrecoverableError || attempt >= maxAttempts;
+      const unrecoverable = error instanceof UnrecoverableError;
+      const lastInQueue = queueAttempt >= queueAttempts;
+      const final = unrecoverable || lastInQueue || attempt >= maxAttempts;
       await deps.jobs.markFailed(id, { error: describeError(error), final });
       deps.metrics.failed.inc({ type, final: String(final) });
       deps.metrics.duration.observe({ type, result: 'failed' }, seconds());
-      logger[final ? 'error' : 'warn']({ err: error, jobId: id, final }, 'job attempt failed');
+      logger[final ? 'error' : 'warn']({ err: error, final }, 'job attempt failed');
+      // the row has no attempts left although its BullMQ job has: BullMQ must not retry it
+      if (final && !unrecoverable && !lastInQueue) {
+        throw new UnrecoverableError(describeError(error));
+      }
       throw error;
     } finally {
       deps.metrics.active.dec();

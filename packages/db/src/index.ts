@@ -22,6 +22,9 @@ export {
   type JobRepository,
   type ListJobsInput,
   type ScheduledRunInput,
+  type StaleCursor,
+  type StaleJob,
+  type StartedAttempt,
 } from './jobs/job-repository.ts';
 export { migrationChecksum } from './migrate/checksum.ts';
 export {

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX CONCURRENTLY "jobs_queued_updated_at_idx";
