@@ -1,6 +1,11 @@
 import { beatServiceEnv } from '@repo/config';
 import { createHealth, startHealthServer } from '@repo/health';
-import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import {
+  checkRedisEvictionPolicy,
+  createJobQueue,
+  createRedisConnection,
+  pingRedis,
+} from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { startScheduleSync } from './schedule-sync.ts';
@@ -30,7 +35,10 @@ await runService({
       service: 'beat',
       version,
       timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-      checks: [{ name: 'redis', run: () => pingRedis(redis) }],
+      checks: [
+        { name: 'redis', run: () => pingRedis(redis) },
+        { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
+      ],
       logger,
     });
     const server = await startHealthServer({

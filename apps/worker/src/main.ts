@@ -1,7 +1,12 @@
 import { workerServiceEnv } from '@repo/config';
 import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth, startHealthServer } from '@repo/health';
-import { createJobQueue, createRedisConnection, pingRedis } from '@repo/jobs';
+import {
+  checkRedisEvictionPolicy,
+  createJobQueue,
+  createRedisConnection,
+  pingRedis,
+} from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createHandlers } from './handlers/index.ts';
@@ -61,6 +66,7 @@ await runService({
       checks: [
         { name: 'database', run: () => db.ping() },
         { name: 'redis', run: () => pingRedis(connection) },
+        { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(connection) },
       ],
       logger,
     });

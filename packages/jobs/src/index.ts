@@ -21,6 +21,11 @@ export {
   type RedisRole,
 } from './redis-connection.ts';
 export {
+  checkRedisEvictionPolicy,
+  REQUIRED_EVICTION_POLICY,
+  RedisEvictionPolicyError,
+} from './redis-eviction-policy.ts';
+export {
   ENQUEUEABLE_JOB_TYPES,
   isJobType,
   JOB_TYPE_NAMES,
