@@ -406,14 +406,21 @@ export function createJobRepository(db: Pick<Db, 'pool'>): JobRepository {
       guard('find stale jobs', async () => {
         const limit = checkLimit(input.limit);
         const after = input.after ?? null;
-        const { rows: found } = await pool.query<StaleJob>(
-          `SELECT id, status, COALESCE(queue_job_id, id::text) AS "queueJobId", attempts,
+        // One branch per status, merged in order: queued jobs come from their partial index on
+        // updated_at, running ones (no more than the workers run at once) from the status index.
+        // An index over both would cost every job one more index entry when it starts.
+        const branch = (status: 'queued' | 'running') => `
+          (SELECT id, status, COALESCE(queue_job_id, id::text) AS "queueJobId", attempts,
                   max_attempts AS "maxAttempts", updated_at AS "updatedAt"
              FROM jobs
-            WHERE status IN ${ACTIVE} AND updated_at < $1::timestamptz
+            WHERE status = '${status}' AND updated_at < $1::timestamptz
               AND (scheduler_id IS NULL OR queue_job_id IS NOT NULL)
               AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
             ORDER BY updated_at, id
+            LIMIT $4::int)`;
+        const { rows: found } = await pool.query<StaleJob>(
+          `SELECT * FROM (${branch('queued')} UNION ALL ${branch('running')}) AS stale
+            ORDER BY "updatedAt", id
             LIMIT $4::int`,
           [input.before, after?.updatedAt ?? null, after?.id ?? null, limit],
         );

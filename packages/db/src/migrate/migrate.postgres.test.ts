@@ -24,6 +24,9 @@ import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from './migration-files.ts
 import { MIGRATION_LOCK_KEY } from './migrations-table.ts';
 
 const INIT = '20261123090000_init';
+/** Every migration this package ships, in order (INIT first). */
+const SHIPPED = (await readMigrationFiles(DEFAULT_MIGRATIONS_DIR)).map((file) => file.name);
+const applied = (name: string) => ({ migration_name: name });
 
 describe('migrate (real PostgreSQL)', () => {
   const databases: TestDatabase[] = [];
@@ -153,10 +156,12 @@ describe('migrate (real PostgreSQL)', () => {
   it('creates the database when it does not exist, as prisma migrate deploy does', async () => {
     const db = await database('migrate_create');
     await db.drop();
-    const { applied } = await migrate({ databaseUrl: db.url });
-    expect(applied).toContain(INIT);
-    const rows = await queryRows(db.url, 'SELECT migration_name FROM _prisma_migrations');
-    expect(rows).toEqual([{ migration_name: INIT }]);
+    expect((await migrate({ databaseUrl: db.url })).applied).toEqual(SHIPPED);
+    const rows = await queryRows(
+      db.url,
+      'SELECT migration_name FROM _prisma_migrations ORDER BY migration_name',
+    );
+    expect(rows).toEqual(SHIPPED.map(applied));
   });
 
   it('applies each migration once when five migrate() calls race', async () => {
@@ -169,16 +174,17 @@ describe('migrate (real PostgreSQL)', () => {
       Array.from({ length: 5 }, () => migrate({ databaseUrl: db.url, migrationsDir: dir.dir })),
     );
     const appliedAll = results.flatMap((result) => result.applied).sort();
-    expect(appliedAll).toEqual([INIT, '20991231000001_a', '20991231000002_b']);
+    expect(appliedAll).toEqual([...SHIPPED, '20991231000001_a', '20991231000002_b'].sort());
     const rows = await queryRows<{ migration_name: string; n: number }>(
       db.url,
       `SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1 ORDER BY 1`,
     );
-    expect(rows).toEqual([
-      { migration_name: INIT, n: 1 },
-      { migration_name: '20991231000001_a', n: 1 },
-      { migration_name: '20991231000002_b', n: 1 },
-    ]);
+    expect(rows).toEqual(
+      [...SHIPPED, '20991231000001_a', '20991231000002_b'].map((name) => ({
+        migration_name: name,
+        n: 1,
+      })),
+    );
   });
 
   it('refuses an applied migration whose file was edited, naming it', async () => {
@@ -288,7 +294,7 @@ describe('migrate (real PostgreSQL)', () => {
     expect((error as Error).message).toContain('Lost the connection to PostgreSQL');
     expect(
       await queryRows(db.url, 'SELECT migration_name FROM _prisma_migrations ORDER BY started_at'),
-    ).toEqual([{ migration_name: INIT }]);
+    ).toEqual(SHIPPED.map(applied));
     expect(await queryRows(db.url, `SELECT to_regclass('lost')::text AS t`)).toEqual([{ t: null }]);
 
     await dir.add(name, 'CREATE TABLE "lost" ("id" INTEGER);\n');
@@ -359,7 +365,7 @@ describe('migrate (real PostgreSQL)', () => {
       const empty = await database('assert_empty');
       await expect(assertSchemaCurrent({ databaseUrl: empty.url })).rejects.toMatchObject({
         name: 'PendingMigrationsError',
-        pending: [INIT],
+        pending: SHIPPED,
       });
       const missing = await database('assert_missing');
       await missing.drop();
@@ -402,7 +408,7 @@ describe('migrate (real PostgreSQL)', () => {
       await dir.add('20991231000002_after', 'CREATE TABLE "after" ("id" INTEGER);\n');
 
       expect(await migrate({ databaseUrl: db.url, migrationsDir: dir.dir })).toEqual({
-        applied: [INIT, concurrent, '20991231000002_after'],
+        applied: [...SHIPPED, concurrent, '20991231000002_after'],
       });
       expect(await indexState(db.url, 'jobs_type_idx')).toEqual([{ valid: true }]);
       const [row] = await queryRows<Record<string, unknown>>(
@@ -429,7 +435,9 @@ describe('migrate (real PostgreSQL)', () => {
       const results = await Promise.all(
         Array.from({ length: 5 }, () => migrate({ databaseUrl: db.url, migrationsDir: dir.dir })),
       );
-      expect(results.flatMap((result) => result.applied).sort()).toEqual([INIT, concurrent]);
+      expect(results.flatMap((result) => result.applied).sort()).toEqual(
+        [...SHIPPED, concurrent].sort(),
+      );
       expect(await indexState(db.url, 'jobs_type_idx')).toEqual([{ valid: true }]);
     });
 
@@ -515,7 +523,7 @@ describe('migrate (real PostgreSQL)', () => {
       expect(performance.now() - started).toBeLessThan(3_000);
     });
     // once the holder is gone, migrating goes ahead
-    expect((await migrate({ databaseUrl: db.url })).applied).toEqual([INIT]);
+    expect((await migrate({ databaseUrl: db.url })).applied).toEqual(SHIPPED);
   });
 });
 

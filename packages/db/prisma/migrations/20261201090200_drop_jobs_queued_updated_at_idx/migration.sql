@@ -1,2 +1,0 @@
--- DropIndex
-DROP INDEX CONCURRENTLY "jobs_queued_updated_at_idx";
