@@ -20,11 +20,7 @@ export {
   pingRedis,
   type RedisRole,
 } from './redis-connection.ts';
-export {
-  checkRedisEvictionPolicy,
-  REQUIRED_EVICTION_POLICY,
-  RedisEvictionPolicyError,
-} from './redis-eviction-policy.ts';
+export { checkRedisEvictionPolicy, RedisEvictionPolicyError } from './redis-eviction-policy.ts';
 export {
   ENQUEUEABLE_JOB_TYPES,
   isJobType,

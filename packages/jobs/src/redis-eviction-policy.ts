@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 
 /** The only maxmemory-policy under which Redis never drops BullMQ's keys. */
-export const REQUIRED_EVICTION_POLICY = 'noeviction';
+const REQUIRED_EVICTION_POLICY = 'noeviction';
 
 /**
  * Redis may evict keys (its maxmemory-policy is not noeviction), or it cannot be told whether it
