@@ -4,14 +4,15 @@
 // outage is logged once per failure by the connection, not again by BullMQ's objects.
 import { migrate } from '@repo/db';
 import {
+  createOwnRedis,
   createTestDatabase,
   createTestRedisPrefix,
+  type OwnRedis,
   type TestDatabase,
   type TestRedisPrefix,
 } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, eventually, parseEveryLine, type RunningApp, startApp } from './lib/apps.ts';
-import { createOwnRedis, type OwnRedis } from './lib/redis-server.ts';
 
 type LogLine = Record<string, unknown>;
 

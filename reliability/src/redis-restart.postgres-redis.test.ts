@@ -3,15 +3,16 @@
 // down the api answers 503 problem+json and readiness says so; both recover without a restart.
 import { migrate } from '@repo/db';
 import {
+  createOwnRedis,
   createTestDatabase,
   createTestRedisPrefix,
+  type OwnRedis,
   type TestDatabase,
   type TestRedisPrefix,
 } from '@repo/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, call, eventually, type RunningApp, startApp } from './lib/apps.ts';
-import { createOwnRedis, type OwnRedis } from './lib/redis-server.ts';
 
 describe('Redis restart while jobs flow (own redis-server with AOF, real PostgreSQL)', () => {
   let database: TestDatabase;
@@ -25,7 +26,15 @@ describe('Redis restart while jobs flow (own redis-server with AOF, real Postgre
     database = await createTestDatabase('reliability_redis_restart');
     await migrate({ databaseUrl: database.url });
     direct = new pg.Pool({ connectionString: database.url, max: 2 });
-    redis = await createOwnRedis();
+    // AOF as compose runs Redis, so a restart keeps the data
+    redis = await createOwnRedis([
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+    ]);
     keys = createTestRedisPrefix('reliability-redis-restart');
     const env = {
       DATABASE_URL: database.url,

@@ -1,5 +1,5 @@
 import { InvalidCursorError, isDatabaseUnavailableError, JobJsonError } from '@repo/db';
-import { InvalidPayloadError, isRedisUnavailableError, UnknownJobTypeError } from '@repo/jobs';
+import { InvalidPayloadError, UnknownJobTypeError } from '@repo/jobs';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import {
   DependencyUnavailableError,
@@ -63,6 +63,10 @@ export function toProblemError(error: unknown): ProblemError {
     );
   }
 
+  // Outages are recognised by where they come from: the repository throws
+  // DatabaseUnavailableError, and every Redis call goes through callRedis, which answers a
+  // DependencyUnavailableError (a ProblemError, above). A bare socket code could come from any
+  // connection, so it is not taken for either.
   if (isDatabaseUnavailableError(error)) {
     return new DependencyUnavailableError('database', 'PostgreSQL is unavailable.', {
       cause: error,
@@ -78,10 +82,6 @@ export function toProblemError(error: unknown): ProblemError {
         cause: error,
       },
     );
-  }
-
-  if (isRedisUnavailableError(error)) {
-    return new DependencyUnavailableError('redis', 'Redis is unavailable.', { cause: error });
   }
 
   if (isBodyParserError(error)) {

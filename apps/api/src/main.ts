@@ -2,6 +2,7 @@ import { apiEnv } from '@repo/config';
 import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth } from '@repo/health';
 import {
+  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
@@ -42,6 +43,7 @@ await runService({
       checks: [
         { name: 'database', run: () => db.ping() },
         { name: 'redis', run: () => pingRedis(redis) },
+        { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
       ],
       logger,
     });

@@ -63,10 +63,12 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
     const id: string = res.body.jobId;
 
     // the core of the worker's maintenance.reconcile: rows queued for a while with no BullMQ job
-    const stale = await healthy.jobs.findStaleQueued({ queuedBefore: new Date(), limit: 100 });
+    const stale = await healthy.jobs.findStale({ before: new Date(), limit: 100 });
     expect(stale.map((row) => row.id)).toContain(id);
-    for (const row of stale) {
-      if (await healthy.queue.getJob(row.id)) continue;
+    for (const job of stale) {
+      if (await healthy.queue.getJob(job.queueJobId)) continue;
+      const row = await healthy.jobs.findById(job.id);
+      if (!row) throw new Error(`job ${job.id} has no row`);
       await enqueueJob(healthy.queue, {
         id: row.id,
         type: resolveJobType(row.type),

@@ -1,7 +1,9 @@
 import { createJobQueue, listSchedules } from '@repo/jobs';
 import {
+  createOwnRedis,
   createTestRedisPrefix,
   freePort,
+  readinessOnceStarted,
   type ServiceProcess,
   startServiceProcess,
   TEST_REDIS_URL,
@@ -76,5 +78,38 @@ describe('beat (real processes, real Redis)', () => {
     // the schedules live in Redis: they stay when beat is gone
     expect((await listSchedules(queue)).length).toBe(schedules.length);
     await queue.close();
+  });
+
+  it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
+    const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const port = await freePort();
+      const beat = startServiceProcess(entry, {
+        REDIS_URL: evicting.url,
+        QUEUE_PREFIX: keys.prefix,
+        HEALTH_PORT: String(port),
+        HEALTH_HOST: '127.0.0.1',
+      });
+      beats.push(beat);
+      const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
+      expect(answer).toMatchObject({
+        status: 503,
+        body: {
+          status: 'down',
+          checks: {
+            redis: { status: 'ok' },
+            redis_eviction_policy: { status: 'down', error: 'RedisEvictionPolicyError' },
+          },
+        },
+      });
+      const logged = await beat.waitForLog((line) => line.msg === 'health check failed');
+      expect(logged).toMatchObject({
+        check: 'redis_eviction_policy',
+        err: { message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru") },
+      });
+      expect(await beat.stop()).toBe(0);
+    } finally {
+      await evicting.destroy();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { beatServiceEnv } from '@repo/config';
 import { createHealth, startHealthServer } from '@repo/health';
 import {
+  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
@@ -39,7 +40,10 @@ await runService({
       service: 'beat',
       version,
       timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-      checks: [{ name: 'redis', run: () => pingRedis(redis) }],
+      checks: [
+        { name: 'redis', run: () => pingRedis(redis) },
+        { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
+      ],
       logger,
     });
     const server = await startHealthServer({

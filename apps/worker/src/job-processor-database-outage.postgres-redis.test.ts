@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
 import { createLogger } from '@repo/logger';
 import type { Worker } from 'bullmq';
@@ -15,6 +16,7 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', {
   /** How many more writes fail as if PostgreSQL were unreachable. */
   let outageWrites = 0;
   const failedWrites: string[] = [];
+  const logLines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     h = await createWorkerHarness('processor-db-outage');
@@ -28,15 +30,23 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', {
     // the real repository, except that writes fail while an outage lasts
     const jobs: JobRepository = {
       ...h.jobs,
-      markRunning: (id, attempt) =>
-        outageWrites > 0 ? unavailable('mark a job running') : h.jobs.markRunning(id, attempt),
+      markRunning: (id, attempt, queueAttempts) =>
+        outageWrites > 0
+          ? unavailable('mark a job running')
+          : h.jobs.markRunning(id, attempt, queueAttempts),
       markSucceeded: (id, result) =>
         outageWrites > 0 ? unavailable('mark a job succeeded') : h.jobs.markSucceeded(id, result),
     };
     const logger = await createLogger({
       service: 'worker',
       version: 'test',
-      config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
+      config: { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          logLines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
     });
     worker = createJobWorker({
       connection: h.redis,
@@ -71,6 +81,28 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', {
     const queued = await h.queue.getJob(job.id);
     expect(queued?.attemptsMade).toBe(1);
     expect(await queued?.getState()).toBe('completed');
+
+    // one line per postponement; only the first carries the error with its stack
+    const postponed = logLines.filter(
+      (line) => line.msg === 'PostgreSQL is unavailable: job postponed without using an attempt',
+    );
+    expect(postponed).toHaveLength(3);
+    expect(postponed[0]).toMatchObject({
+      level: 'warn',
+      queueJobId: job.id,
+      err: { type: 'DatabaseUnavailableError', stack: expect.stringContaining('\n    at ') },
+    });
+    for (const line of postponed.slice(1)) {
+      expect(line).not.toHaveProperty('err');
+      expect(line).toMatchObject({
+        level: 'warn',
+        queueJobId: job.id,
+        reason: 'The database is unavailable while trying to mark a job running',
+      });
+    }
+    expect(await h.registry.metrics()).toMatch(
+      /worker_jobs_postponed_total\{type="system\.echo"\} 3/,
+    );
   });
 
   it('runs the handler again when only recording the success failed', async () => {

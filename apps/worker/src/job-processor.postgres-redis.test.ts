@@ -99,6 +99,37 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
       expect(received.filter((r) => r.headers['webhook-id'] === job.id)).toHaveLength(2);
     });
 
+    // The socket error sits in the cause of the delivery error: it is the destination's problem,
+    // not PostgreSQL's, so the attempts are used with backoff instead of postponed as an outage.
+    it.each([
+      [
+        'refuses the connection',
+        'http://127.0.0.1:1/hook',
+        /^WebhookDeliveryError: http:\/\/127\.0\.0\.1:1 network error: ECONNREFUSED$/,
+      ],
+      [
+        'cannot be resolved',
+        'http://no-such-host.invalid/hook',
+        /^WebhookDeliveryError: http:\/\/no-such-host\.invalid network error: (ENOTFOUND|EAI_AGAIN)$/,
+      ],
+    ])(
+      'retries a destination that %s with backoff, then fails naming the problem',
+      {
+        timeout: 30_000,
+      },
+      async (_what, url, reason) => {
+        const job = await h.submit('webhook.deliver', { url, body: {} }, { maxAttempts: 2 });
+        const row = await h.waitForRow(job.id, finished, 20_000);
+        expect(row).toMatchObject({ status: 'failed', attempts: 2 });
+        expect(row.error).toMatch(reason);
+        const queued = await h.queue.getJob(job.id);
+        expect(queued?.attemptsMade).toBe(2);
+        expect(await queued?.getState()).toBe('failed');
+        // webhook.deliver backs off 2 s before its second attempt
+        expect((queued?.processedOn ?? 0) - (queued?.timestamp ?? 0)).toBeGreaterThanOrEqual(2_000);
+      },
+    );
+
     it('fails at once on a 4xx, recording the status', async () => {
       statuses.push(404);
       const job = await h.submit(
@@ -219,7 +250,9 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
   it('counts completed and failed jobs by type in its metrics', async () => {
     const text = await h.registry.metrics();
     expect(text).toMatch(/worker_jobs_completed_total\{type="system\.echo"\} [1-9]/);
-    expect(text).toMatch(/worker_jobs_failed_total\{type="webhook\.deliver",final="true"\} 1/);
+    // the 404, the refused and the unresolvable destination
+    expect(text).toMatch(/worker_jobs_failed_total\{type="webhook\.deliver",final="true"\} 3/);
+    expect(text).not.toMatch(/worker_jobs_postponed_total\{/);
     expect(text).toMatch(
       /worker_job_duration_seconds_count\{type="system\.echo",result="succeeded"\} [1-9]/,
     );

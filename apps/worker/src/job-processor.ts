@@ -1,4 +1,4 @@
-import { isDatabaseUnavailableError, type JobRepository } from '@repo/db';
+import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
 import {
   InvalidPayloadError,
   type JobPayload,
@@ -45,7 +45,10 @@ export interface JobProcessorDeps {
  * Three parameters, so BullMQ hands over the AbortSignal used at shutdown.
  */
 export function createJobProcessor(deps: JobProcessorDeps) {
-  const run = runJob(deps);
+  // An outage postpones every job the worker picks up until it ends: the first postponement is
+  // logged with the error's stack, the others with one line each, until a record is written again.
+  const outage = { reported: false };
+  const run = runJob(deps, outage);
   return async function processJob(
     job: Job,
     token?: string,
@@ -54,28 +57,34 @@ export function createJobProcessor(deps: JobProcessorDeps) {
     try {
       return await run(job, token, signal);
     } catch (error) {
-      if (!isDatabaseUnavailableError(error) || !token) throw error;
+      // Only the repository's typed error: it is thrown where PostgreSQL is called, so an error
+      // of the job's own (a webhook destination refusing the connection) can never pass for one.
+      if (!(error instanceof DatabaseUnavailableError) || !token) throw error;
       // The job is fine; its record cannot be written. Back to the queue, attempts untouched.
       // Should the handler have run already, it runs again then (delivery is at least once).
       await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
+      deps.metrics.postponed.inc({ type: job.name });
+      const details = { queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS };
       deps.logger.warn(
-        { err: error, queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS },
+        outage.reported ? { ...details, reason: error.message } : { ...details, err: error },
         'PostgreSQL is unavailable: job postponed without using an attempt',
       );
+      outage.reported = true;
       throw new DelayedError();
     }
   };
 }
 
-function runJob(deps: JobProcessorDeps) {
+function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
   return async function processJob(
     job: Job,
     token?: string,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
-    const logger = deps.logger.child({ queueJobId: job.id, type: job.name, attempt });
+    // BullMQ's count: this BullMQ job's try and the tries it was given
+    const queueAttempt = job.attemptsMade + 1;
+    const queueAttempts = job.opts.attempts ?? 1;
+    const jobLogger = deps.logger.child({ queueJobId: job.id, type: job.name });
     const id = rowIdOf(job);
 
     let type: JobType;
@@ -89,32 +98,38 @@ function runJob(deps: JobProcessorDeps) {
       // retrying cannot fix a payload: fail for good, keep the worker going
       if (id) await deps.jobs.markFailed(id, { error: error.message, final: true });
       deps.metrics.failed.inc({ type: 'invalid', final: 'true' });
-      logger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
+      jobLogger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
       throw new UnrecoverableError(error.message);
     }
     if (!id) {
-      logger.error('job rejected: it has no Postgres record');
+      jobLogger.error('job rejected: it has no Postgres record');
       throw new UnrecoverableError(
         `job ${job.id} has no record in Postgres; enqueue jobs through the API or a schedule`,
       );
     }
 
-    if (job.repeatJobKey) {
+    if (job.repeatJobKey && job.id) {
       await deps.jobs.ensureScheduled({
         id,
+        queueJobId: job.id,
         type,
         payload,
-        maxAttempts,
+        maxAttempts: queueAttempts,
         schedulerId: job.repeatJobKey,
       });
     }
-    const started = await deps.jobs.markRunning(id, attempt);
+    const started = await deps.jobs.markRunning(id, queueAttempt, queueAttempts);
+    outage.reported = false;
     if (!started) {
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
-      logger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
+      jobLogger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
       return { skipped: existing.status };
     }
+    // the row's count, which goes on from attempts used before this BullMQ job (a job reconcile
+    // enqueued again with the attempts it had left)
+    const { attempt, maxAttempts } = started;
+    const logger = jobLogger.child({ jobId: id, attempt });
 
     const startedAt = performance.now();
     const seconds = () => (performance.now() - startedAt) / 1000;
@@ -126,27 +141,34 @@ function runJob(deps: JobProcessorDeps) {
         attempt,
         maxAttempts,
         signal: signal ?? new AbortController().signal,
-        logger: logger.child({ jobId: id }),
+        logger,
       });
       await deps.jobs.markSucceeded(id, result ?? null);
       deps.metrics.completed.inc({ type });
       deps.metrics.duration.observe({ type, result: 'succeeded' }, seconds());
       return result;
     } catch (error) {
-      // the record could not be written (e.g. markSucceeded): not the job's failure
-      if (isDatabaseUnavailableError(error)) throw error;
+      // the record could not be written (e.g. markSucceeded), or the handler could not reach
+      // the database: not the job's failure
+      if (error instanceof DatabaseUnavailableError) throw error;
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
         await job.moveToWait(token);
-        logger.warn({ jobId: id }, 'job interrupted by shutdown; returned to the queue');
+        logger.warn('job interrupted by shutdown; returned to the queue');
         throw new WaitingError();
       }
-      const final = error instanceof UnrecoverableError || attempt >= maxAttempts;
+      const unrecoverable = error instanceof UnrecoverableError;
+      const lastInQueue = queueAttempt >= queueAttempts;
+      const final = unrecoverable || lastInQueue || attempt >= maxAttempts;
       await deps.jobs.markFailed(id, { error: describeError(error), final });
       deps.metrics.failed.inc({ type, final: String(final) });
       deps.metrics.duration.observe({ type, result: 'failed' }, seconds());
-      logger[final ? 'error' : 'warn']({ err: error, jobId: id, final }, 'job attempt failed');
+      logger[final ? 'error' : 'warn']({ err: error, final }, 'job attempt failed');
+      // the row has no attempts left although its BullMQ job has: BullMQ must not retry it
+      if (final && !unrecoverable && !lastInQueue) {
+        throw new UnrecoverableError(describeError(error));
+      }
       throw error;
     } finally {
       deps.metrics.active.dec();

@@ -1,4 +1,11 @@
-import { freePort, type ServiceProcess, startServiceProcess, TEST_REDIS_URL } from '@repo/testing';
+import {
+  createOwnRedis,
+  freePort,
+  readinessOnceStarted,
+  type ServiceProcess,
+  startServiceProcess,
+  TEST_REDIS_URL,
+} from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
 
@@ -36,6 +43,43 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
     await worker.waitForHttp(`http://127.0.0.1:${port}/health/ready`);
     return worker;
   }
+
+  it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
+    const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const port = await freePort();
+      const worker = startServiceProcess(entry, {
+        DATABASE_URL: h.database.url,
+        REDIS_URL: evicting.url,
+        QUEUE_PREFIX: h.config.QUEUE_PREFIX,
+        WEBHOOK_SIGNING_SECRET: 'test-signing-secret-test-signing-secret',
+        HEALTH_PORT: String(port),
+        HEALTH_HOST: '127.0.0.1',
+      });
+      processes.push(worker);
+      // started, yet not ready: the eviction-policy check fails
+      const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
+      expect(answer).toMatchObject({
+        status: 503,
+        body: {
+          status: 'down',
+          checks: {
+            database: { status: 'ok' },
+            redis: { status: 'ok' },
+            redis_eviction_policy: { status: 'down', error: 'RedisEvictionPolicyError' },
+          },
+        },
+      });
+      const logged = await worker.waitForLog((line) => line.msg === 'health check failed');
+      expect(logged).toMatchObject({
+        check: 'redis_eviction_policy',
+        err: { message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru") },
+      });
+      expect(await worker.stop()).toBe(0);
+    } finally {
+      await evicting.destroy();
+    }
+  });
 
   it('on SIGTERM finishes the job in progress, then exits 0', { timeout: 30_000 }, async () => {
     const worker = await startWorker();

@@ -2,6 +2,7 @@ import { workerServiceEnv } from '@repo/config';
 import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth, startHealthServer } from '@repo/health';
 import {
+  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
@@ -75,6 +76,7 @@ await runService({
       checks: [
         { name: 'database', run: () => db.ping() },
         { name: 'redis', run: () => pingRedis(connection) },
+        { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(connection) },
       ],
       logger,
     });

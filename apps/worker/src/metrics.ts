@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface WorkerMetrics {
   completed: Counter<'type'>;
   failed: Counter<'type' | 'final'>;
+  postponed: Counter<'type'>;
   duration: Histogram<'type' | 'result'>;
   active: Gauge;
 }
@@ -20,6 +21,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       name: 'worker_jobs_failed_total',
       help: 'Failed attempts by type; final="true" when no retry follows',
       labelNames: ['type', 'final'] as const,
+      registers,
+    }),
+    postponed: new Counter({
+      name: 'worker_jobs_postponed_total',
+      help: 'Jobs put back without using an attempt because PostgreSQL was unavailable, by type',
+      labelNames: ['type'] as const,
       registers,
     }),
     duration: new Histogram({

@@ -1,19 +1,39 @@
+import pg from 'pg';
+
 /**
  * PostgreSQL could not be used at all: unreachable, refusing connections, timing out, the
- * database missing or the credentials refused. Callers answer 503 (API) or report "down"
- * (health checks) instead of treating it as a bug. The original error is the `cause`.
+ * database missing or the credentials refused. Thrown where this package calls the database
+ * (the repository, `ping()`, migrations), so callers can rely on the class: they answer 503
+ * (API), postpone the job (worker) or report "down" (health checks) instead of treating it as a
+ * bug. The original error is the `cause`.
  */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
 }
 
 /**
- * Whether `error` means "the database is unavailable" rather than "this query is wrong". Knows
- * this package's DatabaseUnavailableError and the raw shapes underneath it (Prisma client
- * errors, driver-adapter errors, pg and socket errors), so it also works for callers that use
- * `db.prisma` directly.
+ * Whether `error` means "the database is unavailable" rather than "this query is wrong", judged
+ * by where it comes from: this package's DatabaseUnavailableError, an error Prisma's client
+ * raised (a direct `db.prisma` call), or a PostgreSQL server error (pg's DatabaseError).
+ *
+ * A socket code (ECONNREFUSED, ENOTFOUND, …) alone says nothing about the database: an HTTP
+ * client, a Redis client or a DNS lookup raise the same codes. So it counts only where the error
+ * is known to come from a database call — `rethrowUnavailable` — and never when it turns up inside
+ * some other error (a webhook delivery that could not connect is not a PostgreSQL outage).
  */
 export function isDatabaseUnavailableError(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (isPrismaClientError(error)) return isOutageFromDatabaseCall(error);
+  if (error instanceof pg.DatabaseError) return isOutageSqlState(error.code);
+  return false;
+}
+
+/**
+ * For an error that a call to PostgreSQL (through pg or Prisma) has just raised: whether it means
+ * the database cannot be used right now. Only the caller of the database knows the error came
+ * from there, which is what makes socket codes and pg's connection messages meaningful here.
+ */
+export function isOutageFromDatabaseCall(error: unknown): boolean {
   const seen = new Set<unknown>();
   let current: unknown = error;
   // follow `cause` and Prisma's meta.driverAdapterError: the telling part is often wrapped
@@ -25,16 +45,28 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
   return false;
 }
 
-/** Rethrows database outages as DatabaseUnavailableError, anything else unchanged. */
+/**
+ * For the error of a database call: rethrows an outage as DatabaseUnavailableError saying what
+ * was being done, anything else unchanged.
+ */
 export function rethrowUnavailable(error: unknown, doing: string): never {
   if (error instanceof DatabaseUnavailableError) throw error;
-  if (isDatabaseUnavailableError(error)) {
+  if (isOutageFromDatabaseCall(error)) {
     throw new DatabaseUnavailableError(
       `The database is unavailable while trying to ${doing}: ${describeCause(error)}`,
       { cause: error },
     );
   }
   throw error;
+}
+
+/** Prisma's client errors are named PrismaClient…Error and carry the client's version. */
+function isPrismaClientError(error: unknown): error is Error {
+  return (
+    error instanceof Error &&
+    error.name.startsWith('PrismaClient') &&
+    typeof (error as { clientVersion?: unknown }).clientVersion === 'string'
+  );
 }
 
 // Prisma's codes for "cannot get to the database": can't reach (P1001), timed out (P1002),
@@ -89,21 +121,23 @@ const PG_MESSAGES = [
   'Cannot use a pool after calling end on the pool',
 ];
 
+function isOutageSqlState(code: unknown): boolean {
+  return (
+    typeof code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(code) &&
+    (SQLSTATES.has(code) || SQLSTATE_PREFIXES.some((prefix) => code.startsWith(prefix)))
+  );
+}
+
 function isUnavailableShape(error: object): boolean {
   const record = error as Record<string, unknown>;
   const code = typeof record.code === 'string' ? record.code : undefined;
-  if (error.constructor?.name === 'PrismaClientInitializationError') return true;
-  if (code !== undefined) {
-    if (PRISMA_CODES.has(code) || SOCKET_CODES.has(code) || SQLSTATES.has(code)) return true;
-    if (/^[0-9A-Z]{5}$/.test(code) && SQLSTATE_PREFIXES.some((p) => code.startsWith(p))) {
-      return true;
-    }
-  }
+  if (record.name === 'PrismaClientInitializationError') return true;
+  if (code !== undefined && (PRISMA_CODES.has(code) || SOCKET_CODES.has(code))) return true;
+  if (isOutageSqlState(code)) return true;
   if (typeof record.kind === 'string') {
     if (ADAPTER_KINDS.has(record.kind)) return true;
-    if (record.kind === 'postgres' && typeof record.code === 'string') {
-      return SQLSTATE_PREFIXES.some((p) => (record.code as string).startsWith(p));
-    }
+    if (record.kind === 'postgres') return isOutageSqlState(record.code);
   }
   const message = typeof record.message === 'string' ? record.message : '';
   return PG_MESSAGES.some((text) => message.startsWith(text));

@@ -25,6 +25,9 @@ export {
   type JobRepositoryOptions,
   type ListJobsInput,
   type ScheduledRunInput,
+  type StaleCursor,
+  type StaleJob,
+  type StartedAttempt,
 } from './jobs/job-repository.ts';
 export { migrationChecksum } from './migrate/checksum.ts';
 export {

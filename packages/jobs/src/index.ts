@@ -21,6 +21,7 @@ export {
   pingRedis,
   type RedisRole,
 } from './redis-connection.ts';
+export { checkRedisEvictionPolicy, RedisEvictionPolicyError } from './redis-eviction-policy.ts';
 export {
   ENQUEUEABLE_JOB_TYPES,
   isJobType,

@@ -10,6 +10,15 @@ describe('isRedisUnavailableError', () => {
     [new Error('OOM command not allowed when used memory > maxmemory'), true],
     [new Error('ERR wrong number of arguments'), false],
     ['Connection is closed.', false],
+    // a foreign error that merely wraps a socket error (a webhook delivery) says nothing about Redis
+    [
+      new Error('http://127.0.0.1:1 network error: ECONNREFUSED', {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+          code: 'ECONNREFUSED',
+        }),
+      }),
+      false,
+    ],
   ])('%s → %s', (error, expected) => {
     expect(isRedisUnavailableError(error)).toBe(expected);
   });

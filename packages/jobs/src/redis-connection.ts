@@ -54,7 +54,12 @@ const UNAVAILABLE_CODES = new Set([
 // under maxmemory-policy noeviction. Each passes once Redis (or its operator) recovers.
 const UNAVAILABLE_REPLY_PREFIXES = ['LOADING ', 'READONLY ', 'MASTERDOWN ', 'OOM ', 'BUSY '];
 
-/** True for errors that mean Redis cannot be reached or cannot take writes right now. */
+/**
+ * For the error of a Redis call (ioredis or BullMQ): true when it means Redis cannot be reached
+ * or cannot take writes right now. Only the error itself is looked at, never its `cause`, and only
+ * errors known to come from a Redis call should be asked about: a socket code such as ECONNREFUSED
+ * means "Redis is down" there, but an HTTP client or PostgreSQL raise the same codes.
+ */
 export function isRedisUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ConnectionClosedError') {

@@ -1,7 +1,9 @@
 export { freePort } from './free-port.ts';
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
 export { cpuTimeMs, rssBytes } from './process-usage.ts';
+export { type ReadinessAnswer, readinessOnceStarted } from './readiness.ts';
 export { createTestRedisPrefix, type TestRedisPrefix } from './redis.ts';
+export { createOwnRedis, type OwnRedis } from './redis-server.ts';
 export {
   type ServiceProcess,
   type ServiceProcessOptions,

@@ -4,7 +4,10 @@ import type { Logger } from '@repo/logger';
 export interface JobContext {
   /** The Postgres row id (also the BullMQ job id, except for scheduled runs). */
   id: string;
-  /** 1 on the first try. */
+  /**
+   * 1 on the first try. Counted on the row, so it goes on where it stopped when reconcile
+   * enqueues a job again with the attempts it has left.
+   */
   attempt: number;
   maxAttempts: number;
   /** Aborts when the worker is shutting down and the job must give way. */

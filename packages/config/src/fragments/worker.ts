@@ -40,7 +40,7 @@ export type WebhookConfig = z.output<typeof webhookEnv>;
 export const maintenanceEnv = z.object({
   RECONCILE_AFTER: describeEnv(duration({ min: 1_000 }).prefault('2m'), {
     description:
-      'A job row still queued after this long with no BullMQ job behind it (a crash between commit and enqueue) is enqueued again.',
+      'maintenance.reconcile checks job rows queued or running untouched for this long against their BullMQ jobs: one whose BullMQ job is missing (a crash between commit and enqueue, a job Redis lost) is enqueued again with the attempts it has left, one BullMQ failed for good is marked failed.',
   }),
   JOB_RETENTION: describeEnv(duration({ min: 60_000 }).prefault('30d'), {
     description: 'Finished job rows older than this are deleted by maintenance.prune.',

@@ -35,6 +35,11 @@ export interface JobRecord {
   runAt: Date | null;
   /** The BullMQ job scheduler a scheduled run came from; null for jobs created through the API. */
   schedulerId: string | null;
+  /**
+   * The BullMQ job id when it is not the row id: a scheduled run's `repeat:…` id, whose row id is
+   * derived from it. Null for jobs created through the API, whose BullMQ job id is the row id.
+   */
+  queueJobId: string | null;
   createdAt: Date;
   /** When the first attempt started; later attempts leave it. */
   startedAt: Date | null;

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { type Env, loadConfig, migrateEnv } from '@repo/config';
 import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
 import { DatabaseUnavailableError } from '../database-unavailable.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { queryRows, withClient } from '../testing/migrations-fixture.ts';
 import { InvalidCursorError, InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord } from './job-record.ts';
-import { createJobRepository, JOB_LIST_MAX_LIMIT, type JobRepository } from './job-repository.ts';
+import {
+  createJobRepository,
+  JOB_LIST_MAX_LIMIT,
+  type JobRepository,
+  type StaleCursor,
+} from './job-repository.ts';
 import { encodeCursor } from './list-cursor.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -70,6 +75,7 @@ describe('job repository (real PostgreSQL)', () => {
         idempotencyKey: null,
         runAt,
         schedulerId: null,
+        queueJobId: null,
         createdAt: expect.any(Date),
         startedAt: null,
         finishedAt: null,
@@ -321,21 +327,33 @@ describe('job repository (real PostgreSQL)', () => {
   describe('worker transitions', () => {
     it('markRunning starts an attempt; a redelivery keeps startedAt and counts the attempt', async () => {
       const job = await queued('run');
-      expect(await jobs.markRunning(job.id, 1)).toBe(true);
+      expect(await jobs.markRunning(job.id, 1)).toEqual({ attempt: 1, maxAttempts: 3 });
       const running = await jobs.findById(job.id);
       expect(running).toMatchObject({ id: job.id, status: 'running', attempts: 1 });
       expect(running?.startedAt).toBeInstanceOf(Date);
       await setRow(job.id, `started_at = started_at - interval '1 minute'`);
       const firstStart = (await jobs.findById(job.id))?.startedAt;
-      expect(await jobs.markRunning(job.id, 2)).toBe(true);
+      expect(await jobs.markRunning(job.id, 2)).toEqual({ attempt: 2, maxAttempts: 3 });
       expect(await jobs.findById(job.id)).toMatchObject({
         status: 'running',
         attempts: 2,
         startedAt: firstStart,
       });
+      // the same attempt delivered again (a stalled job) counts once
+      expect(await jobs.markRunning(job.id, 2, 3)).toEqual({ attempt: 2, maxAttempts: 3 });
     });
 
-    it('markRunning returns false for a cancelled, finished, missing or malformed job', async () => {
+    it('markRunning goes on counting from the attempts used before a BullMQ job with fewer attempts', async () => {
+      const job = (await jobs.create({ type: 'run.carried', payload: {}, maxAttempts: 5 })).job;
+      // two attempts used; reconcile enqueued it again with the three it had left
+      await setRow(job.id, 'attempts = 2');
+      expect(await jobs.markRunning(job.id, 1, 3)).toEqual({ attempt: 3, maxAttempts: 5 });
+      expect(await jobs.markRunning(job.id, 3, 3)).toEqual({ attempt: 5, maxAttempts: 5 });
+      // a BullMQ job given more attempts than the row allows counts from 1
+      expect(await jobs.markRunning(job.id, 1, 9)).toEqual({ attempt: 1, maxAttempts: 5 });
+    });
+
+    it('markRunning returns null for a cancelled, finished, missing or malformed job', async () => {
       const cancelled = await queued('run.skip');
       await jobs.cancel(cancelled.id);
       const done = await queued('run.skip');
@@ -344,7 +362,7 @@ describe('job repository (real PostgreSQL)', () => {
       const failed = await queued('run.skip');
       await jobs.markFailed(failed.id, { error: 'x', final: true });
       for (const id of [cancelled.id, done.id, failed.id, randomUUID(), 'x']) {
-        expect(await jobs.markRunning(id, 2)).toBe(false);
+        expect(await jobs.markRunning(id, 2)).toBeNull();
       }
       expect((await jobs.findById(cancelled.id))?.status).toBe('cancelled');
       expect((await jobs.findById(done.id))?.attempts).toBe(1);
@@ -410,6 +428,7 @@ describe('job repository (real PostgreSQL)', () => {
       const id = randomUUID();
       const input = {
         id,
+        queueJobId: 'repeat:daily-report:1893456000000',
         type: 'report.daily',
         payload: { day: '2030-01-01' },
         maxAttempts: 3,
@@ -418,7 +437,12 @@ describe('job repository (real PostgreSQL)', () => {
       expect(await jobs.ensureScheduled(input)).toEqual({ created: true });
       await jobs.markRunning(id, 1);
       expect(
-        await jobs.ensureScheduled({ ...input, payload: { day: 'other' }, maxAttempts: 1 }),
+        await jobs.ensureScheduled({
+          ...input,
+          queueJobId: 'repeat:other:1',
+          payload: { day: 'other' },
+          maxAttempts: 1,
+        }),
       ).toEqual({ created: false });
       expect(await jobs.findById(id)).toMatchObject({
         id,
@@ -426,34 +450,133 @@ describe('job repository (real PostgreSQL)', () => {
         payload: { day: '2030-01-01' },
         maxAttempts: 3,
         schedulerId: 'daily-report',
+        queueJobId: 'repeat:daily-report:1893456000000',
         status: 'running',
         idempotencyKey: null,
       });
     });
+
+    it('records the BullMQ job id on a row an older version created without it', async () => {
+      const id = randomUUID();
+      await withClient(database.url, (client) =>
+        client.query(
+          `INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id)
+           VALUES ($1, 'report.daily', '{}', 3, 'daily-report')`,
+          [id],
+        ),
+      );
+      const input = {
+        id,
+        queueJobId: 'repeat:daily-report:1',
+        type: 'report.daily',
+        payload: {},
+        maxAttempts: 3,
+        schedulerId: 'daily-report',
+      };
+      expect(await jobs.ensureScheduled(input)).toEqual({ created: false });
+      expect((await jobs.findById(id))?.queueJobId).toBe('repeat:daily-report:1');
+    });
   });
 
-  describe('findStaleQueued', () => {
-    it('returns queued jobs not updated since the cutoff, oldest first, up to the limit', async () => {
-      const old = (minutes: number) => new Date(Date.UTC(2001, 0, 1, 0, minutes));
-      const [a, b, c, fresh, running] = await Promise.all(
-        Array.from({ length: 5 }, () => queued('stale')),
-      );
-      await setRow(a?.id as string, 'updated_at = $2', [old(3)]);
-      await setRow(b?.id as string, 'updated_at = $2', [old(1)]);
-      await setRow(c?.id as string, 'updated_at = $2', [old(2)]);
-      await jobs.markRunning(running?.id as string, 1);
-      await setRow(running?.id as string, 'updated_at = $2', [old(0)]);
+  describe('findStale and requeue', () => {
+    // each test its own year, older than the one before: a test sees only its own stale rows
+    let year = 2006;
+    const old = (minutes: number) => new Date(Date.UTC(year, 0, 1, 0, minutes));
+    beforeEach(() => {
+      year -= 5;
+    });
 
-      const cutoff = old(10);
-      const stale = await jobs.findStaleQueued({ queuedBefore: cutoff, limit: 10 });
-      expect(stale.map((job) => job.id)).toEqual([b?.id, c?.id, a?.id]);
-      expect(stale.map((job) => job.id)).not.toContain(fresh?.id);
-      expect(
-        (await jobs.findStaleQueued({ queuedBefore: cutoff, limit: 2 })).map((job) => job.id),
-      ).toEqual([b?.id, c?.id]);
-      await expect(jobs.findStaleQueued({ queuedBefore: cutoff, limit: 0 })).rejects.toBeInstanceOf(
+    it('walks queued and running jobs untouched since the cutoff in (updatedAt, id) order, page by page', async () => {
+      const [a, b, c, d, fresh, finished] = await Promise.all(
+        Array.from({ length: 6 }, () => queued('stale')),
+      ).then(
+        (made) => made.map((job) => job.id) as [string, string, string, string, string, string],
+      );
+      await setRow(a, 'updated_at = $2', [old(3)]);
+      await setRow(b, 'updated_at = $2', [old(1)]);
+      await jobs.markRunning(c, 1);
+      await setRow(c, 'updated_at = $2', [old(2)]);
+      // d shares c's time: the id breaks the tie
+      await setRow(d, 'updated_at = $2', [old(2)]);
+      await jobs.markRunning(finished, 1);
+      await jobs.markSucceeded(finished, null);
+      await setRow(finished, 'updated_at = $2', [old(0)]);
+      // a scheduled run recorded before its BullMQ id was: it cannot be looked up
+      const legacy = randomUUID();
+      await withClient(database.url, (client) =>
+        client.query(
+          `INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id, updated_at)
+           VALUES ($1, 'stale', '{}', 1, 'hourly', $2)`,
+          [legacy, old(0)],
+        ),
+      );
+
+      const before = old(10);
+      const all = await jobs.findStale({ before, limit: 10 });
+      const [c2, d2] = [c, d].sort();
+      expect(all.map((job) => job.id)).toEqual([b, c2, d2, a]);
+      expect(all.find((job) => job.id === c)).toEqual({
+        id: c,
+        status: 'running',
+        queueJobId: c,
+        attempts: 1,
+        maxAttempts: 3,
+        updatedAt: old(2),
+      });
+      expect(all.map((job) => job.id)).not.toContain(fresh);
+
+      const first = await jobs.findStale({ before, limit: 2 });
+      expect(first.map((job) => job.id)).toEqual([b, c2]);
+      const second = await jobs.findStale({ before, after: first.at(-1), limit: 2 });
+      expect(second.map((job) => job.id)).toEqual([d2, a]);
+      expect(await jobs.findStale({ before, after: second.at(-1), limit: 2 })).toEqual([]);
+      await expect(jobs.findStale({ before, limit: 0 })).rejects.toBeInstanceOf(
         InvalidListLimitError,
       );
+    });
+
+    it('requeue puts a stale job back to queued, giving back a running attempt, unless it changed', async () => {
+      const [waiting, running, moved] = await Promise.all([
+        queued('requeue'),
+        queued('requeue'),
+        queued('requeue'),
+      ]).then((made) => made.map((job) => job.id) as [string, string, string]);
+      await jobs.markRunning(running, 1);
+      await jobs.markRunning(running, 2);
+      for (const id of [waiting, running, moved]) await setRow(id, 'updated_at = $2', [old(5)]);
+      const stale = await jobs.findStale({ before: old(10), limit: 10 });
+      const seen = (id: string) => stale.find((job) => job.id === id) as StaleCursor;
+
+      await setRow(waiting, 'error = $2, updated_at = $3', ['Error: attempt 1 failed', old(5)]);
+      expect(await jobs.requeue(seen(waiting))).toMatchObject({
+        id: waiting,
+        status: 'queued',
+        attempts: 0,
+        error: 'Error: attempt 1 failed',
+      });
+      const again = await jobs.requeue(seen(running), 'lost while running');
+      expect(again).toMatchObject({ status: 'queued', attempts: 1, error: 'lost while running' });
+      expect(again?.updatedAt.getTime()).toBeGreaterThan(old(5).getTime());
+      // a worker started it after it was read: it is left as it is
+      await jobs.markRunning(moved, 1);
+      expect(await jobs.requeue(seen(moved), 'too late')).toBeNull();
+      expect(await jobs.findById(moved)).toMatchObject({ status: 'running', error: null });
+    });
+
+    it('requeue moves a scheduled run to its row id as its BullMQ id', async () => {
+      const id = randomUUID();
+      await jobs.ensureScheduled({
+        id,
+        queueJobId: 'repeat:hourly:1',
+        type: 'requeue.scheduled',
+        payload: {},
+        maxAttempts: 2,
+        schedulerId: 'hourly',
+      });
+      await setRow(id, 'updated_at = $2', [old(5)]);
+      const [stale] = await jobs.findStale({ before: old(10), limit: 1 });
+      expect(stale).toMatchObject({ id, queueJobId: 'repeat:hourly:1' });
+      expect(await jobs.requeue(stale as StaleCursor, 'lost')).toMatchObject({ queueJobId: id });
     });
   });
 
@@ -588,7 +711,7 @@ describe('job repository (real PostgreSQL)', () => {
 
       const running = await Promise.all(ids.map((id) => target.jobs.markRunning(id, 1)));
       expect(target.statements('UPDATE')).toBe(1);
-      expect(running).toEqual(ids.map(() => true));
+      expect(running).toEqual(ids.map(() => ({ attempt: 1, maxAttempts: 3 })));
       expect(await countRows(`type = 'batch.transitions' AND status = 'running'`, [])).toBe(20);
 
       const [first, ...others] = ids as [string, ...string[]];
@@ -630,7 +753,7 @@ describe('job repository (real PostgreSQL)', () => {
         target.jobs.markRunning(finished, 2),
       ]);
       expect(target.statements('UPDATE') - before).toBe(1);
-      expect(outcomes).toEqual([true, true, false, false]);
+      expect(outcomes).toEqual([{ attempt: 2, maxAttempts: 3 }, true, false, null]);
       expect(await target.jobs.findById(toStart)).toMatchObject({
         status: 'running',
         attempts: 2,

@@ -6,7 +6,7 @@ import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
 import { decodeCursor, encodeCursor, isUuid } from './list-cursor.ts';
 
-/** The most jobs one `list()` or `findStaleQueued()` call returns. */
+/** The most jobs one `list()` or `findStale()` call returns. */
 export const JOB_LIST_MAX_LIMIT = 1_000;
 
 export interface CreateJobInput {
@@ -55,11 +55,35 @@ export type CancelOutcome =
 
 export interface ScheduledRunInput {
   id: string;
+  /** The run's BullMQ job id (`repeat:<scheduler>:<millis>`), which the row id is derived from. */
+  queueJobId: string;
   type: string;
   payload: unknown;
   maxAttempts: number;
   schedulerId: string;
 }
+
+/** The attempt `markRunning` started, as the row counts it. */
+export interface StartedAttempt {
+  /** 1 on the first attempt; attempts used before a reconcile re-enqueue are included. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** A queued or running job nobody has touched for a while: what reconcile checks against Redis. */
+export interface StaleJob {
+  id: string;
+  status: 'queued' | 'running';
+  /** The id of its BullMQ job: `queueJobId`, or the row id. */
+  queueJobId: string;
+  attempts: number;
+  maxAttempts: number;
+  /** Also the position in `findStale`'s order, with `id`. */
+  updatedAt: Date;
+}
+
+/** Where a `findStale` walk stands: the last job of the previous page. */
+export type StaleCursor = Pick<StaleJob, 'updatedAt' | 'id'>;
 
 /** The job table operations the API and the worker share. */
 export interface JobRepository {
@@ -78,12 +102,15 @@ export interface JobRepository {
   /** Only a queued job can be cancelled; the check and the change are one atomic update. */
   cancel(id: string): Promise<CancelOutcome>;
   /**
-   * An attempt starts: status running, attempts = attempt, startedAt set on the first attempt.
-   * False when the job is cancelled, finished or missing — the worker then skips it. (A boolean,
-   * not the row: the worker needs no more, and reading 15 columns back on every job cost it ~10%
-   * of its throughput.)
+   * An attempt starts: status running, startedAt set on the first attempt, and attempts = the
+   * attempts used before this BullMQ job (max_attempts − `queueAttempts`, the attempts the BullMQ
+   * job was given; 0 when omitted) + `attempt` (BullMQ's, 1 on its first try). So a job that
+   * reconcile enqueued again with the attempts it had left goes on counting where it stopped,
+   * and a redelivery of the same attempt sets the same number. Null when the job is cancelled,
+   * finished or missing — the worker then skips it. (Two numbers, not the row: reading 15 columns
+   * back on every job cost the worker ~10% of its throughput.)
    */
-  markRunning(id: string, attempt: number): Promise<boolean>;
+  markRunning(id: string, attempt: number, queueAttempts?: number): Promise<StartedAttempt | null>;
   /** False when the job was not running (already finished elsewhere, or missing). */
   markSucceeded(id: string, result: unknown): Promise<boolean>;
   /**
@@ -91,10 +118,29 @@ export interface JobRepository {
    * the error recorded. Null when the job had already finished or is missing.
    */
   markFailed(id: string, failure: { error: string; final: boolean }): Promise<JobRecord | null>;
-  /** Gives a scheduled run its row the first time a worker sees it; later calls change nothing. */
+  /**
+   * Gives a scheduled run its row the first time a worker sees it; later calls change nothing,
+   * except recording the BullMQ job id on a row an older version created without it.
+   */
   ensureScheduled(input: ScheduledRunInput): Promise<{ created: boolean }>;
-  /** Queued jobs not updated since `queuedBefore`, oldest first. */
-  findStaleQueued(input: { queuedBefore: Date; limit: number }): Promise<JobRecord[]>;
+  /**
+   * Queued and running jobs not updated since `before`, in (updatedAt, id) order, starting after
+   * `after` (the last job of the previous page). Scheduled runs recorded before their BullMQ id
+   * was (queueJobId null) are left out: their BullMQ job cannot be looked up.
+   */
+  findStale(input: {
+    before: Date;
+    after?: StaleCursor | null;
+    limit: number;
+  }): Promise<StaleJob[]>;
+  /**
+   * Puts a stale job whose BullMQ job is gone back to queued, if it has not changed since it was
+   * read (`updatedAt`), and returns the row to enqueue again — under the row id from now on. A
+   * running job's interrupted attempt is given back, as BullMQ gives back a stalled job's. `error`
+   * becomes `reason` when one is given (a queued job keeps its last attempt's). Null when the job
+   * changed meanwhile.
+   */
+  requeue(job: StaleCursor, reason?: string): Promise<JobRecord | null>;
   /** Deletes finished jobs older than `before`, `batchSize` rows per statement; returns the count. */
   deleteFinishedBefore(input: { before: Date; batchSize: number }): Promise<number>;
 }
@@ -116,6 +162,7 @@ const JOB_COLUMNS = [
   'idempotency_key AS "idempotencyKey"',
   'run_at AS "runAt"',
   'scheduler_id AS "schedulerId"',
+  'queue_job_id AS "queueJobId"',
   'created_at AS "createdAt"',
   'started_at AS "startedAt"',
   'finished_at AS "finishedAt"',
@@ -145,7 +192,7 @@ export const JOB_CREATE_MAX_WAITING = 1_000;
 
 /** A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON). */
 type Transition =
-  | { id: string; to: 'running'; attempt: number }
+  | { id: string; to: 'running'; attempt: number; queueAttempts: number | null }
   | { id: string; to: 'succeeded'; result: string | null };
 
 interface InsertItem {
@@ -220,13 +267,16 @@ export function createJobRepository(
 
   // Both worker transitions share one statement, so a batch carries every job that started or
   // finished meanwhile: twice the rows per statement, half the statements.
-  const transitions = batchedWrites<Transition, { id: string }>(
+  const transitions = batchedWrites<Transition, { id: string } & StartedAttempt>(
     'mark a job running or succeeded',
     (items) => ({
       text: `
         UPDATE jobs
            SET status = item.next_status::job_status,
-               attempts = COALESCE(item.attempt, attempts),
+               attempts = CASE WHEN item.next_status = 'running'
+                               THEN GREATEST(max_attempts - COALESCE(item.queue_attempts, max_attempts), 0)
+                                    + item.attempt
+                               ELSE attempts END,
                started_at = CASE WHEN item.next_status = 'running'
                                  THEN COALESCE(started_at, now()) ELSE started_at END,
                result = CASE WHEN item.next_status = 'succeeded'
@@ -234,18 +284,19 @@ export function createJobRepository(
                error = CASE WHEN item.next_status = 'succeeded' THEN NULL ELSE error END,
                finished_at = CASE WHEN item.next_status = 'succeeded' THEN now() ELSE finished_at END,
                updated_at = now()
-          FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[])
-            AS item(job_id, next_status, attempt, new_result)
+          FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[])
+            AS item(job_id, next_status, attempt, queue_attempts, new_result)
          WHERE jobs.id = item.job_id
            AND CASE item.next_status
                  WHEN 'running' THEN status IN ${ACTIVE}
                  ELSE status = 'running'
                END
-        RETURNING id`,
+        RETURNING id, attempts AS attempt, max_attempts AS "maxAttempts"`,
       values: [
         items.map((item) => item.id),
         items.map((item) => item.to),
         items.map((item) => (item.to === 'running' ? item.attempt : null)),
+        items.map((item) => (item.to === 'running' ? item.queueAttempts : null)),
         items.map((item) => (item.to === 'succeeded' ? item.result : null)),
       ],
     }),
@@ -345,9 +396,16 @@ export function createJobRepository(
         throw new Error(`job ${id} kept changing while it was being cancelled`);
       }),
 
-    markRunning: async (id, attempt) =>
-      isUuid(id) &&
-      (await transitions.submit({ id: id.toLowerCase(), to: 'running', attempt })) !== null,
+    markRunning: async (id, attempt, queueAttempts) => {
+      if (!isUuid(id)) return null;
+      const started = await transitions.submit({
+        id: id.toLowerCase(),
+        to: 'running',
+        attempt,
+        queueAttempts: queueAttempts ?? null,
+      });
+      return started && { attempt: started.attempt, maxAttempts: started.maxAttempts };
+    },
 
     markSucceeded: async (id, result) => {
       if (!isUuid(id)) return false;
@@ -376,24 +434,57 @@ export function createJobRepository(
     ensureScheduled: (input) =>
       guard('record a scheduled run', async () => {
         const payload = toJson(input.payload, 'payload');
-        const { rowCount } = await pool.query(
-          `INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id)
-           VALUES ($1::uuid, $2, $3::jsonb, $4::int, $5)
-           ON CONFLICT (id) DO NOTHING`,
-          [input.id, input.type, payload, input.maxAttempts, input.schedulerId],
+        // xmax = 0 tells an inserted row from one the conflict clause updated
+        const { rows: written } = await pool.query<{ created: boolean }>(
+          `INSERT INTO jobs (id, type, payload, max_attempts, scheduler_id, queue_job_id)
+           VALUES ($1::uuid, $2, $3::jsonb, $4::int, $5, $6)
+           ON CONFLICT (id) DO UPDATE SET queue_job_id = EXCLUDED.queue_job_id
+             WHERE jobs.queue_job_id IS NULL
+           RETURNING xmax = 0 AS created`,
+          [input.id, input.type, payload, input.maxAttempts, input.schedulerId, input.queueJobId],
         );
-        return { created: rowCount === 1 };
+        return { created: written[0]?.created === true };
       }),
 
-    findStaleQueued: (input) =>
-      guard('find stale queued jobs', async () => {
+    findStale: (input) =>
+      guard('find stale jobs', async () => {
         const limit = checkLimit(input.limit);
-        return rows(
-          `SELECT ${JOB_COLUMNS} FROM jobs
-            WHERE status = 'queued' AND updated_at < $1::timestamptz
-            ORDER BY updated_at
-            LIMIT $2::int`,
-          [input.queuedBefore, limit],
+        const after = input.after ?? null;
+        // One branch per status, merged in order: queued jobs come from their partial index on
+        // updated_at, running ones (no more than the workers run at once) from the status index.
+        // An index over both would cost every job one more index entry when it starts.
+        const branch = (status: 'queued' | 'running') => `
+          (SELECT id, status, COALESCE(queue_job_id, id::text) AS "queueJobId", attempts,
+                  max_attempts AS "maxAttempts", updated_at AS "updatedAt"
+             FROM jobs
+            WHERE status = '${status}' AND updated_at < $1::timestamptz
+              AND (scheduler_id IS NULL OR queue_job_id IS NOT NULL)
+              AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
+            ORDER BY updated_at, id
+            LIMIT $4::int)`;
+        const { rows: found } = await pool.query<StaleJob>(
+          `SELECT * FROM (${branch('queued')} UNION ALL ${branch('running')}) AS stale
+            ORDER BY "updatedAt", id
+            LIMIT $4::int`,
+          [input.before, after?.updatedAt ?? null, after?.id ?? null, limit],
+        );
+        return found;
+      }),
+
+    requeue: (job, reason) =>
+      guard('queue a stale job again', async () => {
+        if (!isUuid(job.id)) return null;
+        return firstRow(
+          `UPDATE jobs
+              SET status = 'queued',
+                  attempts = CASE WHEN status = 'running' THEN GREATEST(attempts - 1, 0)
+                                  ELSE attempts END,
+                  error = COALESCE($3, error),
+                  queue_job_id = CASE WHEN queue_job_id IS NULL THEN NULL ELSE id::text END,
+                  updated_at = now()
+            WHERE id = $1::uuid AND status IN ${ACTIVE} AND updated_at = $2::timestamptz
+           RETURNING ${JOB_COLUMNS}`,
+          [job.id, job.updatedAt, reason?.replaceAll('\u0000', '\uFFFD') ?? null],
         );
       }),
 

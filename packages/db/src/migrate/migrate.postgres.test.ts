@@ -24,6 +24,9 @@ import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from './migration-files.ts
 import { MIGRATION_LOCK_KEY } from './migrations-table.ts';
 
 const INIT = '20261123090000_init';
+/** Every migration this package ships, in order (INIT first). */
+const SHIPPED = (await readMigrationFiles(DEFAULT_MIGRATIONS_DIR)).map((file) => file.name);
+const applied = (name: string) => ({ migration_name: name });
 
 describe('migrate (real PostgreSQL)', () => {
   const databases: TestDatabase[] = [];
@@ -153,10 +156,12 @@ describe('migrate (real PostgreSQL)', () => {
   it('creates the database when it does not exist, as prisma migrate deploy does', async () => {
     const db = await database('migrate_create');
     await db.drop();
-    const { applied } = await migrate({ databaseUrl: db.url });
-    expect(applied).toContain(INIT);
-    const rows = await queryRows(db.url, 'SELECT migration_name FROM _prisma_migrations');
-    expect(rows).toEqual([{ migration_name: INIT }]);
+    expect((await migrate({ databaseUrl: db.url })).applied).toEqual(SHIPPED);
+    const rows = await queryRows(
+      db.url,
+      'SELECT migration_name FROM _prisma_migrations ORDER BY migration_name',
+    );
+    expect(rows).toEqual(SHIPPED.map(applied));
   });
 
   it('applies each migration once when five migrate() calls race', async () => {
@@ -169,16 +174,17 @@ describe('migrate (real PostgreSQL)', () => {
       Array.from({ length: 5 }, () => migrate({ databaseUrl: db.url, migrationsDir: dir.dir })),
     );
     const appliedAll = results.flatMap((result) => result.applied).sort();
-    expect(appliedAll).toEqual([INIT, '20991231000001_a', '20991231000002_b']);
+    expect(appliedAll).toEqual([...SHIPPED, '20991231000001_a', '20991231000002_b'].sort());
     const rows = await queryRows<{ migration_name: string; n: number }>(
       db.url,
       `SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1 ORDER BY 1`,
     );
-    expect(rows).toEqual([
-      { migration_name: INIT, n: 1 },
-      { migration_name: '20991231000001_a', n: 1 },
-      { migration_name: '20991231000002_b', n: 1 },
-    ]);
+    expect(rows).toEqual(
+      [...SHIPPED, '20991231000001_a', '20991231000002_b'].map((name) => ({
+        migration_name: name,
+        n: 1,
+      })),
+    );
   });
 
   it('refuses an applied migration whose file was edited, naming it', async () => {
@@ -288,7 +294,7 @@ describe('migrate (real PostgreSQL)', () => {
     expect((error as Error).message).toContain('Lost the connection to PostgreSQL');
     expect(
       await queryRows(db.url, 'SELECT migration_name FROM _prisma_migrations ORDER BY started_at'),
-    ).toEqual([{ migration_name: INIT }]);
+    ).toEqual(SHIPPED.map(applied));
     expect(await queryRows(db.url, `SELECT to_regclass('lost')::text AS t`)).toEqual([{ t: null }]);
 
     await dir.add(name, 'CREATE TABLE "lost" ("id" INTEGER);\n');
@@ -359,7 +365,7 @@ describe('migrate (real PostgreSQL)', () => {
       const empty = await database('assert_empty');
       await expect(assertSchemaCurrent({ databaseUrl: empty.url })).rejects.toMatchObject({
         name: 'PendingMigrationsError',
-        pending: [INIT],
+        pending: SHIPPED,
       });
       const missing = await database('assert_missing');
       await missing.drop();
@@ -379,6 +385,131 @@ describe('migrate (real PostgreSQL)', () => {
     });
   });
 
+  describe('a statement PostgreSQL refuses inside a transaction (CREATE INDEX CONCURRENTLY)', {
+    timeout: 30_000,
+  }, () => {
+    const concurrent = '20991231000001_concurrent_index';
+    const concurrentSql =
+      '-- CreateIndex\nCREATE INDEX CONCURRENTLY "jobs_type_idx" ON "jobs"("type");\n';
+
+    async function indexState(url: string, name: string) {
+      return queryRows<{ valid: boolean }>(
+        url,
+        `SELECT i.indisvalid AS valid FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+        [name],
+      );
+    }
+
+    it('is applied outside a transaction, as prisma migrate deploy applies it, and recorded alike', async () => {
+      const db = await database('migrate_concurrent');
+      const dir = await fixture();
+      await dir.add(concurrent, concurrentSql);
+      await dir.add('20991231000002_after', 'CREATE TABLE "after" ("id" INTEGER);\n');
+
+      expect(await migrate({ databaseUrl: db.url, migrationsDir: dir.dir })).toEqual({
+        applied: [...SHIPPED, concurrent, '20991231000002_after'],
+      });
+      expect(await indexState(db.url, 'jobs_type_idx')).toEqual([{ valid: true }]);
+      const [row] = await queryRows<Record<string, unknown>>(
+        db.url,
+        'SELECT * FROM _prisma_migrations WHERE migration_name = $1',
+        [concurrent],
+      );
+      expect(row).toMatchObject({
+        checksum: createHash('sha256').update(concurrentSql).digest('hex'),
+        applied_steps_count: 1,
+        logs: null,
+        rolled_back_at: null,
+        finished_at: expect.any(Date),
+      });
+      await expect(
+        assertSchemaCurrent({ databaseUrl: db.url, migrationsDir: dir.dir }),
+      ).resolves.toBeUndefined();
+    });
+
+    it('is applied once when five migrate() calls race, none of them failing', async () => {
+      const db = await database('migrate_concurrent_race');
+      const dir = await fixture();
+      await dir.add(concurrent, concurrentSql);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => migrate({ databaseUrl: db.url, migrationsDir: dir.dir })),
+      );
+      expect(results.flatMap((result) => result.applied).sort()).toEqual(
+        [...SHIPPED, concurrent].sort(),
+      );
+      expect(await indexState(db.url, 'jobs_type_idx')).toEqual([{ valid: true }]);
+    });
+
+    it('when it fails, is recorded as failed with what it may have left behind', async () => {
+      const db = await database('migrate_concurrent_failed');
+      const dir = await fixture();
+      await migrate({ databaseUrl: db.url, migrationsDir: dir.dir });
+      await withClient(db.url, (client) =>
+        client.query(
+          `INSERT INTO jobs (type, payload, max_attempts) VALUES ('twice', '{}', 1), ('twice', '{}', 1)`,
+        ),
+      );
+      const unique = '20991231000001_unique_type';
+      await dir.add(
+        unique,
+        'CREATE UNIQUE INDEX CONCURRENTLY "jobs_type_key" ON "jobs"("type");\n',
+      );
+
+      const failure = await migrate({ databaseUrl: db.url, migrationsDir: dir.dir }).then(
+        () => expect.unreachable('duplicate types cannot get a unique index'),
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(MigrationFailedError);
+      expect((failure as Error).message).toContain(`Migration ${unique} failed`);
+      expect((failure as Error).message).toContain('could not create unique index');
+      expect((failure as Error).message).toContain('outside a transaction');
+      expect((failure as Error).message).not.toContain('was rolled back');
+      // PostgreSQL leaves the half-built index behind, marked invalid
+      expect(await indexState(db.url, 'jobs_type_key')).toEqual([{ valid: false }]);
+
+      const [row] = await queryRows<{ logs: string; finished_at: Date | null; n: number }>(
+        db.url,
+        `SELECT logs, finished_at, (SELECT count(*)::int FROM _prisma_migrations
+                                     WHERE migration_name = $1) AS n
+           FROM _prisma_migrations WHERE migration_name = $1`,
+        [unique],
+      );
+      expect(row).toMatchObject({ finished_at: null, n: 1 });
+      expect(row?.logs).toContain('23505');
+      expect(row?.logs).toContain('INVALID');
+
+      const blocked = await migrate({ databaseUrl: db.url, migrationsDir: dir.dir }).then(
+        () => expect.unreachable('a failed migration must block'),
+        (e: unknown) => e,
+      );
+      expect(blocked).toBeInstanceOf(FailedMigrationError);
+      expect((blocked as Error).message).toContain(unique);
+      expect((blocked as Error).message).toContain('INVALID');
+    });
+
+    it('must be the only statement of its migration, as with Prisma; the rest is rolled back', async () => {
+      const db = await database('migrate_concurrent_mixed');
+      const dir = await fixture();
+      const mixed = '20991231000001_mixed';
+      await dir.add(
+        mixed,
+        'CREATE TABLE "mixed" ("id" INTEGER);\nCREATE INDEX CONCURRENTLY "mixed_id_idx" ON "mixed"("id");\n',
+      );
+      const failure = await migrate({ databaseUrl: db.url, migrationsDir: dir.dir }).then(
+        () =>
+          expect.unreachable('PostgreSQL runs a script of several statements in one transaction'),
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(MigrationFailedError);
+      expect((failure as Error).message).toContain('cannot run inside a transaction block');
+      expect((failure as Error).message).toContain('a migration of its own');
+      expect(await queryRows(db.url, `SELECT to_regclass('mixed')::text AS t`)).toEqual([
+        { t: null },
+      ]);
+    });
+  });
+
   it('gives up waiting for the migration lock after lockTimeoutMs', async () => {
     const db = await database('migrate_lock');
     await withClient(db.url, async (holder) => {
@@ -392,7 +523,7 @@ describe('migrate (real PostgreSQL)', () => {
       expect(performance.now() - started).toBeLessThan(3_000);
     });
     // once the holder is gone, migrating goes ahead
-    expect((await migrate({ databaseUrl: db.url })).applied).toEqual([INIT]);
+    expect((await migrate({ databaseUrl: db.url })).applied).toEqual(SHIPPED);
   });
 });
 

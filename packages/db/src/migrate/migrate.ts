@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Secret } from '@repo/config';
 import type pg from 'pg';
-import { DatabaseUnavailableError, isDatabaseUnavailableError } from '../database-unavailable.ts';
+import { DatabaseUnavailableError, isOutageFromDatabaseCall } from '../database-unavailable.ts';
 import {
   DatabaseNotEmptyError,
   MigrationError,
@@ -15,9 +16,11 @@ import {
 } from './migration-files.ts';
 import {
   applyMigration,
+  FailedOutsideTransactionError,
   listTables,
   MIGRATION_LOCK_KEY,
   MIGRATIONS_TABLE_DDL,
+  type MigrationMode,
   planMigrations,
   readMigrationRows,
 } from './migrations-table.ts';
@@ -75,6 +78,9 @@ export interface MigrateResult {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
+// How often a process waiting for the migration lock asks again: soon at first, then every second.
+const LOCK_RETRY_FIRST_MS = 25;
+const LOCK_RETRY_MAX_MS = 1_000;
 
 /**
  * Applies the pending migrations, in order, each in its own transaction, under Prisma's
@@ -183,44 +189,56 @@ export async function assertSchemaCurrent(options: SchemaAssertOptions): Promise
 
 async function applyOne(client: pg.Client, file: MigrationFile, log?: MigrationLogger) {
   const started = performance.now();
+  let mode: MigrationMode;
   try {
-    await applyMigration(client, file);
+    mode = await applyMigration(client, file);
   } catch (error) {
-    if (isDatabaseUnavailableError(error)) throw error;
-    throw new MigrationFailedError(file.name, { cause: error });
+    if (isOutageFromDatabaseCall(error)) throw error;
+    throw error instanceof FailedOutsideTransactionError
+      ? new MigrationFailedError(file.name, {
+          cause: error.cause,
+          outsideTransaction: error.message,
+        })
+      : new MigrationFailedError(file.name, { cause: error });
   }
   log?.info(
-    { migration: file.name, durationMs: Math.round(performance.now() - started) },
+    { migration: file.name, mode, durationMs: Math.round(performance.now() - started) },
     'applied migration',
   );
 }
 
-/** Waits for the lock at most `timeoutMs`, bounded by the server through statement_timeout. */
+/**
+ * Waits for the lock at most `timeoutMs`, asking again and again rather than blocking in
+ * pg_advisory_lock: a session blocked there holds a snapshot the whole time, and CREATE INDEX
+ * CONCURRENTLY, run by the session that holds the lock, waits for every older snapshot in the
+ * database to go away — the two would wait for each other until PostgreSQL's deadlock detector
+ * cancels one of them. Between two tries this session holds no snapshot.
+ */
 async function acquireLock(client: pg.Client, timeoutMs: number, log?: MigrationLogger) {
-  const free = await client.query<{ locked: boolean }>(
-    'SELECT pg_try_advisory_lock($1) AS locked',
-    [MIGRATION_LOCK_KEY],
-  );
-  if (free.rows[0]?.locked) return;
-  log?.info({ timeoutMs }, 'another process is migrating; waiting for it to finish');
-  await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === '57014') {
+  const deadline = performance.now() + timeoutMs;
+  for (let attempt = 0; ; attempt += 1) {
+    const tried = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [MIGRATION_LOCK_KEY],
+    );
+    if (tried.rows[0]?.locked) return;
+    if (attempt === 0) {
+      log?.info({ timeoutMs }, 'another process is migrating; waiting for it to finish');
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) {
       throw new MigrationLockTimeoutError(
         `Another process held the migration lock (pg_advisory_lock ${MIGRATION_LOCK_KEY}) for more than ${timeoutMs} ms. If no migration is running, look for a stuck session in pg_stat_activity holding it.`,
-        { cause: error },
       );
     }
-    throw error;
+    await sleep(Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_FIRST_MS * 2 ** attempt, left));
   }
 }
 
 /** A raw connection failure, not yet explained by one of this package's errors. */
 function isConnectionLoss(error: unknown): boolean {
   return (
-    isDatabaseUnavailableError(error) &&
+    isOutageFromDatabaseCall(error) &&
     !(error instanceof DatabaseUnavailableError) &&
     !(error instanceof MigrationError)
   );

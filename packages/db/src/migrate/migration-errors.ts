@@ -45,14 +45,14 @@ export class FailedMigrationError extends MigrationError {
   constructor(migrations: readonly { name: string; startedAt: Date; logs: string | null }[]) {
     const details = migrations.map(
       (m) =>
-        `  - ${m.name}, started at ${m.startedAt.toISOString()}${m.logs?.trim() ? `: ${m.logs.trim()}` : ''}`,
+        `  - ${m.name}, started at ${m.startedAt.toISOString()}: ${m.logs?.trim() || 'no outcome was recorded (the run was interrupted, or the migration is still running elsewhere)'}`,
     );
     const first = migrations[0]?.name ?? '<name>';
     super(
       [
         'Migrations failed earlier on this database, so no further migration is applied until that is resolved:',
         ...details,
-        'db-migrate runs each migration in a transaction, so a migration it applied left no partial changes; one applied by another tool may have. Check the database, then either',
+        'db-migrate runs a migration in a transaction whenever PostgreSQL allows it, and such a migration left no partial changes; one that ran outside a transaction (CREATE INDEX CONCURRENTLY and the like, said in its logs), one without a recorded outcome, or one applied by another tool may have. Check the database, then either',
         `  - mark it rolled back so it is applied again: \`prisma migrate resolve --rolled-back ${first}\` or UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '${first}' AND finished_at IS NULL AND rolled_back_at IS NULL;`,
         `  - or, if you completed its changes by hand, mark it applied: \`prisma migrate resolve --applied ${first}\`.`,
         'See https://pris.ly/d/migrate-resolve',
@@ -91,16 +91,23 @@ export class DatabaseNotEmptyError extends MigrationError {
   }
 }
 
-/** A migration's SQL failed in this run. It was rolled back and recorded as failed. */
+/**
+ * A migration's SQL failed in this run and is recorded as failed. It was rolled back, unless it
+ * had to run outside a transaction: `outsideTransaction` then says what that may have left.
+ */
 export class MigrationFailedError extends MigrationError {
   override readonly name = 'MigrationFailedError';
   readonly migration: string;
 
-  constructor(migration: string, options: { cause: unknown }) {
+  constructor(migration: string, options: { cause: unknown; outsideTransaction?: string }) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    const outcome =
+      options.outsideTransaction === undefined
+        ? `failed and was rolled back: ${reason}.`
+        : `failed: ${reason}. ${options.outsideTransaction}`;
     super(
-      `Migration ${migration} failed and was rolled back: ${reason}. It is recorded as failed in _prisma_migrations and blocks later runs until resolved (see the FailedMigrationError message of the next run).`,
-      options,
+      `Migration ${migration} ${outcome} It is recorded as failed in _prisma_migrations and blocks later runs until resolved (see the FailedMigrationError message of the next run).`,
+      { cause: options.cause },
     );
     this.migration = migration;
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { isDatabaseUnavailableError } from '../database-unavailable.ts';
+import { isOutageFromDatabaseCall } from '../database-unavailable.ts';
 import { scriptMatchesChecksum } from './checksum.ts';
 import {
   FailedMigrationError,
@@ -111,13 +111,24 @@ export function planMigrations(
   };
 }
 
+/** How `applyMigration` ran a script. */
+export type MigrationMode = 'transaction' | 'outside-transaction';
+
 /**
- * Applies one migration in one transaction together with its history row, so it is recorded
- * as applied exactly when its changes are committed. When the script fails, the transaction is
- * rolled back and the attempt is recorded the way Prisma records a failed migration (logs set,
- * finished_at NULL), which blocks later runs until someone resolves it.
+ * Applies one migration. Normally in one transaction together with its history row, so it is
+ * recorded as applied exactly when its changes are committed; when the script fails, the
+ * transaction is rolled back and the attempt is recorded the way Prisma records a failed migration
+ * (logs set, finished_at NULL), which blocks later runs until someone resolves it.
+ *
+ * PostgreSQL refuses some statements inside a transaction block (CREATE INDEX CONCURRENTLY, DROP
+ * INDEX CONCURRENTLY, VACUUM, …; SQLSTATE 25001). Such a script is rolled back before anything
+ * of it took effect and run again as `prisma migrate deploy` runs every script: without BEGIN,
+ * as one simple query, its history row written before and completed after.
  */
-export async function applyMigration(client: pg.Client, file: MigrationFile): Promise<void> {
+export async function applyMigration(
+  client: pg.Client,
+  file: MigrationFile,
+): Promise<MigrationMode> {
   const id = randomUUID();
   const startedAt = new Date();
   await client.query('BEGIN');
@@ -137,25 +148,91 @@ export async function applyMigration(client: pg.Client, file: MigrationFile): Pr
       [id],
     );
     await client.query('COMMIT');
+    return 'transaction';
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     // A lost connection or a cancelled statement says nothing about the script, and nothing
     // was committed: no failure is recorded, so the next run simply tries again.
-    if (isDatabaseUnavailableError(error)) throw error;
-    await client
-      .query(
-        `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, logs)
-         VALUES ($1, $2, $3, $4, $5)`,
-        [id, file.checksum, file.name, startedAt, describeFailure(error)],
-      )
-      .catch((recordError: unknown) => {
-        throw new AggregateError(
-          [error, recordError],
-          `migration ${file.name} failed, and recording the failure failed too`,
-        );
-      });
-    throw error;
+    if (isOutageFromDatabaseCall(error)) throw error;
+    if (!isRefusedInTransaction(error)) {
+      await recordFailure(
+        () =>
+          client.query(
+            `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, logs)
+             VALUES ($1, $2, $3, $4, $5)`,
+            [id, file.checksum, file.name, startedAt, describeFailure(error)],
+          ),
+        file,
+        error,
+      );
+      throw error;
+    }
   }
+  await applyOutsideTransaction(client, file);
+  return 'outside-transaction';
+}
+
+/** SQLSTATE 25001: "… cannot run inside a transaction block". */
+function isRefusedInTransaction(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '25001';
+}
+
+// Written into the logs of a migration that failed outside a transaction, and so into the
+// FailedMigrationError of every later run.
+const OUTSIDE_TRANSACTION_NOTE =
+  'The migration ran outside a transaction (PostgreSQL refuses one of its statements inside one), so nothing rolled it back: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind, which must be dropped (DROP INDEX CONCURRENTLY) before the migration is marked rolled back and applied again.';
+const ALONE_NOTE =
+  'PostgreSQL runs a script of several statements as one transaction even without BEGIN, so a statement that cannot run inside a transaction block must be the only statement of a migration of its own, as with prisma migrate deploy.';
+
+async function applyOutsideTransaction(client: pg.Client, file: MigrationFile): Promise<void> {
+  const id = randomUUID();
+  await client.query(
+    `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at)
+     VALUES ($1, $2, $3, now())`,
+    [id, file.checksum, file.name],
+  );
+  try {
+    await client.query(file.script);
+  } catch (error) {
+    // A lost connection leaves the row as it is, started and unfinished: what the script did
+    // cannot be known, and the next run refuses to go on until someone has looked.
+    if (isOutageFromDatabaseCall(error)) throw error;
+    const note = isRefusedInTransaction(error) ? ALONE_NOTE : OUTSIDE_TRANSACTION_NOTE;
+    await recordFailure(
+      () =>
+        client.query('UPDATE _prisma_migrations SET logs = $2 WHERE id = $1', [
+          id,
+          `${describeFailure(error)}\n\n${note}`,
+        ]),
+      file,
+      error,
+    );
+    throw new FailedOutsideTransactionError(note, { cause: error });
+  }
+  await client.query(
+    `UPDATE _prisma_migrations
+        SET applied_steps_count = applied_steps_count + 1, finished_at = clock_timestamp()
+      WHERE id = $1`,
+    [id],
+  );
+}
+
+/** A script failed outside a transaction: the message says what that may have left; the cause is the database's error. */
+export class FailedOutsideTransactionError extends Error {
+  override readonly name = 'FailedOutsideTransactionError';
+}
+
+async function recordFailure(
+  record: () => Promise<unknown>,
+  file: MigrationFile,
+  error: unknown,
+): Promise<void> {
+  await record().catch((recordError: unknown) => {
+    throw new AggregateError(
+      [error, recordError],
+      `migration ${file.name} failed, and recording the failure failed too`,
+    );
+  });
 }
 
 /** What Prisma's logs column holds for a failed migration: the database's error, readably. */

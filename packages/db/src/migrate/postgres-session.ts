@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DatabaseUnavailableError, isDatabaseUnavailableError } from '../database-unavailable.ts';
+import { DatabaseUnavailableError, isOutageFromDatabaseCall } from '../database-unavailable.ts';
 
 export interface SessionOptions {
   connectTimeoutMs: number;
@@ -41,7 +41,7 @@ export async function openSession(url: string, options: SessionOptions): Promise
         cause: error,
       });
     }
-    if (isDatabaseUnavailableError(error)) {
+    if (isOutageFromDatabaseCall(error)) {
       throw new DatabaseUnavailableError(
         `Cannot connect to PostgreSQL at ${describeTarget(url)} within ${options.connectTimeoutMs} ms: ${(error as Error).message}`,
         { cause: error },

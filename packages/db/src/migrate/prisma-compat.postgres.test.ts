@@ -10,6 +10,11 @@ import {
 import { openPrismaSchemaEngine } from '../testing/prisma-schema-engine.ts';
 import { assertSchemaCurrent, migrate } from './migrate.ts';
 import { FailedMigrationError, ModifiedMigrationError } from './migration-errors.ts';
+import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from './migration-files.ts';
+
+/** Every migration this package ships, in order. */
+const SHIPPED = (await readMigrationFiles(DEFAULT_MIGRATIONS_DIR)).map((file) => file.name);
+const NOTES = '20991231000000_add_notes';
 
 // "A database migrated by either tool is accepted by the other", checked against Prisma's own
 // schema engine: the same code `prisma migrate deploy` and `prisma migrate status` run.
@@ -19,10 +24,7 @@ describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Pris
 
   beforeAll(async () => {
     fixture = await copyMigrations();
-    await fixture.add(
-      '20991231000000_add_notes',
-      'CREATE TABLE "notes" ("id" SERIAL PRIMARY KEY);\n',
-    );
+    await fixture.add(NOTES, 'CREATE TABLE "notes" ("id" SERIAL PRIMARY KEY);\n');
   });
   afterAll(async () => {
     await Promise.all(databases.map((database) => database.drop()));
@@ -38,7 +40,7 @@ describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Pris
   it('Prisma sees a database migrated by db-migrate as up to date and applies nothing', async () => {
     const db = await database('compat_ours_first');
     const { applied } = await migrate({ databaseUrl: db.url, migrationsDir: fixture.dir });
-    expect(applied).toHaveLength(2);
+    expect(applied).toEqual([...SHIPPED, NOTES]);
 
     const prisma = await openPrismaSchemaEngine(db.url);
     try {
@@ -53,17 +55,14 @@ describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Pris
       await prisma.close();
     }
     const rows = await queryRows(db.url, 'SELECT count(*)::int AS n FROM _prisma_migrations');
-    expect(rows[0]?.n).toBe(2);
+    expect(rows[0]?.n).toBe(SHIPPED.length + 1);
   });
 
   it('db-migrate sees a database migrated by Prisma as up to date and applies nothing', async () => {
     const db = await database('compat_prisma_first');
     const prisma = await openPrismaSchemaEngine(db.url);
     try {
-      expect(await prisma.applyMigrations(fixture.dir)).toEqual([
-        '20261123090000_init',
-        '20991231000000_add_notes',
-      ]);
+      expect(await prisma.applyMigrations(fixture.dir)).toEqual([...SHIPPED, NOTES]);
     } finally {
       await prisma.close();
     }
@@ -77,17 +76,17 @@ describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Pris
 
   it('each tool continues the history the other started', async () => {
     const db = await database('compat_mixed');
-    const initOnly = await copyMigrations();
+    const shippedOnly = await copyMigrations();
     try {
       const deploy = await openPrismaSchemaEngine(db.url);
       try {
-        expect(await deploy.applyMigrations(initOnly.dir)).toEqual(['20261123090000_init']);
+        expect(await deploy.applyMigrations(shippedOnly.dir)).toEqual(SHIPPED);
       } finally {
         await deploy.close();
       }
       // db-migrate applies the next migration on top of Prisma's history…
       expect(await migrate({ databaseUrl: db.url, migrationsDir: fixture.dir })).toEqual({
-        applied: ['20991231000000_add_notes'],
+        applied: [NOTES],
       });
       // …and Prisma accepts the result
       const status = await openPrismaSchemaEngine(db.url);
@@ -97,7 +96,53 @@ describe('db-migrate and Prisma migrate accept each other (real PostgreSQL, Pris
         await status.close();
       }
     } finally {
-      await initOnly.cleanup();
+      await shippedOnly.cleanup();
+    }
+  });
+
+  it('both tools apply a CREATE INDEX CONCURRENTLY migration and accept what the other applied', async () => {
+    const concurrent = await copyMigrations();
+    const name = '20991231000000_concurrent_index';
+    try {
+      await concurrent.add(
+        name,
+        '-- CreateIndex\nCREATE INDEX CONCURRENTLY "jobs_type_idx" ON "jobs"("type");\n',
+      );
+      const ours = await database('compat_concurrent_ours');
+      expect(
+        (await migrate({ databaseUrl: ours.url, migrationsDir: concurrent.dir })).applied,
+      ).toContain(name);
+      const theirs = await database('compat_concurrent_prisma');
+      const prisma = await openPrismaSchemaEngine(theirs.url);
+      try {
+        expect(await prisma.applyMigrations(concurrent.dir)).toContain(name);
+      } finally {
+        await prisma.close();
+      }
+      for (const db of [ours, theirs]) {
+        const status = await openPrismaSchemaEngine(db.url);
+        try {
+          expect(await status.diagnose(concurrent.dir)).toMatchObject({
+            editedMigrationNames: [],
+            failedMigrationNames: [],
+            history: null,
+          });
+        } finally {
+          await status.close();
+        }
+        await expect(
+          assertSchemaCurrent({ databaseUrl: db.url, migrationsDir: concurrent.dir }),
+        ).resolves.toBeUndefined();
+        expect(
+          await queryRows(
+            db.url,
+            `SELECT i.indisvalid AS valid FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'jobs_type_idx'`,
+          ),
+        ).toEqual([{ valid: true }]);
+      }
+    } finally {
+      await concurrent.cleanup();
     }
   });
 

@@ -12,9 +12,18 @@ const maintenanceOptions = {
 export const maintenanceReconcile = defineJobType({
   type: 'maintenance.reconcile',
   description:
-    'Enqueues again the jobs that are queued in Postgres for longer than RECONCILE_AFTER but have no BullMQ job (a crash between commit and enqueue). Idempotent.',
+    'Checks the jobs queued or running in Postgres for longer than RECONCILE_AFTER against their BullMQ jobs: enqueues again, with the attempts they have left, those whose BullMQ job is missing (a crash between commit and enqueue, a job Redis lost), and marks failed those BullMQ failed for good. Walks them oldest first, a bounded number per run, each run going on where the previous one stopped. Idempotent.',
   payload: z.strictObject({}),
-  result: z.object({ checked: z.int(), requeued: z.int() }),
+  result: z.object({
+    /** Stale jobs looked at in this run. */
+    checked: z.int(),
+    /** Enqueued again. */
+    requeued: z.int(),
+    /** Marked failed: failed for good in BullMQ, rejected by the contract, or out of attempts. */
+    failed: z.int(),
+    /** The run reached the newest stale job; the next one starts from the oldest again. */
+    caughtUp: z.boolean(),
+  }),
   enqueueable: false,
   options: maintenanceOptions,
 });

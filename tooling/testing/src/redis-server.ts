@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@repo/testing';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
 
 /**
- * A redis-server of the test's own on a spare loopback port, with AOF on (as compose runs it) in
- * a temporary directory, so it can be stopped and started again with its data.
+ * A redis-server of the test's own on a spare loopback port, for what the shared one must not be
+ * put through: restarts, another configuration. Its working directory is a temporary one, so
+ * with AOF on it can be stopped and started again with its data.
  */
 export interface OwnRedis {
   url: string;
@@ -22,9 +23,13 @@ export interface OwnRedis {
   destroy(): Promise<void>;
 }
 
-export async function createOwnRedis(): Promise<OwnRedis> {
+/**
+ * `config`: redis-server options as on its command line, e.g.
+ * `['--appendonly', 'yes']` or `['--maxmemory-policy', 'allkeys-lru']`.
+ */
+export async function createOwnRedis(config: readonly string[] = []): Promise<OwnRedis> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'reliability-redis-'));
+  const dir = mkdtempSync(join(tmpdir(), 'own-redis-'));
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -32,22 +37,7 @@ export async function createOwnRedis(): Promise<OwnRedis> {
     output = '';
     child = spawn(
       'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--save',
-        '',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...config],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let spawnError: Error | undefined;
