@@ -9,6 +9,7 @@ const HINT = 'NODE_ENV=production needs a secret of its own (e.g. openssl rand -
 
 // What an operator generates: no pattern matches it and no file publishes it.
 const own = () => randomBytes(24).toString('hex');
+const whsec = (key: string | Buffer) => `whsec_${Buffer.from(key).toString('base64')}`;
 const validEnv = () => ({
   DATABASE_URL: `postgresql://app:${own()}@db.internal:5432/app`,
   REDIS_URL: `rediss://default:${own()}@cache.internal:6380`,
@@ -16,8 +17,22 @@ const validEnv = () => ({
   METRICS_TOKEN: own(),
   ADMIN_USERNAME: 'admin',
   ADMIN_PASSWORD: own(),
-  WEBHOOK_SIGNING_SECRET: own(),
+  WEBHOOK_SIGNING_SECRET: whsec(randomBytes(32)),
 });
+
+/**
+ * `value` as `variable` takes it, and what the refusal calls it: WEBHOOK_SIGNING_SECRET takes the
+ * Standard Webhooks format, so a plain value goes in as the key of a `whsec_` secret.
+ */
+function asSecretOf(variable: string, value: string): { raw: string; subject: string } {
+  if (variable !== 'WEBHOOK_SIGNING_SECRET' || value.startsWith('whsec_')) {
+    return { raw: value, subject: 'is' };
+  }
+  const raw = whsec(value);
+  // a converted secret that is itself published is refused as a whole, before its key is read
+  const published = publishedSecretValues.some((p) => p.value === raw);
+  return { raw, subject: published ? 'is' : 'has a key that is' };
+}
 
 const STRING_SECRETS = ['API_KEYS', 'METRICS_TOKEN', 'ADMIN_PASSWORD', 'WEBHOOK_SIGNING_SECRET'];
 const URL_SECRETS: Record<string, (password: string) => string> = {
@@ -60,8 +75,9 @@ describe('placeholder secrets', () => {
     'the published $value (from $source)',
     ({ value, source }) => {
       it.each(STRING_SECRETS)('is refused as %s in production, naming the file', (variable) => {
-        expect(problemsOf('production', variable, value)).toContain(
-          `is the placeholder published in ${source}; ${HINT}`,
+        const { raw, subject } = asSecretOf(variable, value);
+        expect(problemsOf('production', variable, raw)).toContain(
+          `${subject} the placeholder published in ${source}; ${HINT}`,
         );
       });
 
@@ -83,7 +99,7 @@ describe('placeholder secrets', () => {
 
       it.each(['development', 'test'])('is accepted in %s', (nodeEnv) => {
         for (const variable of [...STRING_SECRETS, ...Object.keys(URL_SECRETS)]) {
-          const raw = URL_SECRETS[variable]?.(value) ?? value;
+          const raw = URL_SECRETS[variable]?.(value) ?? asSecretOf(variable, value).raw;
           expect(placeholderProblems(nodeEnv, variable, raw)).toEqual([]);
         }
       });
@@ -127,11 +143,12 @@ describe('placeholder secrets', () => {
     (label, value) => {
       const why = label.includes(' ') ? `it is ${label}` : `it contains "${label}"`;
       for (const variable of STRING_SECRETS) {
-        expect(problemsOf('production', variable, value), variable).toEqual([
-          `is a placeholder (${why}); ${HINT}`,
+        const { raw, subject } = asSecretOf(variable, value);
+        expect(problemsOf('production', variable, raw), variable).toEqual([
+          `${subject} a placeholder (${why}); ${HINT}`,
         ]);
         for (const nodeEnv of ['development', 'test']) {
-          expect(placeholderProblems(nodeEnv, variable, value)).toEqual([]);
+          expect(placeholderProblems(nodeEnv, variable, raw)).toEqual([]);
         }
       }
       for (const [variable, toUrl] of Object.entries(URL_SECRETS)) {
@@ -158,6 +175,15 @@ describe('placeholder secrets', () => {
     expect(placeholderReason('k9-xxx-q2Lm7Vb3Nc8Zd4Rf6Ty1Hg5Jw0')).toBe(
       'is a placeholder (it contains "xxx")',
     );
+  });
+
+  it('reads the key of a Standard Webhooks secret only when it is text someone typed', () => {
+    expect(secretParts(whsec('hand-typed-key-0123456789abcdef'))).toEqual([
+      { kind: 'value', text: whsec('hand-typed-key-0123456789abcdef') },
+      { kind: 'key', text: 'hand-typed-key-0123456789abcdef' },
+    ]);
+    const generated = whsec(randomBytes(32));
+    expect(secretParts(generated)).toEqual([{ kind: 'value', text: generated }]);
   });
 
   it('accepts generated secrets (hex, base64, base64url)', () => {

@@ -15,11 +15,16 @@ export const PUBLISHED_SECRET_SOURCES = [
   'docs/*.md',
 ] as const;
 
-/** Where a secret's secret lives in its raw value: all of it, each comma-separated entry, or a URL's password. */
+/**
+ * Where a secret's secret lives in its raw value: all of it, each comma-separated entry, a URL's
+ * password, or the key inside a Standard Webhooks secret (`whsec_` + base64).
+ */
 export interface SecretPart {
-  kind: 'value' | 'entry' | 'password';
+  kind: 'value' | 'entry' | 'password' | 'key';
   text: string;
 }
+
+const STANDARD_WEBHOOKS_PREFIX = 'whsec_';
 
 /**
  * A connection URL's secret is its password: the rest (scheme, host, database) is not secret, and
@@ -31,6 +36,19 @@ export function secretParts(raw: string): SecretPart[] {
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(value)) {
     const password = URL.parse(value)?.password ?? '';
     return password === '' ? [] : [{ kind: 'password', text: decodeOrKeep(password) }];
+  }
+  if (value.startsWith(STANDARD_WEBHOOKS_PREFIX)) {
+    // A generated key is random bytes; one that decodes to readable text was typed by hand (or
+    // converted from an old plain secret), so the text is checked like any other secret.
+    const key = Buffer.from(value.slice(STANDARD_WEBHOOKS_PREFIX.length), 'base64').toString(
+      'latin1',
+    );
+    return /^[\x20-\x7e]+$/.test(key)
+      ? [
+          { kind: 'value', text: value },
+          { kind: 'key', text: key },
+        ]
+      : [{ kind: 'value', text: value }];
   }
   const entries = value
     .split(',')
@@ -84,6 +102,7 @@ const SUBJECT: Record<SecretPart['kind'], string> = {
   value: 'is',
   entry: 'has an entry that is',
   password: 'has a password that is',
+  key: 'has a key that is',
 };
 
 /**

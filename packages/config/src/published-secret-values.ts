@@ -7,5 +7,6 @@ export const publishedSecretValues: readonly { value: string; source: string }[]
     value: 'whsec_ZGV2LXdlYmhvb2stc2lnbmluZy1zZWNyZXQtbm90LWZvci1wcm9kdWN0aW9u',
     source: '.env.development',
   },
+  { value: 'dev-webhook-signing-secret-not-for-production', source: '.env.development' },
   { value: 'dev-admin-password', source: '.env.development' },
 ];
