@@ -52,7 +52,7 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
         DATABASE_URL: h.database.url,
         REDIS_URL: evicting.url,
         QUEUE_PREFIX: h.config.QUEUE_PREFIX,
-        WEBHOOK_SIGNING_SECRET: 'test-signing-secret-test-signing-secret',
+        WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
         HEALTH_PORT: String(port),
         HEALTH_HOST: '127.0.0.1',
       });

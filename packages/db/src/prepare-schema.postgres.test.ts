@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from './migrate/migrate.ts';
 import { PendingMigrationsError, UnknownMigrationsError } from './migrate/migration-errors.ts';
+import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from './migrate/migration-files.ts';
 import { prepareSchema } from './prepare-schema.ts';
 import { copyMigrations, type MigrationsFixture, queryRows } from './testing/migrations-fixture.ts';
 
@@ -105,9 +106,11 @@ describe('prepareSchema (real PostgreSQL)', () => {
     await prepareSchema(config, logger);
     expect(lines.slice(before).map((line) => line.msg)).not.toContain('applied migration');
     expect(lines.at(-1)).toMatchObject({ msg: 'database schema is current' });
+    // the shipped migrations and the newer build's one, nothing applied since
+    const shipped = await readMigrationFiles(DEFAULT_MIGRATIONS_DIR);
     expect(
       await queryRows(database.url, 'SELECT count(*)::int AS n FROM _prisma_migrations'),
-    ).toEqual([{ n: 2 }]);
+    ).toEqual([{ n: shipped.length + 1 }]);
   });
 
   it('with waitForMigrations, stays in start-up while migrations are pending and continues once db-migrate applied them', {
@@ -130,9 +133,10 @@ describe('prepareSchema (real PostgreSQL)', () => {
       }
       throw new Error('no "waiting" log line');
     };
+    const shipped = await readMigrationFiles(DEFAULT_MIGRATIONS_DIR);
     expect(await waiting()).toMatchObject({
       level: 'warn',
-      pending: ['20261123090000_init'],
+      pending: shipped.map((migration) => migration.name),
       msg: expect.stringContaining('not ready until db-migrate'),
     });
     // several checks later it is still waiting, and logged the reason once
