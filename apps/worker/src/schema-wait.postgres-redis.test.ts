@@ -58,7 +58,7 @@ describe('worker started before its migration (real process, PostgreSQL and Redi
     const waiting = await worker.waitForLog((line) => Array.isArray(line.pending), 30_000);
     expect(waiting).toMatchObject({
       level: 'warn',
-      // every shipped migration, the first one first
+      // the shipped migrations, the first among them
       pending: expect.arrayContaining(['20261123090000_init']),
       msg: expect.stringContaining('not ready until db-migrate'),
     });
