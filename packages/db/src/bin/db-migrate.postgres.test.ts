@@ -1,8 +1,11 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, migrateEnv } from '@repo/config';
-import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startServiceProcess,
+  type TestDatabase,
+} from '@repo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../migrate/migration-files.ts';
 import { queryRows } from '../testing/migrations-fixture.ts';
@@ -19,27 +22,13 @@ interface Run {
 /** The bin as an image runs it (with type stripping in place of the build), with exactly `env`. */
 async function runBin(env: Record<string, string>): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--conditions=development', BIN], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const bin = startServiceProcess(BIN, env);
+  const code = await bin.exited;
   return {
     code,
-    stderr,
+    stderr: bin.stderr(),
     durationMs: performance.now() - started,
-    logs: stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs: bin.logs(),
   };
 }
 
