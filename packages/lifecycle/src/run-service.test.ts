@@ -1,49 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { type ServiceProcess, startServiceProcess } from '@repo/testing';
 import { describe, expect, it } from 'vitest';
+import { WATCH_MODE_DUPLICATE_SIGNAL_MS } from './run-service.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
 const SECRET = 'super-secret-redis-password';
 
-interface Started {
-  child: ChildProcess;
-  lines: () => Record<string, unknown>[];
-  stderr: () => string;
-  exit: Promise<number | null>;
+function startFixture(env: Record<string, string>): ServiceProcess {
+  return startServiceProcess(fixture, { NODE_ENV: 'production', ...env });
 }
 
-function startFixture(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--conditions=development', fixture], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_FORMAT: 'json', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return {
-    child,
-    lines: () =>
-      stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line)),
-    stderr: () => stderr,
-    exit: once(child, 'exit').then(([code]) => code as number | null),
-  };
-}
-
-async function waitForLog(started: Started, msg: string) {
-  for (let i = 0; i < 200; i++) {
-    if (started.lines().some((line) => line.msg === msg)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no "${msg}" log line; stderr: ${started.stderr()}`);
-}
+const waitForLog = (started: ServiceProcess, msg: string) =>
+  started.waitForLog((line) => line.msg === msg);
 
 const validEnv = { REDIS_URL: `redis://:${SECRET}@127.0.0.1:6379`, SHUTDOWN_TIMEOUT: '5s' };
 
@@ -54,7 +22,7 @@ describe('runService (real processes and signals)', () => {
       HEALTH_PORT: 'abc',
       SHUTDOWN_TIMEOUT: '5',
     });
-    expect(await started.exit).toBe(1);
+    expect(await started.exited).toBe(1);
     const stderr = started.stderr();
     expect(stderr).toBe(
       [
@@ -66,30 +34,30 @@ describe('runService (real processes and signals)', () => {
       ].join('\n'),
     );
     expect(stderr).not.toContain(SECRET);
-    expect(started.lines()).toEqual([]);
+    expect(started.logs()).toEqual([]);
   });
 
   it('logs ready, then drains on SIGTERM and exits 0', async () => {
     const started = startFixture({ ...validEnv, FIXTURE_STOP_MS: '200' });
     await waitForLog(started, 'ready');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(0);
-    const messages = started.lines().map((line) => line.msg);
+    expect(await started.exited).toBe(0);
+    const messages = started.logs().map((line) => line.msg);
     expect(messages).toEqual(['ready', 'shutting down', 'fixture stopping', 'stopped']);
-    expect(started.lines()[0]).toMatchObject({
+    expect(started.logs()[0]).toMatchObject({
       service: 'fixture',
       version: '0.0.0',
       level: 'info',
     });
-    expect(JSON.stringify(started.lines())).not.toContain(SECRET);
+    expect(JSON.stringify(started.logs())).not.toContain(SECRET);
   });
 
   it('exits 1 when stopping outlasts SHUTDOWN_TIMEOUT', async () => {
     const started = startFixture({ ...validEnv, SHUTDOWN_TIMEOUT: '1s', FIXTURE_STOP_MS: '60000' });
     await waitForLog(started, 'ready');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)?.msg).toBe(
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe(
       'shutdown ran past SHUTDOWN_TIMEOUT; work still in flight was abandoned',
     );
   });
@@ -104,14 +72,66 @@ describe('runService (real processes and signals)', () => {
     started.child.kill('SIGTERM');
     await waitForLog(started, 'fixture stopping');
     started.child.kill('SIGINT');
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)?.msg).toBe('second signal: exiting without waiting');
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe('second signal: exiting without waiting');
+  });
+
+  it('outside node --watch, the same signal twice also exits at once', async () => {
+    const started = startFixture({
+      ...validEnv,
+      SHUTDOWN_TIMEOUT: '60s',
+      FIXTURE_STOP_MS: '60000',
+    });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGINT');
+    await waitForLog(started, 'fixture stopping');
+    started.child.kill('SIGINT');
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe('second signal: exiting without waiting');
+  });
+
+  describe('under node --watch in its own process group, as `pnpm dev` runs it under turbo', () => {
+    // turbo (or a terminal's Ctrl-C) signals the task's whole process group: the watcher and the
+    // app both get it, and the watcher passes it on to the app again
+    const startWatched = () =>
+      startServiceProcess(
+        fixture,
+        { ...validEnv, NODE_ENV: 'development', SHUTDOWN_TIMEOUT: '60s', FIXTURE_STOP_MS: '1500' },
+        { nodeArgs: ['--watch', '--conditions=development'], processGroup: true },
+      );
+    const signalGroup = (started: ServiceProcess, signal: NodeJS.Signals) =>
+      process.kill(-(started.child.pid ?? 0), signal);
+
+    it('one Ctrl-C is one graceful stop', async () => {
+      const started = startWatched();
+      await waitForLog(started, 'ready');
+      signalGroup(started, 'SIGINT');
+      expect(await started.exited).toBe(0);
+      expect(started.logs().map((line) => line.msg)).toEqual([
+        'ready',
+        'shutting down',
+        'fixture stopping',
+        'stopped',
+      ]);
+    });
+
+    it('a second Ctrl-C while stopping exits at once', async () => {
+      const started = startWatched();
+      await waitForLog(started, 'ready');
+      signalGroup(started, 'SIGINT');
+      await waitForLog(started, 'fixture stopping');
+      // a person's second Ctrl-C comes later than the watcher's copy of the first
+      await new Promise((resolve) => setTimeout(resolve, WATCH_MODE_DUPLICATE_SIGNAL_MS + 100));
+      signalGroup(started, 'SIGINT');
+      await waitForLog(started, 'second signal: exiting without waiting');
+      expect(started.logs().some((line) => line.msg === 'stopped')).toBe(false);
+    });
   });
 
   it('exits 1 and says why when start-up fails', async () => {
     const started = startFixture({ ...validEnv, FIXTURE_START_FAILS: '1' });
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)).toMatchObject({
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)).toMatchObject({
       level: 'fatal',
       msg: 'start-up failed',
       err: { message: 'cannot reach the thing' },
