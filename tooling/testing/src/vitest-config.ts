@@ -29,7 +29,13 @@ const NAMED_KINDS = TEST_KINDS.filter((kind) => kind !== 'unit');
 /** Nothing listens on port 1 (tcpmux, reserved): connecting fails at once with ECONNREFUSED. */
 export const CLOSED_PORT = 1;
 
-const setupFile = fileURLToPath(new URL('./vitest-setup.ts', import.meta.url));
+/**
+ * Kills the processes a test started when it ends (vitest-setup.ts): every kind has it; a config
+ * of its own (the reliability suite's) adds it to `setupFiles`.
+ */
+export const PROCESS_CLEANUP_SETUP_FILE = fileURLToPath(
+  new URL('./vitest-setup.ts', import.meta.url),
+);
 
 function project(kind: TestKind) {
   return {
@@ -47,7 +53,7 @@ function project(kind: TestKind) {
             },
           }
         : {}),
-      setupFiles: [setupFile],
+      setupFiles: [PROCESS_CLEANUP_SETUP_FILE],
     },
   };
 }
