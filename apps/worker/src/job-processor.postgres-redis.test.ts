@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { READY_DEADLINE_MS } from '@repo/testing';
 import { verifyWebhook } from '@repo/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
@@ -8,7 +9,7 @@ import { createWorkerHarness, type WorkerHarness } from './testing/worker-harnes
 const finished = (row: { status: string }) =>
   ['succeeded', 'failed', 'cancelled'].includes(row.status);
 
-describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () => {
+describe('job processing (real PostgreSQL and Redis)', () => {
   let h: WorkerHarness;
   let receiver: Server;
   let receiverUrl: string;
@@ -138,7 +139,7 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
       const orphan = await h.queue.add('system.echo', {}, { jobId: 'pushed-by-hand' });
       await expect
         .poll(async () => (await h.queue.getJob(orphan.id ?? ''))?.failedReason, {
-          timeout: 10_000,
+          timeout: READY_DEADLINE_MS,
         })
         .toContain('has no record in Postgres');
     });
@@ -148,7 +149,9 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
       await h.jobs.cancel(job.id);
       await h.queue.add('system.echo', {}, { jobId: job.id });
       await expect
-        .poll(async () => (await h.queue.getJob(job.id))?.returnvalue, { timeout: 10_000 })
+        .poll(async () => (await h.queue.getJob(job.id))?.returnvalue, {
+          timeout: READY_DEADLINE_MS,
+        })
         .toEqual({ skipped: 'cancelled' });
       expect((await h.jobs.findById(job.id))?.status).toBe('cancelled');
     });
@@ -169,7 +172,7 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
             });
             return jobs.filter((j) => j.schedulerId === 'echo-every-hour').map((j) => j.result);
           },
-          { timeout: 10_000 },
+          { timeout: READY_DEADLINE_MS },
         )
         .toEqual([{ data: 'tick' }]);
       await h.queue.removeJobScheduler('echo-every-hour');

@@ -7,10 +7,10 @@
  */
 
 /** A started process's readiness signal (a log line, a port, a health answer). */
-export const READY_DEADLINE_MS = 30_000;
+export const READY_DEADLINE_MS = 60_000;
 
 /** One test, which may start processes and wait for them more than once. */
-export const TEST_TIMEOUT_MS = 90_000;
+export const TEST_TIMEOUT_MS = 180_000;
 
 /** A beforeAll/afterAll hook: creating databases, starting or stopping processes. */
-export const HOOK_TIMEOUT_MS = 90_000;
+export const HOOK_TIMEOUT_MS = 180_000;

@@ -62,7 +62,7 @@ describe('db-migrate bin (real PostgreSQL)', () => {
     expect(await queryRows(db.url, 'SELECT count(*)::int AS n FROM _prisma_migrations')).toEqual([
       { n: shipped.length },
     ]);
-  }, 60_000);
+  });
 
   it('a malformed DATABASE_URL is a ConfigError naming DATABASE_URL, and the bin prints it and exits 1', async () => {
     for (const url of ['not a url', 'mysql://user@host/db', 'postgresql://']) {
@@ -81,7 +81,7 @@ describe('db-migrate bin (real PostgreSQL)', () => {
       expect(run.stderr).toContain('Invalid environment for migrate');
       expect(run.stderr).toContain('DATABASE_URL');
     }
-  }, 30_000);
+  });
 
   it('exits 1 with a clear message, within the connect timeout, when PostgreSQL is unreachable', async () => {
     const port = await freePort();
@@ -97,5 +97,5 @@ describe('db-migrate bin (real PostgreSQL)', () => {
     expect(JSON.stringify(run.logs)).not.toContain('secret-password');
     // process start-up included; the connection attempt itself is bounded by 500 ms
     expect(run.durationMs).toBeLessThan(10_000);
-  }, 30_000);
+  });
 });
