@@ -122,7 +122,12 @@ describe('job processing (real PostgreSQL and Redis)', () => {
       expect(row.status).toBe('failed');
       expect(row.attempts).toBe(0);
       expect(row.error).toContain('Invalid payload for job type "system.echo": delayMs:');
-      expect((await h.queue.getJob(job.id))?.attemptsMade).toBe(1);
+      // BullMQ records the attempt in Redis after the row is written: wait for it
+      await expect
+        .poll(async () => (await h.queue.getJob(job.id))?.attemptsMade, {
+          timeout: READY_DEADLINE_MS,
+        })
+        .toBe(1);
 
       const next = await h.submit('system.echo', {});
       expect((await h.waitForRow(next.id, finished)).status).toBe('succeeded');
