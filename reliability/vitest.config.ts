@@ -1,3 +1,4 @@
+import { PROCESS_CLEANUP_SETUP_FILE } from '@repo/testing/vitest-config';
 import { defineConfig } from 'vitest/config';
 
 // `pnpm test:reliability`: real processes, one scenario file at a time (they kill, cut and
@@ -9,5 +10,7 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 60_000,
     reporters: ['verbose'],
+    // what a scenario started is killed when it ends, even when it fails or times out
+    setupFiles: [PROCESS_CLEANUP_SETUP_FILE],
   },
 });

@@ -1,6 +1,8 @@
-import { defineConfig } from 'vitest/config';
+import { testKindsConfig } from '@repo/testing/vitest-config';
 
-export default defineConfig({
+// The kinds of test by file name (tooling/testing/src/vitest-config.ts): the compose checks need
+// the Docker CLI and are the `docker` kind (`pnpm test:docker`), everything else is `unit`.
+export default testKindsConfig({
   // Inlining the parser makes Vite warn that its published source maps point at missing files.
   logLevel: 'error',
   test: {

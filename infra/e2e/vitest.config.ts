@@ -1,13 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { testKindsConfig } from '@repo/testing/vitest-config';
 
-// `pnpm test:e2e`: one long, ordered scenario against Docker (see src/stack.e2e.ts).
-export default defineConfig({
-  test: {
-    include: ['src/**/*.e2e.ts'],
-    fileParallelism: false,
-    testTimeout: 5 * 60_000,
-    // building three images cold is the slowest step
-    hookTimeout: 20 * 60_000,
-    reporters: ['verbose'],
-  },
-});
+// `pnpm test`: the e2e helpers' pure parts, by kind (tooling/testing/src/vitest-config.ts).
+// `pnpm test:e2e` runs the scenario against Docker with vitest.e2e.config.ts.
+export default testKindsConfig();

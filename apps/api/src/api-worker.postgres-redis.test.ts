@@ -21,7 +21,7 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       HEALTH_PORT: String(healthPort),
       RECONCILE_AFTER: '1s',
     });
-    await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`, 30_000);
+    await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`);
   });
   afterAll(async () => {
     await worker?.stop();

@@ -62,7 +62,7 @@ describe('api process (real PostgreSQL and Redis)', () => {
     });
     processes.push(api);
     const url = `http://127.0.0.1:${port}`;
-    await api.waitForHttp(`${url}/health/ready`, 30_000);
+    await api.waitForHttp(`${url}/health/ready`);
     return { api, url, port };
   }
 

@@ -1,7 +1,7 @@
 import { enqueueJob, resolveJobType } from '@repo/jobs';
-import { freePort, type TestDatabase } from '@repo/testing';
+import { freePort, READY_DEADLINE_MS, type TestDatabase } from '@repo/testing';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROBLEM_TYPE_BASE } from './problems.ts';
 import { type ApiUnderTest, auth, startApiUnderTest } from './testing/api-under-test.ts';
 
@@ -224,9 +224,12 @@ describe('REQUEST_TIMEOUT (real PostgreSQL, Redis on a closed port)', () => {
     expect(elapsed).toBeLessThan(2_500);
 
     // the handler finishes later and finds the answer sent: logged, nothing else happens
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    expect(api.logs()).toContainEqual(
-      expect.objectContaining({ msg: 'error after the response had started' }),
+    await vi.waitFor(
+      () =>
+        expect(api.logs()).toContainEqual(
+          expect.objectContaining({ msg: 'error after the response had started' }),
+        ),
+      { timeout: READY_DEADLINE_MS, interval: 50 },
     );
     await request(api.url).get('/health/live').expect(200);
   });

@@ -28,7 +28,6 @@ describe('callRedis', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const started = performance.now();
       const error = await callRedis(
         'add a job',
         50,
@@ -38,8 +37,9 @@ describe('callRedis', () => {
           ),
       ).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DependencyUnavailableError);
+      // the timeout answered, not the rejection at 100 ms (timers run late on a busy machine, so
+      // the message, not the clock, says which came first)
       expect((error as Error).message).toBe('Redis did not answer within 50 ms.');
-      expect(performance.now() - started).toBeLessThan(95);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(unhandled).toEqual([]);
     } finally {

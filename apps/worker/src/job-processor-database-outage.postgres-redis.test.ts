@@ -8,9 +8,7 @@ import { createJobProcessor } from './job-processor.ts';
 import { createJobWorker } from './job-worker.ts';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
 
-describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', {
-  timeout: 30_000,
-}, () => {
+describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', () => {
   let h: WorkerHarness;
   let worker: Worker;
   /** How many more writes fail as if PostgreSQL were unreachable. */

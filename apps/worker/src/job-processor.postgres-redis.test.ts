@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { READY_DEADLINE_MS } from '@repo/testing';
 import { verifyWebhook } from '@repo/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
@@ -8,7 +9,7 @@ import { createWorkerHarness, type WorkerHarness } from './testing/worker-harnes
 const finished = (row: { status: string }) =>
   ['succeeded', 'failed', 'cancelled'].includes(row.status);
 
-describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () => {
+describe('job processing (real PostgreSQL and Redis)', () => {
   let h: WorkerHarness;
   let receiver: Server;
   let receiverUrl: string;
@@ -152,7 +153,12 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
       expect(row.status).toBe('failed');
       expect(row.attempts).toBe(0);
       expect(row.error).toContain('Invalid payload for job type "system.echo": delayMs:');
-      expect((await h.queue.getJob(job.id))?.attemptsMade).toBe(1);
+      // BullMQ records the attempt in Redis after the row is written: wait for it
+      await expect
+        .poll(async () => (await h.queue.getJob(job.id))?.attemptsMade, {
+          timeout: READY_DEADLINE_MS,
+        })
+        .toBe(1);
 
       const next = await h.submit('system.echo', {});
       expect((await h.waitForRow(next.id, finished)).status).toBe('succeeded');
@@ -169,7 +175,7 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
       const orphan = await h.queue.add('system.echo', {}, { jobId: 'pushed-by-hand' });
       await expect
         .poll(async () => (await h.queue.getJob(orphan.id ?? ''))?.failedReason, {
-          timeout: 10_000,
+          timeout: READY_DEADLINE_MS,
         })
         .toContain('has no record in Postgres');
     });
@@ -179,7 +185,9 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
       await h.jobs.cancel(job.id);
       await h.queue.add('system.echo', {}, { jobId: job.id });
       await expect
-        .poll(async () => (await h.queue.getJob(job.id))?.returnvalue, { timeout: 10_000 })
+        .poll(async () => (await h.queue.getJob(job.id))?.returnvalue, {
+          timeout: READY_DEADLINE_MS,
+        })
         .toEqual({ skipped: 'cancelled' });
       expect((await h.jobs.findById(job.id))?.status).toBe('cancelled');
     });
@@ -200,7 +208,7 @@ describe('job processing (real PostgreSQL and Redis)', { timeout: 30_000 }, () =
             });
             return jobs.filter((j) => j.schedulerId === 'echo-every-hour').map((j) => j.result);
           },
-          { timeout: 10_000 },
+          { timeout: READY_DEADLINE_MS },
         )
         .toEqual([{ data: 'tick' }]);
       await h.queue.removeJobScheduler('echo-every-hour');

@@ -44,7 +44,7 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
     return worker;
   }
 
-  it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
+  it('is not ready while Redis may evict keys, and says why', async () => {
     const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
     try {
       const port = await freePort();
@@ -81,7 +81,7 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
     }
   });
 
-  it('on SIGTERM finishes the job in progress, then exits 0', { timeout: 30_000 }, async () => {
+  it('on SIGTERM finishes the job in progress, then exits 0', async () => {
     const worker = await startWorker();
     const job = await h.submit('system.echo', { delayMs: 1_500 });
     await h.waitForRow(job.id, (row) => row.status === 'running');
@@ -90,9 +90,7 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
     expect(worker.logs().map((l) => l.msg)).toContain('stopped');
   });
 
-  it('after SIGKILL, a new worker recovers the stalled jobs and each succeeds exactly once', {
-    timeout: 60_000,
-  }, async () => {
+  it('after SIGKILL, a new worker recovers the stalled jobs and each succeeds exactly once', async () => {
     const doomed = await startWorker();
     const jobs = await Promise.all(
       [1, 2, 3].map(() => h.submit('system.echo', { delayMs: 3_000 })),
@@ -103,9 +101,9 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
 
     const rescuer = await startWorker();
     for (const job of jobs) {
-      expect(await h.waitForRow(job.id, (row) => row.status === 'succeeded', 30_000)).toMatchObject(
-        { attempts: 1 },
-      );
+      expect(await h.waitForRow(job.id, (row) => row.status === 'succeeded')).toMatchObject({
+        attempts: 1,
+      });
     }
     const stalled = rescuer.logs().filter((line) => String(line.msg).startsWith('job stalled'));
     expect(stalled.map((line) => line.queueJobId).sort()).toEqual(jobs.map((j) => j.id).sort());
@@ -118,25 +116,21 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
     expect(await rescuer.stop()).toBe(0);
   });
 
-  it('fails a job that stalled more often than JOB_MAX_STALLED_COUNT, on its row too', {
-    timeout: 60_000,
-  }, async () => {
+  it('fails a job that stalled more often than JOB_MAX_STALLED_COUNT, on its row too', async () => {
     const doomed = await startWorker({ JOB_MAX_STALLED_COUNT: '0' });
     const job = await h.submit('system.echo', { delayMs: 3_000 });
     await h.waitForRow(job.id, (row) => row.status === 'running');
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     const rescuer = await startWorker({ JOB_MAX_STALLED_COUNT: '0' });
-    expect(await h.waitForRow(job.id, (row) => row.status === 'failed', 30_000)).toMatchObject({
+    expect(await h.waitForRow(job.id, (row) => row.status === 'failed')).toMatchObject({
       error: 'job stalled more than allowable limit',
     });
     await rescuer.waitForLog((line) => line.msg === 'job failed without running');
     expect(await rescuer.stop()).toBe(0);
   });
 
-  it('returns a job that outlasts SHUTDOWN_TIMEOUT to the queue without using an attempt', {
-    timeout: 30_000,
-  }, async () => {
+  it('returns a job that outlasts SHUTDOWN_TIMEOUT to the queue without using an attempt', async () => {
     const worker = await startWorker({ SHUTDOWN_TIMEOUT: '1s' });
     const job = await h.submit('system.echo', { delayMs: 20_000 });
     await h.waitForRow(job.id, (row) => row.status === 'running');

@@ -10,7 +10,6 @@ import {
   checkSharedValuesAgree,
   checkShutdownWindow,
 } from './checks.ts';
-import { COMPOSE_STACKS, composeConfig, composeTargets } from './compose.ts';
 import { loadRailway } from './load.ts';
 import { railwayTargets } from './railway.ts';
 import { parseRenderBlueprint, readRenderBlueprint, renderTargets } from './render.ts';
@@ -252,46 +251,6 @@ describe('a drift in .railway/railway.ts', () => {
     });
     expect(messages(checkSecretsNotCommitted(targets))).toEqual([
       '.railway/railway.ts: service "api": the secret API_KEYS is written as a value; generate it, prompt for it, or reference it',
-    ]);
-  });
-});
-
-describe('a drift in the compose files', () => {
-  const stack = COMPOSE_STACKS[0];
-
-  it('a variable removed: names the file, the service and the variable', () => {
-    if (!stack) throw new Error('no compose stack');
-    const project = composeConfig(stack);
-    delete project.services.worker?.environment?.WEBHOOK_SIGNING_SECRET;
-    expect(messages(checkRequiredVariables(composeTargets(project, 'infra/compose.yaml')))).toEqual(
-      [
-        'infra/compose.yaml: service "worker": does not provide WEBHOOK_SIGNING_SECRET, which the worker config requires in production (docs/environment.md)',
-      ],
-    );
-  });
-
-  it('NODE_ENV dropped from the file: the image still runs production, so API_KEYS is still required', () => {
-    if (!stack) throw new Error('no compose stack');
-    const project = composeConfig(stack);
-    const api = project.services.api?.environment;
-    if (api) {
-      delete api.NODE_ENV;
-      delete api.API_KEYS;
-    }
-    expect(messages(checkRequiredVariables(composeTargets(project, 'infra/compose.yaml')))).toEqual(
-      [
-        'infra/compose.yaml: service "api": does not provide API_KEYS, which the api config requires in production (docs/environment.md)',
-      ],
-    );
-  });
-
-  it('a stop grace period shorter than SHUTDOWN_TIMEOUT', () => {
-    if (!stack) throw new Error('no compose stack');
-    const project = composeConfig(stack);
-    const beat = project.services.beat;
-    if (beat) beat.stop_grace_period = '10s';
-    expect(messages(checkShutdownWindow(composeTargets(project, 'infra/compose.yaml')))).toEqual([
-      'infra/compose.yaml: service "beat": allows 10 s between SIGTERM and SIGKILL, but SHUTDOWN_TIMEOUT is 25 s: give it at least 30 s',
     ]);
   });
 });

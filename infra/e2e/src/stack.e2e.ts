@@ -103,11 +103,7 @@ function secretValues(): string[] {
 }
 
 function provisionScript(): string | undefined {
-  return [
-    process.env.DOCKER_PROVISION_SCRIPT,
-    repoPath('../shared/docker/provision.sh'),
-    '/work/shared/docker/provision.sh',
-  ]
+  return [process.env.DOCKER_PROVISION_SCRIPT, repoPath('../shared/docker/provision.sh')]
     .filter((p): p is string => Boolean(p))
     .find((p) => existsSync(p));
 }

@@ -12,9 +12,10 @@ function configFor(env: Env) {
   return loadConfig(migrateEnv, { NODE_ENV: 'test', ...env });
 }
 
-async function rejectionOf(promise: Promise<unknown>) {
+/** Times `call` from before it starts: a connect timer starts with the call, not when awaited. */
+async function rejectionOf(call: () => Promise<unknown>) {
   const started = performance.now();
-  const error = await promise.then(
+  const error = await call().then(
     () => expect.unreachable('expected a rejection'),
     (e: unknown) => e,
   );
@@ -52,7 +53,7 @@ describe('createDb (real PostgreSQL)', () => {
              current_setting('application_name') AS app`;
     expect(settings).toEqual({ timeout: '300ms', app: 'create-db-test' });
 
-    const { error } = await rejectionOf(db.prisma.$executeRaw`SELECT pg_sleep(2)`);
+    const { error } = await rejectionOf(() => db.prisma.$executeRaw`SELECT pg_sleep(2)`);
     expect(String(error)).toContain('statement timeout');
     // a statement the server cancelled for taking too long: the database is not keeping up
     expect(isDatabaseUnavailableError(error)).toBe(true);
@@ -76,7 +77,8 @@ describe('createDb (real PostgreSQL)', () => {
     const jobs = createJobRepository(db);
     const { job } = await jobs.create({ type: 't', payload: {}, maxAttempts: 1 });
     const { error } = await rejectionOf(
-      db.prisma.$executeRaw`INSERT INTO jobs (id, type, payload, max_attempts)
+      () =>
+        db.prisma.$executeRaw`INSERT INTO jobs (id, type, payload, max_attempts)
                             VALUES (${job.id}::uuid, 't', '{}', 1)`,
     );
     expect(isDatabaseUnavailableError(error)).toBe(false);
@@ -121,28 +123,28 @@ describe('createDb against unavailable PostgreSQL (real sockets)', () => {
   it('a closed port: ping, the repository and direct Prisma calls fail as "unavailable"', async () => {
     const port = await freePort();
     await using target = await unavailable(`postgresql://postgres@127.0.0.1:${port}/app`, '1s');
-    const ping = await rejectionOf(target.db.ping());
+    const ping = await rejectionOf(() => target.db.ping());
     expect(ping.error).toBeInstanceOf(DatabaseUnavailableError);
     expect((ping.error as Error).message).toMatch(/unavailable while trying to ping it/);
     expect(ping.elapsedMs).toBeLessThan(1_000);
 
-    const repository = await rejectionOf(
+    const repository = await rejectionOf(() =>
       createJobRepository(target.db).findById('00000000-0000-4000-8000-000000000000'),
     );
     expect(repository.error).toBeInstanceOf(DatabaseUnavailableError);
     expect((repository.error as Error).message).toContain('read a job');
 
-    const direct = await rejectionOf(target.db.prisma.job.findFirst());
+    const direct = await rejectionOf(() => target.db.prisma.job.findFirst());
     expect(direct.error).not.toBeInstanceOf(DatabaseUnavailableError);
     expect(isDatabaseUnavailableError(direct.error)).toBe(true);
   });
 
   it('a non-routable address (10.255.255.1) with a 500 ms connect timeout rejects within it', async () => {
     await using target = await unavailable('postgresql://postgres@10.255.255.1:5432/app', '500ms');
-    const ping = await rejectionOf(target.db.ping());
+    const ping = await rejectionOf(() => target.db.ping());
     expect(ping.error).toBeInstanceOf(DatabaseUnavailableError);
     expect(ping.elapsedMs).toBeLessThan(1_000);
-    const list = await rejectionOf(createJobRepository(target.db).list({ limit: 10 }));
+    const list = await rejectionOf(() => createJobRepository(target.db).list({ limit: 10 }));
     expect(list.error).toBeInstanceOf(DatabaseUnavailableError);
     expect(list.elapsedMs).toBeLessThan(1_000);
   });
@@ -152,11 +154,11 @@ describe('createDb against unavailable PostgreSQL (real sockets)', () => {
       `postgresql://postgres@127.0.0.1:${silentPort}/app`,
       '500ms',
     );
-    const ping = await rejectionOf(target.db.ping());
+    const ping = await rejectionOf(() => target.db.ping());
     expect(ping.error).toBeInstanceOf(DatabaseUnavailableError);
     expect(ping.elapsedMs).toBeGreaterThanOrEqual(450);
     expect(ping.elapsedMs).toBeLessThan(1_000);
-    const create = await rejectionOf(
+    const create = await rejectionOf(() =>
       createJobRepository(target.db).create({ type: 't', payload: {}, maxAttempts: 1 }),
     );
     expect(create.error).toBeInstanceOf(DatabaseUnavailableError);
@@ -174,9 +176,15 @@ describe('createDb against unavailable PostgreSQL (real sockets)', () => {
   });
 });
 
+/**
+ * Statements of the pool running at once. Counting every backend of the pool overcounted on a
+ * busy machine: a connection closed by an earlier test stays in pg_stat_activity until its
+ * backend has exited.
+ */
 function queryCount(url: string) {
   return queryRows<{ n: number }>(
     url,
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'create-db-test'`,
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+     WHERE application_name = 'create-db-test' AND state = 'active'`,
   );
 }

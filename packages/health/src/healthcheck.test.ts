@@ -1,23 +1,15 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { startServiceProcess } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealth, type Health } from './health.ts';
 import { type HealthServer, startHealthServer } from './server.ts';
 
-const run = promisify(execFile);
 const entry = fileURLToPath(new URL('./healthcheck.ts', import.meta.url));
 
 async function healthcheck(args: string[], env: Record<string, string>) {
-  try {
-    const { stderr } = await run(process.execPath, ['--conditions=development', entry, ...args], {
-      env: { PATH: process.env.PATH, ...env },
-    });
-    return { code: 0, stderr };
-  } catch (error) {
-    const { code, stderr } = error as { code: number; stderr: string };
-    return { code, stderr };
-  }
+  const check = startServiceProcess(entry, env, { args });
+  const code = await check.exited;
+  return { code, stderr: check.stderr() };
 }
 
 describe('healthcheck entry (real process and HTTP)', () => {

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ServiceProcess, startServiceProcess } from '@repo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WATCH_MODE_DUPLICATE_SIGNAL_MS } from './run-service.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url));
 const SECRET = 'redis-pass-3e9d7c1a5b';
@@ -12,55 +12,17 @@ const SECRET = 'redis-pass-3e9d7c1a5b';
 const outside = mkdtempSync(join(tmpdir(), 'run-service-'));
 afterAll(() => rmSync(outside, { recursive: true, force: true }));
 
-interface Started {
-  child: ChildProcess;
-  lines: () => Record<string, unknown>[];
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
 /** `env` over NODE_ENV=production and JSON logs; a variable given as undefined is left out. */
-function startFixture(env: Record<string, string | undefined>, cwd = outside): Started {
-  const child = spawn(process.execPath, ['--conditions=development', fixture], {
-    cwd,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_FORMAT: 'json', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  return {
-    child,
-    lines: () =>
-      stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line)),
-    stderr: () => stderr,
-    // 'close', not 'exit': the output may still be arriving when the process has exited
-    exit: once(child, 'close').then(([code]) => code as number | null),
-  };
+function startFixture(env: Record<string, string | undefined>, cwd = outside): ServiceProcess {
+  return startServiceProcess(fixture, { NODE_ENV: 'production', ...env }, { cwd });
 }
 
-// Deadlines sized for a busy two-core machine, where starting a process can take seconds.
-const WAIT_MS = 45_000;
-
-async function waitForLog(started: Started, msg: string) {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    if (started.lines().some((line) => line.msg === msg)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no "${msg}" log line; stderr: ${started.stderr()}`);
-}
+const waitForLog = (started: ServiceProcess, msg: string) =>
+  started.waitForLog((line) => line.msg === msg);
 
 const validEnv = { REDIS_URL: `redis://:${SECRET}@127.0.0.1:6379`, SHUTDOWN_TIMEOUT: '5s' };
 
-describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, () => {
+describe('runService (real processes and signals)', () => {
   const broken = { REDIS_URL: `http://:${SECRET}@x`, HEALTH_PORT: 'abc', SHUTDOWN_TIMEOUT: '5' };
   const brokenProblems = [
     { variable: 'REDIS_URL', message: 'expected a URL starting with redis:// or rediss://' },
@@ -73,7 +35,7 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
 
   it('in production, writes the broken environment as one JSON line on stderr and exits 1', async () => {
     const started = startFixture({ ...broken, LOG_FORMAT: undefined });
-    expect(await started.exit).toBe(1);
+    expect(await started.exited).toBe(1);
     const stderr = started.stderr();
     expect(stderr).not.toContain(SECRET);
     expect(stderr.endsWith('\n')).toBe(true);
@@ -88,12 +50,12 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
         .join('; ')}`,
       problems: brokenProblems,
     });
-    expect(started.lines()).toEqual([]);
+    expect(started.logs()).toEqual([]);
   });
 
   it('in development, prints one clear multi-line error and exits 1', async () => {
     const started = startFixture({ ...broken, NODE_ENV: 'development', LOG_FORMAT: undefined });
-    expect(await started.exit).toBe(1);
+    expect(await started.exited).toBe(1);
     expect(started.stderr()).toBe(
       [
         'Invalid environment for fixture (3 problems):',
@@ -101,7 +63,7 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
         '',
       ].join('\n'),
     );
-    expect(started.lines()).toEqual([]);
+    expect(started.logs()).toEqual([]);
   });
 
   it('without NODE_ENV, runs as production: reads no .env file and says why in its JSON error', async () => {
@@ -110,7 +72,7 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
       writeFileSync(join(workspace, 'pnpm-workspace.yaml'), 'packages: []\n');
       writeFileSync(join(workspace, '.env.development'), `REDIS_URL=redis://127.0.0.1:6379\n`);
       const unset = startFixture({ NODE_ENV: undefined, LOG_FORMAT: undefined }, workspace);
-      expect(await unset.exit).toBe(1);
+      expect(await unset.exited).toBe(1);
       expect(JSON.parse(unset.stderr())).toMatchObject({
         level: 'fatal',
         problems: [{ variable: 'REDIS_URL', message: expect.stringMatching(/^is required/) }],
@@ -124,7 +86,7 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
       );
       await waitForLog(development, 'ready');
       development.child.kill('SIGTERM');
-      expect(await development.exit).toBe(0);
+      expect(await development.exited).toBe(0);
     } finally {
       rmSync(workspace, { recursive: true, force: true });
     }
@@ -136,11 +98,11 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
     const started = startFixture({ ...validEnv, REDIS_URL: undefined, REDIS_URL_FILE: path });
     await waitForLog(started, 'ready');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(0);
+    expect(await started.exited).toBe(0);
 
     const missing = join(outside, 'missing');
     const failed = startFixture({ ...validEnv, REDIS_URL: undefined, REDIS_URL_FILE: missing });
-    expect(await failed.exit).toBe(1);
+    expect(await failed.exited).toBe(1);
     expect(JSON.parse(failed.stderr()).problems).toEqual([
       { variable: 'REDIS_URL_FILE', message: `cannot read ${missing}: no such file` },
     ]);
@@ -154,9 +116,9 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
     });
     await waitForLog(started, 'something is deprecated');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(0);
+    expect(await started.exited).toBe(0);
     expect(started.stderr()).toBe('');
-    expect(started.lines()).toEqual(
+    expect(started.logs()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ level: 'warn', msg: 'a library warns\nover two lines' }),
         expect.objectContaining({
@@ -177,23 +139,23 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
     const started = startFixture({ ...validEnv, FIXTURE_STOP_MS: '200' });
     await waitForLog(started, 'ready');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(0);
-    const messages = started.lines().map((line) => line.msg);
+    expect(await started.exited).toBe(0);
+    const messages = started.logs().map((line) => line.msg);
     expect(messages).toEqual(['ready', 'shutting down', 'fixture stopping', 'stopped']);
-    expect(started.lines()[0]).toMatchObject({
+    expect(started.logs()[0]).toMatchObject({
       service: 'fixture',
       version: '0.0.0',
       level: 'info',
     });
-    expect(JSON.stringify(started.lines())).not.toContain(SECRET);
+    expect(JSON.stringify(started.logs())).not.toContain(SECRET);
   });
 
   it('exits 1 when stopping outlasts SHUTDOWN_TIMEOUT', async () => {
     const started = startFixture({ ...validEnv, SHUTDOWN_TIMEOUT: '1s', FIXTURE_STOP_MS: '60000' });
     await waitForLog(started, 'ready');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)?.msg).toBe(
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe(
       'shutdown ran past SHUTDOWN_TIMEOUT; work still in flight was abandoned',
     );
   });
@@ -209,9 +171,9 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
     await waitForLog(started, 'ready');
     const signalled = performance.now();
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(0);
+    expect(await started.exited).toBe(0);
     expect(performance.now() - signalled).toBeGreaterThan(2_200);
-    expect(started.lines().map((line) => line.msg)).toEqual([
+    expect(started.logs().map((line) => line.msg)).toEqual([
       'ready',
       'shutting down',
       'fixture draining',
@@ -226,8 +188,8 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
     started.child.kill('SIGTERM');
     await waitForLog(started, 'fixture draining');
     started.child.kill('SIGTERM');
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)?.msg).toBe('second signal: exiting without waiting');
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe('second signal: exiting without waiting');
   });
 
   it('exits at once on a second signal', async () => {
@@ -240,14 +202,66 @@ describe('runService (real processes and signals)', { timeout: 2 * WAIT_MS }, ()
     started.child.kill('SIGTERM');
     await waitForLog(started, 'fixture stopping');
     started.child.kill('SIGINT');
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)?.msg).toBe('second signal: exiting without waiting');
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe('second signal: exiting without waiting');
+  });
+
+  it('outside node --watch, the same signal twice also exits at once', async () => {
+    const started = startFixture({
+      ...validEnv,
+      SHUTDOWN_TIMEOUT: '60s',
+      FIXTURE_STOP_MS: '60000',
+    });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGINT');
+    await waitForLog(started, 'fixture stopping');
+    started.child.kill('SIGINT');
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)?.msg).toBe('second signal: exiting without waiting');
+  });
+
+  describe('under node --watch in its own process group, as `pnpm dev` runs it under turbo', () => {
+    // turbo (or a terminal's Ctrl-C) signals the task's whole process group: the watcher and the
+    // app both get it, and the watcher passes it on to the app again
+    const startWatched = () =>
+      startServiceProcess(
+        fixture,
+        { ...validEnv, NODE_ENV: 'development', SHUTDOWN_TIMEOUT: '60s', FIXTURE_STOP_MS: '1500' },
+        { nodeArgs: ['--watch', '--conditions=development'], processGroup: true },
+      );
+    const signalGroup = (started: ServiceProcess, signal: NodeJS.Signals) =>
+      process.kill(-(started.child.pid ?? 0), signal);
+
+    it('one Ctrl-C is one graceful stop', async () => {
+      const started = startWatched();
+      await waitForLog(started, 'ready');
+      signalGroup(started, 'SIGINT');
+      expect(await started.exited).toBe(0);
+      expect(started.logs().map((line) => line.msg)).toEqual([
+        'ready',
+        'shutting down',
+        'fixture stopping',
+        'stopped',
+      ]);
+    });
+
+    it('a second Ctrl-C while stopping exits at once', async () => {
+      const started = startWatched();
+      await waitForLog(started, 'ready');
+      signalGroup(started, 'SIGINT');
+      await waitForLog(started, 'fixture stopping');
+      // a person's second Ctrl-C comes later than the watcher's copy of the first
+      await new Promise((resolve) => setTimeout(resolve, WATCH_MODE_DUPLICATE_SIGNAL_MS + 100));
+      signalGroup(started, 'SIGINT');
+      await waitForLog(started, 'second signal: exiting without waiting');
+      expect(started.logs().some((line) => line.msg === 'stopped')).toBe(false);
+    });
   });
 
   it('exits 1 and says why when start-up fails', async () => {
     const started = startFixture({ ...validEnv, FIXTURE_START_FAILS: '1' });
-    expect(await started.exit).toBe(1);
-    expect(started.lines().at(-1)).toMatchObject({
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)).toMatchObject({
       level: 'fatal',
       msg: 'start-up failed',
       err: { message: 'cannot reach the thing' },

@@ -38,6 +38,17 @@ export interface RunningService {
   stop(deadline: AbortSignal): Promise<void>;
 }
 
+/**
+ * Under `node --watch` (`pnpm dev`) one stop arrives twice: the terminal's Ctrl-C, or turbo
+ * stopping its tasks, signals the whole process group, and the watcher passes the signal it got
+ * on to the app. The same signal again within this window is that same stop, not a second one.
+ * Only in watch mode: elsewhere (images, platforms, operators) a second signal exits at once.
+ */
+export const WATCH_MODE_DUPLICATE_SIGNAL_MS = 1_000;
+
+/** Set by Node's watch mode in the process it runs (the app), never in production. */
+const underNodeWatch = (env: Env) => env.WATCH_REPORT_DEPENDENCIES !== undefined;
+
 export interface RunServiceOptions<S extends ServiceEnv> {
   service: string;
   version: string;
@@ -83,7 +94,15 @@ export async function runService<S extends ServiceEnv>(
 
   let running: RunningService | undefined;
   let stopping = false;
+  const duplicateWindowMs = underNodeWatch(process.env) ? WATCH_MODE_DUPLICATE_SIGNAL_MS : 0;
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   const onSignal = async (signal: NodeJS.Signals) => {
+    if (first?.signal === signal && performance.now() - first.at < duplicateWindowMs) {
+      logger.debug({ signal }, 'the same signal again from node --watch: one stop');
+      first = undefined;
+      return;
+    }
+    first ??= { signal, at: performance.now() };
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(1);

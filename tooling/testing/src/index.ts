@@ -1,3 +1,4 @@
+export { HOOK_TIMEOUT_MS, READY_DEADLINE_MS, TEST_TIMEOUT_MS } from './deadlines.ts';
 export { freePort } from './free-port.ts';
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
 export { cpuTimeMs, rssBytes } from './process-usage.ts';
@@ -9,4 +10,9 @@ export {
   type ServiceProcessOptions,
   startServiceProcess,
 } from './service-process.ts';
-export { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.ts';
+export {
+  DEFAULT_TEST_DATABASE_URL,
+  DEFAULT_TEST_REDIS_URL,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+} from './services.ts';

@@ -18,6 +18,7 @@ import { createLogger } from '@repo/logger';
 import {
   createTestDatabase,
   createTestRedisPrefix,
+  READY_DEADLINE_MS,
   TEST_REDIS_URL,
   type TestDatabase,
   type TestRedisPrefix,
@@ -110,7 +111,7 @@ export async function createWorkerHarness(
       await enqueueJob(queue, { id: job.id, type, payload, maxAttempts: job.maxAttempts });
       return job;
     },
-    async waitForRow(id, done, timeoutMs = 15_000) {
+    async waitForRow(id, done, timeoutMs = READY_DEADLINE_MS) {
       const deadline = Date.now() + timeoutMs;
       let row: JobRecord | null = null;
       while (Date.now() < deadline) {

@@ -1,8 +1,11 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, migrateEnv } from '@repo/config';
-import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
+import {
+  createTestDatabase,
+  freePort,
+  startServiceProcess,
+  type TestDatabase,
+} from '@repo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../migrate/migration-files.ts';
 import { queryRows } from '../testing/migrations-fixture.ts';
@@ -19,27 +22,13 @@ interface Run {
 /** The bin as an image runs it (with type stripping in place of the build), with exactly `env`. */
 async function runBin(env: Record<string, string>): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--conditions=development', BIN], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const bin = startServiceProcess(BIN, env);
+  const code = await bin.exited;
   return {
     code,
-    stderr,
+    stderr: bin.stderr(),
     durationMs: performance.now() - started,
-    logs: stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs: bin.logs(),
   };
 }
 
@@ -73,7 +62,7 @@ describe('db-migrate bin (real PostgreSQL)', () => {
     expect(await queryRows(db.url, 'SELECT count(*)::int AS n FROM _prisma_migrations')).toEqual([
       { n: shipped.length },
     ]);
-  }, 60_000);
+  });
 
   it('a malformed DATABASE_URL is a ConfigError naming DATABASE_URL, and the bin prints it and exits 1', async () => {
     for (const url of ['not a url', 'mysql://user@host/db', 'postgresql://']) {
@@ -92,7 +81,7 @@ describe('db-migrate bin (real PostgreSQL)', () => {
       expect(run.stderr).toContain('Invalid environment for migrate');
       expect(run.stderr).toContain('DATABASE_URL');
     }
-  }, 30_000);
+  });
 
   it('exits 1 with a clear message, within the connect timeout, when PostgreSQL is unreachable', async () => {
     const port = await freePort();
@@ -108,5 +97,5 @@ describe('db-migrate bin (real PostgreSQL)', () => {
     expect(JSON.stringify(run.logs)).not.toContain('secret-password');
     // process start-up included; the connection attempt itself is bounded by 500 ms
     expect(run.durationMs).toBeLessThan(10_000);
-  }, 30_000);
+  });
 });

@@ -1,0 +1,3 @@
+import { testKindsConfig } from './src/vitest-config.ts';
+
+export default testKindsConfig();
