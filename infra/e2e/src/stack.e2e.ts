@@ -86,18 +86,24 @@ const compose = new Compose({
   env: cleanEnv({ IMAGE_TAG: shortRevision, API_PORT: '' }),
 });
 
-/** Strings that must never appear in an image: every secret the test or a developer uses. */
+/**
+ * Strings that must never appear in an image: every secret the test or a developer uses. The
+ * placeholders of .env.development are not among them: they are published, and the images carry
+ * them on purpose so that production can refuse them (packages/config's published-secret-values);
+ * a copied .env file is caught by its name instead.
+ */
 function secretValues(): string[] {
-  const files = ['infra/compose.test.env', '.env.development', '.env', 'infra/.env'].map((f) =>
-    repoPath(f),
-  );
+  const secretsOf = (file: string) =>
+    existsSync(file)
+      ? [...readEnvFile(file)]
+          .filter(([key, value]) => /PASSWORD|SECRET|TOKEN|KEY/.test(key) && value.length >= 8)
+          .flatMap(([, value]) => value.split(','))
+          .filter((part) => part.length >= 8)
+      : [];
+  const published = new Set(secretsOf(repoPath('.env.development')));
   const values = new Set<string>();
-  for (const file of files.filter((f) => existsSync(f))) {
-    for (const [key, value] of readEnvFile(file)) {
-      if (/PASSWORD|SECRET|TOKEN|KEY/.test(key) && value.length >= 8) {
-        for (const part of value.split(',')) if (part.length >= 8) values.add(part);
-      }
-    }
+  for (const file of ['infra/compose.test.env', '.env', 'infra/.env']) {
+    for (const value of secretsOf(repoPath(file))) if (!published.has(value)) values.add(value);
   }
   return [...values];
 }
