@@ -9,6 +9,7 @@ import {
   pingRedis,
 } from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
+import { createDbBatchSizeMetric } from '@repo/metrics';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import { createHttpServer } from './http-server.ts';
@@ -24,8 +25,10 @@ await runService({
       logger.warn('API_KEYS is not set: every /v1 request will be refused with 401');
     }
     await prepareSchema(config, logger);
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     const db = createDb(config, { applicationName: 'api' });
-    const jobs = createJobRepository(db);
+    const jobs = createJobRepository(db, { onBatch: createDbBatchSizeMetric(metrics) });
     const redis = createRedisConnection(config, 'producer', 'api');
     redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     const queue = createJobQueue(redis, config.QUEUE_PREFIX);
@@ -34,8 +37,6 @@ await runService({
       if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'queue error');
     });
 
-    const metrics = new Registry();
-    collectDefaultMetrics({ register: metrics });
     const health = createHealth({
       service: 'api',
       version,

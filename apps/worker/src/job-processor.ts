@@ -63,7 +63,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       // The job is fine; its record cannot be written. Back to the queue, attempts untouched.
       // Should the handler have run already, it runs again then (delivery is at least once).
       await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
-      deps.metrics.postponed.inc({ type: job.name });
+      deps.metrics.jobs.postponed(job.name);
       const details = { queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS };
       deps.logger.warn(
         outage.reported ? { ...details, reason: error.message } : { ...details, err: error },
@@ -84,8 +84,10 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
     // BullMQ's count: this BullMQ job's try and the tries it was given
     const queueAttempt = job.attemptsMade + 1;
     const queueAttempts = job.opts.attempts ?? 1;
-    const jobLogger = deps.logger.child({ queueJobId: job.id, type: job.name });
     const id = rowIdOf(job);
+    // every line about a job carries these; `attempt` is BullMQ's until the row has counted it
+    const jobFields = { jobId: id ?? undefined, queueJobId: job.id, type: job.name };
+    const jobLogger = deps.logger.child({ ...jobFields, attempt: queueAttempt });
 
     let type: JobType;
     let payload: JobPayload<JobType>;
@@ -97,11 +99,12 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
         throw error;
       // retrying cannot fix a payload: fail for good, keep the worker going
       if (id) await deps.jobs.markFailed(id, { error: error.message, final: true });
-      deps.metrics.failed.inc({ type: 'invalid', final: 'true' });
-      jobLogger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
+      deps.metrics.jobs.attemptEnded(job.name, 'rejected');
+      jobLogger.error({ err: error }, 'job rejected: it does not match the contract');
       throw new UnrecoverableError(error.message);
     }
     if (!id) {
+      deps.metrics.jobs.attemptEnded(type, 'rejected');
       jobLogger.error('job rejected: it has no Postgres record');
       throw new UnrecoverableError(
         `job ${job.id} has no record in Postgres; enqueue jobs through the API or a schedule`,
@@ -123,17 +126,24 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
     if (!started) {
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
-      jobLogger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
+      deps.metrics.jobs.attemptEnded(type, 'skipped');
+      jobLogger.info({ status: existing.status }, 'job skipped: it is no longer queued');
       return { skipped: existing.status };
     }
     // the row's count, which goes on from attempts used before this BullMQ job (a job reconcile
     // enqueued again with the attempts it had left)
     const { attempt, maxAttempts } = started;
-    const logger = jobLogger.child({ jobId: id, attempt });
+    const logger = deps.logger.child({ ...jobFields, attempt });
+    if (queueAttempt === 1) {
+      // due: when it was enqueued, or its run time; a later attempt's due time (after a backoff)
+      // is not recorded, so only first attempts are timed
+      const dueAt = job.timestamp + (job.opts.delay ?? 0);
+      deps.metrics.jobs.started(type, (Date.now() - dueAt) / 1000);
+    }
 
     const startedAt = performance.now();
     const seconds = () => (performance.now() - startedAt) / 1000;
-    deps.metrics.active.inc();
+    deps.metrics.jobs.active.inc();
     try {
       const handler = deps.handlers[type] as (p: unknown, c: unknown) => Promise<unknown>;
       const result = await handler(payload, {
@@ -144,8 +154,7 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
         logger,
       });
       await deps.jobs.markSucceeded(id, result ?? null);
-      deps.metrics.completed.inc({ type });
-      deps.metrics.duration.observe({ type, result: 'succeeded' }, seconds());
+      deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;
     } catch (error) {
       // the record could not be written (e.g. markSucceeded), or the handler could not reach
@@ -155,6 +164,7 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
         await job.moveToWait(token);
+        deps.metrics.jobs.attemptEnded(type, 'interrupted', seconds());
         logger.warn('job interrupted by shutdown; returned to the queue');
         throw new WaitingError();
       }
@@ -162,8 +172,7 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
       const lastInQueue = queueAttempt >= queueAttempts;
       const final = unrecoverable || lastInQueue || attempt >= maxAttempts;
       await deps.jobs.markFailed(id, { error: describeError(error), final });
-      deps.metrics.failed.inc({ type, final: String(final) });
-      deps.metrics.duration.observe({ type, result: 'failed' }, seconds());
+      deps.metrics.jobs.attemptEnded(type, final ? 'failed' : 'retried', seconds());
       logger[final ? 'error' : 'warn']({ err: error, final }, 'job attempt failed');
       // the row has no attempts left although its BullMQ job has: BullMQ must not retry it
       if (final && !unrecoverable && !lastInQueue) {
@@ -171,7 +180,7 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
       }
       throw error;
     } finally {
-      deps.metrics.active.dec();
+      deps.metrics.jobs.active.dec();
     }
   };
 }
@@ -186,9 +195,15 @@ export function recordDeferredFailure(deps: Pick<JobProcessorDeps, 'jobs' | 'log
     const id = job?.deferredFailure ? rowIdOf(job) : null;
     if (!job || !id) return;
     await deps.jobs.markFailed(id, { error: job.deferredFailure, final: true });
-    deps.metrics.failed.inc({ type: job.name, final: 'true' });
+    deps.metrics.jobs.attemptEnded(job.name, 'failed');
     deps.logger.error(
-      { jobId: id, type: job.name, reason: job.deferredFailure },
+      {
+        jobId: id,
+        queueJobId: job.id,
+        type: job.name,
+        attempt: job.attemptsMade,
+        reason: job.deferredFailure,
+      },
       'job failed without running',
     );
   };

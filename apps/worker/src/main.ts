@@ -30,7 +30,10 @@ await runService({
       onIdleConnectionError: (error) =>
         logger.warn({ err: error }, 'idle database connection lost'),
     });
-    const jobs = createJobRepository(db);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const metrics = createWorkerMetrics(registry);
+    const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize });
     const connection = createRedisConnection(config, 'worker', 'worker');
     connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     const queue = createJobQueue(connection, config.QUEUE_PREFIX);
@@ -40,12 +43,9 @@ await runService({
       if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'queue error');
     });
 
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    const metrics = createWorkerMetrics(registry);
     const processor = createJobProcessor({
       jobs,
-      handlers: createHandlers({ config, jobs, queue }),
+      handlers: createHandlers({ config, jobs, queue, webhookMetrics: metrics.webhooks }),
       logger,
       metrics,
     });

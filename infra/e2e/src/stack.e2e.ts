@@ -243,7 +243,7 @@ describe('jobstack images and compose stack', () => {
           /^[1-9]\d*(:\d+)?$|^(?!root)[a-z_][\w-]*(:\w+)?$/,
         );
         expect(image.Config.Env).toContain('NODE_ENV=production');
-        expect(image.Config.Cmd).toEqual(['node', 'dist/main.js']);
+        expect(image.Config.Cmd).toEqual(['node', '--import', './dist/tracing.js', 'dist/main.js']);
         expect(image.Config.Entrypoint ?? null).toBeNull();
         expect(image.Config.Healthcheck?.Test).toEqual([
           'CMD',

@@ -4,6 +4,7 @@ import { createDb, createJobRepository, type Db, type JobRepository, migrate } f
 import { createHealth, type Health } from '@repo/health';
 import { createJobQueue, createRedisConnection, type JobQueue, pingRedis } from '@repo/jobs';
 import { createLogger, type Logger } from '@repo/logger';
+import { createDbBatchSizeMetric } from '@repo/metrics';
 import {
   createTestDatabase,
   createTestRedisPrefix,
@@ -86,10 +87,13 @@ export async function startApiUnderTest(
   });
 
   const db = createDb(config, { applicationName: `api-test-${label}` });
-  const jobs = createJobRepository(
-    db,
-    options.createMaxWaiting === undefined ? {} : { createMaxWaiting: options.createMaxWaiting },
-  );
+  const metrics = new Registry();
+  const jobs = createJobRepository(db, {
+    onBatch: createDbBatchSizeMetric(metrics),
+    ...(options.createMaxWaiting === undefined
+      ? {}
+      : { createMaxWaiting: options.createMaxWaiting }),
+  });
   const redis = createRedisConnection(config, 'producer', `api-test-${label}`);
   redis.on('error', () => {
     // connection errors surface as failed commands, which the tests look at
@@ -98,7 +102,6 @@ export async function startApiUnderTest(
   queue.on('error', () => {
     // BullMQ repeats the connection's errors here; without a listener it prints them
   });
-  const metrics = new Registry();
   const health = createHealth({
     service: 'api',
     version: 'test',

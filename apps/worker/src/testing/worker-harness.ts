@@ -72,11 +72,11 @@ export async function createWorkerHarness(
     ...env,
   });
   const db = createDb(config, { applicationName: `test-${label}` });
-  const jobs = createJobRepository(db);
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = createJobQueue(redis, keys.prefix);
   const registry = new Registry();
   const metrics = createWorkerMetrics(registry);
+  const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize });
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = createJobQueue(redis, keys.prefix);
   const logger = await createLogger({
     service: 'worker',
     version: 'test',
@@ -96,7 +96,7 @@ export async function createWorkerHarness(
     async startWorker() {
       const processor = createJobProcessor({
         jobs,
-        handlers: createHandlers({ config, jobs, queue }),
+        handlers: createHandlers({ config, jobs, queue, webhookMetrics: metrics.webhooks }),
         logger,
         metrics,
       });
