@@ -2,6 +2,7 @@ import type { JobRepository } from '@repo/db';
 import type { JobQueue } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import { createHttpRequestMetrics, registerScrapeTimeMetrics } from '@repo/metrics';
+import { serverSpanNamer } from '@repo/tracing';
 import type { Request, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { callRedis } from './redis-availability.ts';
@@ -14,16 +15,22 @@ export function routeOf(req: Request): string {
   return typeof path === 'string' ? path : 'unmatched';
 }
 
-/** Times every request by method, route template and status. */
+/**
+ * Times every request by method, route template and status, and names the request's trace span
+ * after the same template.
+ */
 export function httpMetrics(registry: Registry): RequestHandler {
   const metrics = createHttpRequestMetrics(registry);
   return (req, res, next) => {
     const started = performance.now();
+    const nameSpan = serverSpanNamer();
     res.once('finish', () => {
+      const route = routeOf(req);
       metrics.answered(
-        { method: req.method, route: routeOf(req), status: res.statusCode },
+        { method: req.method, route, status: res.statusCode },
         (performance.now() - started) / 1000,
       );
+      nameSpan(req.method, route);
     });
     next();
   };

@@ -1,6 +1,7 @@
 import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
 import {
   InvalidPayloadError,
+  isJobType,
   type JobPayload,
   type JobType,
   parseJobPayload,
@@ -8,6 +9,7 @@ import {
   UnknownJobTypeError,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
+import { activeTraceId, inSpan, traceIdOfMetadata } from '@repo/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
 import type { JobHandlers } from './handlers/index.ts';
@@ -49,11 +51,27 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   // logged with the error's stack, the others with one line each, until a record is written again.
   const outage = { reported: false };
   const run = runJob(deps, outage);
-  return async function processJob(
-    job: Job,
-    token?: string,
-    signal?: AbortSignal,
-  ): Promise<unknown> {
+  return (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> =>
+    // one span per attempt, a child of the enqueue span whose trace context the job carries
+    inSpan(
+      {
+        name: `process ${isJobType(job.name) ? job.name : 'unknown'}`,
+        kind: 'consumer',
+        parentMetadata: job.opts.telemetry?.metadata,
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.operation.type': 'process',
+          'messaging.message.id': job.id ?? '',
+          'jobstack.job.type': job.name,
+          'jobstack.job.attempt': job.attemptsMade + 1,
+        },
+        // postponed or put back: the job goes on, the attempt did not fail
+        isExpected: (error) => error instanceof DelayedError || error instanceof WaitingError,
+      },
+      () => runOrPostpone(job, token, signal),
+    );
+
+  async function runOrPostpone(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
     try {
       return await run(job, token, signal);
     } catch (error) {
@@ -64,7 +82,14 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       // Should the handler have run already, it runs again then (delivery is at least once).
       await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
       deps.metrics.jobs.postponed(job.name);
-      const details = { queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS };
+      const details = {
+        jobId: rowIdOf(job) ?? undefined,
+        queueJobId: job.id,
+        type: job.name,
+        attempt: job.attemptsMade + 1,
+        traceId: activeTraceId() ?? traceIdOfMetadata(job.opts.telemetry?.metadata),
+        retryInMs: DATABASE_RETRY_DELAY_MS,
+      };
       deps.logger.warn(
         outage.reported ? { ...details, reason: error.message } : { ...details, err: error },
         'PostgreSQL is unavailable: job postponed without using an attempt',
@@ -72,7 +97,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       outage.reported = true;
       throw new DelayedError();
     }
-  };
+  }
 }
 
 function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
@@ -85,8 +110,14 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
     const queueAttempt = job.attemptsMade + 1;
     const queueAttempts = job.opts.attempts ?? 1;
     const id = rowIdOf(job);
-    // every line about a job carries these; `attempt` is BullMQ's until the row has counted it
-    const jobFields = { jobId: id ?? undefined, queueJobId: job.id, type: job.name };
+    // every line about a job carries these; `attempt` is BullMQ's until the row has counted it.
+    // The trace id is this attempt's span's, or, with tracing off here, the one the job carries.
+    const jobFields = {
+      jobId: id ?? undefined,
+      queueJobId: job.id,
+      type: job.name,
+      traceId: activeTraceId() ?? traceIdOfMetadata(job.opts.telemetry?.metadata),
+    };
     const jobLogger = deps.logger.child({ ...jobFields, attempt: queueAttempt });
 
     let type: JobType;

@@ -1,8 +1,8 @@
 export {
   activeTraceId,
   inSpan,
-  nameServerSpan,
   type SpanOptions,
+  serverSpanNamer,
   traceIdOfMetadata,
   traceIdOfTraceparent,
   traceMetadata,

@@ -102,12 +102,15 @@ export function inSpan<T>(options: SpanOptions, work: () => Promise<T>): Promise
 }
 
 /**
- * Names the active server span after the route template (`POST /v1/jobs`), as OpenTelemetry's
- * HTTP conventions ask; the HTTP instrumentation knows only the method.
+ * For the active server span: a function that names it after the route template
+ * (`POST /v1/jobs`), as OpenTelemetry's HTTP conventions ask, once the route is known (the HTTP
+ * instrumentation knows only the method).
  */
-export function nameServerSpan(method: string, route: string): void {
+export function serverSpanNamer(): (method: string, route: string) => void {
   const span = trace.getActiveSpan();
-  if (!span) return;
-  span.updateName(`${method} ${route}`);
-  span.setAttribute('http.route', route);
+  if (!span?.isRecording()) return () => {};
+  return (method, route) => {
+    span.updateName(`${method} ${route}`);
+    span.setAttribute('http.route', route);
+  };
 }
