@@ -125,6 +125,8 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
       expect(res.text).toMatch(/jobstack_queue_jobs\{state="failed"\} 0/);
       expect(res.text).toMatch(/jobstack_jobs_oldest_age_seconds\{status="queued"\} \d/);
       expect(res.text).toMatch(/jobstack_db_batch_size_count [1-9]/);
+      expect(res.text).toMatch(/jobstack_redis_memory_bytes\{kind="used"\} [1-9]/);
+      expect(res.text).toMatch(/jobstack_redis_noeviction 1/);
     });
 
     it('is open when no token is configured', async () => {

@@ -1,5 +1,5 @@
 import type { JobRepository } from '@repo/db';
-import type { JobQueue } from '@repo/jobs';
+import { type JobQueue, readRedisMemory } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import { createHttpRequestMetrics, registerScrapeTimeMetrics } from '@repo/metrics';
 import { serverSpanNamer } from '@repo/tracing';
@@ -62,6 +62,10 @@ export function registerScrapeTimeGauges(options: {
     },
     // bounded by the pool's statement and query timeouts (DATABASE_STATEMENT_TIMEOUT)
     readBacklog: () => options.jobs.backlog(),
+    readRedisMemory: () =>
+      callRedis("read Redis's memory", options.timeoutMs, async () =>
+        readRedisMemory(await options.queue.getBackend().client),
+      ),
     onError: (source, error) =>
       options.logger.warn({ err: error, source }, 'could not read a gauge for /metrics'),
   });

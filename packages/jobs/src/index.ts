@@ -22,6 +22,7 @@ export {
   type RedisRole,
 } from './redis-connection.ts';
 export { checkRedisEvictionPolicy, RedisEvictionPolicyError } from './redis-eviction-policy.ts';
+export { type RedisMemory, readRedisMemory } from './redis-memory.ts';
 export {
   ENQUEUEABLE_JOB_TYPES,
   isJobType,

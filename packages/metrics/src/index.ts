@@ -13,6 +13,8 @@ export {
   QUEUE_STATES,
   type QueueState,
   registerScrapeTimeMetrics,
+  SCRAPE_SOURCES,
+  type ScrapeSource,
   type ScrapeTimeMetricsOptions,
 } from './scrape-time-metrics.ts';
 export {

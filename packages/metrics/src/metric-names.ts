@@ -19,6 +19,7 @@ export function exportedMetricNames(): ReadonlyMap<string, string> {
     registry,
     readQueue: () => Promise.reject(new Error('not read')),
     readBacklog: () => Promise.reject(new Error('not read')),
+    readRedisMemory: () => Promise.reject(new Error('not read')),
     onError: () => {},
   });
   return new Map(registry.getMetricsAsArray().map((metric) => [metric.name, String(metric.type)]));

@@ -85,6 +85,7 @@ describe('registerScrapeTimeMetrics', () => {
       registry,
       readQueue: async () => ({ waiting: 3, delayed: 1, active: 2, failed: 0 }),
       readBacklog: async () => ({ oldestQueuedSeconds: 12.5, oldestRunningSeconds: null }),
+      readRedisMemory: async () => ({ usedBytes: 1024, maxBytes: 0, policy: 'allkeys-lru' }),
       onError: () => {
         throw new Error('no reading should fail');
       },
@@ -95,6 +96,9 @@ describe('registerScrapeTimeMetrics', () => {
     expect(text).toContain('jobstack_jobs_oldest_age_seconds{status="queued"} 12.5');
     expect(text).toContain('jobstack_jobs_oldest_age_seconds{status="running"} 0');
     expect(text).toContain('jobstack_metrics_collection_failures_total{source="queue"} 0');
+    expect(text).toContain('jobstack_redis_memory_bytes{kind="used"} 1024');
+    expect(text).toContain('jobstack_redis_memory_bytes{kind="max"} 0');
+    expect(text).toContain('jobstack_redis_noeviction 0');
   });
 
   it('a failed reading leaves its gauge empty, counts the failure in the same scrape and says why', async () => {
@@ -104,6 +108,7 @@ describe('registerScrapeTimeMetrics', () => {
       registry,
       readQueue: () => Promise.reject(new Error('redis down')),
       readBacklog: async () => ({ oldestQueuedSeconds: 1, oldestRunningSeconds: 2 }),
+      readRedisMemory: async () => ({ usedBytes: 1, maxBytes: 2, policy: 'noeviction' }),
       onError: (source, error) => errors.push(`${source}: ${(error as Error).message}`),
     });
     const text = await registry.metrics();

@@ -4,6 +4,10 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 
+/** Where a scrape-time reading comes from: BullMQ's counts, the job rows, Redis's memory. */
+export const SCRAPE_SOURCES = ['queue', 'database', 'redis'] as const;
+export type ScrapeSource = (typeof SCRAPE_SOURCES)[number];
+
 /** What the job rows say about the backlog, in seconds; null when no row is in that state. */
 export interface JobBacklog {
   /** The oldest queued job that is due: how long past its run time (or creation) it waits. */
@@ -18,8 +22,10 @@ export interface ScrapeTimeMetricsOptions {
   readQueue: () => Promise<Record<QueueState, number>>;
   /** From PostgreSQL, with a timeout. */
   readBacklog: () => Promise<JobBacklog>;
+  /** Redis's `INFO memory`, with a timeout. */
+  readRedisMemory: () => Promise<{ usedBytes: number; maxBytes: number; policy: string }>;
   /** A reading failed; the scrape still answers, without that gauge. Log it here. */
-  onError: (source: 'queue' | 'database', error: unknown) => void;
+  onError: (source: ScrapeSource, error: unknown) => void;
 }
 
 /**
@@ -54,17 +60,46 @@ export function registerScrapeTimeMetrics(options: ScrapeTimeMetricsOptions): vo
       return reading;
     },
   });
+  const redisMemory = new Gauge({
+    name: 'jobstack_redis_memory_bytes',
+    help: 'Redis\'s memory, read at scrape time: kind="used" (used_memory) and kind="max" (maxmemory; 0 is no limit)',
+    labelNames: ['kind'] as const,
+    registers,
+    collect() {
+      const reading = readRedis();
+      readings.push(reading);
+      return reading;
+    },
+  });
+  const policy = new Gauge({
+    name: 'jobstack_redis_noeviction',
+    help: "1 when Redis's maxmemory-policy is noeviction (as BullMQ needs), 0 when it may evict jobs",
+    registers,
+  });
   const failures = new Counter({
     name: 'jobstack_metrics_collection_failures_total',
-    help: 'Scrapes in which a gauge could not be read, by source (queue: Redis, database: PostgreSQL)',
+    help: 'Scrapes in which a gauge could not be read, by source (queue and redis: Redis, database: PostgreSQL)',
     labelNames: ['source'] as const,
     registers,
     async collect() {
       await Promise.all(readings.splice(0));
     },
   });
-  failures.inc({ source: 'queue' }, 0);
-  failures.inc({ source: 'database' }, 0);
+  for (const source of SCRAPE_SOURCES) failures.inc({ source }, 0);
+
+  async function readRedis(): Promise<void> {
+    redisMemory.reset();
+    policy.reset();
+    try {
+      const memory = await options.readRedisMemory();
+      redisMemory.set({ kind: 'used' }, memory.usedBytes);
+      redisMemory.set({ kind: 'max' }, memory.maxBytes);
+      policy.set(memory.policy === 'noeviction' ? 1 : 0);
+    } catch (error) {
+      failures.inc({ source: 'redis' });
+      options.onError('redis', error);
+    }
+  }
 
   async function readQueue(): Promise<void> {
     queueJobs.reset();
