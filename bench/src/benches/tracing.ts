@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { READY_DEADLINE_MS } from '@repo/testing';
 import { waitForStatus } from '../lib/http-probe.ts';
 import { type LoadResult, runLoad } from '../lib/load.ts';
 import { figure } from '../lib/result.ts';
@@ -41,13 +42,16 @@ export async function tracingBench(context: BenchContext): Promise<BenchOutput> 
     // one after the other: a free port is only known free once the first api listens on its own
     const off = await startApp('api', data);
     apps.push(off);
-    await waitForStatus(`${off.url}/health/ready`, { intervalMs: 20 });
+    await waitForStatus(`${off.url}/health/ready`, {
+      intervalMs: 20,
+      timeoutMs: READY_DEADLINE_MS,
+    });
     const on = await startApp('api', data, {
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
       OTEL_TRACES_SAMPLER: 'always_on',
     });
     apps.push(on);
-    await waitForStatus(`${on.url}/health/ready`, { intervalMs: 20 });
+    await waitForStatus(`${on.url}/health/ready`, { intervalMs: 20, timeoutMs: READY_DEADLINE_MS });
 
     const load = (app: RunningApp, seconds: number) =>
       runLoad({
@@ -125,6 +129,10 @@ export async function tracingBench(context: BenchContext): Promise<BenchOutput> 
         `Both apis run the production build with \`--import dist/tracing.js\`; the traced one exports over OTLP/HTTP (protobuf) to a receiver in the bench process (${Math.round(sink.bytes() / 1024)} KiB received), sampling every trace. A sampler such as parentbased_traceidratio lowers the cost in proportion.`,
       ],
     };
+  } catch (error) {
+    for (const app of apps)
+      context.log(`  ${app.app} stderr: ${app.process.stderr().slice(-2_000)}`);
+    throw error;
   } finally {
     await Promise.all(apps.map((app) => app.process.stop()));
     await sink.close();

@@ -13,6 +13,7 @@
 //    the results in the dashboard's layout as plain SVG line charts, captured with Chromium.
 // Values, series and titles are the real query results; the styling is not Grafana's.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -64,7 +65,7 @@ async function startApps(databaseUrl: string, prefix: string) {
   await api.waitForHttp(`http://127.0.0.1:${apiPort}/health/ready`);
   const worker = start('worker', {
     DATABASE_URL: databaseUrl,
-    WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('dashboard-picture-signing-secret-0123').toString('base64')}`,
+    WEBHOOK_SIGNING_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORKER_CONCURRENCY: '8',
     HEALTH_HOST: '127.0.0.1',
