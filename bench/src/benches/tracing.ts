@@ -131,7 +131,7 @@ export async function tracingBench(context: BenchContext): Promise<BenchOutput> 
     };
   } catch (error) {
     for (const app of apps)
-      context.log(`  ${app.app} stderr: ${app.process.stderr().slice(-2_000)}`);
+      context.log(`  ${app.app}: ${app.process.stderr().slice(-2_000)}${app.process.stdout().slice(-2_000)}`);
     throw error;
   } finally {
     await Promise.all(apps.map((app) => app.process.stop()));
