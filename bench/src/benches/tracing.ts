@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { READY_DEADLINE_MS } from '@repo/testing';
+import { HOOK_TIMEOUT_MS } from '@repo/testing';
 import { waitForStatus } from '../lib/http-probe.ts';
 import { type LoadResult, runLoad } from '../lib/load.ts';
 import { figure } from '../lib/result.ts';
@@ -44,14 +44,14 @@ export async function tracingBench(context: BenchContext): Promise<BenchOutput> 
     apps.push(off);
     await waitForStatus(`${off.url}/health/ready`, {
       intervalMs: 20,
-      timeoutMs: READY_DEADLINE_MS,
+      timeoutMs: HOOK_TIMEOUT_MS,
     });
     const on = await startApp('api', data, {
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
       OTEL_TRACES_SAMPLER: 'always_on',
     });
     apps.push(on);
-    await waitForStatus(`${on.url}/health/ready`, { intervalMs: 20, timeoutMs: READY_DEADLINE_MS });
+    await waitForStatus(`${on.url}/health/ready`, { intervalMs: 20, timeoutMs: HOOK_TIMEOUT_MS });
 
     const load = (app: RunningApp, seconds: number) =>
       runLoad({
