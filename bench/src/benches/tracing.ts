@@ -126,12 +126,14 @@ export async function tracingBench(context: BenchContext): Promise<BenchOutput> 
       ],
       notes: [
         `autocannon, ${connections} connections, ${rounds} alternating rounds of ${durationSeconds} s per api; figures are the median of the rounds; the ratio is tracing on / tracing off.`,
-        `Both apis run the production build with \`--import dist/tracing.js\`; the traced one exports over OTLP/HTTP (protobuf) to a receiver in the bench process (${Math.round(sink.bytes() / 1024)} KiB received), sampling every trace. A sampler such as parentbased_traceidratio lowers the cost in proportion.`,
+        `Both apis run the production build with \`--import dist/tracing.js\`; the traced one exports over OTLP/HTTP (protobuf) to a receiver in the bench process (${Math.round(sink.bytes() / 1024)} KiB received), sampling every trace. A ratio sampler (OTEL_TRACES_SAMPLER=parentbased_traceidratio) records and exports only the sampled share; the instrumentation itself still runs on every request.`,
       ],
     };
   } catch (error) {
     for (const app of apps)
-      context.log(`  ${app.app}: ${app.process.stderr().slice(-2_000)}${app.process.stdout().slice(-2_000)}`);
+      context.log(
+        `  ${app.app}: ${app.process.stderr().slice(-2_000)}${app.process.stdout().slice(-2_000)}`,
+      );
     throw error;
   } finally {
     await Promise.all(apps.map((app) => app.process.stop()));
