@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { DatabaseConfig } from '@repo/config';
+import type { Secret } from '@repo/config';
 import pg from 'pg';
 import { DatabaseUnavailableError, rethrowUnavailable } from './database-unavailable.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
@@ -14,13 +14,20 @@ export interface Db {
    * repository). Same connections, same timeouts.
    */
   pool: pg.Pool;
-  /** `SELECT 1`; rejects with DatabaseUnavailableError within DATABASE_CONNECT_TIMEOUT. */
+  /** `SELECT 1`; rejects with DatabaseUnavailableError within `connectTimeoutMs`. */
   ping(): Promise<void>;
   /** Closes the pool once in-flight queries are done. Safe to call more than once. */
   disconnect(): Promise<void>;
 }
 
 export interface CreateDbOptions {
+  url: Secret;
+  /** Connections kept open at most. */
+  poolSize: number;
+  /** Bounds opening a connection, waiting for a free one, and ping(). */
+  connectTimeoutMs: number;
+  /** The server cancels a statement running longer (PostgreSQL statement_timeout). */
+  statementTimeoutMs: number;
   /** Shown in pg_stat_activity, so a DBA sees which service a connection belongs to. */
   applicationName?: string;
   /**
@@ -35,20 +42,20 @@ export interface CreateDbOptions {
  * The connection pool and Prisma client of one process. Nothing connects until the first
  * query; a database that cannot be reached fails that query with DatabaseUnavailableError
  * (through the repository, ping, or isDatabaseUnavailableError for direct Prisma calls) after
- * at most DATABASE_CONNECT_TIMEOUT instead of hanging.
+ * at most `connectTimeoutMs` instead of hanging.
  */
-export function createDb(config: DatabaseConfig, options: CreateDbOptions = {}): Db {
-  const connectTimeoutMs = config.DATABASE_CONNECT_TIMEOUT;
+export function createDb(options: CreateDbOptions): Db {
+  const { connectTimeoutMs, statementTimeoutMs } = options;
   const pool = new pg.Pool({
-    connectionString: config.DATABASE_URL.reveal(),
-    max: config.DATABASE_POOL_SIZE,
+    connectionString: options.url.reveal(),
+    max: options.poolSize,
     // bounds both opening a connection and waiting for a free one when all are busy
     connectionTimeoutMillis: connectTimeoutMs,
     // sent at connect time: the server cancels any statement running longer
-    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT,
+    statement_timeout: statementTimeoutMs,
     // a server that stops answering (network partition) never cancels anything: give up
     // client-side once the statement could no longer be running
-    query_timeout: config.DATABASE_STATEMENT_TIMEOUT + connectTimeoutMs,
+    query_timeout: statementTimeoutMs + connectTimeoutMs,
     keepAlive: true,
     ...(options.applicationName === undefined ? {} : { application_name: options.applicationName }),
   });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig, migrateEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from './create-db.ts';
+import { databaseOptions, migrateEnv } from './env.ts';
 import type { JobStatus as GeneratedJobStatus, Job } from './generated/prisma/client.ts';
 import * as generatedEnums from './generated/prisma/enums.ts';
 import { JOB_STATUSES, type JobRecord, type JobStatus } from './jobs/job-record.ts';
@@ -137,7 +138,7 @@ describe('schema.prisma and the migrations describe the same database (real Post
   beforeAll(async () => {
     migrated = await createTestDatabase('drift_migrated');
     await migrate({ databaseUrl: migrated.url });
-    db = createDb(loadConfig(migrateEnv, { DATABASE_URL: migrated.url }));
+    db = createDb(databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: migrated.url })));
   });
   afterAll(async () => {
     await db?.disconnect();

@@ -1,5 +1,4 @@
 import { BatchQueueFullError } from '@repo/batching';
-import type { HttpConfig } from '@repo/config';
 import {
   isDatabaseUnavailableError,
   JOB_STATUSES,
@@ -22,6 +21,7 @@ import type { Logger } from '@repo/logger';
 import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import { z } from 'zod';
+import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
 import { checkJsonBody } from '../middleware/check-json-body.ts';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, migrateEnv } from '@repo/config';
+import { ConfigError, loadConfig } from '@repo/config';
 import {
   createTestDatabase,
   freePort,
@@ -7,6 +7,7 @@ import {
   type TestDatabase,
 } from '@repo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrateEnv } from '../env.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../migrate/migration-files.ts';
 import { queryRows } from '../testing/migrations-fixture.ts';
 
