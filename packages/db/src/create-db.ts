@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { Secret } from '@repo/config';
+import pTimeout from 'p-timeout';
 import pg from 'pg';
 import { DatabaseUnavailableError, rethrowUnavailable } from './database-unavailable.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
@@ -7,8 +8,11 @@ import { PrismaClient } from './generated/prisma/client.ts';
 export type { PrismaClient } from './generated/prisma/client.ts';
 
 export interface Db {
-  /** Prisma 7 over @prisma/adapter-pg: no query engine binary, the pool below does the I/O. */
-  prisma: PrismaClient;
+  /**
+   * Prisma 7 over @prisma/adapter-pg (no query engine binary; the pool below does the I/O), built
+   * on first use: the apps never use it (the job repository queries the pool), tests and scripts do.
+   */
+  readonly prisma: PrismaClient;
   /**
    * The connection pool under Prisma, for hot paths where Prisma's per-query cost shows (the job
    * repository). Same connections, same timeouts.
@@ -61,39 +65,30 @@ export function createDb(options: CreateDbOptions): Db {
   });
   pool.on('error', (error) => options.onIdleConnectionError?.(error));
 
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let prisma: PrismaClient | undefined;
   let closing: Promise<void> | undefined;
 
   return {
-    prisma,
+    get prisma() {
+      prisma ??= new PrismaClient({ adapter: new PrismaPg(pool) });
+      return prisma;
+    },
     pool,
     async ping() {
-      const query = pool.query('SELECT 1');
-      // the timer below may win the race; the query's own failure must not go unhandled then
-      query.catch(() => {});
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new DatabaseUnavailableError(
-                `PostgreSQL did not answer SELECT 1 within ${connectTimeoutMs} ms`,
-              ),
-            ),
-          connectTimeoutMs,
-        );
-      });
       try {
-        await Promise.race([query, timeout]);
+        await pTimeout(pool.query('SELECT 1'), {
+          milliseconds: connectTimeoutMs,
+          message: new DatabaseUnavailableError(
+            `PostgreSQL did not answer SELECT 1 within ${connectTimeoutMs} ms`,
+          ),
+        });
       } catch (error) {
         rethrowUnavailable(error, 'ping it');
-      } finally {
-        clearTimeout(timer);
       }
     },
     disconnect() {
       closing ??= (async () => {
-        await prisma.$disconnect();
+        await prisma?.$disconnect();
         await pool.end();
       })();
       return closing;

@@ -1,3 +1,4 @@
+import { hasUnreachableSocketCode } from '@repo/outages';
 import { Redis } from 'ioredis';
 
 /**
@@ -41,7 +42,7 @@ export async function pingRedis(redis: Redis): Promise<void> {
   if (reply !== 'PONG') throw new Error(`unexpected PING reply: ${reply}`);
 }
 
-// What ioredis and BullMQ raise when Redis cannot be reached. A producer connection has no
+// What ioredis and BullMQ raise when Redis cannot be reached. A fail-fast connection has no
 // offline queue, so while Redis is down commands fail at once with one of these instead of
 // waiting for a reconnect.
 const UNAVAILABLE_MESSAGES = [
@@ -49,16 +50,6 @@ const UNAVAILABLE_MESSAGES = [
   'Connection is closed.',
   'Command timed out',
 ];
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 // Redis answers these while it cannot take writes: loading its data set, a replica, or full
 // under maxmemory-policy noeviction. Each passes once Redis (or its operator) recovers.
 const UNAVAILABLE_REPLY_PREFIXES = ['LOADING ', 'READONLY ', 'MASTERDOWN ', 'OOM ', 'BUSY '];
@@ -74,8 +65,7 @@ export function isRedisUnavailableError(error: unknown): boolean {
   if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ConnectionClosedError') {
     return true;
   }
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (hasUnreachableSocketCode(error)) return true;
   return (
     UNAVAILABLE_MESSAGES.includes(error.message) ||
     UNAVAILABLE_REPLY_PREFIXES.some((prefix) => error.message.startsWith(prefix))
