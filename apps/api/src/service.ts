@@ -32,6 +32,11 @@ export interface ApiServiceOptions {
   listen?: { port: number; host: string };
   /** The job repository's bounds (tests set small ones to reach them). */
   repository?: JobRepositoryOptions;
+  /**
+   * Default true: check the schema (or migrate, with MIGRATE_ON_START) before connecting. Tests
+   * that migrated the database themselves, or made it unreachable on purpose, turn it off.
+   */
+  prepareSchema?: boolean;
 }
 
 /** The api, started: what main.ts runs, and what the tests drive over HTTP and inspect. */
@@ -60,14 +65,16 @@ export async function createApiService(
   if (config.API_KEYS === undefined) {
     logger.warn('API_KEYS is not set: every /v1 request will be refused with 401');
   }
-  await prepareSchema(
-    {
-      databaseUrl: config.DATABASE_URL,
-      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
-      migrateOnStart: config.MIGRATE_ON_START,
-    },
-    logger,
-  );
+  if (options.prepareSchema !== false) {
+    await prepareSchema(
+      {
+        databaseUrl: config.DATABASE_URL,
+        connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+        migrateOnStart: config.MIGRATE_ON_START,
+      },
+      logger,
+    );
+  }
   const db = createDb({ ...databaseOptions(config), applicationName: connectionName });
   const jobs = createJobRepository(db, options.repository);
   const redis = createRedisConnection({

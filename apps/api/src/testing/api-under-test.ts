@@ -76,6 +76,8 @@ export async function startApiUnderTest(
     version: 'test',
     connectionName: `api-test-${label}`,
     listen: { port: 0, host: '127.0.0.1' },
+    // migrated above (or by the test that shares its database); some tests make it unreachable
+    prepareSchema: false,
     ...(options.createMaxWaiting === undefined
       ? {}
       : { repository: { createMaxWaiting: options.createMaxWaiting } }),
