@@ -6,7 +6,6 @@ import { createDb, type Db } from './create-db.ts';
 import { DatabaseUnavailableError, isDatabaseUnavailableError } from './database-unavailable.ts';
 import { createJobRepository } from './jobs/job-repository.ts';
 import { migrate } from './migrate/migrate.ts';
-import { queryRows } from './testing/migrations-fixture.ts';
 
 function configFor(env: Env) {
   return loadConfig(migrateEnv, { NODE_ENV: 'test', ...env });
@@ -65,7 +64,8 @@ describe('createDb (real PostgreSQL)', () => {
     const backends = await Promise.all(
       Array.from(
         { length: 8 },
-        () => db.prisma.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid FROM pg_sleep(0.2)`,
+        () =>
+          db.prisma.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid FROM pg_sleep(0.2)`,
       ),
     );
     expect(new Set(backends.map(([row]) => row?.pid)).size).toBe(2);
