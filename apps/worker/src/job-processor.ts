@@ -50,7 +50,7 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   // An outage postpones every job the worker picks up until it ends: the first postponement is
   // logged with the error's stack, the others with one line each, until a record is written again.
   const outage = { reported: false };
-  const run = runJob(deps, outage);
+  const runAndRecord = runAndRecordJob(deps, outage);
   return (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> =>
     // one span per attempt, a child of the enqueue span whose trace context the job carries
     inSpan(
@@ -68,12 +68,16 @@ export function createJobProcessor(deps: JobProcessorDeps) {
         // postponed or put back: the job goes on, the attempt did not fail
         isExpected: (error) => error instanceof DelayedError || error instanceof WaitingError,
       },
-      () => runOrPostpone(job, token, signal),
+      () => processJobPostponingOnDatabaseOutage(job, token, signal),
     );
 
-  async function runOrPostpone(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
+  async function processJobPostponingOnDatabaseOutage(
+    job: Job,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     try {
-      return await run(job, token, signal);
+      return await runAndRecord(job, token, signal);
     } catch (error) {
       // Only the repository's typed error: it is thrown where PostgreSQL is called, so an error
       // of the job's own (a webhook destination refusing the connection) can never pass for one.
@@ -100,8 +104,9 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   }
 }
 
-function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
-  return async function processJob(
+/** Runs the job's handler and writes each step to its row; a database outage propagates. */
+function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
+  return async function runAndRecord(
     job: Job,
     token?: string,
     signal?: AbortSignal,

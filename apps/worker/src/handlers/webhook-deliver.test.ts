@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig, workerServiceEnv } from '@repo/config';
+import { ConfigError, loadConfig } from '@repo/config';
 import { createLogger } from '@repo/logger';
 import { createWebhookDeliveryMetrics } from '@repo/metrics';
 import { generateSigningSecret, signingKey, WebhookSigningError } from '@repo/webhooks';
@@ -9,6 +9,7 @@ import { UnrecoverableError } from 'bullmq';
 import { Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { workerEnv } from '../env.ts';
 import { webhookDeliver } from './webhook-deliver.ts';
 
 const SIGNING_SECRET = generateSigningSecret();
@@ -61,7 +62,7 @@ describe('webhook.deliver handler', () => {
 
     const registry = new Registry();
     const metrics = createWebhookDeliveryMetrics(registry);
-    const guarded = webhookDeliver(loadConfig(workerServiceEnv, base), metrics);
+    const guarded = webhookDeliver(loadConfig(workerEnv, base), metrics);
     const refusal = await guarded({ url, body: {} }, ctx).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(UnrecoverableError);
     expect((refusal as Error).message).toMatch(
@@ -70,7 +71,7 @@ describe('webhook.deliver handler', () => {
     expect(hook.received).toHaveLength(0);
 
     const open = webhookDeliver(
-      loadConfig(workerServiceEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
       metrics,
     );
     await expect(open({ url, body: {} }, ctx)).resolves.toMatchObject({ status: 200 });
@@ -88,7 +89,7 @@ describe('webhook.deliver handler', () => {
     const hook = await receiver();
     const ctx = await context();
     const deliver = webhookDeliver(
-      loadConfig(workerServiceEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
       createWebhookDeliveryMetrics(new Registry()),
     );
     await deliver({ url: `http://127.0.0.1:${hook.port}/hook`, body: { order: 7 } }, ctx);
@@ -108,7 +109,7 @@ describe('WEBHOOK_SIGNING_SECRET in config and signingKey in @repo/webhooks', ()
   const accepts = {
     config: (value: string) => {
       try {
-        loadConfig(workerServiceEnv, { ...base, WEBHOOK_SIGNING_SECRET: value });
+        loadConfig(workerEnv, { ...base, WEBHOOK_SIGNING_SECRET: value });
         return true;
       } catch (error) {
         if (error instanceof ConfigError) return false;

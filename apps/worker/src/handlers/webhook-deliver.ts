@@ -1,7 +1,7 @@
-import type { WebhookConfig } from '@repo/config';
 import type { WebhookDeliveryMetrics, WebhookOutcome } from '@repo/metrics';
 import { deliverWebhook, WebhookDeliveryError } from '@repo/webhooks';
 import { UnrecoverableError } from 'bullmq';
+import type { WebhookConfig } from '../env.ts';
 import type { JobHandler } from './job-handler.ts';
 
 export function webhookDeliver(

@@ -1,7 +1,8 @@
-import { loadConfig, migrateEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
+import { databaseOptions, migrateEnv } from '../env.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { withClient } from '../testing/migrations-fixture.ts';
 import { createJobRepository, type JobRepository } from './job-repository.ts';
@@ -16,7 +17,8 @@ describe('backlog and batch sizes (real PostgreSQL)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('job_backlog');
     await migrate({ databaseUrl: database.url });
-    db = createDb(loadConfig(migrateEnv, { DATABASE_URL: database.url }), {
+    db = createDb({
+      ...databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url })),
       applicationName: 'job-backlog-test',
     });
     jobs = createJobRepository(db, { onBatch: (size) => batches.push(size) });
