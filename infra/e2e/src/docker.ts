@@ -29,47 +29,28 @@ export function imageExists(ref: string): boolean {
 }
 
 export interface OwnLayers {
-  /** The image its root file system comes from (label org.opencontainers.image.base.name). */
   base: string;
-  /** Bytes of the root file system: the image's first layer. */
   baseSize: number;
-  /** Bytes the image adds above its root file system (uncompressed). */
+  /** Bytes the image adds above its base image (uncompressed). */
   ownBytes: number;
   ownLayers: number;
 }
 
-/**
- * What an image adds above its root file system. The apps' runtime stage copies the base image's
- * file system, trimmed, into one layer (apps/*\/Dockerfile, `FROM scratch` + `COPY / /`), so the
- * image's first layer is the base and every layer above it is the app's own.
- */
+/** What an image adds above the base it names in org.opencontainers.image.base.name. */
 export function ownLayers(image: ImageInspect): OwnLayers {
-  const ref = image.RepoTags[0] ?? image.Id;
   const base = image.Config.Labels?.['org.opencontainers.image.base.name'];
-  if (!base) throw new Error(`${ref} has no org.opencontainers.image.base.name label`);
-  // newest first, one line per instruction; the last is the image's first layer
-  const history = run('docker', [
-    'history',
-    '--no-trunc',
-    '--human=false',
-    '--format',
-    '{{.Size}}\t{{.CreatedBy}}',
-    image.Id,
-  ])
-    .stdout.trim()
-    .split('\n');
-  const [size = '', createdBy = ''] = (history.at(-1) ?? '').split('\t');
-  if (!/^COPY \/ \/( |$)/.test(createdBy)) {
-    throw new Error(
-      `${ref}'s first layer is not a root file system copied in (COPY / /): ${createdBy}`,
-    );
+  if (!base)
+    throw new Error(`${image.RepoTags[0]} has no org.opencontainers.image.base.name label`);
+  const baseImage = inspectImage(base);
+  const baseLayers = baseImage.RootFS.Layers;
+  if (baseLayers.some((layer, i) => image.RootFS.Layers[i] !== layer)) {
+    throw new Error(`${image.RepoTags[0]} is not built on the local ${base} (its layers differ)`);
   }
-  const baseSize = Number(size);
   return {
     base,
-    baseSize,
-    ownBytes: image.Size - baseSize,
-    ownLayers: image.RootFS.Layers.length - 1,
+    baseSize: baseImage.Size,
+    ownBytes: image.Size - baseImage.Size,
+    ownLayers: image.RootFS.Layers.length - baseLayers.length,
   };
 }
 

@@ -14,13 +14,11 @@ const argDefault = (dockerfile: string, name: string) =>
 describe.each(APPS)('apps/%s/Dockerfile', (app) => {
   const dockerfile = read(`apps/${app}/Dockerfile`);
 
-  it('installs the pnpm the repository pins and the turbo and clean-modules of the catalog', () => {
+  it('installs the pnpm the repository pins and the turbo of the catalog', () => {
     const manifest = JSON.parse(read('package.json')) as { engines: { pnpm: string } };
-    const catalog = (name: string) =>
-      new RegExp(`^ {2}${name}: (\\S+)$`, 'm').exec(read('pnpm-workspace.yaml'))?.[1];
+    const turbo = /^ {2}turbo: (\S+)$/m.exec(read('pnpm-workspace.yaml'))?.[1];
     expect(argDefault(dockerfile, 'PNPM_VERSION')).toBe(manifest.engines.pnpm);
-    expect(argDefault(dockerfile, 'TURBO_VERSION')).toBe(catalog('turbo'));
-    expect(argDefault(dockerfile, 'CLEAN_MODULES_VERSION')).toBe(catalog('clean-modules'));
+    expect(argDefault(dockerfile, 'TURBO_VERSION')).toBe(turbo);
   });
 
   it('is the api Dockerfile but for the app name, its port and its description', () => {
