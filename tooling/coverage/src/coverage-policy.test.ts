@@ -47,7 +47,10 @@ describe('policyFailures', () => {
   });
 
   it('refuses a floor below the lowest allowed', () => {
-    const lax = { ...policy, floors: { ...policy.floors, 'apps/api': { lines: 60, branches: 75 } } };
+    const lax = {
+      ...policy,
+      floors: { ...policy.floors, 'apps/api': { lines: 60, branches: 75 } },
+    };
     expect(policyFailures(lax, { lines: 95, branches: 95 }, passing)).toEqual([
       'apps/api: its lines floor 60 % is below the lowest allowed, 70 %',
     ]);

@@ -59,7 +59,10 @@ describe('addCountsByStart', () => {
     const source = fromProcess();
     source.statementMap['3'] = at(2, 4, 5);
     source.s['3'] = 5;
-    source.branchMap['0'] = { ...(source.branchMap['0'] as FileCoverageData['branchMap'][string]), type: 'cond-expr' };
+    source.branchMap['0'] = {
+      ...(source.branchMap['0'] as FileCoverageData['branchMap'][string]),
+      type: 'cond-expr',
+    };
     expect(addCountsByStart(target, source, text)).toBe(2);
     expect(target.s).toEqual({ '0': 3, '1': 3, '2': 1 });
     expect(target.b).toEqual({ '0': [0, 1] });

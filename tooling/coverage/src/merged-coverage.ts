@@ -15,6 +15,14 @@ export interface MergedCoverage {
   unmatched: number;
 }
 
+/** A suite started collecting coverage but did not write its report (it was stopped). */
+export class MissingCoverageError extends Error {
+  constructor(path: string) {
+    super(`a suite wrote no coverage report: ${path} is missing`);
+    this.name = 'MissingCoverageError';
+  }
+}
+
 /** A package's Vitest left a map whose statements for a file differ from another package's. */
 export class InconsistentCoverageError extends Error {
   readonly files: string[];
@@ -41,9 +49,7 @@ export async function mergeCoverage(
   const inconsistent = new Set<string>();
   const suites = await readdir(vitestDir);
   for (const suite of suites) {
-    const data = JSON.parse(
-      await readFile(join(vitestDir, suite, 'coverage-final.json'), 'utf8'),
-    ) as CoverageMapData;
+    const data = await readSuiteCoverage(join(vitestDir, suite, 'coverage-final.json'));
     for (const [path, file] of Object.entries(data)) {
       const statements = Object.keys(file.statementMap).length;
       const seen = statementCounts.get(path);
@@ -65,6 +71,16 @@ export async function mergeCoverage(
     if (converted) unmatched += addCountsByStart(map.fileCoverageFor(path).data, converted, text);
   }
   return { map, suites: suites.length, processes, unmatched };
+}
+
+/** A suite's Istanbul JSON; a suite that started but wrote none is an error, not a zero. */
+async function readSuiteCoverage(path: string): Promise<CoverageMapData> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as CoverageMapData;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingCoverageError(path);
+    throw error;
+  }
 }
 
 /** The package a file belongs to: `apps/api`, `packages/db`, … */

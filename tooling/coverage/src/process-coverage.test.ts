@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServiceProcess } from '@repo/testing';
 import { processCoverageDir, TEST_COVERAGE_DIR } from '@repo/testing/coverage';
-import libCoverage from 'istanbul-lib-coverage';
+import libCoverage, { type FileCoverageData } from 'istanbul-lib-coverage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCountsByStart } from './merge-by-start.ts';
 import { processCoverageToIstanbul, readProcessCoverage } from './process-coverage.ts';
@@ -32,6 +32,19 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(coverageDir, { recursive: true, force: true }));
 
+/** The fixture's coverage, merged over the processes, as Istanbul data. */
+async function fixtureCoverage(): Promise<FileCoverageData> {
+  const { scripts } = await readProcessCoverage(
+    processCoverageDir(coverageDir),
+    (path) => path === fixture,
+  );
+  const script = scripts.get(fixture);
+  if (!script) throw new Error('no coverage of the fixture');
+  const data = await processCoverageToIstanbul(fixture, text, script);
+  if (!data) throw new Error('the fixture converted to nothing');
+  return data;
+}
+
 describe('process coverage', () => {
   it('every process started in a coverage run writes its V8 coverage', async () => {
     const { scripts, processes } = await readProcessCoverage(
@@ -43,11 +56,7 @@ describe('process coverage', () => {
   });
 
   it('converts to Istanbul counts at the TypeScript source lines, summed over the processes', async () => {
-    const { scripts } = await readProcessCoverage(processCoverageDir(coverageDir), (path) =>
-      path === fixture,
-    );
-    const data = await processCoverageToIstanbul(fixture, text, scripts.get(fixture)!);
-    const file = libCoverage.createFileCoverage(data!);
+    const file = libCoverage.createFileCoverage(await fixtureCoverage());
     const lines = file.getLineCoverage();
     // six greetings, three loud, three quiet
     expect(lines[lineOf('if (options.loud)')]).toBe(6);
@@ -66,12 +75,8 @@ describe('process coverage', () => {
   });
 
   it('adds onto a conversion of the same file with nothing unmatched', async () => {
-    const { scripts } = await readProcessCoverage(processCoverageDir(coverageDir), (path) =>
-      path === fixture,
-    );
-    const script = scripts.get(fixture)!;
-    const target = (await processCoverageToIstanbul(fixture, text, script))!;
-    const source = (await processCoverageToIstanbul(fixture, text, script))!;
+    const target = await fixtureCoverage();
+    const source = await fixtureCoverage();
     expect(addCountsByStart(target, source, text)).toBe(0);
     expect(Object.values(target.f)).toEqual([12, 0]);
   });

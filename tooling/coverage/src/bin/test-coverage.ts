@@ -1,7 +1,7 @@
-// `pnpm test:coverage`: runs every product package's suite (the apps and packages, the kinds
-// `pnpm test` runs) with coverage, the processes the tests start included; merges it all into
-// one report in coverage/ (index.html, lcov.info, coverage-summary.json); prints the figures and
-// fails when a suite fails or the figures fall below the policy (coverage-policy.ts).
+// `pnpm test:coverage`: `pnpm test` (every package's suite, the same kinds) with coverage of the
+// product code (apps/*/src, packages/*/src), the processes the tests start included; merges it
+// all into one report in coverage/ (index.html, lcov.info, coverage-summary.json); prints the
+// figures and fails when a suite fails or the figures fall below the policy (coverage-policy.ts).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
@@ -18,18 +18,11 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 await rm(reportDir, { recursive: true, force: true });
 await mkdir(dataDir, { recursive: true });
 
-// --force: a cached result would bring back no coverage data
+// --force: a cached result would bring back no coverage data; --continue: one failing suite
+// still leaves the others' figures
 const suites = spawn(
   'turbo',
-  [
-    'run',
-    'test',
-    '--filter=./apps/*',
-    '--filter=./packages/*',
-    '--concurrency=2',
-    '--force',
-    ...process.argv.slice(2),
-  ],
+  ['run', 'test', '--concurrency=2', '--force', '--continue', ...process.argv.slice(2)],
   { stdio: 'inherit', env: { ...process.env, [TEST_COVERAGE_DIR]: dataDir } },
 );
 const [suitesExit] = (await once(suites, 'exit')) as [number | null];
@@ -58,5 +51,6 @@ const failures = policyFailures(
   Object.fromEntries([...packages].map(([name, summary]) => [name, figures(summary)])),
 );
 for (const failure of failures) process.stderr.write(`coverage: ${failure}\n`);
-if (suitesExit !== 0) process.stderr.write(`coverage: the test suites failed (exit ${suitesExit})\n`);
+if (suitesExit !== 0)
+  process.stderr.write(`coverage: the test suites failed (exit ${suitesExit})\n`);
 process.exitCode = failures.length > 0 || suitesExit !== 0 ? 1 : 0;
