@@ -20,7 +20,19 @@ export interface CoveragePolicy {
  */
 export const COVERAGE_POLICY: CoveragePolicy = {
   overall: { lines: 85, branches: 80 },
-  floors: {},
+  floors: {
+    'apps/api': { lines: 92, branches: 80 },
+    'apps/beat': { lines: 80, branches: 70 },
+    'apps/worker': { lines: 90, branches: 75 },
+    'packages/batching': { lines: 95, branches: 90 },
+    'packages/config': { lines: 94, branches: 87 },
+    'packages/db': { lines: 92, branches: 82 },
+    'packages/health': { lines: 94, branches: 80 },
+    'packages/jobs': { lines: 91, branches: 76 },
+    'packages/lifecycle': { lines: 78, branches: 75 },
+    'packages/logger': { lines: 80, branches: 80 },
+    'packages/webhooks': { lines: 92, branches: 85 },
+  },
   lowestFloor: 70,
 };
 
