@@ -48,7 +48,7 @@ await runService({
       logger,
     });
 
-    const app = createApp({ config, jobs, queue, logger, health, metrics });
+    const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
     const http = createHttpServer(app, config);
     const { port } = await http.listen(config.PORT, config.HOST);
     logger.info({ host: config.HOST, port }, 'listening');

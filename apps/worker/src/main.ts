@@ -3,10 +3,12 @@ import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth, startHealthServer } from '@repo/health';
 import {
   checkRedisEvictionPolicy,
+  createFairScheduler,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
   pingRedis,
+  resolveJobLimits,
 } from '@repo/jobs';
 import { readPackageVersion, runService } from '@repo/lifecycle';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -43,11 +45,17 @@ await runService({
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const metrics = createWorkerMetrics(registry);
+    const fair = createFairScheduler({
+      queue,
+      connection,
+      limits: resolveJobLimits(config.JOB_LIMITS),
+    });
     const processor = createJobProcessor({
       jobs,
       handlers: createHandlers({ config, jobs, queue }),
       logger,
       metrics,
+      fair,
     });
     const worker = createJobWorker({ connection, prefix: config.QUEUE_PREFIX, config, processor });
     worker.on('error', (error) => {
@@ -59,7 +67,7 @@ await runService({
         'job stalled: its worker stopped renewing the lock; back in the queue',
       ),
     );
-    const recordFailure = recordDeferredFailure({ jobs, logger, metrics });
+    const recordFailure = recordDeferredFailure({ jobs, logger, metrics, fair });
     worker.on('failed', (job) => {
       recordFailure(job).catch((error: unknown) =>
         logger.error(

@@ -14,7 +14,12 @@ export type { HttpConfig } from './fragments/http.ts';
 export type { RedisConfig } from './fragments/redis.ts';
 export { type RuntimeConfig, runsAsProduction, runtimeSettingsFor } from './fragments/runtime.ts';
 export type { DrainConfig, ShutdownConfig } from './fragments/shutdown.ts';
-export type { MaintenanceConfig, WebhookConfig, WorkerConfig } from './fragments/worker.ts';
+export type {
+  JobTypeLimitsOverride,
+  MaintenanceConfig,
+  WebhookConfig,
+  WorkerConfig,
+} from './fragments/worker.ts';
 export { ConfigError, type ConfigProblem, type Env, loadConfig } from './load-config.ts';
 export { redactUrl, Secret } from './secret.ts';
 export {

@@ -111,7 +111,7 @@ export async function startApiUnderTest(
   // the producer connection has no offline queue: commands sent before it is ready fail, which
   // would make the first readiness probe of a test flaky
   if (config.REDIS_URL.reveal() === TEST_REDIS_URL) await queue.waitUntilReady();
-  const app = createApp({ config, jobs, queue, logger, health, metrics });
+  const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
   const http = createHttpServer(app, config);
   const { port } = await http.listen(0, '127.0.0.1');
   health.setLifecycle('ready');

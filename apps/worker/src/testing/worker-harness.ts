@@ -8,11 +8,14 @@ import {
   migrate,
 } from '@repo/db';
 import {
+  createFairScheduler,
   createJobQueue,
   enqueueJob,
+  type FairScheduler,
   type JobPayload,
   type JobQueue,
   type JobType,
+  resolveJobLimits,
 } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
 import {
@@ -41,6 +44,8 @@ export interface WorkerHarness {
   redis: Redis;
   registry: Registry;
   metrics: WorkerMetrics;
+  /** The fair-execution scheduler the harness's workers use (limits from JOB_LIMITS). */
+  fair: FairScheduler;
   /** Starts an in-process worker; the harness closes it. */
   startWorker(): Promise<Worker>;
   /** Inserts the row and enqueues it, as the API does. */
@@ -83,6 +88,11 @@ export async function createWorkerHarness(
     config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
   });
   const workers: Worker[] = [];
+  const fair = createFairScheduler({
+    queue,
+    connection: redis,
+    limits: resolveJobLimits(config.JOB_LIMITS),
+  });
 
   return {
     config,
@@ -93,12 +103,14 @@ export async function createWorkerHarness(
     redis,
     registry,
     metrics,
+    fair,
     async startWorker() {
       const processor = createJobProcessor({
         jobs,
         handlers: createHandlers({ config, jobs, queue }),
         logger,
         metrics,
+        fair,
       });
       const worker = createJobWorker({ connection: redis, prefix: keys.prefix, config, processor });
       workers.push(worker);

@@ -1,5 +1,25 @@
 import { z } from 'zod';
-import { boolean, describeEnv, duration, integer, standardWebhooksSecret } from '../env-values.ts';
+import {
+  boolean,
+  describeEnv,
+  duration,
+  integer,
+  json,
+  standardWebhooksSecret,
+} from '../env-values.ts';
+
+const limit = z.int().min(1).max(100_000);
+
+/**
+ * The limits of one job type, each replacing the contract's (packages/jobs) when present; `null`
+ * lifts a limit the contract declares.
+ */
+export const jobTypeLimitsOverride = z.strictObject({
+  maxConcurrent: limit.nullish(),
+  maxConcurrentPerKey: limit.nullish(),
+  rateLimitPerKey: z.strictObject({ max: limit, perSeconds: z.int().min(1).max(86_400) }).nullish(),
+});
+export type JobTypeLimitsOverride = z.output<typeof jobTypeLimitsOverride>;
 
 export const workerEnv = z.object({
   WORKER_CONCURRENCY: describeEnv(integer({ min: 1, max: 1_000 }).prefault('10'), {
@@ -16,6 +36,12 @@ export const workerEnv = z.object({
   JOB_MAX_STALLED_COUNT: describeEnv(integer({ min: 0, max: 100 }).prefault('2'), {
     description:
       'How many times a job may be recovered after its worker died before it fails. 2 survives one crash plus one deploy.',
+  }),
+  JOB_LIMITS: describeEnv(json(z.record(z.string(), jobTypeLimitsOverride)).prefault('{}'), {
+    description:
+      "Overrides of the job types' execution limits (packages/jobs README: fair execution), as JSON by job type: maxConcurrent (across all workers), maxConcurrentPerKey (jobs with the same concurrencyKey running at once), rateLimitPerKey {max, perSeconds} (starts per concurrencyKey per window). A field replaces the contract's value, null lifts it. Every worker must use the same value.",
+    example:
+      '{"webhook.deliver":{"maxConcurrentPerKey":5,"rateLimitPerKey":{"max":10,"perSeconds":1}}}',
   }),
 });
 export type WorkerConfig = z.output<typeof workerEnv>;

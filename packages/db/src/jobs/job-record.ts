@@ -40,6 +40,8 @@ export interface JobRecord {
    * derived from it. Null for jobs created through the API, whose BullMQ job id is the row id.
    */
   queueJobId: string | null;
+  /** The key the job type's concurrency and rate limits apply per (e.g. a tenant id); null for none. */
+  concurrencyKey: string | null;
   createdAt: Date;
   /** When the first attempt started; later attempts leave it. */
   startedAt: Date | null;

@@ -1,0 +1,173 @@
+import { ErrorCode, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobQueue } from '../queue.ts';
+import type { JobType } from '../registry.ts';
+import type { LimitsByType, ResolvedLimits } from './limits.ts';
+import {
+  ACQUIRE_SCRIPT,
+  CONFIRM_PARKED_SCRIPT,
+  FORGET_SCRIPT,
+  HOLDERS_SCRIPT,
+  RELEASE_SCRIPT,
+} from './scripts.ts';
+
+/** Why a queued job has not started: a concurrency limit is full, or its key's rate window is. */
+export type WaitingFor = 'concurrency' | 'rateLimit';
+
+/**
+ * How long a parked job sleeps before it checks its limits again by itself. Parked jobs are woken
+ * when a slot frees; this only bounds the wait after a wake-up that was lost (a worker killed
+ * between freeing a slot and waking the next job). Shorter costs a re-check per parked job per
+ * period.
+ */
+export const PARKED_RECHECK_MS = 60_000;
+
+type ScriptArgs = (string | number)[];
+interface FairCommands {
+  jobstackFairAcquire(...args: ScriptArgs): Promise<[0 | 1, string | null, number?]>;
+  jobstackFairRelease(...args: ScriptArgs): Promise<string[]>;
+  jobstackFairConfirmParked(...args: ScriptArgs): Promise<0 | 1>;
+  jobstackFairForget(...args: ScriptArgs): Promise<number>;
+  jobstackFairHolders(...args: ScriptArgs): Promise<number>;
+}
+
+export interface FairSchedulerOptions {
+  queue: JobQueue;
+  /** The connection the scripts run on (the queue's or the worker's). */
+  connection: Redis;
+  limits: LimitsByType;
+  /** Default PARKED_RECHECK_MS. */
+  parkedRecheckMs?: number;
+  /** The clock the limits are measured by; Date.now unless a test drives time. */
+  now?: () => number;
+}
+
+export interface FairScheduler {
+  /** Whether jobs of this type go through admit/release at all. */
+  isLimited(type: JobType): boolean;
+  /**
+   * Takes the job's slots (true: run it now), or parks it (false): the job has been moved to
+   * BullMQ's delayed set without using an attempt, and the processor must throw bullmq's
+   * DelayedError. `token` is the worker's lock token for the job.
+   */
+  admit(job: Job, token: string, type: JobType, concurrencyKey: string | null): Promise<boolean>;
+  /** Gives the slots of an admitted job back and wakes the parked jobs that may start now. */
+  release(jobId: string, type: JobType, concurrencyKey: string | null): Promise<void>;
+  /** Why a job waits, or null when it does not (it was never parked, or it has started). */
+  waitingFor(jobId: string): Promise<WaitingFor | null>;
+  /** Jobs holding a slot of the type, or of the type's key; expired leases do not count. */
+  holders(type: JobType, concurrencyKey?: string | null): Promise<number>;
+}
+
+const NO_LIMITS: ResolvedLimits = {
+  maxConcurrent: 0,
+  maxConcurrentPerKey: 0,
+  rateMax: 0,
+  rateWindowMs: 0,
+};
+
+export function createFairScheduler(options: FairSchedulerOptions): FairScheduler {
+  const { queue, limits } = options;
+  const recheckMs = options.parkedRecheckMs ?? PARKED_RECHECK_MS;
+  const now = options.now ?? Date.now;
+  const redis = defineCommands(options.connection);
+  const base = `${queue.toKey('fair')}:`;
+  const jobBase = queue.toKey('');
+
+  const args = (jobId: string, type: string, key: string | null): ScriptArgs => {
+    const l = limits[type as JobType] ?? NO_LIMITS;
+    return [
+      base,
+      jobBase,
+      jobId,
+      type,
+      key ?? '',
+      l.maxConcurrent,
+      l.maxConcurrentPerKey,
+      l.rateMax,
+      l.rateWindowMs,
+      now(),
+    ];
+  };
+
+  /**
+   * Moves a parked job to wait. A job that is no longer delayed was woken twice or is still
+   * being parked (its own worker promotes it then); one that no longer exists was removed
+   * while parked, and only its bookkeeping remains to be dropped.
+   */
+  async function wake(jobId: string): Promise<void> {
+    try {
+      await queue.backend.promote(jobId);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === ErrorCode.JobNotInState) return;
+      if (code === ErrorCode.JobNotExist) {
+        await redis.jobstackFairForget(...args(jobId, '', null));
+        return;
+      }
+      throw error;
+    }
+  }
+
+  return {
+    isLimited: (type) => limits[type] !== undefined,
+
+    async admit(job, token, type, concurrencyKey) {
+      const jobId = job.id as string;
+      const [granted, second, retryAt] = await redis.jobstackFairAcquire(
+        ...args(jobId, type, concurrencyKey),
+      );
+      if (granted === 1) {
+        if (second) await wake(second);
+        return true;
+      }
+      const until = retryAt ? retryAt : now() + recheckMs;
+      await job.moveToDelayed(until, token);
+      // A worker that freed a slot between the acquire and the move found the job still active
+      // and could not promote it; it marked it woken instead.
+      if ((await redis.jobstackFairConfirmParked(...args(jobId, type, concurrencyKey))) === 1) {
+        await wake(jobId);
+      }
+      return false;
+    },
+
+    async release(jobId, type, concurrencyKey) {
+      const woken = await redis.jobstackFairRelease(...args(jobId, type, concurrencyKey));
+      await Promise.all(woken.map(wake));
+    },
+
+    waitingFor: (jobId) => readWaitingFor(queue, options.connection, jobId),
+
+    async holders(type, concurrencyKey = null) {
+      return redis.jobstackFairHolders(...args('', type, concurrencyKey));
+    },
+  };
+}
+
+/** Why a queued job waits (README: fair execution), for readers that run no jobs (the API). */
+export async function readWaitingFor(
+  queue: JobQueue,
+  connection: Redis,
+  jobId: string,
+): Promise<WaitingFor | null> {
+  const reason = await connection.hget(`${queue.toKey('fair')}:waiting`, jobId);
+  return reason === 'concurrency' || reason === 'rateLimit' ? reason : null;
+}
+
+/**
+ * ioredis sends each script by its SHA and loads it when Redis does not know it yet. BullMQ
+ * defines its own commands on the same connection; these names are ours alone.
+ */
+function defineCommands(connection: Redis): Redis & FairCommands {
+  const scripts = {
+    jobstackFairAcquire: ACQUIRE_SCRIPT,
+    jobstackFairRelease: RELEASE_SCRIPT,
+    jobstackFairConfirmParked: CONFIRM_PARKED_SCRIPT,
+    jobstackFairForget: FORGET_SCRIPT,
+    jobstackFairHolders: HOLDERS_SCRIPT,
+  };
+  for (const [name, lua] of Object.entries(scripts)) {
+    if (!(name in connection)) connection.defineCommand(name, { numberOfKeys: 0, lua });
+  }
+  return connection as Redis & FairCommands;
+}
