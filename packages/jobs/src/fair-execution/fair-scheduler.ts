@@ -24,7 +24,7 @@ export const PARKED_RECHECK_MS = 60_000;
 
 type ScriptArgs = (string | number)[];
 interface FairCommands {
-  jobstackFairAcquire(...args: ScriptArgs): Promise<[0 | 1, string | null, number?]>;
+  jobstackFairAcquire(...args: ScriptArgs): Promise<[0 | 1, string?, (string | number)?]>;
   jobstackFairRelease(...args: ScriptArgs): Promise<string[]>;
   jobstackFairConfirmParked(...args: ScriptArgs): Promise<0 | 1>;
   jobstackFairForget(...args: ScriptArgs): Promise<number>;
@@ -92,21 +92,28 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
 
   /**
    * Moves a parked job to wait. A job that is no longer delayed was woken twice or is still
-   * being parked (its own worker promotes it then); one that no longer exists was removed
-   * while parked, and only its bookkeeping remains to be dropped.
+   * being parked (its own worker promotes it then). One that no longer exists was removed while
+   * parked: its bookkeeping is dropped, and the turn it was given passes on to the next job.
    */
-  async function wake(jobId: string): Promise<void> {
+  async function wake(jobId: string, type: string, key: string): Promise<void> {
     try {
       await queue.backend.promote(jobId);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === ErrorCode.JobNotInState) return;
-      if (code === ErrorCode.JobNotExist) {
-        await redis.jobstackFairForget(...args(jobId, '', null));
-        return;
-      }
-      throw error;
+      if ((error as { code?: unknown }).code !== ErrorCode.JobNotInState) throw error;
+      // BullMQ says "not delayed" for a job that no longer exists as well
+      if ((await options.connection.exists(queue.toKey(jobId))) === 1) return;
+      await redis.jobstackFairForget(...args(jobId, type, key));
+      await release(jobId, type, key);
     }
+  }
+
+  async function release(jobId: string, type: string, key: string | null): Promise<void> {
+    const woken = await redis.jobstackFairRelease(...args(jobId, type, key));
+    const wakes: Promise<void>[] = [];
+    for (let i = 0; i < woken.length; i += 2) {
+      wakes.push(wake(woken[i] as string, type, woken[i + 1] as string));
+    }
+    await Promise.all(wakes);
   }
 
   return {
@@ -114,27 +121,25 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
 
     async admit(job, token, type, concurrencyKey) {
       const jobId = job.id as string;
-      const [granted, second, retryAt] = await redis.jobstackFairAcquire(
+      const [granted, second, third] = await redis.jobstackFairAcquire(
         ...args(jobId, type, concurrencyKey),
       );
       if (granted === 1) {
-        if (second) await wake(second);
+        if (second) await wake(second, type, String(third));
         return true;
       }
-      const until = retryAt ? retryAt : now() + recheckMs;
+      const retryAt = Number(third);
+      const until = retryAt > 0 ? retryAt : now() + recheckMs;
       await job.moveToDelayed(until, token);
       // A worker that freed a slot between the acquire and the move found the job still active
       // and could not promote it; it marked it woken instead.
       if ((await redis.jobstackFairConfirmParked(...args(jobId, type, concurrencyKey))) === 1) {
-        await wake(jobId);
+        await wake(jobId, type, concurrencyKey ?? '');
       }
       return false;
     },
 
-    async release(jobId, type, concurrencyKey) {
-      const woken = await redis.jobstackFairRelease(...args(jobId, type, concurrencyKey));
-      await Promise.all(woken.map(wake));
-    },
+    release,
 
     waitingFor: (jobId) => readWaitingFor(queue, options.connection, jobId),
 

@@ -57,17 +57,16 @@ local function rateRetryAt(k)
   return tonumber(oldest[2]) + rateWindow
 end
 
-local function keyHasRoom(k)
-  if not hasRoom(typeRun, maxConcurrent) then return false end
-  if k ~= '' and not hasRoom(keyRun(k), maxPerKey) then return false end
-  return rateRetryAt(k) == 0
-end
-
 -- Takes the oldest parked job of key k off its list when k could start one now; false otherwise.
 -- Waking reserves nothing: the woken job takes its slot like any other when it starts.
+-- When only the key's rate stands in the way and no parked job of the key is timed to the
+-- window's opening, the oldest is woken anyway: it parks again as that timer.
 local function wakeFromKey(k)
   local list = parkKey(k)
-  if rcall('LLEN', list) == 0 or not keyHasRoom(k) then return false end
+  if rcall('LLEN', list) == 0 then return false end
+  if not hasRoom(typeRun, maxConcurrent) then return false end
+  if k ~= '' and not hasRoom(keyRun(k), maxPerKey) then return false end
+  if rateRetryAt(k) > 0 and rcall('EXISTS', timerKey(k)) == 1 then return false end
   local id = rcall('LPOP', list)
   rcall('HSET', parked, id, 'woken')
   if rcall('LLEN', list) == 0 then
@@ -87,15 +86,15 @@ local function wakeFromRing()
   for _ = 1, turns do
     local k = rcall('LMOVE', ring, ring, 'LEFT', 'RIGHT')
     local id = wakeFromKey(k)
-    if id then return id end
+    if id then return id, k end
   end
   return false
 end
 `;
 
 /**
- * Takes the job's slots, or parks it. Returns {1, wokenId|false} when it may start (and the next
- * parked job of its key when the key has room for one more), {0, reason, retryAt} when it waits:
+ * Takes the job's slots, or parks it. Returns {1} or {1, wokenId, wokenKey} when it may start
+ * (with the next parked job when there is room for one more), {0, reason, retryAt} when it waits:
  * retryAt is 0 (wait to be woken) or when it should wake itself (the key's rate window opens).
  */
 export const ACQUIRE_SCRIPT = `${COMMON}
@@ -134,9 +133,14 @@ if not reason then
   rcall('HDEL', parked, jobId)
   if perKey and rcall('GET', timerKey(key)) == jobId then rcall('DEL', timerKey(key)) end
   -- a slot taken may leave room for more: the rate window that just opened, a recheck
-  if perKey and keyLimited then return {1, wakeFromKey(key)} end
-  if maxConcurrent > 0 then return {1, wakeFromRing()} end
-  return {1, false}
+  if perKey and keyLimited then
+    local id = wakeFromKey(key)
+    if id then return {1, id, key} end
+  elseif maxConcurrent > 0 then
+    local id, k = wakeFromRing()
+    if id then return {1, id, k} end
+  end
+  return {1}
 end
 
 if state ~= 'parked' then
@@ -157,18 +161,21 @@ end
 return {0, reason, 0}
 `;
 
-/** Gives the job's slots back and returns the parked jobs to wake: its key's next, and the type's next key's. */
+/**
+ * Gives the job's slots back and returns the parked jobs to wake, as {id, key, id, key}: its key's
+ * next, and the type's next key's.
+ */
 export const RELEASE_SCRIPT = `${COMMON}
 rcall('SREM', typeRun, jobId)
 if key ~= '' then rcall('SREM', keyRun(key), jobId) end
 local woken = {}
 if key ~= '' and keyLimited then
   local id = wakeFromKey(key)
-  if id then table.insert(woken, id) end
+  if id then table.insert(woken, id); table.insert(woken, key) end
 end
 if maxConcurrent > 0 then
-  local id = wakeFromRing()
-  if id then table.insert(woken, id) end
+  local id, k = wakeFromRing()
+  if id then table.insert(woken, id); table.insert(woken, k) end
 end
 return woken
 `;
