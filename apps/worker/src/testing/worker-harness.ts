@@ -52,7 +52,7 @@ export interface WorkerHarness {
   submit<T extends JobType>(
     type: T,
     payload: JobPayload<T>,
-    options?: { maxAttempts?: number },
+    options?: { maxAttempts?: number; concurrencyKey?: string },
   ): Promise<JobRecord>;
   /** Polls the row until `done` holds. */
   waitForRow(id: string, done: (row: JobRecord) => boolean, timeoutMs?: number): Promise<JobRecord>;
@@ -119,8 +119,20 @@ export async function createWorkerHarness(
       return worker;
     },
     async submit(type, payload, options = {}) {
-      const { job } = await jobs.create({ type, payload, maxAttempts: options.maxAttempts ?? 3 });
-      await enqueueJob(queue, { id: job.id, type, payload, maxAttempts: job.maxAttempts });
+      const concurrencyKey = options.concurrencyKey ?? null;
+      const { job } = await jobs.create({
+        type,
+        payload,
+        maxAttempts: options.maxAttempts ?? 3,
+        concurrencyKey,
+      });
+      await enqueueJob(queue, {
+        id: job.id,
+        type,
+        payload,
+        maxAttempts: job.maxAttempts,
+        concurrencyKey,
+      });
       return job;
     },
     async waitForRow(id, done, timeoutMs = READY_DEADLINE_MS) {

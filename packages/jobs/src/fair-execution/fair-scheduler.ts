@@ -38,7 +38,7 @@ export interface FairSchedulerOptions {
   limits: LimitsByType;
   /** Default PARKED_RECHECK_MS. */
   parkedRecheckMs?: number;
-  /** The clock the limits are measured by; Date.now unless a test drives time. */
+  /** The clock the limits are measured by: Redis's (shared by every worker) unless a test drives time. */
   now?: () => number;
 }
 
@@ -69,7 +69,7 @@ const NO_LIMITS: ResolvedLimits = {
 export function createFairScheduler(options: FairSchedulerOptions): FairScheduler {
   const { queue, limits } = options;
   const recheckMs = options.parkedRecheckMs ?? PARKED_RECHECK_MS;
-  const now = options.now ?? Date.now;
+  const clock = options.now;
   const redis = defineCommands(options.connection);
   const base = `${queue.toKey('fair')}:`;
   const jobBase = queue.toKey('');
@@ -86,7 +86,7 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
       l.maxConcurrentPerKey,
       l.rateMax,
       l.rateWindowMs,
-      now(),
+      clock ? clock() : '',
     ];
   };
 
@@ -128,9 +128,8 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
         if (second) await wake(second, type, String(third));
         return true;
       }
-      const retryAt = Number(third);
-      const until = retryAt > 0 ? retryAt : now() + recheckMs;
-      await job.moveToDelayed(until, token);
+      const retryInMs = Number(third);
+      await job.moveToDelayed(Date.now() + (retryInMs > 0 ? retryInMs : recheckMs), token);
       // A worker that freed a slot between the acquire and the move found the job still active
       // and could not promote it; it marked it woken instead.
       if ((await redis.jobstackFairConfirmParked(...args(jobId, type, concurrencyKey))) === 1) {

@@ -7,8 +7,8 @@
  *   ARGV[2] jobBase  "<prefix>:jobs:", where BullMQ keeps "<id>:lock"
  *   ARGV[3] jobId    ARGV[4] type    ARGV[5] key ('' for a job without a concurrency key)
  *   ARGV[6] maxConcurrent  ARGV[7] maxConcurrentPerKey  ARGV[8] rateMax  ARGV[9] rateWindowMs
- *   ARGV[10] now (ms, the caller's clock: the scripts keep no clock of their own, so that a test
- *            can drive time)
+ *   ARGV[10] now in ms, or '' for Redis's clock: one clock for every worker, however far the
+ *            hosts' clocks drift apart (a test passes its own to drive time)
  *
  * Keys (all under base):
  *   run:<type>             SET   jobs of the type holding a slot
@@ -28,6 +28,10 @@ local base, jobBase, jobId, jobType, key = ARGV[1], ARGV[2], ARGV[3], ARGV[4], A
 local maxConcurrent, maxPerKey = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rateMax, rateWindow, now = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local rcall = redis.call
+if not now then
+  local time = rcall('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local typeRun = base .. 'run:' .. jobType
 local waiting, parked = base .. 'waiting', base .. 'parked'
 local ring, ringSet = base .. 'ring:' .. jobType, base .. 'ringset:' .. jobType
@@ -94,8 +98,8 @@ end
 
 /**
  * Takes the job's slots, or parks it. Returns {1} or {1, wokenId, wokenKey} when it may start
- * (with the next parked job when there is room for one more), {0, reason, retryAt} when it waits:
- * retryAt is 0 (wait to be woken) or when it should wake itself (the key's rate window opens).
+ * (with the next parked job when there is room for one more), {0, reason, retryInMs} when it
+ * waits: 0 to wait to be woken, else when it should wake itself (the key's rate window opens).
  */
 export const ACQUIRE_SCRIPT = `${COMMON}
 local perKey = key ~= ''
@@ -155,7 +159,7 @@ if reason == 'rateLimit' then
   local timer = rcall('GET', timerKey(key))
   if not timer or timer == jobId then
     rcall('SET', timerKey(key), jobId, 'PX', retryAt - now + rateWindow)
-    return {0, reason, retryAt}
+    return {0, reason, retryAt - now}
   end
 end
 return {0, reason, 0}
