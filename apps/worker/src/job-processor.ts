@@ -109,7 +109,7 @@ function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
 
     // Over a limit, the job is parked: back to BullMQ's delayed set, no attempt used, its row
     // still queued, until a slot frees (see the jobs package's README).
-    const limited = deps.fair.isLimited(type) && token !== undefined;
+    const limited = deps.fair.isLimited(type, concurrencyKey) && token !== undefined;
     if (limited && !(await deps.fair.admit(job, token, type, concurrencyKey))) {
       deps.metrics.parked.inc({ type });
       throw new DelayedError();
@@ -223,8 +223,8 @@ export function recordDeferredFailure(
     const id = job?.deferredFailure ? rowIdOf(job) : null;
     if (!job || !id) return;
     // its slots lapsed with its lock; releasing them also wakes the jobs parked behind it
-    if (isJobType(job.name) && deps.fair.isLimited(job.name)) {
-      const { concurrencyKey } = splitQueuedJobData(job.data);
+    const { concurrencyKey } = splitQueuedJobData(job.data);
+    if (isJobType(job.name) && deps.fair.isLimited(job.name, concurrencyKey)) {
       await deps.fair.release(job.id as string, job.name, concurrencyKey);
     }
     await deps.jobs.markFailed(id, { error: job.deferredFailure, final: true });

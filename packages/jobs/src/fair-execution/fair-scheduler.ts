@@ -43,8 +43,11 @@ export interface FairSchedulerOptions {
 }
 
 export interface FairScheduler {
-  /** Whether jobs of this type go through admit/release at all. */
-  isLimited(type: JobType): boolean;
+  /**
+   * Whether a job goes through admit/release at all: its type has a limit that applies to it (a
+   * limit per key does not apply to a job without a key).
+   */
+  isLimited(type: JobType, concurrencyKey: string | null): boolean;
   /**
    * Takes the job's slots (true: run it now), or parks it (false): the job has been moved to
    * BullMQ's delayed set without using an attempt, and the processor must throw bullmq's
@@ -117,7 +120,14 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
   }
 
   return {
-    isLimited: (type) => limits[type] !== undefined,
+    isLimited(type, concurrencyKey) {
+      const l = limits[type];
+      if (!l) return false;
+      return (
+        l.maxConcurrent > 0 ||
+        (concurrencyKey !== null && (l.maxConcurrentPerKey > 0 || l.rateMax > 0))
+      );
+    },
 
     async admit(job, token, type, concurrencyKey) {
       const jobId = job.id as string;
