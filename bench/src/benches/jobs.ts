@@ -5,6 +5,9 @@
 //                running the contract's validation and the system.echo handler, no PostgreSQL
 //   worker + pg  rows already in PostgreSQL, createJobEnqueuer → the worker app (dist) → succeeded
 //   end to end   POST /v1/jobs to the api (dist) → the worker app (dist) → succeeded in PostgreSQL
+//   … limits on  the queue path and end to end again with every kind of limit declared for
+//                system.echo (JOB_LIMITS) and the jobs' concurrencyKeys spread over 100 tenants,
+//                none of the limits ever reached: the cost of fair execution itself
 import { randomUUID } from 'node:crypto';
 import { createJobEnqueuer, QUEUE_NAME } from '@repo/jobs';
 import { createTestRedisPrefix, type ServiceProcess, type TestRedisPrefix } from '@repo/testing';
@@ -271,6 +274,10 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     variants.push(await queuePath(settings, newPrefix('queue-path')));
     variants.push(await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool));
     variants.push(await endToEnd(settings, data, pool));
+    variants.push(await queuePath(settings, newPrefix('queue-path-limits'), { limits: true }));
+    variants.push(
+      await endToEnd(settings, data, pool, { limits: true, prefix: newPrefix('e2e-limits') }),
+    );
     for (const variant of variants) await warmUp(settings, variant);
     const rounds = new Map<Variant, ThroughputRound[]>(variants.map((variant) => [variant, []]));
     for (let round = 1; round <= settings.rounds; round += 1) {
@@ -299,6 +306,25 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
   const targets: Record<string, number> = { 'queue path': 0.7, 'end to end': 0.3 };
   const figures: Figure[] = [];
   for (const variant of others) {
+    const unlimited = results.find((result) => `${result.name}${LIMITS_ON}` === variant.name);
+    if (unlimited) {
+      figures.push(
+        figure({
+          subject: variant.name,
+          metric: 'throughput',
+          unit: 'jobs/s',
+          value: variant.jobsPerSecond,
+          baseline: { name: `${unlimited.name}, no limits`, value: unlimited.jobsPerSecond },
+        }),
+        figure({
+          subject: variant.name,
+          metric: `latency p50 at ${settings.paceRate}/s`,
+          unit: 'ms',
+          value: variant.latencyP50Ms,
+          baseline: { name: `${unlimited.name}, no limits`, value: unlimited.latencyP50Ms },
+        }),
+      );
+    }
     const target = targets[variant.name];
     figures.push(
       figure({
@@ -339,6 +365,7 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job's recorded completion; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}). All variants' processes run from the start and take turns for ${settings.rounds} rounds after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs each; figures are medians of the rounds (jobs/s per round: ${results.map((result) => `${result.name} ${result.roundsJobsPerSecond.map((n) => Math.round(n).toLocaleString('en')).join(', ')}`).join('; ')}).`,
       `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), enqueue to completion from the job records: BullMQ's timestamp → finishedOn; end to end: the row's created_at → finished_at (PostgreSQL's clock).`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
+      `Limits on: JOB_LIMITS=${BENCH_LIMITS} and each job's concurrencyKey one of ${BENCH_TENANTS} tenants in turn, so every job is admitted through the Lua scripts (a start recorded per key, a slot of the type and of its key taken and given back) while no limit is reached.`,
       `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
     ],
   };
@@ -387,19 +414,48 @@ async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> 
   };
 }
 
-async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
+/** Limits for the "limits on" variants: every kind, none reached at concurrency 10. */
+const BENCH_LIMITS = JSON.stringify({
+  'system.echo': {
+    maxConcurrent: 1_000,
+    maxConcurrentPerKey: 1_000,
+    rateLimitPerKey: { max: 1_000_000, perSeconds: 1 },
+  },
+});
+const BENCH_TENANTS = 100;
+const LIMITS_ON = ', limits on';
+
+/** tenant-0, tenant-1, … tenant-99, tenant-0, … */
+function tenants(): () => string {
+  let next = 0;
+  return () => `tenant-${next++ % BENCH_TENANTS}`;
+}
+
+async function queuePath(
+  settings: Settings,
+  prefix: string,
+  options: { limits?: boolean } = {},
+): Promise<Variant> {
   const worker = startScript(`${paths.root}bench/src/workers/queue-path-worker.ts`, {
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
     NODE_ENV: 'production',
+    ...(options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {}),
   });
   await waitForReadyLine(worker);
   const { queue, close } = producer(prefix);
   const enqueue = createJobEnqueuer(queue);
-  const submitOne = () => enqueue({ id: randomUUID(), type: 'system.echo', payload: {} });
+  const tenant = tenants();
+  const submitOne = () =>
+    enqueue({
+      id: randomUUID(),
+      type: 'system.echo',
+      payload: {},
+      ...(options.limits ? { concurrencyKey: tenant() } : {}),
+    });
   return {
-    name: 'queue path',
+    name: `queue path${options.limits ? LIMITS_ON : ''}`,
     processes: { worker: () => [worker.child.pid] },
     submit: (count) => inThousands(count, submitOne),
     submitOne,
@@ -413,10 +469,16 @@ async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
   };
 }
 
-async function startWorkerApp(data: BenchData, settings: Settings, prefix: string) {
+async function startWorkerApp(
+  data: BenchData,
+  settings: Settings,
+  prefix: string,
+  env: Record<string, string> = {},
+) {
   const worker = await startApp('worker', data, {
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
+    ...env,
   });
   await waitForStatus(`${worker.url}/health/ready`, { intervalMs: 20 });
   return worker;
@@ -466,10 +528,20 @@ async function workerWithPostgres(
   };
 }
 
-async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Promise<Variant> {
+async function endToEnd(
+  settings: Settings,
+  data: BenchData,
+  pool: pg.Pool,
+  options: { limits?: boolean; prefix?: string } = {},
+): Promise<Variant> {
   await pool.query('TRUNCATE jobs');
-  const prefix = data.keys.prefix;
-  const worker = await startWorkerApp(data, settings, prefix);
+  const prefix = options.prefix ?? data.keys.prefix;
+  const worker = await startWorkerApp(
+    data,
+    settings,
+    prefix,
+    options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {},
+  );
   let api: RunningApp;
   try {
     api = await startApp('api', data, { QUEUE_PREFIX: prefix });
@@ -480,16 +552,23 @@ async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Pro
   }
   const url = `${api.url}/v1/jobs`;
   const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
-  const body = JSON.stringify({ type: 'system.echo', payload: {} });
+  const tenant = tenants();
+  const body = () =>
+    JSON.stringify({
+      type: 'system.echo',
+      payload: {},
+      ...(options.limits ? { concurrencyKey: tenant() } : {}),
+    });
   return {
-    name: 'end to end',
+    name: `end to end${options.limits ? LIMITS_ON : ''}`,
     processes: { api: () => [api.process.child.pid], worker: () => [worker.process.child.pid] },
     async submit(count) {
       const posted = await autocannon({
         url,
         method: 'POST',
         headers,
-        body,
+        // a body of its own per request: the tenants take turns
+        requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
         connections: settings.httpConnections,
         amount: count,
       });
@@ -501,7 +580,7 @@ async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Pro
       }
     },
     async submitOne() {
-      const res = await fetch(url, { method: 'POST', headers, body });
+      const res = await fetch(url, { method: 'POST', headers, body: body() });
       if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}`);
       await res.arrayBuffer();
     },
