@@ -4,7 +4,7 @@
 // does except the two row updates. With JOB_LIMITS set, each job also goes through the fair
 // scheduler as in the app's processor: admitted before the handler, released after it.
 //   REDIS_URL=… QUEUE_PREFIX=… WORKER_CONCURRENCY=… [JOB_LIMITS=…] node --conditions=development queue-path-worker.ts
-import { loadConfig, workerServiceEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import {
   createFairScheduler,
   createJobQueue,
@@ -15,11 +15,12 @@ import {
   splitQueuedJobData,
 } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
+import { workerEnv } from '@repo/worker/env';
 import { systemEcho } from '@repo/worker/src/handlers/system-echo.ts';
 import { createJobWorker } from '@repo/worker/src/job-worker.ts';
 import { DelayedError, type Job } from 'bullmq';
 
-const config = loadConfig(workerServiceEnv, {
+const config = loadConfig(workerEnv, {
   ...process.env,
   // read by the schema but unused here: this process delivers no webhooks, touches no database
   DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused',
@@ -30,7 +31,12 @@ const logger = await createLogger({
   version: 'bench',
   config: { NODE_ENV: 'production', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
 });
-const connection = createRedisConnection(config, 'worker', 'bench-queue-path');
+const connection = createRedisConnection({
+  url: config.REDIS_URL.reveal(),
+  family: config.REDIS_FAMILY,
+  onOutage: 'wait-for-reconnect',
+  connectionName: 'bench-queue-path',
+});
 const abort = new AbortController();
 const queue = createJobQueue(connection, config.QUEUE_PREFIX);
 const fair = createFairScheduler({

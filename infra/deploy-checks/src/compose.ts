@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { type ServiceName, serviceEnvs } from '@repo/config';
+import { type ServiceName, serviceEnvs } from '@repo/env-reference';
 import { readRepoFile, relativeToRepo, repoPath, repoRoot } from './repo.ts';
 import type { DeployTarget, EnvSource, Problem } from './targets.ts';
 

@@ -1,7 +1,20 @@
-import type { JobTypeLimitsOverride } from '@repo/config';
+import { z } from 'zod';
 import type { JobTypeLimits } from '../define-job-type.ts';
 import { UnknownJobTypeError } from '../errors.ts';
 import { isJobType, JOB_TYPE_NAMES, type JobType, jobTypes } from '../registry.ts';
+
+const limit = z.int().min(1).max(100_000);
+
+/**
+ * JOB_LIMITS' entry for one job type: each field present replaces the contract's limit, `null`
+ * lifts it.
+ */
+export const jobTypeLimitsOverride = z.strictObject({
+  maxConcurrent: limit.nullish(),
+  maxConcurrentPerKey: limit.nullish(),
+  rateLimitPerKey: z.strictObject({ max: limit, perSeconds: z.int().min(1).max(86_400) }).nullish(),
+});
+export type JobTypeLimitsOverride = z.output<typeof jobTypeLimitsOverride>;
 
 /** One job type's limits as the scripts take them: 0 means no limit. */
 export interface ResolvedLimits {

@@ -1,27 +1,18 @@
-import { z } from 'zod';
 import {
   boolean,
   describeEnv,
   duration,
   integer,
-  json,
+  runtimeEnv,
   standardWebhooksSecret,
-} from '../env-values.ts';
+} from '@repo/config';
+import { databaseEnv, migrationEnv } from '@repo/db/env';
+import { healthCheckEnv, healthServerEnv } from '@repo/health/env';
+import { jobLimitsEnv, redisEnv } from '@repo/jobs/env';
+import { shutdownEnv } from '@repo/lifecycle/env';
+import { z } from 'zod';
 
-const limit = z.int().min(1).max(100_000);
-
-/**
- * The limits of one job type, each replacing the contract's (packages/jobs) when present; `null`
- * lifts a limit the contract declares.
- */
-export const jobTypeLimitsOverride = z.strictObject({
-  maxConcurrent: limit.nullish(),
-  maxConcurrentPerKey: limit.nullish(),
-  rateLimitPerKey: z.strictObject({ max: limit, perSeconds: z.int().min(1).max(86_400) }).nullish(),
-});
-export type JobTypeLimitsOverride = z.output<typeof jobTypeLimitsOverride>;
-
-export const workerEnv = z.object({
+export const jobWorkerEnv = z.object({
   WORKER_CONCURRENCY: describeEnv(integer({ min: 1, max: 1_000 }).prefault('10'), {
     description: 'Jobs one worker process runs at once. Total = this x worker replicas.',
   }),
@@ -37,14 +28,8 @@ export const workerEnv = z.object({
     description:
       'How many times a job may be recovered after its worker died before it fails. 2 survives one crash plus one deploy.',
   }),
-  JOB_LIMITS: describeEnv(json(z.record(z.string(), jobTypeLimitsOverride)).prefault('{}'), {
-    description:
-      "Overrides of the job types' execution limits (packages/jobs README: fair execution), as JSON by job type: maxConcurrent (across all workers), maxConcurrentPerKey (jobs with the same concurrencyKey running at once), rateLimitPerKey {max, perSeconds} (starts per concurrencyKey per window). A field replaces the contract's value, null lifts it. Every worker must use the same value.",
-    example:
-      '{"webhook.deliver":{"maxConcurrentPerKey":5,"rateLimitPerKey":{"max":10,"perSeconds":1}}}',
-  }),
 });
-export type WorkerConfig = z.output<typeof workerEnv>;
+export type JobWorkerConfig = z.output<typeof jobWorkerEnv>;
 
 export const webhookEnv = z.object({
   WEBHOOK_SIGNING_SECRET: describeEnv(standardWebhooksSecret(), {
@@ -76,3 +61,19 @@ export const maintenanceEnv = z.object({
   }),
 });
 export type MaintenanceConfig = z.output<typeof maintenanceEnv>;
+
+/** Every variable the worker reads: the packages' fragments it uses and its own. */
+export const workerEnv = z.object({
+  ...runtimeEnv().shape,
+  ...databaseEnv().shape,
+  ...migrationEnv().shape,
+  ...redisEnv().shape,
+  ...jobWorkerEnv.shape,
+  ...jobLimitsEnv().shape,
+  ...webhookEnv.shape,
+  ...maintenanceEnv.shape,
+  ...shutdownEnv().shape,
+  ...healthServerEnv(8001).shape,
+  ...healthCheckEnv().shape,
+});
+export type WorkerConfig = z.output<typeof workerEnv>;
