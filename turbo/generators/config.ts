@@ -2,7 +2,8 @@
 // (`turbo gen` runs the same file, but fetches @turbo/gen at turbo's own version, which the
 // registry does not always have; the root script runs the @turbo/gen the lockfile pins).
 import { execFileSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { PlopTypes } from '@turbo/gen';
 
 /** `report.render` → `report-render` (file names). */
@@ -20,11 +21,16 @@ function run(root: string, command: string, args: string[]): string {
   return `${command} ${args.join(' ')}`;
 }
 
+/** The directory holding pnpm-workspace.yaml, from `dir` upwards (generators run from anywhere inside). */
+function repositoryRoot(dir: string): string {
+  if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+  const parent = dirname(dir);
+  if (parent === dir) throw new Error('run the generators inside the repository');
+  return repositoryRoot(parent);
+}
+
 export default function generators(plop: PlopTypes.NodePlopAPI): void {
-  // turbo/generators/config.ts → the repository root
-  const repo = resolve(dirname(plop.getPlopfilePath()), '../..');
-  plop.setHelper('kebab', kebab);
-  plop.setHelper('camel', camel);
+  const repo = repositoryRoot(process.cwd());
 
   plop.setGenerator('job-type', {
     description:
