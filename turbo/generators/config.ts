@@ -165,7 +165,7 @@ export default function generators(plop: PlopTypes.NodePlopAPI): void {
         ),
         () => {
           // links the new workspace package (and records it in the lockfile)
-          return run(repo, 'pnpm', ['install', '--offline']);
+          return run(repo, 'pnpm', ['install', '--offline', '--no-frozen-lockfile']);
         },
       ];
     },

@@ -42,6 +42,7 @@ export interface WorkerHarness {
   jobs: JobRepository;
   queue: JobQueue;
   redis: Redis;
+  /** For a worker a test wires itself; a started worker service has its own (`.registry`). */
   registry: Registry;
   metrics: WorkerMetrics;
   /** Starts an in-process worker service (its health server on a free port); the harness stops it. */
