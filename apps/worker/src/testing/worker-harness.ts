@@ -45,6 +45,7 @@ export interface WorkerHarness {
   jobs: JobRepository;
   queue: JobQueue;
   redis: Redis;
+  /** For a worker a test wires itself; a started worker service has its own (`.registry`). */
   registry: Registry;
   metrics: WorkerMetrics;
   /** The fair-execution scheduler, with the limits JOB_LIMITS gives (the workers use their own). */
