@@ -60,6 +60,7 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
         }),
         logger,
         metrics: h.metrics,
+        fair: h.fair,
       }),
     });
     void worker.run();

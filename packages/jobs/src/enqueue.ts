@@ -1,6 +1,7 @@
 import { createBatcher } from '@repo/batching';
 import { inSpan, traceMetadata } from '@repo/tracing';
 import type { JobsOptions } from 'bullmq';
+import { queuedJobData } from './fair-execution/concurrency-key.ts';
 import { parseJobPayload } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
 import { isRedisUnavailableError } from './redis-connection.ts';
@@ -13,6 +14,8 @@ export interface EnqueueJobInput<T extends JobType> {
   payload: JobPayload<T>;
   runAt?: Date | null;
   maxAttempts?: number | null;
+  /** Limits of the type apply per key (README: fair execution); carried in the BullMQ job's data. */
+  concurrencyKey?: string | null;
 }
 
 /** The most jobs one `addBulk` of `createJobEnqueuer` carries. */
@@ -33,7 +36,7 @@ function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
   const metadata = traceMetadata();
   return {
     name: input.type,
-    data: parseJobPayload(input.type, input.payload),
+    data: queuedJobData(parseJobPayload(input.type, input.payload), input.concurrencyKey),
     opts: {
       ...jobOptions(input.type, {
         jobId: input.id,

@@ -31,6 +31,8 @@ export interface JobMetrics {
   started(type: string, waitSeconds: number): void;
   /** A job went back to the queue without using an attempt because PostgreSQL was unavailable. */
   postponed(type: string): void;
+  /** A job waited for a concurrency or rate limit without using an attempt. */
+  parked(type: string): void;
   /** Jobs running in this process now. */
   active: Gauge;
 }
@@ -68,6 +70,12 @@ export function createJobMetrics(options: {
     labelNames: ['type'] as const,
     registers,
   });
+  const parked = new Counter({
+    name: 'jobstack_jobs_parked_total',
+    help: 'Jobs that waited for a concurrency or rate limit without using an attempt, by type',
+    labelNames: ['type'] as const,
+    registers,
+  });
   const active = new Gauge({
     name: 'jobstack_jobs_active',
     help: 'Jobs running in this worker now',
@@ -88,6 +96,9 @@ export function createJobMetrics(options: {
     },
     postponed(type) {
       postponed.inc({ type: boundedLabel(type, types) });
+    },
+    parked(type) {
+      parked.inc({ type: boundedLabel(type, types) });
     },
     active,
   };
