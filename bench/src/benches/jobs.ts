@@ -7,6 +7,9 @@
 //   end to end   POST /v1/jobs to the api (dist) → the worker app (dist) → succeeded in PostgreSQL
 //   same architecture, by hand   the same path as a team writes it without the project: bare
 //                Express POST → one pg INSERT → queue.add → a BullMQ Worker → two pg UPDATEs per job
+//   … limits on  the queue path and end to end again with every kind of limit declared for
+//                system.echo (JOB_LIMITS) and the jobs' concurrencyKeys spread over 100 tenants,
+//                none of the limits ever reached: the cost of fair execution itself
 import { randomUUID } from 'node:crypto';
 import { createJobEnqueuer, QUEUE_NAME } from '@repo/jobs';
 import {
@@ -257,10 +260,24 @@ async function postOne(
 /** POSTs `count` jobs with autocannon; throws unless every one was answered 202. */
 async function postMany(
   name: string,
-  options: { url: string; headers: Record<string, string>; body: string; connections: number },
+  options: {
+    url: string;
+    headers: Record<string, string>;
+    /** one body for every request, or a function called for each request's own */
+    body: string | (() => string);
+    connections: number;
+  },
   count: number,
 ): Promise<void> {
-  const posted = await autocannon({ ...options, method: 'POST', amount: count });
+  const { body, ...request } = options;
+  const posted = await autocannon({
+    ...request,
+    ...(typeof body === 'string'
+      ? { body }
+      : { requests: [{ setupRequest: (each) => ({ ...each, body: body() }) }] }),
+    method: 'POST',
+    amount: count,
+  });
   const accepted = posted.statusCodeStats?.['202']?.count ?? 0;
   if (accepted !== count) {
     throw new Error(
@@ -329,6 +346,10 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     variants.push(await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool));
     variants.push(await endToEnd(settings, data, pool));
     variants.push(await sameArchitecture(settings, data, newPrefix('by-hand'), pool));
+    variants.push(await queuePath(settings, newPrefix('queue-path-limits'), { limits: true }));
+    variants.push(
+      await endToEnd(settings, data, pool, { limits: true, prefix: newPrefix('e2e-limits') }),
+    );
     for (const variant of variants) await warmUp(settings, variant);
     const rounds = new Map<Variant, ThroughputRound[]>(variants.map((variant) => [variant, []]));
     for (let round = 1; round <= settings.rounds; round += 1) {
@@ -361,6 +382,25 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
   };
   const figures: Figure[] = [];
   for (const variant of others) {
+    const unlimited = results.find((result) => `${result.name}${LIMITS_ON}` === variant.name);
+    if (unlimited) {
+      figures.push(
+        figure({
+          subject: variant.name,
+          metric: 'throughput',
+          unit: 'jobs/s',
+          value: variant.jobsPerSecond,
+          baseline: { name: `${unlimited.name}, no limits`, value: unlimited.jobsPerSecond },
+        }),
+        figure({
+          subject: variant.name,
+          metric: `latency p50 at ${settings.paceRate}/s`,
+          unit: 'ms',
+          value: variant.latencyP50Ms,
+          baseline: { name: `${unlimited.name}, no limits`, value: unlimited.latencyP50Ms },
+        }),
+      );
+    }
     const target = targets[variant.name];
     figures.push(
       figure({
@@ -437,6 +477,7 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), from the client's call to completion: BullMQ's timestamp (set by the producer when it calls add) → finishedOn; end to end and same architecture: when the client sent the POST → the row's finished_at (PostgreSQL's clock on the same machine).`,
       `Same architecture, by hand (bench/src/baselines): bare Express 5, one pg INSERT and one queue.add per POST, a BullMQ Worker at concurrency ${settings.concurrency} making two pg UPDATEs per job (running, succeeded); no batching, validation, authentication, logging or metrics.`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
+      `Limits on: JOB_LIMITS=${BENCH_LIMITS} and each job's concurrencyKey one of ${BENCH_TENANTS} tenants in turn, so every job is admitted through the Lua scripts (a start recorded per key, a slot of the type and of its key taken and given back) while no limit is reached.`,
       `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
     ],
   };
@@ -485,19 +526,48 @@ async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> 
   };
 }
 
-async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
+/** Limits for the "limits on" variants: every kind, none reached at concurrency 10. */
+const BENCH_LIMITS = JSON.stringify({
+  'system.echo': {
+    maxConcurrent: 1_000,
+    maxConcurrentPerKey: 1_000,
+    rateLimitPerKey: { max: 100_000, perSeconds: 1 },
+  },
+});
+const BENCH_TENANTS = 100;
+const LIMITS_ON = ', limits on';
+
+/** tenant-0, tenant-1, … tenant-99, tenant-0, … */
+function tenants(): () => string {
+  let next = 0;
+  return () => `tenant-${next++ % BENCH_TENANTS}`;
+}
+
+async function queuePath(
+  settings: Settings,
+  prefix: string,
+  options: { limits?: boolean } = {},
+): Promise<Variant> {
   const worker = startScript(`${paths.root}bench/src/workers/queue-path-worker.ts`, {
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
     NODE_ENV: 'production',
+    ...(options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {}),
   });
   await waitForReadyLine(worker);
   const { queue, close } = producer(prefix);
   const enqueue = createJobEnqueuer(queue);
-  const submitOne = () => enqueue({ id: randomUUID(), type: 'system.echo', payload: {} });
+  const tenant = tenants();
+  const submitOne = () =>
+    enqueue({
+      id: randomUUID(),
+      type: 'system.echo',
+      payload: {},
+      ...(options.limits ? { concurrencyKey: tenant() } : {}),
+    });
   return {
-    name: 'queue path',
+    name: `queue path${options.limits ? LIMITS_ON : ''}`,
     processes: { worker: () => [worker.child.pid] },
     submit: (count) => inThousands(count, submitOne),
     submitOne,
@@ -511,10 +581,16 @@ async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
   };
 }
 
-async function startWorkerApp(data: BenchData, settings: Settings, prefix: string) {
+async function startWorkerApp(
+  data: BenchData,
+  settings: Settings,
+  prefix: string,
+  env: Record<string, string> = {},
+) {
   const worker = await startApp('worker', data, {
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
+    ...env,
   });
   await waitForStatus(`${worker.url}/health/ready`, { intervalMs: 20 });
   return worker;
@@ -567,10 +643,20 @@ async function workerWithPostgres(
   };
 }
 
-async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Promise<Variant> {
+async function endToEnd(
+  settings: Settings,
+  data: BenchData,
+  pool: pg.Pool,
+  options: { limits?: boolean; prefix?: string } = {},
+): Promise<Variant> {
   await pool.query('TRUNCATE jobs');
-  const prefix = data.keys.prefix;
-  const worker = await startWorkerApp(data, settings, prefix);
+  const prefix = options.prefix ?? data.keys.prefix;
+  const worker = await startWorkerApp(
+    data,
+    settings,
+    prefix,
+    options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {},
+  );
   let api: RunningApp;
   try {
     api = await startApp('api', data, { QUEUE_PREFIX: prefix });
@@ -581,14 +667,21 @@ async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Pro
   }
   const url = `${api.url}/v1/jobs`;
   const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
-  const body = JSON.stringify({ type: 'system.echo', payload: {} });
+  const tenant = tenants();
+  // a body of its own per request when limits are on: the tenants take turns
+  const body = () =>
+    JSON.stringify({
+      type: 'system.echo',
+      payload: {},
+      ...(options.limits ? { concurrencyKey: tenant() } : {}),
+    });
   const sentAt = new Map<string, number>();
   return {
-    name: 'end to end',
+    name: `end to end${options.limits ? LIMITS_ON : ''}`,
     processes: { api: () => [api.process.child.pid], worker: () => [worker.process.child.pid] },
     submit: (count) =>
       postMany('end to end', { url, headers, body, connections: settings.httpConnections }, count),
-    submitOne: () => postOne(url, headers, body, sentAt),
+    submitOne: () => postOne(url, headers, body(), sentAt),
     completed: () => succeededRows(pool),
     records: () => clientTimedRecords(pool, sentAt),
     reset: async () => {
