@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { workerServiceEnv } from '@repo/config';
 import { createDb, createJobRepository, prepareSchema } from '@repo/db';
 import { createHealth, startHealthServer } from '@repo/health';
@@ -30,7 +31,8 @@ await runService({
       onIdleConnectionError: (error) =>
         logger.warn({ err: error }, 'idle database connection lost'),
     });
-    const jobs = createJobRepository(db);
+    // the host name names the worker on each attempt's row: a container's id in Docker
+    const jobs = createJobRepository(db, { workerId: hostname() });
     const connection = createRedisConnection(config, 'worker', 'worker');
     connection.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
     const queue = createJobQueue(connection, config.QUEUE_PREFIX);

@@ -41,8 +41,12 @@ export interface JobRecord {
    */
   queueJobId: string | null;
   createdAt: Date;
-  /** When the first attempt started; later attempts leave it. */
+  /** When the first attempt started; later attempts leave it (see attemptStartedAt). */
   startedAt: Date | null;
+  /** When the latest attempt started: its duration is finishedAt (or now) minus this. */
+  attemptStartedAt: Date | null;
+  /** The worker that runs or ran the latest attempt (its host name: a container's id in Docker). */
+  workerId: string | null;
   /** When the job reached succeeded, failed or cancelled. */
   finishedAt: Date | null;
   updatedAt: Date;
