@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { apiAuthEnv } from './fragments/auth.ts';
 import { beatEnv } from './fragments/beat.ts';
-import { databaseEnv, migrationEnv } from './fragments/database.ts';
+import { appRoleEnv, databaseEnv, migrationEnv } from './fragments/database.ts';
 import { healthCheckEnv, healthServerEnv } from './fragments/health.ts';
 import { httpEnv } from './fragments/http.ts';
 import { redisEnv } from './fragments/redis.ts';
@@ -64,6 +64,7 @@ export type BeatServiceConfig = z.output<typeof beatServiceEnv>;
 export const migrateEnv = z.object({
   ...runtimeEnv.shape,
   ...databaseEnv.shape,
+  ...appRoleEnv.shape,
 });
 export type MigrateConfig = z.output<typeof migrateEnv>;
 

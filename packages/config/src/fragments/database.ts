@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolean, describeEnv, duration, integer, secretUrl } from '../env-values.ts';
+import { boolean, describeEnv, duration, integer, secretString, secretUrl } from '../env-values.ts';
 
 export const databaseEnv = z.object({
   DATABASE_URL: describeEnv(secretUrl(['postgres', 'postgresql']), {
@@ -28,3 +28,24 @@ export const migrationEnv = z.object({
   }),
 });
 export type MigrationConfig = z.output<typeof migrationEnv>;
+
+/** The one-off migrate command: the least-privilege role it prepares for the apps. */
+export const appRoleEnv = z.object({
+  DATABASE_APP_ROLE: describeEnv(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL role name: lower-case letters, digits, _')
+      .optional(),
+    {
+      description:
+        'After migrating, create this login role if missing and grant it row access (SELECT, INSERT, UPDATE, DELETE) to the tables and nothing more; the api and the worker then connect as it, while DATABASE_URL of the migrate command keeps the owner role. Unset: no role is prepared.',
+      example: 'jobstack_app',
+    },
+  ),
+  DATABASE_APP_PASSWORD: describeEnv(secretString({ minLength: 16 }).optional(), {
+    description:
+      "Password DATABASE_APP_ROLE logs in with, set (or rotated) on every migrate run; unset leaves an existing role's password as it is.",
+    secret: true,
+  }),
+});
+export type AppRoleConfig = z.output<typeof appRoleEnv>;
