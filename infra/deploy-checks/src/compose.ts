@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { type ServiceName, serviceEnvs } from '@repo/config';
+import {
+  describeServiceEnv,
+  SECRET_FILE_SUFFIX,
+  type ServiceName,
+  serviceEnvs,
+} from '@repo/config';
 import { readRepoFile, relativeToRepo, repoPath, repoRoot } from './repo.ts';
 import type { DeployTarget, EnvSource, Problem } from './targets.ts';
 
@@ -154,7 +159,19 @@ export function composeTargets(project: ComposeProject, file: string): DeployTar
     const env = new Map<string, EnvSource>();
     for (const [key, value] of Object.entries(svc.environment ?? {})) {
       // `KEY:` with no value and no such variable in the environment passes nothing.
-      if (value !== null && value !== '') env.set(key, { kind: 'literal', value });
+      if (value === null || value === '') continue;
+      // <NAME>_FILE provides the secret NAME from a mounted file (packages/config secret-files)
+      const fromFile = key.endsWith(SECRET_FILE_SUFFIX)
+        ? key.slice(0, -SECRET_FILE_SUFFIX.length)
+        : '';
+      if (
+        fromFile &&
+        describeServiceEnv(name as ServiceName).some((v) => v.name === fromFile && v.secret)
+      ) {
+        env.set(fromFile, { kind: 'reference', to: `file ${value}` });
+      } else {
+        env.set(key, { kind: 'literal', value });
+      }
     }
     const context = svc.build ? relativeToRepo(svc.build.context) : undefined;
     targets.push({
