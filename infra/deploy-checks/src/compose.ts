@@ -6,6 +6,7 @@ import {
   type ServiceName,
   serviceEnvs,
 } from '@repo/config';
+import { parse } from 'yaml';
 import { readRepoFile, relativeToRepo, repoPath, repoRoot } from './repo.ts';
 import type { DeployTarget, EnvSource, Problem } from './targets.ts';
 
@@ -39,6 +40,17 @@ export const COMPOSE_STACKS: ComposeStack[] = [
   },
   { name: 'development services', files: ['infra/compose.dev.yaml'] },
 ];
+
+/**
+ * The file names infra/compose.yaml reads its `secrets:` from (what infra/generate-secrets.sh
+ * writes), read from the file itself: no Docker needed.
+ */
+export function composeSecretFiles(): string[] {
+  const doc = parse(readRepoFile(`${COMPOSE_DIR}/compose.yaml`)) as {
+    secrets?: Record<string, { file?: string }>;
+  };
+  return Object.values(doc.secrets ?? {}).map(({ file = '' }) => file.split('/').pop() ?? '');
+}
 
 /** KEY=VALUE lines of an env file (comments and blank lines skipped, no quoting rules needed here). */
 export function readEnvFile(file: string): Map<string, string> {
