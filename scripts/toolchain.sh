@@ -27,22 +27,41 @@ toolchain_main() {
   case "$(uname -m)" in x86_64 | amd64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) echo "toolchain: unsupported CPU $(uname -m)" >&2; return 1 ;; esac
 
   local node_dir="$home/node-$node_version" pnpm_dir="$home/pnpm-$pnpm_version"
+  # Each tool is unpacked into a private directory beside its final place and renamed into place,
+  # so shells that source this at the same time (parallel CI jobs, several checkouts) never see or
+  # delete one another's half-installed copy; whichever finishes second drops its own.
+  mkdir -p "$home" || return 1
   if [ ! -x "$node_dir/bin/node" ]; then
     echo "toolchain: installing Node.js $node_version into $node_dir" >&2
     local tmp
-    tmp=$(mktemp -d) || return 1
-    (cd "$tmp" && npm pack --silent "node-$platform-$arch@$node_version" >/dev/null) &&
-      mkdir -p "$node_dir" &&
-      tar -xzf "$tmp"/node-*.tgz -C "$node_dir" --strip-components=1 ||
-      { rm -rf "$tmp" "$node_dir"; echo "toolchain: could not install Node.js $node_version" >&2; return 1; }
-    rm -rf "$tmp"
+    tmp=$(mktemp -d "$home/.node-$node_version.XXXXXX") || return 1
+    if (cd "$tmp" && npm pack --silent "node-$platform-$arch@$node_version" >/dev/null) &&
+      mkdir "$tmp/dist" && tar -xzf "$tmp"/node-*.tgz -C "$tmp/dist" --strip-components=1; then
+      mv -T "$tmp/dist" "$node_dir" 2>/dev/null || [ -x "$node_dir/bin/node" ] ||
+        { rm -rf "$tmp"; echo "toolchain: could not install Node.js $node_version" >&2; return 1; }
+      rm -rf "$tmp"
+    else
+      rm -rf "$tmp"
+      echo "toolchain: could not install Node.js $node_version" >&2
+      return 1
+    fi
   fi
   if [ ! -x "$pnpm_dir/bin/pnpm" ]; then
     echo "toolchain: installing pnpm $pnpm_version into $pnpm_dir" >&2
+    local tmp
+    tmp=$(mktemp -d "$home/.pnpm-$pnpm_version.XXXXXX") && chmod 755 "$tmp" || return 1
     # pnpm's install script links its native binary in place of the Node.js launcher
-    npm install --global --silent --prefix "$pnpm_dir" --allow-scripts=pnpm "pnpm@$pnpm_version" >/dev/null 2>&1 ||
-      npm install --global --silent --prefix "$pnpm_dir" "pnpm@$pnpm_version" >/dev/null ||
-      { rm -rf "$pnpm_dir"; echo "toolchain: could not install pnpm $pnpm_version" >&2; return 1; }
+    if npm install --global --silent --prefix "$tmp" --allow-scripts=pnpm "pnpm@$pnpm_version" >/dev/null 2>&1 ||
+      npm install --global --silent --prefix "$tmp" "pnpm@$pnpm_version" >/dev/null; then
+      [ -e "$pnpm_dir" ] && [ ! -x "$pnpm_dir/bin/pnpm" ] && rm -rf "$pnpm_dir"
+      mv -T "$tmp" "$pnpm_dir" 2>/dev/null || [ -x "$pnpm_dir/bin/pnpm" ] ||
+        { rm -rf "$tmp"; echo "toolchain: could not install pnpm $pnpm_version" >&2; return 1; }
+      rm -rf "$tmp"
+    else
+      rm -rf "$tmp"
+      echo "toolchain: could not install pnpm $pnpm_version" >&2
+      return 1
+    fi
   fi
   export PATH="$node_dir/bin:$pnpm_dir/bin:$PATH"
   hash -r 2>/dev/null

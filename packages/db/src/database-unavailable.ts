@@ -112,9 +112,11 @@ const SOCKET_CODES = new Set([
 const SQLSTATE_PREFIXES = ['08', '53', '57', '28'];
 const SQLSTATES = new Set(['3D000']);
 
-// pg reports these as plain Errors without a code.
+// pg reports these as plain Errors without a code ('timeout expired' is a single Client's connect
+// timeout, which migrations use; the pool's says 'timeout exceeded…').
 const PG_MESSAGES = [
   'timeout exceeded when trying to connect',
+  'timeout expired',
   'Connection terminated',
   'Query read timeout',
   'Client has encountered a connection error and is not queryable',
