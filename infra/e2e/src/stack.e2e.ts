@@ -471,128 +471,132 @@ describe('jobstack images and compose stack', () => {
       expect(runs).toBeGreaterThan(0);
     });
 
-    it('upgrades the worker, then the api, with infra/rollout.sh while POSTs run: none fails, no job is lost, nothing else is recreated', async () => {
-      // the new version: this run's images under another tag, which only the new containers use
-      for (const app of APPS) run('docker', ['tag', imageRef(app), imageRef(app, upgradeTag)]);
-      const upgraded = new Compose({ ...compose.options, env: composeEnv(upgradeTag) });
-      const running = (service: string) =>
-        compose
-          .containers()
-          .filter((c) => c.Service === service && c.State === 'running')
-          .map((c) => c.ID)
-          .sort();
-      const startedAt = (id: string) => inspectContainer(id).State.StartedAt;
-      const untouched = ['postgres', 'redis', 'proxy', 'beat'].map((service) => {
-        const [id = ''] = running(service);
-        return { service, id, startedAt: startedAt(id) };
-      });
-      const oldWorkers = running('worker');
-      const oldApi = running('api');
-
-      // jobs that outlast the worker's drain start: its old containers must finish them
-      const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-      const post = (payload: object) =>
-        fetch(`${api}/v1/jobs`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ type: 'system.echo', payload }),
+    it(
+      'upgrades the worker, then the api, with infra/rollout.sh while POSTs run: none fails, no job is lost, nothing else is recreated',
+      async () => {
+        // the new version: this run's images under another tag, which only the new containers use
+        for (const app of APPS) run('docker', ['tag', imageRef(app), imageRef(app, upgradeTag)]);
+        const upgraded = new Compose({ ...compose.options, env: composeEnv(upgradeTag) });
+        const running = (service: string) =>
+          compose
+            .containers()
+            .filter((c) => c.Service === service && c.State === 'running')
+            .map((c) => c.ID)
+            .sort();
+        const startedAt = (id: string) => inspectContainer(id).State.StartedAt;
+        const untouched = ['postgres', 'redis', 'proxy', 'beat'].map((service) => {
+          const [id = ''] = running(service);
+          return { service, id, startedAt: startedAt(id) };
         });
-      const marker = `upgrade-${Date.now()}`;
-      const longJobs: string[] = [];
-      for (let i = 0; i < 3; i += 1) {
-        const response = await post({ data: { marker: `${marker}-long` }, delayMs: 15_000 });
-        expect(response.status).toBe(202);
-        longJobs.push(((await response.json()) as { id: string }).id);
-      }
+        const oldWorkers = running('worker');
+        const oldApi = running('api');
 
-      const failures: string[] = [];
-      let posted = 0;
-      let posting = true;
-      const poster = async () => {
-        while (posting) {
-          try {
-            const response = await post({ data: { marker }, delayMs: 100 });
-            if (response.status === 202) posted += 1;
-            else failures.push(`${response.status} ${await response.text()}`);
-          } catch (error) {
-            failures.push(
-              `${error instanceof Error ? `${error.message} ${String(error.cause)}` : error}`,
-            );
-          }
+        // jobs that outlast the worker's drain start: its old containers must finish them
+        const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+        const post = (payload: object) =>
+          fetch(`${api}/v1/jobs`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ type: 'system.echo', payload }),
+          });
+        const marker = `upgrade-${Date.now()}`;
+        const longJobs: string[] = [];
+        for (let i = 0; i < 3; i += 1) {
+          const response = await post({ data: { marker: `${marker}-long` }, delayMs: 15_000 });
+          expect(response.status).toBe(202);
+          longJobs.push(((await response.json()) as { id: string }).id);
         }
-      };
-      const posters = [poster(), poster()];
-      const rollout = (service: string) =>
-        runStreaming(repoPath('infra/rollout.sh'), [...compose.args([service]).slice(1)], {
-          cwd: repoRoot,
-          env: upgraded.options.env,
-          timeoutMs: 5 * 60_000,
-        });
-      try {
-        timings['rollout worker'] = seconds((await rollout('worker')).durationMs);
-        timings['rollout api'] = seconds((await rollout('api')).durationMs);
-      } finally {
-        posting = false;
-        await Promise.all(posters);
-      }
-      report(`upgrade: ${posted} POSTs while the worker and the api were replaced`);
-      expect(failures).toEqual([]);
-      expect(posted).toBeGreaterThan(0);
 
-      const newWorkers = running('worker');
-      const newApi = running('api');
-      expect(newWorkers).toHaveLength(WORKERS);
-      expect(newWorkers.filter((id) => oldWorkers.includes(id))).toEqual([]);
-      expect(newApi).toHaveLength(1);
-      expect(newApi.filter((id) => oldApi.includes(id))).toEqual([]);
-      for (const id of [...newWorkers, ...newApi]) {
-        expect(
-          run('docker', ['inspect', '--format', '{{.Config.Image}}', id]).stdout.trim(),
-        ).toMatch(new RegExp(`:${upgradeTag}$`));
-      }
-      for (const { service, id, startedAt: before } of untouched) {
-        expect(`${service} ${running(service).join(',')} ${startedAt(id)}`).toBe(
-          `${service} ${id} ${before}`,
+        const failures: string[] = [];
+        let posted = 0;
+        let posting = true;
+        const poster = async () => {
+          while (posting) {
+            try {
+              const response = await post({ data: { marker }, delayMs: 100 });
+              if (response.status === 202) posted += 1;
+              else failures.push(`${response.status} ${await response.text()}`);
+            } catch (error) {
+              failures.push(
+                `${error instanceof Error ? `${error.message} ${String(error.cause)}` : error}`,
+              );
+            }
+          }
+        };
+        const posters = [poster(), poster()];
+        const rollout = (service: string) =>
+          runStreaming(repoPath('infra/rollout.sh'), [...compose.args([service]).slice(1)], {
+            cwd: repoRoot,
+            env: upgraded.options.env,
+            timeoutMs: 5 * 60_000,
+          });
+        try {
+          timings['rollout worker'] = seconds((await rollout('worker')).durationMs);
+          timings['rollout api'] = seconds((await rollout('api')).durationMs);
+        } finally {
+          posting = false;
+          await Promise.all(posters);
+        }
+        report(`upgrade: ${posted} POSTs while the worker and the api were replaced`);
+        expect(failures).toEqual([]);
+        expect(posted).toBeGreaterThan(0);
+
+        const newWorkers = running('worker');
+        const newApi = running('api');
+        expect(newWorkers).toHaveLength(WORKERS);
+        expect(newWorkers.filter((id) => oldWorkers.includes(id))).toEqual([]);
+        expect(newApi).toHaveLength(1);
+        expect(newApi.filter((id) => oldApi.includes(id))).toEqual([]);
+        for (const id of [...newWorkers, ...newApi]) {
+          expect(
+            run('docker', ['inspect', '--format', '{{.Config.Image}}', id]).stdout.trim(),
+          ).toMatch(new RegExp(`:${upgradeTag}$`));
+        }
+        for (const { service, id, startedAt: before } of untouched) {
+          expect(`${service} ${running(service).join(',')} ${startedAt(id)}`).toBe(
+            `${service} ${id} ${before}`,
+          );
+        }
+
+        // every job posted ran once; the long ones finished on the old workers, on their first attempt
+        const count = (where: string) =>
+          Number(compose.psql(`select count(*) from jobs where ${where}`));
+        await waitFor(
+          `the ${posted} jobs posted during the upgrade to succeed`,
+          () =>
+            count(`payload->'data'->>'marker' = '${marker}' and status = 'succeeded'`) === posted
+              ? true
+              : undefined,
+          { timeoutMs: 120_000 },
+          () =>
+            compose.psql(
+              `select status, count(*) from jobs where payload->'data'->>'marker' = '${marker}' group by 1`,
+            ),
         );
-      }
+        expect(count(`payload->'data'->>'marker' = '${marker}'`)).toBe(posted);
+        const long = compose.psql(
+          `select status || ' ' || attempts || ' ' || worker_id from jobs where id in (${longJobs.map((id) => `'${id}'`).join(',')})`,
+        );
+        for (const line of long.split('\n')) {
+          const [status, attempts, worker = ''] = line.split(' ');
+          expect(`${status} ${attempts}`).toBe('succeeded 1');
+          expect(oldWorkers.some((id) => id.startsWith(worker))).toBe(true);
+        }
 
-      // every job posted ran once; the long ones finished on the old workers, on their first attempt
-      const count = (where: string) =>
-        Number(compose.psql(`select count(*) from jobs where ${where}`));
-      await waitFor(
-        `the ${posted} jobs posted during the upgrade to succeed`,
-        () =>
-          count(`payload->'data'->>'marker' = '${marker}' and status = 'succeeded'`) === posted
-            ? true
-            : undefined,
-        { timeoutMs: 120_000 },
-        () =>
-          compose.psql(
-            `select status, count(*) from jobs where payload->'data'->>'marker' = '${marker}' group by 1`,
-          ),
-      );
-      expect(count(`payload->'data'->>'marker' = '${marker}'`)).toBe(posted);
-      const long = compose.psql(
-        `select status || ' ' || attempts || ' ' || worker_id from jobs where id in (${longJobs.map((id) => `'${id}'`).join(',')})`,
-      );
-      for (const line of long.split('\n')) {
-        const [status, attempts, worker = ''] = line.split(' ');
-        expect(`${status} ${attempts}`).toBe('succeeded 1');
-        expect(oldWorkers.some((id) => id.startsWith(worker))).toBe(true);
-      }
-
-      // a plain `up` with the new tag now changes beat alone: no app depends on migrate any more
-      const up = upgraded.run(['up', '--detach', '--wait', '--wait-timeout', '120'], {
-        allowFailure: true,
-      });
-      expect(up.status, up.stderr).toBe(0);
-      expect(running('worker')).toEqual(newWorkers);
-      expect(running('api')).toEqual(newApi);
-      for (const { service, id } of untouched) {
-        if (service === 'beat') expect(running('beat')).not.toEqual([id]);
-        else expect(running(service), service).toEqual([id]);
-      }
-    });
+        // a plain `up` with the new tag now changes beat alone: no app depends on migrate any more
+        const up = upgraded.run(['up', '--detach', '--wait', '--wait-timeout', '120'], {
+          allowFailure: true,
+        });
+        expect(up.status, up.stderr).toBe(0);
+        expect(running('worker')).toEqual(newWorkers);
+        expect(running('api')).toEqual(newApi);
+        for (const { service, id } of untouched) {
+          if (service === 'beat') expect(running('beat')).not.toEqual([id]);
+          else expect(running(service), service).toEqual([id]);
+        }
+      },
+      15 * 60_000,
+    );
 
     it('backup and restore drill (docs/operations.md): pg_dump -Fc through the compose service, pg_restore into a fresh database, the same rows', () => {
       const dc = describeCommand('docker', compose.args([]));
