@@ -376,11 +376,19 @@ describe('jobstack images and compose stack', () => {
       expect(byService('migrate')).toEqual([]);
     });
 
-    it('connects the apps as the least-privilege role, which cannot DROP or ALTER, and Redis only with its password', () => {
-      const sessions = compose.psql(
-        "select distinct usename from pg_stat_activity where application_name in ('api', 'worker') order by 1",
+    it('connects the apps as the least-privilege role, which cannot DROP or ALTER, and Redis only with its password', async () => {
+      // the roles of both apps' connections (their health checks keep one open)
+      const sessions = await waitFor(
+        'the api and the worker connected to PostgreSQL',
+        () => {
+          const found = compose.psql(
+            "select string_agg(distinct application_name || ':' || usename, ',' order by application_name || ':' || usename) from pg_stat_activity where application_name in ('api', 'worker')",
+          );
+          return found.includes('api:') && found.includes('worker:') ? found : undefined;
+        },
+        { timeoutMs: 60_000 },
       );
-      expect(sessions).toBe('jobstack_app');
+      expect(sessions).toBe('api:jobstack_app,worker:jobstack_app');
       const asApp = (sql: string) =>
         compose.run(
           ['exec', '-T', 'postgres', 'psql', '-U', 'jobstack_app', '-d', 'jobstack', '-tAc', sql],
