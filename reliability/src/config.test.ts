@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { describeServiceEnv, requiredInProduction, type ServiceName } from '@repo/config';
+import { describeServiceEnv, requiredInProduction, type ServiceName } from '@repo/env-reference';
 import { type ServiceProcess, startServiceProcess } from '@repo/testing';
 import { describe, expect, it } from 'vitest';
 import { entries, parseEveryLine, recordOutput, repoRoot } from './lib/apps.ts';

@@ -1,7 +1,8 @@
 // A worker is SIGKILLed while it runs N long jobs (real PostgreSQL and Redis, real worker
 // processes). After a new worker starts, every one of the N jobs reaches succeeded exactly once.
-import { loadConfig, migrateEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createDb, createJobRepository, type Db, type JobRepository, migrate } from '@repo/db';
+import { databaseOptions, migrateEnv } from '@repo/db/env';
 import { createJobQueue, enqueueJob, type JobQueue } from '@repo/jobs';
 import {
   createTestDatabase,
@@ -29,7 +30,7 @@ describe('SIGKILL of a worker during long jobs (real PostgreSQL and Redis)', () 
     database = await createTestDatabase('reliability_sigkill');
     await migrate({ databaseUrl: database.url });
     keys = createTestRedisPrefix('reliability-sigkill');
-    db = createDb(loadConfig(migrateEnv, { DATABASE_URL: database.url }));
+    db = createDb(databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url })));
     jobs = createJobRepository(db);
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     queue = createJobQueue(redis, keys.prefix);

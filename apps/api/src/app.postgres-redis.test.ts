@@ -34,6 +34,7 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
       expect(full.body.checks).toEqual({
         database: { status: 'ok', latency_ms: expect.any(Number) },
         redis: { status: 'ok', latency_ms: expect.any(Number) },
+        redis_eviction_policy: { status: 'ok', latency_ms: expect.any(Number) },
       });
       expect(full.body.uptime_seconds).toEqual(expect.any(Number));
 

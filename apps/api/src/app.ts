@@ -1,4 +1,3 @@
-import type { ApiConfig } from '@repo/config';
 import type { JobRepository } from '@repo/db';
 import type { Health } from '@repo/health';
 import { healthRouter } from '@repo/health/express';
@@ -6,6 +5,7 @@ import type { JobQueue } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
+import type { ApiConfig } from './env.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { httpMetrics, registerQueueDepthMetrics } from './metrics.ts';
 import { requireBearerToken } from './middleware/authentication.ts';

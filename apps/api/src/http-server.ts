@@ -8,7 +8,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpConfig } from '@repo/config';
+import type { HttpConfig } from './env.ts';
 import { type ProblemSlug, problemTypes, problemTypeUri } from './problems.ts';
 
 // Above the idle timeout of the load balancers the platforms put in front (often 60 s): a proxy

@@ -1,4 +1,5 @@
 import { isRedisUnavailableError } from '@repo/jobs';
+import pTimeout from 'p-timeout';
 import { DependencyUnavailableError } from './problems.ts';
 
 /**
@@ -12,31 +13,22 @@ export async function callRedis<T>(
   operation: () => Promise<T>,
   extensions?: Record<string, unknown>,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const running = operation();
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DependencyUnavailableError('redis', `Redis did not answer within ${timeoutMs} ms.`, {
-            extensions,
-          }),
-        ),
-      timeoutMs,
-    );
-  });
-  // After a timeout nobody awaits `running` any more; its eventual failure is the same outage
-  // the timeout already reported, so it is not reported twice (nor left as an unhandled rejection).
-  running.catch(() => undefined);
   try {
-    return await Promise.race([running, timeout]);
+    return await pTimeout(operation(), {
+      milliseconds: timeoutMs,
+      message: new DependencyUnavailableError(
+        'redis',
+        `Redis did not answer within ${timeoutMs} ms.`,
+        {
+          extensions,
+        },
+      ),
+    });
   } catch (error) {
     if (error instanceof DependencyUnavailableError || !isRedisUnavailableError(error)) throw error;
     throw new DependencyUnavailableError('redis', `Redis is unavailable while trying to ${what}.`, {
       cause: error,
       extensions,
     });
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -48,14 +48,14 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   // An outage postpones every job the worker picks up until it ends: the first postponement is
   // logged with the error's stack, the others with one line each, until a record is written again.
   const outage = { reported: false };
-  const run = runJob(deps, outage);
-  return async function processJob(
+  const runAndRecord = runAndRecordJob(deps, outage);
+  return async function processJobPostponingOnDatabaseOutage(
     job: Job,
     token?: string,
     signal?: AbortSignal,
   ): Promise<unknown> {
     try {
-      return await run(job, token, signal);
+      return await runAndRecord(job, token, signal);
     } catch (error) {
       // Only the repository's typed error: it is thrown where PostgreSQL is called, so an error
       // of the job's own (a webhook destination refusing the connection) can never pass for one.
@@ -75,8 +75,9 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   };
 }
 
-function runJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
-  return async function processJob(
+/** Runs the job's handler and writes each step to its row; a database outage propagates. */
+function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
+  return async function runAndRecord(
     job: Job,
     token?: string,
     signal?: AbortSignal,

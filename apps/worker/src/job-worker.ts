@@ -1,7 +1,7 @@
-import type { WorkerConfig } from '@repo/config';
 import { QUEUE_NAME } from '@repo/jobs';
 import { type Processor, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { JobWorkerConfig } from './env.ts';
 
 /**
  * The BullMQ worker with every stalled-job setting chosen on purpose (see docs/environment.md):
@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 export function createJobWorker(options: {
   connection: Redis;
   prefix: string;
-  config: WorkerConfig;
+  config: JobWorkerConfig;
   processor: Processor;
 }): Worker {
   const { config } = options;

@@ -1,5 +1,6 @@
-import { loadConfig, workerServiceEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createDb, createJobRepository, type Db, migrate } from '@repo/db';
+import { databaseOptions } from '@repo/db/env';
 import { createJobQueue, enqueueJob, type JobQueue } from '@repo/jobs';
 import {
   createTestDatabase,
@@ -13,6 +14,7 @@ import {
 } from '@repo/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerEnv } from './env.ts';
 
 const entry = new URL('./main.ts', import.meta.url).pathname;
 
@@ -77,14 +79,14 @@ describe('worker started before its migration (real process, PostgreSQL and Redi
     );
 
     // and it works: a job submitted as the api submits it runs to completion
-    const config = loadConfig(workerServiceEnv, {
+    const config = loadConfig(workerEnv, {
       NODE_ENV: 'test',
       DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: keys.prefix,
       WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
     });
-    db = createDb(config, { applicationName: 'test-worker-schema-wait' });
+    db = createDb({ ...databaseOptions(config), applicationName: 'test-worker-schema-wait' });
     const jobs = createJobRepository(db);
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
     queue = createJobQueue(redis, keys.prefix);

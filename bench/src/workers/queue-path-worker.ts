@@ -3,14 +3,15 @@
 // contract's payload validation and the system.echo handler — everything the app's processor
 // does except the two row updates.
 //   REDIS_URL=… QUEUE_PREFIX=… WORKER_CONCURRENCY=… node --conditions=development queue-path-worker.ts
-import { loadConfig, workerServiceEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createRedisConnection, parseJobPayload, resolveJobType } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
+import { workerEnv } from '@repo/worker/env';
 import { systemEcho } from '@repo/worker/src/handlers/system-echo.ts';
 import { createJobWorker } from '@repo/worker/src/job-worker.ts';
 import type { Job } from 'bullmq';
 
-const config = loadConfig(workerServiceEnv, {
+const config = loadConfig(workerEnv, {
   ...process.env,
   // read by the schema but unused here: this process delivers no webhooks, touches no database
   DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused',
@@ -21,7 +22,12 @@ const logger = await createLogger({
   version: 'bench',
   config: { NODE_ENV: 'production', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
 });
-const connection = createRedisConnection(config, 'worker', 'bench-queue-path');
+const connection = createRedisConnection({
+  url: config.REDIS_URL.reveal(),
+  family: config.REDIS_FAMILY,
+  onOutage: 'wait-for-reconnect',
+  connectionName: 'bench-queue-path',
+});
 const abort = new AbortController();
 const worker = createJobWorker({
   connection,

@@ -1,10 +1,10 @@
+import { runsAsProduction } from '@repo/config';
 import {
   describeServiceEnv,
   requiredInProduction,
-  runsAsProduction,
   type ServiceName,
   serviceEnvs,
-} from '@repo/config';
+} from '@repo/env-reference';
 import type { z } from 'zod';
 import { dockerfileFinalEnv, dockerfileRepoFiles } from './dockerfile.ts';
 import { matchesAny } from './glob.ts';

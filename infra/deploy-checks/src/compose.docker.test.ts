@@ -49,7 +49,7 @@ describe('compose (docker compose config)', () => {
       assertNoProblems(checkComposeBuilds(load(), label));
     });
 
-    it('provides every variable each app requires (packages/config)', () => {
+    it("provides every variable each app requires (each app's src/env.ts)", () => {
       assertNoProblems(checkRequiredVariables(targets()));
     });
 

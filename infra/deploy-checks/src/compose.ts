@@ -1,11 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import {
-  describeServiceEnv,
-  SECRET_FILE_SUFFIX,
-  type ServiceName,
-  serviceEnvs,
-} from '@repo/config';
+import { SECRET_FILE_SUFFIX } from '@repo/config';
+import { describeServiceEnv, type ServiceName, serviceEnvs } from '@repo/env-reference';
 import { parse } from 'yaml';
 import { readRepoFile, relativeToRepo, repoPath, repoRoot } from './repo.ts';
 import type { DeployTarget, EnvSource, Problem } from './targets.ts';

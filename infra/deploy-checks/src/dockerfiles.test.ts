@@ -9,8 +9,6 @@ import {
 import { loadRailway } from './load.ts';
 import { deployableApps, readRepoFile } from './repo.ts';
 
-const HEALTH_PACKAGE = '@repo/health';
-
 // The Dockerfiles belong to the images work; these checks read them to make sure what every
 // platform runs (the image's CMD and HEALTHCHECK) exists in the code.
 describe.each(deployableApps())('$dockerfile', (app) => {
@@ -31,13 +29,12 @@ describe.each(deployableApps())('$dockerfile', (app) => {
     });
   });
 
-  it("checks health with the health package's entry, for this app", () => {
+  it("checks health with the app's own entry, which reads its port as the app does", () => {
     const check = dockerfileHealthcheck(app.dockerfile) ?? [];
-    expect(resolveImageCommand(check, app)).toMatchObject({
-      package: HEALTH_PACKAGE,
-      source: 'packages/health/src/healthcheck.ts',
+    expect(resolveImageCommand(check, app)).toEqual({
+      package: app.packageName,
+      source: `${app.dir}/src/healthcheck.ts`,
     });
-    expect(check.at(-1)).toBe(app.name);
   });
 });
 

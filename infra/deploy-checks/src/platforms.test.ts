@@ -13,7 +13,7 @@ import {
 import { loadRailway, loadRender } from './load.ts';
 import { assertNoProblems } from './targets.ts';
 
-// The same cross-checks for both platforms, derived from the code: packages/config for variables,
+// The same cross-checks for both platforms, derived from the code: each app's src/env.ts for variables,
 // the workspace for build inputs, the apps' Dockerfiles, packages/db's migrate command.
 describe.each([
   ['Render (infra/render.yaml)', () => loadRender().targets],
@@ -21,7 +21,7 @@ describe.each([
 ])('%s', (_platform, load) => {
   const targets = load();
 
-  it('provides every variable each service requires in production (packages/config)', () => {
+  it("provides every variable each service requires in production (each app's src/env.ts)", () => {
     assertNoProblems(checkRequiredVariables(targets));
   });
 

@@ -1,4 +1,4 @@
-import { describeServiceEnv, type ServiceName, serviceEnvs } from '@repo/config';
+import { describeServiceEnv, type ServiceName, serviceEnvs } from '@repo/env-reference';
 import type { DatabaseNode, RailwayGraph, ServiceNode, VariableValue } from 'railway/iac';
 import { parse as parseShellWords } from 'shell-quote';
 import { RAILWAY_PROGRAM } from './railway-graph.ts';

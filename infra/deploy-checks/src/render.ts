@@ -1,4 +1,4 @@
-import { type ServiceName, serviceEnvs } from '@repo/config';
+import { type ServiceName, serviceEnvs } from '@repo/env-reference';
 import { parse } from 'yaml';
 import { normalizeRepoPath, readRepoFile } from './repo.ts';
 import {

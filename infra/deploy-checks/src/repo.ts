@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ServiceName, serviceEnvs } from '@repo/config';
+import { type ServiceName, serviceEnvs } from '@repo/env-reference';
 
 /** The repository root; every path these checks report is relative to it. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -118,7 +118,7 @@ export function workspaceDependencyClosure(
   return result.sort((a, b) => a.dir.localeCompare(b.dir));
 }
 
-/** A deployable app: a directory under apps/ whose name is a service of @repo/config. */
+/** A deployable app: a directory under apps/ whose name is a service of @repo/env-reference. */
 export interface App {
   name: ServiceName;
   dir: string;
@@ -134,7 +134,7 @@ export function deployableApps(): App[] {
     .map((entry) => {
       if (!(entry in serviceEnvs)) {
         throw new Error(
-          `apps/${entry} has no environment schema in @repo/config (serviceEnvs): every deployed app needs one`,
+          `apps/${entry} has no environment in @repo/env-reference (serviceEnvs): every deployed app needs one`,
         );
       }
       return {

@@ -1,4 +1,4 @@
-import type { ServiceName } from '@repo/config';
+import type { ServiceName } from '@repo/env-reference';
 
 /**
  * How a deploy file provides one variable:
@@ -23,7 +23,7 @@ export interface DeployTarget {
   file: string;
   /** The service's name in that file, e.g. "jobstack-api". */
   name: string;
-  /** The @repo/config schema the process loads (api, worker, beat or migrate). */
+  /** The environment the process loads (api, worker, beat or migrate: @repo/env-reference). */
   service: ServiceName;
   env: Map<string, EnvSource>;
   /** Repo-relative Dockerfile and build context, when the file builds an image. */

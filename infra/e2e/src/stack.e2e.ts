@@ -267,12 +267,7 @@ describe('jobstack images and compose stack', () => {
         expect(image.Config.Env).toContain('NODE_ENV=production');
         expect(image.Config.Cmd).toEqual(['node', 'dist/main.js']);
         expect(image.Config.Entrypoint ?? null).toBeNull();
-        expect(image.Config.Healthcheck?.Test).toEqual([
-          'CMD',
-          'node',
-          'node_modules/@repo/health/dist/healthcheck.js',
-          app,
-        ]);
+        expect(image.Config.Healthcheck?.Test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
       },
     );
 

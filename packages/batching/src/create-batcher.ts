@@ -228,7 +228,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   };
 }
 
-function positiveInteger(value: number, name: string): number {
+/** `value` when it is a whole number of at least 1; a RangeError naming `name` otherwise. */
+export function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a whole number of at least 1, got ${value}`);
   }

@@ -3,5 +3,6 @@ export {
   type BatcherOptions,
   BatchQueueFullError,
   createBatcher,
+  positiveInteger,
   type SubmitOptions,
 } from './create-batcher.ts';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseEnv } from 'node:util';
-import { runsAsProduction } from './fragments/runtime.ts';
 import type { Env } from './load-config.ts';
+import { runsAsProduction } from './runtime-env.ts';
 import { SECRET_FILE_SUFFIX } from './secret-files.ts';
 
 /** Later files override earlier ones: .env.development holds the committed local defaults, .env a developer's own. */

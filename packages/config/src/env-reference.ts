@@ -2,7 +2,6 @@ import type { z } from 'zod';
 import { envRegistry } from './env-values.ts';
 import { PLACEHOLDER_PATTERNS, PUBLISHED_SECRET_SOURCES } from './placeholders.ts';
 import { SECRET_FILE_SUFFIX } from './secret-files.ts';
-import { type ServiceName, serviceEnvs } from './services.ts';
 
 export interface EnvVarReference {
   name: string;
@@ -16,9 +15,12 @@ export interface EnvVarReference {
   file?: string;
 }
 
+/** A service's whole environment, as its app composes it from the packages' fragments. */
+export type ServiceEnv = z.ZodObject;
+
 /** What a service's schema says about each of its variables, read from the schema itself. */
-export function describeServiceEnv(service: ServiceName): EnvVarReference[] {
-  const shape: Record<string, z.ZodType> = serviceEnvs[service].shape;
+export function describeEnvVariables(env: ServiceEnv): EnvVarReference[] {
+  const shape: Record<string, z.ZodType> = env.shape;
   return Object.entries(shape).map(([name, field]) => {
     const meta = envRegistry.get(field);
     const fallback = defaultOf(field);
@@ -39,9 +41,9 @@ export function describeServiceEnv(service: ServiceName): EnvVarReference[] {
   });
 }
 
-/** The variables a deployment of `service` must provide (NODE_ENV=production). */
-export function requiredInProduction(service: ServiceName): string[] {
-  return describeServiceEnv(service)
+/** The variables a deployment of a service must provide (NODE_ENV=production). */
+export function requiredInProductionOf(env: ServiceEnv): string[] {
+  return describeEnvVariables(env)
     .filter((v) => v.required !== 'no')
     .map((v) => v.name);
 }
@@ -61,10 +63,10 @@ function defaultOf(schema: z.ZodType): string | undefined {
   return undefined;
 }
 
-/** Markdown for docs/environment.md: one table per service. */
-export function renderEnvReference(): string {
-  const sections = (Object.keys(serviceEnvs) as ServiceName[]).map((service) => {
-    const rows = describeServiceEnv(service).map((v) => {
+/** Markdown for docs/environment.md: one table per service, in the order given. */
+export function renderEnvReference(services: Readonly<Record<string, ServiceEnv>>): string {
+  const sections = Object.entries(services).map(([service, env]) => {
+    const rows = describeEnvVariables(env).map((v) => {
       const required = { always: 'yes', production: 'in production', no: '' }[v.required];
       const defaultCell = v.default === undefined ? '' : `\`${v.default}\``;
       const example = v.example && !v.secret ? ` Example: \`${v.example}\`.` : '';
@@ -82,7 +84,7 @@ export function renderEnvReference(): string {
   return [
     '# Environment variables',
     '',
-    '<!-- Generated from packages/config/src by `pnpm --filter @repo/config docs:env`. Do not edit by hand. -->',
+    "<!-- Generated from each app's src/env.ts by `pnpm docs:env`. Do not edit by hand. -->",
     '',
     'Durations take a unit (`500ms`, `30s`, `5m`, `2h`, `7d`). Booleans accept `true/false`, `1/0`, `yes/no`, `on/off`.',
     'Empty values count as unset.',

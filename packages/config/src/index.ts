@@ -1,32 +1,37 @@
 export { withEnvFiles } from './env-files.ts';
 export {
-  describeServiceEnv,
+  describeEnvVariables,
   type EnvVarReference,
   renderEnvReference,
-  requiredInProduction,
+  requiredInProductionOf,
+  type ServiceEnv,
 } from './env-reference.ts';
-export { type EnvVarMeta, formatDuration } from './env-values.ts';
-export type { ApiAuthConfig } from './fragments/auth.ts';
-export type { BeatConfig } from './fragments/beat.ts';
-export type { AppRoleConfig, DatabaseConfig, MigrationConfig } from './fragments/database.ts';
-export type { HealthCheckConfig, HealthServerConfig } from './fragments/health.ts';
-export type { HttpConfig } from './fragments/http.ts';
-export type { RedisConfig } from './fragments/redis.ts';
-export { type RuntimeConfig, runsAsProduction, runtimeSettingsFor } from './fragments/runtime.ts';
-export type { DrainConfig, ShutdownConfig } from './fragments/shutdown.ts';
-export type { MaintenanceConfig, WebhookConfig, WorkerConfig } from './fragments/worker.ts';
+export {
+  boolean,
+  describeEnv,
+  duration,
+  type EnvVarMeta,
+  formatDuration,
+  integer,
+  list,
+  secretList,
+  secretString,
+  secretUrl,
+  standardWebhooksSecret,
+} from './env-values.ts';
 export { ConfigError, type ConfigProblem, type Env, loadConfig } from './load-config.ts';
+export {
+  PLACEHOLDER_PATTERNS,
+  PUBLISHED_SECRET_SOURCES,
+  placeholderReason,
+  secretParts,
+} from './placeholders.ts';
+export { publishedSecretValues } from './published-secret-values.ts';
+export {
+  type RuntimeConfig,
+  runsAsProduction,
+  runtimeEnv,
+  runtimeSettingsFor,
+} from './runtime-env.ts';
 export { redactUrl, Secret } from './secret.ts';
 export { SECRET_FILE_SUFFIX } from './secret-files.ts';
-export {
-  type ApiConfig,
-  apiEnv,
-  type BeatServiceConfig,
-  beatServiceEnv,
-  type MigrateConfig,
-  migrateEnv,
-  type ServiceName,
-  serviceEnvs,
-  type WorkerServiceConfig,
-  workerServiceEnv,
-} from './services.ts';

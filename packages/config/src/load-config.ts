@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { envRegistry } from './env-values.ts';
-import { runsAsProduction } from './fragments/runtime.ts';
 import { placeholderReason } from './placeholders.ts';
+import { runsAsProduction } from './runtime-env.ts';
 import { readSecretFiles, SECRET_FILE_SUFFIX } from './secret-files.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -3,7 +3,7 @@ import { publishedSecretValues } from './published-secret-values.ts';
 /**
  * The repository files whose secret values anyone can read: the development defaults, the
  * compose template and the docs. Images carry none of them, so their values are collected into
- * published-secret-values.ts (`pnpm --filter @repo/config placeholders`), which ships in the
+ * published-secret-values.ts (`pnpm placeholders`, from tooling/env-reference), which ships in the
  * package; published-secret-values.test.ts fails when that file is stale.
  */
 export const PUBLISHED_SECRET_SOURCES = [

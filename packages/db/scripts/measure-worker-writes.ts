@@ -6,9 +6,10 @@
 //   node --conditions=development scripts/measure-worker-writes.ts [jobs=2000]
 //
 // Uses a throwaway database on TEST_DATABASE_URL's server (default 127.0.0.1:5432).
-import { loadConfig, migrateEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createTestDatabase } from '@repo/testing';
 import pg from 'pg';
+import { databaseOptions, migrateEnv } from '../src/env.ts';
 import { createDb, createJobRepository, migrate } from '../src/index.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -37,7 +38,7 @@ try {
   await migrate({ databaseUrl: database.url });
   const noopMs = performance.now() - started;
 
-  const db = createDb(loadConfig(migrateEnv, { DATABASE_URL: database.url }));
+  const db = createDb(databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url })));
   const jobs = createJobRepository(db);
   const ids: string[] = [];
   for (let i = 0; i < jobCount * 3; i += 1) {

@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { type Env, loadConfig, migrateEnv } from '@repo/config';
+import { type Env, loadConfig } from '@repo/config';
 import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from './create-db.ts';
 import { DatabaseUnavailableError, isDatabaseUnavailableError } from './database-unavailable.ts';
+import { databaseOptions, migrateEnv } from './env.ts';
 import { createJobRepository } from './jobs/job-repository.ts';
 import { migrate } from './migrate/migrate.ts';
 
@@ -28,14 +29,16 @@ describe('createDb (real PostgreSQL)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('create_db');
     await migrate({ databaseUrl: database.url });
-    db = createDb(
-      configFor({
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: '2',
-        DATABASE_STATEMENT_TIMEOUT: '300ms',
-      }),
-      { applicationName: 'create-db-test' },
-    );
+    db = createDb({
+      ...databaseOptions(
+        configFor({
+          DATABASE_URL: database.url,
+          DATABASE_POOL_SIZE: '2',
+          DATABASE_STATEMENT_TIMEOUT: '300ms',
+        }),
+      ),
+      applicationName: 'create-db-test',
+    });
   });
   afterAll(async () => {
     await db?.disconnect();
@@ -85,7 +88,7 @@ describe('createDb (real PostgreSQL)', () => {
   });
 
   it('disconnects once, however often it is asked', async () => {
-    const other = createDb(configFor({ DATABASE_URL: database.url }));
+    const other = createDb(databaseOptions(configFor({ DATABASE_URL: database.url })));
     await other.ping();
     await Promise.all([other.disconnect(), other.disconnect()]);
     await expect(other.disconnect()).resolves.toBeUndefined();
@@ -111,7 +114,9 @@ describe('createDb against unavailable PostgreSQL (real sockets)', () => {
   });
 
   async function unavailable(url: string, connectTimeout: string) {
-    const db = createDb(configFor({ DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT: connectTimeout }));
+    const db = createDb(
+      databaseOptions(configFor({ DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT: connectTimeout })),
+    );
     return {
       db,
       [Symbol.asyncDispose]: () => db.disconnect(),

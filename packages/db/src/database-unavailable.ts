@@ -1,3 +1,4 @@
+import { UNREACHABLE_SOCKET_CODES } from '@repo/outages';
 import pg from 'pg';
 
 /**
@@ -94,17 +95,6 @@ const ADAPTER_KINDS = new Set([
   'TlsConnectionError',
 ]);
 
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
-
 // SQLSTATEs: connection exceptions (08), insufficient resources (53), operator intervention
 // (57: shutdown, cannot connect now, and 57014 — a statement cancelled by statement_timeout,
 // which under load is the database not keeping up), invalid authorization (28), database
@@ -135,7 +125,8 @@ function isUnavailableShape(error: object): boolean {
   const record = error as Record<string, unknown>;
   const code = typeof record.code === 'string' ? record.code : undefined;
   if (record.name === 'PrismaClientInitializationError') return true;
-  if (code !== undefined && (PRISMA_CODES.has(code) || SOCKET_CODES.has(code))) return true;
+  if (code !== undefined && (PRISMA_CODES.has(code) || UNREACHABLE_SOCKET_CODES.has(code)))
+    return true;
   if (isOutageSqlState(code)) return true;
   if (typeof record.kind === 'string') {
     if (ADAPTER_KINDS.has(record.kind)) return true;

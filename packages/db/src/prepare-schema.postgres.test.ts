@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { loadConfig, migrateEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import { createLogger, type Logger } from '@repo/logger';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateEnv } from './env.ts';
 import { migrate } from './migrate/migrate.ts';
 import { PendingMigrationsError, UnknownMigrationsError } from './migrate/migration-errors.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from './migrate/migration-files.ts';
@@ -37,9 +38,11 @@ describe('prepareSchema (real PostgreSQL)', () => {
   async function configFor(label: string, migrateOnStart: boolean) {
     const database = await createTestDatabase(label);
     databases.push(database);
+    const env = loadConfig(migrateEnv, { DATABASE_URL: database.url });
     const config = {
-      ...loadConfig(migrateEnv, { DATABASE_URL: database.url }),
-      MIGRATE_ON_START: migrateOnStart,
+      databaseUrl: env.DATABASE_URL,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT,
+      migrateOnStart,
     };
     return { database, config };
   }
@@ -64,7 +67,7 @@ describe('prepareSchema (real PostgreSQL)', () => {
     expect(await queryRows(database.url, 'SELECT count(*)::int AS n FROM jobs')).toEqual([
       { n: 0 },
     ]);
-    await prepareSchema({ ...config, MIGRATE_ON_START: false }, logger);
+    await prepareSchema({ ...config, migrateOnStart: false }, logger);
     expect(lines.at(-1)).toMatchObject({ msg: 'database schema is current' });
   });
 
@@ -119,9 +122,10 @@ describe('prepareSchema (real PostgreSQL)', () => {
     const { database, config } = await configFor('prepare_wait', false);
     const before = lines.length;
     let prepared = false;
-    const preparing = prepareSchema(config, logger, {
-      waitForMigrations: { retryIntervalMs: 100 },
-    }).then(() => {
+    const preparing = prepareSchema(
+      { ...config, waitForMigrations: { retryIntervalMs: 100 } },
+      logger,
+    ).then(() => {
       prepared = true;
     });
     const waiting = async () => {
@@ -158,10 +162,10 @@ describe('prepareSchema (real PostgreSQL)', () => {
     const error = await prepareSchema(
       {
         ...config,
-        DATABASE_URL: loadConfig(migrateEnv, { DATABASE_URL: unreachable.toString() }).DATABASE_URL,
+        databaseUrl: loadConfig(migrateEnv, { DATABASE_URL: unreachable.toString() }).DATABASE_URL,
+        waitForMigrations: { retryIntervalMs: 100 },
       },
       logger,
-      { waitForMigrations: { retryIntervalMs: 100 } },
     ).then(
       () => expect.unreachable('an unreachable database fails start-up'),
       (e: unknown) => e,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DatabaseConfig, MigrationConfig } from '@repo/config';
+import type { Secret } from '@repo/config';
 import type { Logger } from '@repo/logger';
 import { isDatabaseUnavailableError } from './database-unavailable.ts';
 import {
@@ -11,6 +11,10 @@ import {
 import { PendingMigrationsError } from './migrate/migration-errors.ts';
 
 export interface PrepareSchemaOptions {
+  databaseUrl: Secret;
+  connectTimeoutMs: number;
+  /** Apply pending migrations instead of checking that none are pending (MIGRATE_ON_START). */
+  migrateOnStart: boolean;
   /**
    * While migrations are pending, wait for another process (the deploy's db-migrate) to apply
    * them, checking every `retryIntervalMs`, instead of failing start-up. For apps a deploy may
@@ -21,24 +25,20 @@ export interface PrepareSchemaOptions {
 
 /**
  * The one call every app's main makes before it uses the database:
- * - MIGRATE_ON_START=true (single-instance setups): applies pending migrations;
+ * - `migrateOnStart` (MIGRATE_ON_START=true, single-instance setups): applies pending migrations;
  * - otherwise: checks that every migration this build has is applied — failing start-up with a
  *   PendingMigrationsError naming what db-migrate still has to apply, or, with
  *   `waitForMigrations`, waiting until it has.
  * Applied migrations this build does not know are accepted with a warning: a newer build applied
  * them and this one is a rollback, which must start (db-migrate itself still refuses them).
  */
-export async function prepareSchema(
-  config: DatabaseConfig & MigrationConfig,
-  logger: Logger,
-  options: PrepareSchemaOptions = {},
-): Promise<void> {
+export async function prepareSchema(options: PrepareSchemaOptions, logger: Logger): Promise<void> {
   const target: SchemaAssertOptions = {
-    databaseUrl: config.DATABASE_URL,
-    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    databaseUrl: options.databaseUrl,
+    connectTimeoutMs: options.connectTimeoutMs,
     allowUnknownMigrations: true,
   };
-  const status = config.MIGRATE_ON_START
+  const status = options.migrateOnStart
     ? await migrateWhenPending(target, logger)
     : options.waitForMigrations
       ? await waitUntilCurrent(target, logger, options.waitForMigrations.retryIntervalMs)

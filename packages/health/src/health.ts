@@ -1,3 +1,5 @@
+import pTimeout from 'p-timeout';
+
 export interface HealthCheck {
   name: string;
   /** Resolves when the dependency answers; `signal` aborts when the check's time is up. */
@@ -131,24 +133,18 @@ export function createHealth(options: HealthOptions): Health {
 async function runCheck(check: HealthCheck, options: HealthOptions): Promise<CheckResult> {
   const controller = new AbortController();
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new HealthCheckTimeoutError(
-        `${check.name} did not answer within ${options.timeoutMs} ms`,
-      );
-      controller.abort(error);
-      reject(error);
-    }, options.timeoutMs);
-  });
   try {
-    await Promise.race([check.run(controller.signal), timeout]);
+    await pTimeout(check.run(controller.signal), {
+      milliseconds: options.timeoutMs,
+      message: new HealthCheckTimeoutError(
+        `${check.name} did not answer within ${options.timeoutMs} ms`,
+      ),
+    });
     return { status: 'ok', latency_ms: elapsed(started) };
   } catch (error) {
+    if (error instanceof HealthCheckTimeoutError) controller.abort(error);
     options.logger?.warn({ err: error, check: check.name }, 'health check failed');
     return { status: 'down', latency_ms: elapsed(started), error: shortReason(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,18 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { startServiceProcess } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealth, type Health } from './health.ts';
+import { checkReadiness } from './healthcheck.ts';
 import { type HealthServer, startHealthServer } from './server.ts';
 
-const entry = fileURLToPath(new URL('./healthcheck.ts', import.meta.url));
-
-async function healthcheck(args: string[], env: Record<string, string>) {
-  const check = startServiceProcess(entry, env, { args });
-  const code = await check.exited;
-  return { code, stderr: check.stderr() };
-}
-
-describe('healthcheck entry (real process and HTTP)', () => {
+describe('checkReadiness (real HTTP)', () => {
   let health: Health;
   let server: HealthServer;
 
@@ -27,19 +18,21 @@ describe('healthcheck entry (real process and HTTP)', () => {
   });
   afterAll(() => server.close());
 
-  it('exits 1 with the answer while the service is not ready, 0 once it is', async () => {
-    const env = { HEALTH_PORT: String(server.port) };
-    const starting = await healthcheck(['worker'], env);
-    expect(starting.code).toBe(1);
-    expect(starting.stderr).toContain(`http://127.0.0.1:${server.port}/health/ready answered 503`);
+  it('is not ok, with the answer, while the service is not ready, and ok once it is', async () => {
+    const starting = await checkReadiness({ port: server.port });
+    expect(starting).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`http://127.0.0.1:${server.port}/health/ready answered 503`),
+    });
     health.setLifecycle('ready');
-    expect(await healthcheck(['worker'], env)).toEqual({ code: 0, stderr: '' });
+    expect(await checkReadiness({ port: server.port })).toEqual({ ok: true });
   });
 
-  it('exits 1 when nothing listens, and explains its usage', async () => {
-    expect((await healthcheck(['api'], { PORT: '1' })).code).toBe(1);
-    const usage = await healthcheck(['nope'], {});
-    expect(usage).toMatchObject({ code: 1 });
-    expect(usage.stderr).toContain('usage: healthcheck <api|worker|beat>');
+  it('is not ok when nothing listens, naming the URL', async () => {
+    const result = await checkReadiness({ port: 1 });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('http://127.0.0.1:1/health/ready'),
+    });
   });
 });

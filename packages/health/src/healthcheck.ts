@@ -1,37 +1,36 @@
-#!/usr/bin/env node
-// Docker HEALTHCHECK for every image, so no curl or wget ships in them:
-//   node node_modules/@repo/health/dist/healthcheck.js <api|worker|beat>
-// Asks the service's own /health/ready on loopback; exit 0 when it answers 200, else 1.
-// The port variable and its default come from the service's config schema.
-import { describeServiceEnv, type ServiceName } from '@repo/config';
+// The Docker HEALTHCHECK of every image, so no curl or wget ships in them: each app's
+// src/healthcheck.ts calls runHealthcheck with the port its own environment gives.
 
-const SERVICES: Record<string, { portVariable: string }> = {
-  api: { portVariable: 'PORT' },
-  worker: { portVariable: 'HEALTH_PORT' },
-  beat: { portVariable: 'HEALTH_PORT' },
-};
-
-export async function probe(service: string, env: NodeJS.ProcessEnv, timeoutMs = 3_000) {
-  const target = SERVICES[service];
-  if (!target) throw new Error(`usage: healthcheck <${Object.keys(SERVICES).join('|')}>`);
-  const variable = describeServiceEnv(service as ServiceName).find(
-    (v) => v.name === target.portVariable,
-  );
-  const port = env[target.portVariable] || variable?.default;
-  const url = `http://127.0.0.1:${port}/health/ready`;
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return { url, status: response.status, body: await response.text() };
+export interface HealthcheckOptions {
+  port: number;
+  /** Default /health/ready. */
+  path?: string;
+  /** Default 3 s: below the HEALTHCHECK --timeout of the Dockerfiles. */
+  timeoutMs?: number;
 }
 
-if (import.meta.main) {
+/** Asks the service's readiness on loopback: ok when it answers 200, else why not. */
+export async function checkReadiness({
+  port,
+  path = '/health/ready',
+  timeoutMs = 3_000,
+}: HealthcheckOptions): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const url = `http://127.0.0.1:${port}${path}`;
   try {
-    const result = await probe(process.argv[2] ?? '', process.env);
-    if (result.status !== 200) {
-      console.error(`${result.url} answered ${result.status}: ${result.body.slice(0, 500)}`);
-      process.exit(1);
-    }
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = await response.text();
+    if (response.status === 200) return { ok: true };
+    return { ok: false, reason: `${url} answered ${response.status}: ${body.slice(0, 500)}` };
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
+    return { ok: false, reason: `${url}: ${error instanceof Error ? error.message : error}` };
+  }
+}
+
+/** checkReadiness as a process: exit code 0 when ready, else 1 with the reason on stderr. */
+export async function runHealthcheck(options: HealthcheckOptions): Promise<void> {
+  const result = await checkReadiness(options);
+  if (!result.ok) {
+    console.error(result.reason);
+    process.exitCode = 1;
   }
 }

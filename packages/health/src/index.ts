@@ -11,4 +11,5 @@ export {
   type Lifecycle,
   statusCodeOf,
 } from './health.ts';
+export { checkReadiness, type HealthcheckOptions, runHealthcheck } from './healthcheck.ts';
 export { type HealthServer, type MetricsSource, startHealthServer } from './server.ts';

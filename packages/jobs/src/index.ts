@@ -19,7 +19,8 @@ export {
   createRedisConnection,
   isRedisUnavailableError,
   pingRedis,
-  type RedisRole,
+  type RedisConnectionOptions,
+  type RedisOutageMode,
 } from './redis-connection.ts';
 export { checkRedisEvictionPolicy, RedisEvictionPolicyError } from './redis-eviction-policy.ts';
 export {

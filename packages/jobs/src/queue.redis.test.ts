@@ -7,9 +7,6 @@ import { InvalidPayloadError } from './errors.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import { createRedisConnection, isRedisUnavailableError } from './redis-connection.ts';
 
-const redisConfig = (url = TEST_REDIS_URL) =>
-  ({ REDIS_URL: { reveal: () => url }, REDIS_FAMILY: 0, QUEUE_PREFIX: 'unused' }) as never;
-
 describe('enqueueJob (real Redis)', () => {
   let keys: TestRedisPrefix;
   let connection: Redis;
@@ -17,7 +14,12 @@ describe('enqueueJob (real Redis)', () => {
 
   beforeAll(() => {
     keys = createTestRedisPrefix('enqueue');
-    connection = createRedisConnection(redisConfig(), 'producer', 'test-enqueue');
+    connection = createRedisConnection({
+      url: TEST_REDIS_URL,
+      family: 0,
+      onOutage: 'fail-fast',
+      connectionName: 'test-enqueue',
+    });
     queue = createJobQueue(connection, keys.prefix);
   });
   afterAll(async () => {
@@ -77,7 +79,12 @@ describe('createJobEnqueuer (real Redis)', () => {
 
   beforeAll(() => {
     keys = createTestRedisPrefix('enqueuer');
-    connection = createRedisConnection(redisConfig(), 'producer', 'test-enqueuer');
+    connection = createRedisConnection({
+      url: TEST_REDIS_URL,
+      family: 0,
+      onOutage: 'fail-fast',
+      connectionName: 'test-enqueuer',
+    });
     queue = createJobQueue(connection, keys.prefix);
   });
   afterAll(async () => {
@@ -115,7 +122,12 @@ describe('createJobEnqueuer (real Redis)', () => {
   });
 
   it('fails every job of a batch together when Redis is gone, without retrying them one by one', async () => {
-    const lost = createRedisConnection(redisConfig(), 'producer', 'test-enqueuer-lost');
+    const lost = createRedisConnection({
+      url: TEST_REDIS_URL,
+      family: 0,
+      onOutage: 'fail-fast',
+      connectionName: 'test-enqueuer-lost',
+    });
     const lostQueue = createJobQueue(lost, keys.prefix);
     await lostQueue.waitUntilReady();
     lost.disconnect();
@@ -183,11 +195,12 @@ describe('createJobEnqueuer (real Redis)', () => {
 
 describe('createRedisConnection (real Redis)', () => {
   it('makes a producer fail fast while Redis is unreachable', async () => {
-    const producer = createRedisConnection(
-      redisConfig('redis://127.0.0.1:1'),
-      'producer',
-      'test-down',
-    );
+    const producer = createRedisConnection({
+      url: 'redis://127.0.0.1:1',
+      family: 0,
+      onOutage: 'fail-fast',
+      connectionName: 'test-down',
+    });
     producer.on('error', () => {
       // connection errors are expected here; the assertion is on the command
     });
@@ -198,7 +211,12 @@ describe('createRedisConnection (real Redis)', () => {
   });
 
   it('gives workers the connection settings BullMQ requires', () => {
-    const worker = createRedisConnection(redisConfig(), 'worker', 'test-worker');
+    const worker = createRedisConnection({
+      url: TEST_REDIS_URL,
+      family: 0,
+      onOutage: 'wait-for-reconnect',
+      connectionName: 'test-worker',
+    });
     expect(worker.options.maxRetriesPerRequest).toBeNull();
     expect(worker.options.family).toBe(0);
     worker.disconnect();

@@ -1,25 +1,35 @@
-import type { RedisConfig } from '@repo/config';
+import { hasUnreachableSocketCode } from '@repo/outages';
 import { Redis } from 'ioredis';
 
 /**
- * - `worker`: BullMQ workers block on Redis and must retry forever (maxRetriesPerRequest: null,
- *   which BullMQ requires), so a Redis restart only pauses them.
- * - `producer`: the API must fail fast: no offline queue and one retry, so a Redis outage becomes
- *   a 503 within a second instead of requests hanging until their timeout.
+ * What a command does while Redis cannot be reached:
+ * - `wait-for-reconnect`: it waits (offline queue, retried forever: maxRetriesPerRequest null,
+ *   which BullMQ workers require), so a Redis restart only pauses the process. Workers, beat.
+ * - `fail-fast`: it fails at once (no offline queue, one retry), so a Redis outage becomes a 503
+ *   within a second instead of requests hanging until their timeout. The API.
  */
-export type RedisRole = 'worker' | 'producer';
+export type RedisOutageMode = 'wait-for-reconnect' | 'fail-fast';
 
-export function createRedisConnection(
-  config: RedisConfig,
-  role: RedisRole,
-  connectionName: string,
-): Redis {
-  return new Redis(config.REDIS_URL.reveal(), {
+export interface RedisConnectionOptions {
+  url: string;
+  /** IP family for host lookups: 0 resolves IPv6 and IPv4 alike (Railway's private network is IPv6-only). */
+  family: 0 | 4 | 6;
+  onOutage: RedisOutageMode;
+  /** Shown in CLIENT LIST. */
+  connectionName: string;
+}
+
+export function createRedisConnection({
+  url,
+  family,
+  onOutage,
+  connectionName,
+}: RedisConnectionOptions): Redis {
+  return new Redis(url, {
     connectionName,
-    // 0 resolves IPv6 and IPv4 alike: Railway's private network is IPv6-only
-    family: config.REDIS_FAMILY,
+    family,
     connectTimeout: 5_000,
-    ...(role === 'worker'
+    ...(onOutage === 'wait-for-reconnect'
       ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
@@ -32,7 +42,7 @@ export async function pingRedis(redis: Redis): Promise<void> {
   if (reply !== 'PONG') throw new Error(`unexpected PING reply: ${reply}`);
 }
 
-// What ioredis and BullMQ raise when Redis cannot be reached. A producer connection has no
+// What ioredis and BullMQ raise when Redis cannot be reached. A fail-fast connection has no
 // offline queue, so while Redis is down commands fail at once with one of these instead of
 // waiting for a reconnect.
 const UNAVAILABLE_MESSAGES = [
@@ -40,16 +50,6 @@ const UNAVAILABLE_MESSAGES = [
   'Connection is closed.',
   'Command timed out',
 ];
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 // Redis answers these while it cannot take writes: loading its data set, a replica, or full
 // under maxmemory-policy noeviction. Each passes once Redis (or its operator) recovers.
 const UNAVAILABLE_REPLY_PREFIXES = ['LOADING ', 'READONLY ', 'MASTERDOWN ', 'OOM ', 'BUSY '];
@@ -65,8 +65,7 @@ export function isRedisUnavailableError(error: unknown): boolean {
   if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ConnectionClosedError') {
     return true;
   }
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (hasUnreachableSocketCode(error)) return true;
   return (
     UNAVAILABLE_MESSAGES.includes(error.message) ||
     UNAVAILABLE_REPLY_PREFIXES.some((prefix) => error.message.startsWith(prefix))

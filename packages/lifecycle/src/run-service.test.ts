@@ -150,6 +150,18 @@ describe('runService (real processes and signals)', () => {
     expect(JSON.stringify(started.logs())).not.toContain(SECRET);
   });
 
+  it('turns readiness ready after start and stopping on the signal, before draining', async () => {
+    const started = startFixture({ ...validEnv, FIXTURE_READINESS: '1', FIXTURE_DRAIN_MS: '0' });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    const logs = started.logs();
+    expect(
+      logs.filter((line) => line.msg === 'fixture readiness changed').map((line) => line.readiness),
+    ).toEqual(['ready', 'stopping']);
+    expect(logs.find((line) => line.msg === 'fixture draining')?.readiness).toBe('stopping');
+  });
+
   it('exits 1 when stopping outlasts SHUTDOWN_TIMEOUT', async () => {
     const started = startFixture({ ...validEnv, SHUTDOWN_TIMEOUT: '1s', FIXTURE_STOP_MS: '60000' });
     await waitForLog(started, 'ready');

@@ -24,7 +24,17 @@ export interface ServiceContext<S extends ServiceEnv> {
   logger: Logger;
 }
 
+/** What readiness probes answer from (`@repo/health`'s Health satisfies it). */
+export interface Readiness {
+  setLifecycle(state: 'ready' | 'stopping'): void;
+}
+
 export interface RunningService {
+  /**
+   * Turned ready once `start` has resolved, and stopping as soon as a stop signal arrives (before
+   * `drain`), so probes see the service leave before anything closes.
+   */
+  readiness?: Readiness;
   /**
    * Optional first step on SIGTERM, before `stop` and before SHUTDOWN_TIMEOUT starts counting:
    * announce that the service is leaving (readiness turns 503) and keep serving while load
@@ -112,6 +122,7 @@ export async function runService<S extends ServiceEnv>(
       logger.info({ signal }, 'signal during start-up: exiting');
       process.exit(0);
     }
+    running.readiness?.setLifecycle('stopping');
     logger.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT }, 'shutting down');
     try {
       await running.drain?.();
@@ -152,5 +163,6 @@ export async function runService<S extends ServiceEnv>(
     logger.fatal({ err: error }, 'start-up failed');
     process.exit(1);
   }
+  running.readiness?.setLifecycle('ready');
   logger.info({ startupMs: Math.round(performance.now() - started) }, 'ready');
 }

@@ -1,7 +1,36 @@
 import { Writable } from 'node:stream';
-import { apiEnv, ConfigError, loadConfig, runtimeSettingsFor } from '@repo/config';
+import {
+  ConfigError,
+  describeEnv,
+  integer,
+  loadConfig,
+  runtimeEnv,
+  runtimeSettingsFor,
+  secretList,
+  secretUrl,
+} from '@repo/config';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createLogger, logFormat, writeConfigError } from './index.ts';
+
+/** An app's environment in miniature: secrets of each kind, and a plain number. */
+const apiEnv = z.object({
+  ...runtimeEnv().shape,
+  DATABASE_URL: describeEnv(secretUrl(['postgres', 'postgresql']), {
+    description: 'PostgreSQL connection URL.',
+    secret: true,
+  }),
+  REDIS_URL: describeEnv(secretUrl(['redis', 'rediss']), {
+    description: 'Redis connection URL.',
+    secret: true,
+  }),
+  API_KEYS: describeEnv(secretList({ minLength: 16 }).optional(), {
+    description: 'Bearer tokens.',
+    secret: true,
+    requiredInProduction: true,
+  }),
+  PORT: describeEnv(integer({ min: 1, max: 65_535 }).prefault('8000'), { description: 'Port.' }),
+});
 
 function collect() {
   const lines: Record<string, unknown>[] = [];

@@ -41,8 +41,9 @@ function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
  * status and duration, with the error behind a 5xx.
  *
  * Written here rather than with pino-http, which does the same but builds two child loggers for
- * every request and logs every response header: 13% of the API's CPU per POST /v1/jobs (201 →
- * 174 µs, bench/findings.md). Here `req.log` is built only for a request that logs through it.
+ * every request and logs every response header, a visible share of the API's CPU per
+ * POST /v1/jobs (measured in bench/findings.md). Here `req.log` is built only for a request that
+ * logs through it.
  */
 export function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {

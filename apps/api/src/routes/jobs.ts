@@ -1,5 +1,4 @@
 import { BatchQueueFullError } from '@repo/batching';
-import type { HttpConfig } from '@repo/config';
 import {
   isDatabaseUnavailableError,
   JOB_STATUSES,
@@ -22,6 +21,7 @@ import type { Logger } from '@repo/logger';
 import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import { z } from 'zod';
+import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
 import { checkJsonBody } from '../middleware/check-json-body.ts';
@@ -167,6 +167,42 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     }
   }
 
+  /**
+   * Long-poll: re-reads the job until it has finished, the wait is over, the client has gone, or
+   * the server is shutting down (the client then simply polls again, likely another replica).
+   */
+  async function waitForFinish(job: JobRecord, waitMs: number, req: Request): Promise<JobRecord> {
+    const deadline = Date.now() + waitMs;
+    let current = job;
+    while (
+      !TERMINAL_STATUSES.has(current.status) &&
+      Date.now() < deadline &&
+      options.health.lifecycle !== 'stopping' &&
+      !req.socket.destroyed
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_INTERVAL_MS));
+      current = (await jobs.findById(current.id)) ?? current;
+    }
+    return current;
+  }
+
+  /**
+   * The row is cancelled already, and that is what counts: a worker that still receives the job
+   * finds it cancelled and skips it. Removing it from Redis only spares that round trip, so a
+   * failure here is logged, not answered with an error.
+   */
+  async function removeFromQueue(id: string, log: Logger): Promise<void> {
+    try {
+      await callRedis('remove the job from the queue', options.redisTimeoutMs, async () => {
+        const queued = await queue.getJob(id);
+        await queued?.remove();
+      });
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError) && !isLockedJobError(error)) throw error;
+      log.warn({ err: error, jobId: id }, 'cancelled job stays in Redis; the worker will skip it');
+    }
+  }
+
   router
     .route('/v1/jobs')
     .post(
@@ -255,25 +291,6 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     })
     .all(methodNotAllowed(['GET', 'HEAD']));
 
-  /**
-   * Long-poll: re-reads the job until it has finished, the wait is over, the client has gone, or
-   * the server is shutting down (the client then simply polls again, likely another replica).
-   */
-  async function waitForFinish(job: JobRecord, waitMs: number, req: Request): Promise<JobRecord> {
-    const deadline = Date.now() + waitMs;
-    let current = job;
-    while (
-      !TERMINAL_STATUSES.has(current.status) &&
-      Date.now() < deadline &&
-      options.health.lifecycle !== 'stopping' &&
-      !req.socket.destroyed
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_INTERVAL_MS));
-      current = (await jobs.findById(current.id)) ?? current;
-    }
-    return current;
-  }
-
   router
     .route('/v1/jobs/:id/cancel')
     .post(async (req, res) => {
@@ -291,23 +308,6 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       res.json(jobResource(outcome.job));
     })
     .all(methodNotAllowed(['POST']));
-
-  /**
-   * The row is cancelled already, and that is what counts: a worker that still receives the job
-   * finds it cancelled and skips it. Removing it from Redis only spares that round trip, so a
-   * failure here is logged, not answered with an error.
-   */
-  async function removeFromQueue(id: string, log: Logger): Promise<void> {
-    try {
-      await callRedis('remove the job from the queue', options.redisTimeoutMs, async () => {
-        const queued = await queue.getJob(id);
-        await queued?.remove();
-      });
-    } catch (error) {
-      if (!(error instanceof DependencyUnavailableError) && !isLockedJobError(error)) throw error;
-      log.warn({ err: error, jobId: id }, 'cancelled job stays in Redis; the worker will skip it');
-    }
-  }
 
   return router;
 }

@@ -1,8 +1,6 @@
 import { Writable } from 'node:stream';
-import { type ApiConfig, apiEnv, type Env, loadConfig } from '@repo/config';
-import { createDb, createJobRepository, type Db, type JobRepository, migrate } from '@repo/db';
-import { createHealth, type Health } from '@repo/health';
-import { createJobQueue, createRedisConnection, type JobQueue, pingRedis } from '@repo/jobs';
+import { type Env, loadConfig } from '@repo/config';
+import { migrate } from '@repo/db';
 import { createLogger, type Logger } from '@repo/logger';
 import {
   createTestDatabase,
@@ -11,28 +9,17 @@ import {
   type TestDatabase,
   type TestRedisPrefix,
 } from '@repo/testing';
-import type { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
-import { createApp } from '../app.ts';
-import { createHttpServer, type HttpServer } from '../http-server.ts';
+import { type ApiConfig, apiEnv } from '../env.ts';
+import { type ApiService, createApiService } from '../service.ts';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 export const ROTATED_API_KEY = 'rotated-api-key-0123456789abcdef';
 export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
 export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password' };
 
-export interface ApiUnderTest {
-  /** http://127.0.0.1:<port> of the listening server. */
-  url: string;
-  http: HttpServer;
+export interface ApiUnderTest extends ApiService {
   config: Readonly<ApiConfig>;
-  db: Db;
-  jobs: JobRepository;
-  queue: JobQueue;
-  redis: Redis;
   prefix: string;
-  health: Health;
-  metrics: Registry;
   /** Every log line written so far, parsed. */
   logs(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -48,8 +35,8 @@ export interface ApiUnderTestOptions {
 }
 
 /**
- * The real app on an ephemeral port, with its own PostgreSQL database and Redis prefix: what
- * main.ts wires, minus the process. Each test file gets its own, so files run in parallel.
+ * The api's own wiring (createApiService) on an ephemeral port, with its own PostgreSQL database
+ * and Redis prefix. Each test file gets its own, so files run in parallel.
  */
 export async function startApiUnderTest(
   label: string,
@@ -85,54 +72,28 @@ export async function startApiUnderTest(
     }),
   });
 
-  const db = createDb(config, { applicationName: `api-test-${label}` });
-  const jobs = createJobRepository(
-    db,
-    options.createMaxWaiting === undefined ? {} : { createMaxWaiting: options.createMaxWaiting },
-  );
-  const redis = createRedisConnection(config, 'producer', `api-test-${label}`);
-  redis.on('error', () => {
-    // connection errors surface as failed commands, which the tests look at
-  });
-  const queue = createJobQueue(redis, config.QUEUE_PREFIX);
-  queue.on('error', () => {
-    // BullMQ repeats the connection's errors here; without a listener it prints them
-  });
-  const metrics = new Registry();
-  const health = createHealth({
-    service: 'api',
+  const service = await createApiService(config, logger, {
     version: 'test',
-    timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-    checks: [
-      { name: 'database', run: () => db.ping() },
-      { name: 'redis', run: () => pingRedis(redis) },
-    ],
+    connectionName: `api-test-${label}`,
+    listen: { port: 0, host: '127.0.0.1' },
+    // migrated above (or by the test that shares its database); some tests make it unreachable
+    prepareSchema: false,
+    ...(options.createMaxWaiting === undefined
+      ? {}
+      : { repository: { createMaxWaiting: options.createMaxWaiting } }),
   });
   // the producer connection has no offline queue: commands sent before it is ready fail, which
   // would make the first readiness probe of a test flaky
-  if (config.REDIS_URL.reveal() === TEST_REDIS_URL) await queue.waitUntilReady();
-  const app = createApp({ config, jobs, queue, logger, health, metrics });
-  const http = createHttpServer(app, config);
-  const { port } = await http.listen(0, '127.0.0.1');
-  health.setLifecycle('ready');
+  if (config.REDIS_URL.reveal() === TEST_REDIS_URL) await service.queue.waitUntilReady();
+  service.readiness.setLifecycle('ready');
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    http,
+    ...service,
     config,
-    db,
-    jobs,
-    queue,
-    redis,
     prefix: keys.prefix,
-    health,
-    metrics,
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     async close() {
-      await http.stop(AbortSignal.timeout(5_000));
-      await queue.close();
-      redis.disconnect();
-      await db.disconnect();
+      await service.stop(AbortSignal.timeout(5_000));
       await keys.cleanup();
       if (ownDatabase) await database.drop();
     },

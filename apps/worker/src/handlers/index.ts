@@ -1,6 +1,6 @@
-import type { MaintenanceConfig, WebhookConfig } from '@repo/config';
 import type { JobRepository } from '@repo/db';
 import type { JobQueue } from '@repo/jobs';
+import type { MaintenanceConfig, WebhookConfig } from '../env.ts';
 import type { JobHandlers } from './job-handler.ts';
 import { maintenancePrune } from './maintenance-prune.ts';
 import { maintenanceReconcile } from './maintenance-reconcile.ts';

@@ -1,5 +1,5 @@
-import type { MaintenanceConfig } from '@repo/config';
 import type { JobRepository } from '@repo/db';
+import type { MaintenanceConfig } from '../env.ts';
 import type { JobHandler } from './job-handler.ts';
 
 export function maintenancePrune(deps: {

@@ -32,9 +32,9 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
     })({}, await context());
 
   const workers: Worker[] = [];
-  /** A worker wired as main.ts wires it, closed after the test. */
+  /** The BullMQ worker of a worker service wired as main.ts wires it, closed after the test. */
   async function startWorker() {
-    const worker = await h.startWorker();
+    const { worker } = await h.startWorker();
     workers.push(worker);
     return worker;
   }

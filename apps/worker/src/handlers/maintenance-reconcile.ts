@@ -1,4 +1,3 @@
-import type { MaintenanceConfig } from '@repo/config';
 import { JOB_LIST_MAX_LIMIT, type JobRepository, type StaleCursor, type StaleJob } from '@repo/db';
 import {
   enqueueJob,
@@ -8,6 +7,7 @@ import {
   UnknownJobTypeError,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
+import type { MaintenanceConfig } from '../env.ts';
 import { lookUpQueueJobs, type QueueJobState } from '../queue-job-states.ts';
 import type { JobHandler } from './job-handler.ts';
 

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig, workerServiceEnv } from '@repo/config';
+import { ConfigError, loadConfig } from '@repo/config';
 import { createLogger } from '@repo/logger';
 import { generateSigningSecret, signingKey, WebhookSigningError } from '@repo/webhooks';
 import { UnrecoverableError } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { workerEnv } from '../env.ts';
 import { webhookDeliver } from './webhook-deliver.ts';
 
 const SIGNING_SECRET = generateSigningSecret();
@@ -57,7 +58,7 @@ describe('webhook.deliver handler', () => {
     const url = `http://localhost:${hook.port}/hook`;
     const ctx = await context();
 
-    const guarded = webhookDeliver(loadConfig(workerServiceEnv, base));
+    const guarded = webhookDeliver(loadConfig(workerEnv, base));
     const refusal = await guarded({ url, body: {} }, ctx).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(UnrecoverableError);
     expect((refusal as Error).message).toMatch(
@@ -66,7 +67,7 @@ describe('webhook.deliver handler', () => {
     expect(hook.received).toHaveLength(0);
 
     const open = webhookDeliver(
-      loadConfig(workerServiceEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
     );
     await expect(open({ url, body: {} }, ctx)).resolves.toMatchObject({ status: 200 });
     expect(hook.received).toHaveLength(1);
@@ -76,7 +77,7 @@ describe('webhook.deliver handler', () => {
     const hook = await receiver();
     const ctx = await context();
     const deliver = webhookDeliver(
-      loadConfig(workerServiceEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
     );
     await deliver({ url: `http://127.0.0.1:${hook.port}/hook`, body: { order: 7 } }, ctx);
     const [delivery] = hook.received;
@@ -95,7 +96,7 @@ describe('WEBHOOK_SIGNING_SECRET in config and signingKey in @repo/webhooks', ()
   const accepts = {
     config: (value: string) => {
       try {
-        loadConfig(workerServiceEnv, { ...base, WEBHOOK_SIGNING_SECRET: value });
+        loadConfig(workerEnv, { ...base, WEBHOOK_SIGNING_SECRET: value });
         return true;
       } catch (error) {
         if (error instanceof ConfigError) return false;

@@ -1,6 +1,6 @@
-import type { WebhookConfig } from '@repo/config';
 import { deliverWebhook, WebhookDeliveryError } from '@repo/webhooks';
 import { UnrecoverableError } from 'bullmq';
+import type { WebhookConfig } from '../env.ts';
 import type { JobHandler } from './job-handler.ts';
 
 export function webhookDeliver(config: WebhookConfig): JobHandler<'webhook.deliver'> {

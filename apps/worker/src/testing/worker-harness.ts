@@ -1,4 +1,4 @@
-import { loadConfig, type WorkerServiceConfig, workerServiceEnv } from '@repo/config';
+import { loadConfig } from '@repo/config';
 import {
   createDb,
   createJobRepository,
@@ -7,6 +7,7 @@ import {
   type JobRepository,
   migrate,
 } from '@repo/db';
+import { databaseOptions } from '@repo/db/env';
 import {
   createJobQueue,
   enqueueJob,
@@ -23,17 +24,19 @@ import {
   type TestDatabase,
   type TestRedisPrefix,
 } from '@repo/testing';
-import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { createHandlers } from '../handlers/index.ts';
-import { createJobProcessor } from '../job-processor.ts';
-import { createJobWorker } from '../job-worker.ts';
+import { type WorkerConfig, workerEnv } from '../env.ts';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics.ts';
+import { createWorkerService, type WorkerService } from '../service.ts';
 
-/** A migrated database of its own, a Redis prefix of its own, and the worker wired as main.ts wires it. */
+/**
+ * A migrated database of its own, a Redis prefix of its own, the producing side (what the api
+ * does: insert the row, enqueue), and workers started by the worker's own wiring
+ * (createWorkerService).
+ */
 export interface WorkerHarness {
-  config: WorkerServiceConfig;
+  config: WorkerConfig;
   database: TestDatabase;
   db: Db;
   jobs: JobRepository;
@@ -41,8 +44,8 @@ export interface WorkerHarness {
   redis: Redis;
   registry: Registry;
   metrics: WorkerMetrics;
-  /** Starts an in-process worker; the harness closes it. */
-  startWorker(): Promise<Worker>;
+  /** Starts an in-process worker service (its health server on a free port); the harness stops it. */
+  startWorker(): Promise<WorkerService>;
   /** Inserts the row and enqueues it, as the API does. */
   submit<T extends JobType>(
     type: T,
@@ -61,7 +64,7 @@ export async function createWorkerHarness(
   const database = await createTestDatabase(label);
   await migrate({ databaseUrl: database.url });
   const keys: TestRedisPrefix = createTestRedisPrefix(label);
-  const config = loadConfig(workerServiceEnv, {
+  const config = loadConfig(workerEnv, {
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
@@ -71,7 +74,7 @@ export async function createWorkerHarness(
     WORKER_CONCURRENCY: '4',
     ...env,
   });
-  const db = createDb(config, { applicationName: `test-${label}` });
+  const db = createDb({ ...databaseOptions(config), applicationName: `test-${label}` });
   const jobs = createJobRepository(db);
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = createJobQueue(redis, keys.prefix);
@@ -82,7 +85,7 @@ export async function createWorkerHarness(
     version: 'test',
     config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
   });
-  const workers: Worker[] = [];
+  const services: WorkerService[] = [];
 
   return {
     config,
@@ -94,17 +97,14 @@ export async function createWorkerHarness(
     registry,
     metrics,
     async startWorker() {
-      const processor = createJobProcessor({
-        jobs,
-        handlers: createHandlers({ config, jobs, queue }),
-        logger,
-        metrics,
+      const service = await createWorkerService(config, logger, {
+        version: 'test',
+        connectionName: `test-${label}`,
+        healthServer: { port: 0, host: '127.0.0.1' },
       });
-      const worker = createJobWorker({ connection: redis, prefix: keys.prefix, config, processor });
-      workers.push(worker);
-      void worker.run();
-      await worker.waitUntilReady();
-      return worker;
+      services.push(service);
+      service.readiness.setLifecycle('ready');
+      return service;
     },
     async submit(type, payload, options = {}) {
       const { job } = await jobs.create({ type, payload, maxAttempts: options.maxAttempts ?? 3 });
@@ -122,7 +122,10 @@ export async function createWorkerHarness(
       throw new Error(`job ${id} did not reach the expected state; last: ${JSON.stringify(row)}`);
     },
     async close() {
-      await Promise.all(workers.map((w) => w.close(true)));
+      // force-closed: a test that ends with jobs still running does not wait for them
+      await Promise.all(
+        services.map((s) => s.worker.close(true).then(() => s.stop(AbortSignal.abort()))),
+      );
       await queue.close();
       redis.disconnect();
       await db.disconnect();

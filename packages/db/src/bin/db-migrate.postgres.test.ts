@@ -1,8 +1,9 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, migrateEnv } from '@repo/config';
+import { ConfigError, loadConfig } from '@repo/config';
 import { createTestDatabase, startServiceProcess, type TestDatabase } from '@repo/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrateEnv } from '../env.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from '../migrate/migration-files.ts';
 import { queryRows } from '../testing/migrations-fixture.ts';
 

@@ -6,15 +6,9 @@
 // date afterwards, 1 on any problem, with the reason logged (a JSON line like every other in
 // production; readable text in development when the environment itself is invalid).
 import { readFileSync } from 'node:fs';
-import {
-  ConfigError,
-  loadConfig,
-  type MigrateConfig,
-  migrateEnv,
-  runtimeSettingsFor,
-  withEnvFiles,
-} from '@repo/config';
+import { ConfigError, loadConfig, runtimeSettingsFor, withEnvFiles } from '@repo/config';
 import { createLogger, logFormat, sendConsoleToLogger, writeConfigError } from '@repo/logger';
+import { type MigrateConfig, migrateEnv } from '../env.ts';
 import { grantAppRole } from '../migrate/app-role.ts';
 import { migrate } from '../migrate/migrate.ts';
 

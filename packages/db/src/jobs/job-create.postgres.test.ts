@@ -1,9 +1,10 @@
 import { BatchQueueFullError } from '@repo/batching';
-import { type Env, loadConfig, migrateEnv } from '@repo/config';
+import { type Env, loadConfig } from '@repo/config';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
+import { databaseOptions, migrateEnv } from '../env.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { JobJsonError } from './job-errors.ts';
 import {
@@ -23,7 +24,10 @@ describe('job repository create: abandoned and refused calls (real PostgreSQL)',
     database = await createTestDatabase('job_create');
     await migrate({ databaseUrl: database.url });
     const env: Env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '5' };
-    db = createDb(loadConfig(migrateEnv, env), { applicationName: 'job-create-test' });
+    db = createDb({
+      ...databaseOptions(loadConfig(migrateEnv, env)),
+      applicationName: 'job-create-test',
+    });
     jobs = createJobRepository(db);
   });
   afterAll(async () => {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Env, loadConfig, migrateEnv } from '@repo/config';
+import { type Env, loadConfig } from '@repo/config';
 import { createTestDatabase, freePort, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
 import { DatabaseUnavailableError } from '../database-unavailable.ts';
+import { databaseOptions, migrateEnv } from '../env.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { queryRows, withClient } from '../testing/migrations-fixture.ts';
 import { InvalidCursorError, InvalidListLimitError, JobJsonError } from './job-errors.ts';
@@ -27,7 +28,10 @@ describe('job repository (real PostgreSQL)', () => {
     database = await createTestDatabase('job_repository');
     await migrate({ databaseUrl: database.url });
     const env: Env = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '25' };
-    db = createDb(loadConfig(migrateEnv, env), { applicationName: 'job-repository-test' });
+    db = createDb({
+      ...databaseOptions(loadConfig(migrateEnv, env)),
+      applicationName: 'job-repository-test',
+    });
     jobs = createJobRepository(db);
   });
   afterAll(async () => {
@@ -655,7 +659,8 @@ describe('job repository (real PostgreSQL)', () => {
   describe('group commit', () => {
     /** A repository on its own pool, with every statement it sends recorded. */
     function observed() {
-      const own = createDb(loadConfig(migrateEnv, { DATABASE_URL: database.url }), {
+      const own = createDb({
+        ...databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url })),
         applicationName: 'job-repository-batching-test',
       });
       const query = vi.spyOn(own.pool, 'query');
@@ -807,10 +812,12 @@ describe('job repository (real PostgreSQL)', () => {
     it('fails every item of a batch with DatabaseUnavailableError when PostgreSQL is unreachable', async () => {
       const port = await freePort();
       const own = createDb(
-        loadConfig(migrateEnv, {
-          DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/app`,
-          DATABASE_CONNECT_TIMEOUT: '1s',
-        }),
+        databaseOptions(
+          loadConfig(migrateEnv, {
+            DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/app`,
+            DATABASE_CONNECT_TIMEOUT: '1s',
+          }),
+        ),
       );
       try {
         const query = vi.spyOn(own.pool, 'query');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createBatcher } from '@repo/batching';
+import { createBatcher, positiveInteger } from '@repo/batching';
 import type { Db } from '../create-db.ts';
 import { isDatabaseUnavailableError, rethrowUnavailable } from '../database-unavailable.ts';
+import { JOB_COLUMNS } from './job-columns.ts';
 import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
 import { decodeCursor, encodeCursor, isUuid } from './list-cursor.ts';
@@ -108,8 +109,8 @@ export interface JobRepository {
    * job was given; 0 when omitted) + `attempt` (BullMQ's, 1 on its first try). So a job that
    * reconcile enqueued again with the attempts it had left goes on counting where it stopped,
    * and a redelivery of the same attempt sets the same number. Null when the job is cancelled,
-   * finished or missing — the worker then skips it. (Two numbers, not the row: reading 15 columns
-   * back on every job cost the worker ~10% of its throughput.)
+   * finished or missing — the worker then skips it. (Two numbers, not the row: reading the whole
+   * row back on every job costs the worker throughput; BENCHMARKS.md.)
    */
   markRunning(id: string, attempt: number, queueAttempts?: number): Promise<StartedAttempt | null>;
   /** False when the job was not running (already finished elsewhere, or missing). */
@@ -146,31 +147,11 @@ export interface JobRepository {
   deleteFinishedBefore(input: { before: Date; batchSize: number }): Promise<number>;
 }
 
-// Every query returns rows in this shape, which is the Prisma model's (the drift test compares
-// them with Prisma's own reads). The repository talks to the pool directly: every operation is one
-// statement Prisma's query builder cannot express (INSERT … ON CONFLICT, conditional updates with
-// RETURNING, keyset comparison), and going through Prisma's raw-query path cost about 100 µs of
-// CPU per query on top of pg's 57 µs — on every job, twice in the worker (BENCHMARKS.md).
-const JOB_COLUMNS = [
-  'id',
-  'type',
-  'payload',
-  'status',
-  'attempts',
-  'max_attempts AS "maxAttempts"',
-  'result',
-  'error',
-  'idempotency_key AS "idempotencyKey"',
-  'run_at AS "runAt"',
-  'scheduler_id AS "schedulerId"',
-  'queue_job_id AS "queueJobId"',
-  'created_at AS "createdAt"',
-  'started_at AS "startedAt"',
-  'attempt_started_at AS "attemptStartedAt"',
-  'worker_id AS "workerId"',
-  'finished_at AS "finishedAt"',
-  'updated_at AS "updatedAt"',
-].join(', ');
+// Every query returns whole rows as JOB_COLUMNS selects them: the generated model's fields. The
+// repository talks to the pool directly: every operation is one statement Prisma's query builder
+// cannot express (INSERT … ON CONFLICT, conditional updates with RETURNING, keyset comparison),
+// and Prisma's raw-query path adds CPU per query on every job, twice in the worker (the figures
+// are in BENCHMARKS.md).
 
 // Statuses an attempt may start from or end in: running covers a job whose worker died and
 // which BullMQ hands to another worker; queued covers the first attempt and retries.
@@ -180,9 +161,9 @@ const FINISHED = `('succeeded', 'failed', 'cancelled')`;
 /**
  * The most calls one statement carries. `create`, `markRunning` and `markSucceeded` run on every
  * job, so calls that arrive while the previous statement of their kind is in flight are sent
- * together as one (group commit): a statement and its commit cost about 300 µs of PostgreSQL
- * CPU, a row in a statement of ten about 60 µs (bench/findings.md). Under light load every call
- * is still its own statement, sent at once.
+ * together as one (group commit): a row costs PostgreSQL far less CPU in a shared statement than
+ * in a statement and commit of its own (the figures are in bench/findings.md). Under light load
+ * every call is still its own statement, sent at once.
  */
 export const JOB_WRITE_BATCH_SIZE = 100;
 
@@ -238,7 +219,7 @@ export function createJobRepository(
       // an unreachable database fails every item alike; anything else may be one item's fault
       splitOnFailure: (error) => !isDatabaseUnavailableError(error),
       run: (items) =>
-        guard(doing, async () => {
+        withOutagesTranslated(doing, async () => {
           const { text, values } = statement(items);
           const { rows: written } = await pool.query<R>(text, values);
           const byId = new Map(written.map((row) => [row.id, row]));
@@ -334,7 +315,7 @@ export function createJobRepository(
         });
         if (job) return { job, created: true };
         if (key === null) throw new Error(`job ${item.id} was not inserted`);
-        const existing = await guard('read a job', () =>
+        const existing = await withOutagesTranslated('read a job', () =>
           firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE idempotency_key = $1`, [key]),
         );
         if (existing) return { job: existing, created: false };
@@ -345,13 +326,13 @@ export function createJobRepository(
     },
 
     findById: (id) =>
-      guard('read a job', async () => {
+      withOutagesTranslated('read a job', async () => {
         if (!isUuid(id)) return null;
         return firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [id]);
       }),
 
     list: (input) =>
-      guard('list jobs', async () => {
+      withOutagesTranslated('list jobs', async () => {
         const limit = checkLimit(input.limit);
         const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
         const conditions: string[] = [];
@@ -385,7 +366,7 @@ export function createJobRepository(
       }),
 
     cancel: (id) =>
-      guard('cancel a job', async (): Promise<CancelOutcome> => {
+      withOutagesTranslated('cancel a job', async (): Promise<CancelOutcome> => {
         if (!isUuid(id)) return { outcome: 'not_found' };
         // The update is the atomic part. When it changes nothing, the read says why; should the
         // job have become queued again in between (a retry), the update is tried again.
@@ -426,7 +407,7 @@ export function createJobRepository(
     },
 
     markFailed: (id, failure) =>
-      guard('mark a job failed', async () => {
+      withOutagesTranslated('mark a job failed', async () => {
         if (!isUuid(id)) return null;
         // text columns cannot hold NUL; an error message must never make recording it fail
         const error = failure.error.replaceAll('\u0000', '\uFFFD');
@@ -442,7 +423,7 @@ export function createJobRepository(
       }),
 
     ensureScheduled: (input) =>
-      guard('record a scheduled run', async () => {
+      withOutagesTranslated('record a scheduled run', async () => {
         const payload = toJson(input.payload, 'payload');
         // xmax = 0 tells an inserted row from one the conflict clause updated
         const { rows: written } = await pool.query<{ created: boolean }>(
@@ -457,7 +438,7 @@ export function createJobRepository(
       }),
 
     findStale: (input) =>
-      guard('find stale jobs', async () => {
+      withOutagesTranslated('find stale jobs', async () => {
         const limit = checkLimit(input.limit);
         const after = input.after ?? null;
         // One branch per status, merged in order: queued jobs come from their partial index on
@@ -482,7 +463,7 @@ export function createJobRepository(
       }),
 
     requeue: (job, reason) =>
-      guard('queue a stale job again', async () => {
+      withOutagesTranslated('queue a stale job again', async () => {
         if (!isUuid(job.id)) return null;
         return firstRow(
           `UPDATE jobs
@@ -499,8 +480,8 @@ export function createJobRepository(
       }),
 
     deleteFinishedBefore: (input) =>
-      guard('delete finished jobs', async () => {
-        const batchSize = checkPositiveInteger(input.batchSize, 'batchSize');
+      withOutagesTranslated('delete finished jobs', async () => {
+        const batchSize = positiveInteger(input.batchSize, 'batchSize');
         let total = 0;
         // short statements, each holding its row locks briefly; SKIP LOCKED steps around rows
         // another session is working on
@@ -522,7 +503,7 @@ export function createJobRepository(
   };
 }
 
-async function guard<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+async function withOutagesTranslated<T>(doing: string, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
@@ -537,13 +518,6 @@ function checkLimit(limit: number): number {
     );
   }
   return limit;
-}
-
-function checkPositiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a whole number of at least 1, got ${value}`);
-  }
-  return value;
 }
 
 function toJson(value: unknown, what: string): string {

@@ -1,7 +1,18 @@
+import {
+  boolean,
+  describeEnv,
+  duration,
+  integer,
+  runtimeEnv,
+  standardWebhooksSecret,
+} from '@repo/config';
+import { databaseEnv, migrationEnv } from '@repo/db/env';
+import { healthCheckEnv, healthServerEnv } from '@repo/health/env';
+import { redisEnv } from '@repo/jobs/env';
+import { shutdownEnv } from '@repo/lifecycle/env';
 import { z } from 'zod';
-import { boolean, describeEnv, duration, integer, standardWebhooksSecret } from '../env-values.ts';
 
-export const workerEnv = z.object({
+export const jobWorkerEnv = z.object({
   WORKER_CONCURRENCY: describeEnv(integer({ min: 1, max: 1_000 }).prefault('10'), {
     description: 'Jobs one worker process runs at once. Total = this x worker replicas.',
   }),
@@ -18,7 +29,7 @@ export const workerEnv = z.object({
       'How many times a job may be recovered after its worker died before it fails. 2 survives one crash plus one deploy.',
   }),
 });
-export type WorkerConfig = z.output<typeof workerEnv>;
+export type JobWorkerConfig = z.output<typeof jobWorkerEnv>;
 
 export const webhookEnv = z.object({
   WEBHOOK_SIGNING_SECRET: describeEnv(standardWebhooksSecret(), {
@@ -50,3 +61,18 @@ export const maintenanceEnv = z.object({
   }),
 });
 export type MaintenanceConfig = z.output<typeof maintenanceEnv>;
+
+/** Every variable the worker reads: the packages' fragments it uses and its own. */
+export const workerEnv = z.object({
+  ...runtimeEnv().shape,
+  ...databaseEnv().shape,
+  ...migrationEnv().shape,
+  ...redisEnv().shape,
+  ...jobWorkerEnv.shape,
+  ...webhookEnv.shape,
+  ...maintenanceEnv.shape,
+  ...shutdownEnv().shape,
+  ...healthServerEnv(8001).shape,
+  ...healthCheckEnv().shape,
+});
+export type WorkerConfig = z.output<typeof workerEnv>;

@@ -1,7 +1,15 @@
+import {
+  boolean,
+  describeEnv,
+  duration,
+  integer,
+  runtimeEnv,
+  secretString,
+  secretUrl,
+} from '@repo/config';
 import { z } from 'zod';
-import { boolean, describeEnv, duration, integer, secretString, secretUrl } from '../env-values.ts';
 
-export const databaseEnv = z.object({
+const database = z.object({
   DATABASE_URL: describeEnv(secretUrl(['postgres', 'postgresql']), {
     description: 'PostgreSQL connection URL.',
     example: 'postgresql://app:password@localhost:5432/app',
@@ -18,19 +26,35 @@ export const databaseEnv = z.object({
       'PostgreSQL statement_timeout for this process; a runaway query is cancelled after it.',
   }),
 });
-export type DatabaseConfig = z.output<typeof databaseEnv>;
 
-export const migrationEnv = z.object({
+const migration = z.object({
   MIGRATE_ON_START: describeEnv(boolean().prefault('false'), {
     description:
       'Apply pending migrations when the process starts (single-instance setups). Otherwise the api fails start-up while migrations are pending, and the worker waits, not ready, until db-migrate has applied them.',
     example: 'false',
   }),
 });
-export type MigrationConfig = z.output<typeof migrationEnv>;
+
+/** The variables of a process that uses the database. */
+export const databaseEnv = () => database;
+export type DatabaseEnv = z.output<typeof database>;
+
+/** createDb's connection settings from these variables (an app adds its applicationName). */
+export function databaseOptions(env: DatabaseEnv) {
+  return {
+    url: env.DATABASE_URL,
+    poolSize: env.DATABASE_POOL_SIZE,
+    connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT,
+    statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT,
+  };
+}
+
+/** The variables of a process that checks (or applies) the schema when it starts. */
+export const migrationEnv = () => migration;
+export type MigrationEnv = z.output<typeof migration>;
 
 /** The one-off migrate command: the least-privilege role it prepares for the apps. */
-export const appRoleEnv = z.object({
+const appRole = z.object({
   DATABASE_APP_ROLE: describeEnv(
     z
       .string()
@@ -48,4 +72,11 @@ export const appRoleEnv = z.object({
     secret: true,
   }),
 });
-export type AppRoleConfig = z.output<typeof appRoleEnv>;
+
+/** The one-off `db-migrate` command (compose service, Render/Railway pre-deploy step). */
+export const migrateEnv = z.object({
+  ...runtimeEnv().shape,
+  ...database.shape,
+  ...appRole.shape,
+});
+export type MigrateConfig = z.output<typeof migrateEnv>;

@@ -3,20 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
+import { publishedSecretValues } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import {
   collectPublishedSecretValues,
   renderPublishedSecretValues,
   secretVariableNames,
 } from './published-secret-sources.ts';
-import { publishedSecretValues } from './published-secret-values.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('published secret values', () => {
-  it('src/published-secret-values.ts is what the repository files give (run `pnpm --filter @repo/config placeholders`)', () => {
+  it('packages/config/src/published-secret-values.ts is what the repository files give (run `pnpm placeholders`)', () => {
     const committed = readFileSync(
-      new URL('./published-secret-values.ts', import.meta.url),
+      new URL('../../../packages/config/src/published-secret-values.ts', import.meta.url),
       'utf8',
     );
     expect(committed).toBe(renderPublishedSecretValues(collectPublishedSecretValues(root)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runsAsProduction, runtimeSettingsFor } from './runtime.ts';
+import { runsAsProduction, runtimeSettingsFor } from './runtime-env.ts';
 
 describe('runsAsProduction', () => {
   it('relaxes only for an explicit development or test', () => {

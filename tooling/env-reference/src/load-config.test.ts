@@ -1,8 +1,10 @@
 import { inspect } from 'node:util';
+import { apiEnv } from '@repo/api/env';
+import { beatEnv } from '@repo/beat/env';
+import { ConfigError, loadConfig, Secret } from '@repo/config';
+import { migrateEnv } from '@repo/db/env';
+import { workerEnv } from '@repo/worker/env';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { Secret } from './secret.ts';
-import { apiEnv, beatServiceEnv, migrateEnv, workerServiceEnv } from './services.ts';
 
 const DB_PASSWORD = 'db-pass-7f3a9c';
 const REDIS_PASSWORD = 'redis-pass-1b2c3d';
@@ -114,8 +116,8 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['worker', workerServiceEnv, ['DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SIGNING_SECRET']],
-    ['beat', beatServiceEnv, ['REDIS_URL']],
+    ['worker', workerEnv, ['DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SIGNING_SECRET']],
+    ['beat', beatEnv, ['REDIS_URL']],
     ['migrate', migrateEnv, ['DATABASE_URL']],
   ] as const)('names the required variables of %s', (_name, schema, expected) => {
     const error = configError(() => loadConfig(schema, {}));
@@ -254,7 +256,7 @@ describe('loadConfig', () => {
   });
 
   it('redacts every secret when the config is stringified, inspected or interpolated', () => {
-    const config = loadConfig(workerServiceEnv, {
+    const config = loadConfig(workerEnv, {
       ...validApiEnv,
       WEBHOOK_SIGNING_SECRET: SIGNING_SECRET,
     });

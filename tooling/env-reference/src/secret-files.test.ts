@@ -1,10 +1,11 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiEnv } from '@repo/api/env';
+import { ConfigError, loadConfig } from '@repo/config';
+import { workerEnv } from '@repo/worker/env';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeServiceEnv } from './env-reference.ts';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { apiEnv, workerServiceEnv } from './services.ts';
+import { describeServiceEnv } from './services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'secret-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,7 +73,7 @@ describe('<NAME>_FILE for secrets', () => {
     const unreadable = secretFile('unreadable', 'x'.repeat(40));
     chmodSync(unreadable, 0o000);
     const problems = problemsOf(() =>
-      loadConfig(workerServiceEnv, {
+      loadConfig(workerEnv, {
         ...rest,
         REDIS_URL_FILE: join(dir, 'missing'),
         WEBHOOK_SIGNING_SECRET_FILE: dir,
@@ -88,7 +89,7 @@ describe('<NAME>_FILE for secrets', () => {
     if (process.getuid?.() !== 0) {
       expect(
         problemsOf(() =>
-          loadConfig(workerServiceEnv, { ...env, WEBHOOK_SIGNING_SECRET_FILE: unreadable }),
+          loadConfig(workerEnv, { ...env, WEBHOOK_SIGNING_SECRET_FILE: unreadable }),
         ),
       ).toEqual({ WEBHOOK_SIGNING_SECRET_FILE: `cannot read ${unreadable}: permission denied` });
     }

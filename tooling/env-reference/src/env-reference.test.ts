@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeServiceEnv, renderEnvReference, requiredInProduction } from './env-reference.ts';
+import {
+  describeServiceEnv,
+  renderServicesEnvReference,
+  requiredInProduction,
+} from './services.ts';
 
 describe('environment reference', () => {
-  it('docs/environment.md is what the schemas generate (run `pnpm --filter @repo/config docs:env`)', () => {
+  it('docs/environment.md is what the schemas generate (run `pnpm docs:env`)', () => {
     const committed = readFileSync(
       new URL('../../../docs/environment.md', import.meta.url),
       'utf8',
     );
-    expect(committed).toBe(renderEnvReference());
+    expect(committed).toBe(renderServicesEnvReference());
   });
 
   it('derives required variables and defaults from the schemas', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeEnv } from '../env-values.ts';
+import { describeEnv } from './env-values.ts';
 
 /**
  * The NODE_ENV values that relax production's rules (read .env files, accept development
@@ -13,7 +13,7 @@ export function runsAsProduction(nodeEnv: string | undefined): boolean {
   return !RELAXED_NODE_ENVS.includes(nodeEnv?.trim());
 }
 
-export const runtimeEnv = z.object({
+const runtime = z.object({
   NODE_ENV: describeEnv(z.enum(['development', 'test', 'production']).prefault('production'), {
     description:
       'production (also when unset) requires API keys, refuses published placeholder secrets and logs JSON; development and test read .env files, and development logs readably.',
@@ -29,7 +29,9 @@ export const runtimeEnv = z.object({
     example: 'json',
   }),
 });
-export type RuntimeConfig = z.output<typeof runtimeEnv>;
+/** NODE_ENV, LOG_LEVEL and LOG_FORMAT: every service has them (the logger and loadConfig read them). */
+export const runtimeEnv = () => runtime;
+export type RuntimeConfig = z.output<typeof runtime>;
 
 /**
  * NODE_ENV, LOG_LEVEL and LOG_FORMAT read from a raw environment, each falling back to its default
@@ -39,7 +41,7 @@ export type RuntimeConfig = z.output<typeof runtimeEnv>;
 export function runtimeSettingsFor(
   env: Readonly<Record<string, string | undefined>>,
 ): RuntimeConfig {
-  const { NODE_ENV, LOG_LEVEL, LOG_FORMAT } = runtimeEnv.shape;
+  const { NODE_ENV, LOG_LEVEL, LOG_FORMAT } = runtime.shape;
   const raw = (name: keyof RuntimeConfig) => (env[name]?.trim() ? env[name] : undefined);
   return {
     NODE_ENV: NODE_ENV.safeParse(raw('NODE_ENV')).data ?? NODE_ENV.parse(undefined),

@@ -1,9 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { apiEnv } from '@repo/api/env';
+import {
+  ConfigError,
+  loadConfig,
+  PLACEHOLDER_PATTERNS,
+  placeholderReason,
+  publishedSecretValues,
+  secretParts,
+} from '@repo/config';
+import { workerEnv } from '@repo/worker/env';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { PLACEHOLDER_PATTERNS, placeholderReason, secretParts } from './placeholders.ts';
-import { publishedSecretValues } from './published-secret-values.ts';
-import { apiEnv, workerServiceEnv } from './services.ts';
 
 const HINT = 'NODE_ENV=production needs a secret of its own (e.g. openssl rand -hex 32)';
 
@@ -46,7 +52,7 @@ const URL_SECRETS: Record<string, (password: string) => string> = {
  * `value` in an otherwise valid environment. Checks on the way that no message holds the value.
  */
 function problemsOf(nodeEnv: string, variable: string, value: string): string[] {
-  const schema = variable in apiEnv.shape ? apiEnv : workerServiceEnv;
+  const schema = variable in apiEnv.shape ? apiEnv : workerEnv;
   try {
     loadConfig(schema, { ...validEnv(), NODE_ENV: nodeEnv, [variable]: value });
     return [];
@@ -64,7 +70,7 @@ describe('placeholder secrets', () => {
   it('accepts secrets of its own in production', () => {
     const env = { ...validEnv(), NODE_ENV: 'production' };
     expect(() => loadConfig(apiEnv, env)).not.toThrow();
-    expect(() => loadConfig(workerServiceEnv, env)).not.toThrow();
+    expect(() => loadConfig(workerEnv, env)).not.toThrow();
   });
 
   it('has values published in the repository to refuse', () => {

@@ -1,7 +1,10 @@
+import { describeEnv, duration, integer } from '@repo/config';
 import { z } from 'zod';
-import { describeEnv, duration, integer } from '../env-values.ts';
 
-/** worker and beat serve /health and /metrics on their own small server; each gets its own default port so both run side by side in development. */
+/**
+ * The variables of a health server (worker and beat serve /health and /metrics on one of their
+ * own); each app gives its own default port so several run side by side in development.
+ */
 export function healthServerEnv(defaultPort: number) {
   return z.object({
     HEALTH_PORT: describeEnv(integer({ min: 1, max: 65_535 }).prefault(String(defaultPort)), {
@@ -12,11 +15,14 @@ export function healthServerEnv(defaultPort: number) {
     }),
   });
 }
+export type HealthServerEnv = z.output<ReturnType<typeof healthServerEnv>>;
 
-export const healthCheckEnv = z.object({
+const healthCheck = z.object({
   HEALTH_CHECK_TIMEOUT: describeEnv(duration({ min: 50, max: 60_000 }).prefault('2s'), {
     description: 'A dependency check that takes longer counts as failed.',
   }),
 });
-export type HealthServerConfig = z.output<ReturnType<typeof healthServerEnv>>;
-export type HealthCheckConfig = z.output<typeof healthCheckEnv>;
+
+/** The variables of a process that runs health checks. */
+export const healthCheckEnv = () => healthCheck;
+export type HealthCheckEnv = z.output<typeof healthCheck>;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
+import { ConfigError, loadConfig } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../load-config.ts';
-import { webhookEnv } from './worker.ts';
+import { webhookEnv } from './env.ts';
 
 const whsec = (key: Buffer) => `whsec_${key.toString('base64')}`;
 

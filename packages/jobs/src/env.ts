@@ -1,17 +1,23 @@
+import { describeEnv, secretUrl } from '@repo/config';
 import { z } from 'zod';
-import { describeEnv, secretUrl } from '../env-values.ts';
 
-export const redisEnv = z.object({
+const redis = z.object({
   REDIS_URL: describeEnv(secretUrl(['redis', 'rediss']), {
     description:
       'Redis connection URL (rediss:// for TLS). Redis must run with maxmemory-policy noeviction.',
     example: 'redis://default:password@localhost:6379',
     secret: true,
   }),
-  REDIS_FAMILY: describeEnv(z.enum(['0', '4', '6']).prefault('0').transform(Number), {
-    description:
-      'IP family for Redis host lookups: 0 tries IPv6 and IPv4 (needed on IPv6-only private networks such as Railway), 4 or 6 forces one.',
-  }),
+  REDIS_FAMILY: describeEnv(
+    z
+      .enum(['0', '4', '6'])
+      .prefault('0')
+      .transform((family) => Number(family) as 0 | 4 | 6),
+    {
+      description:
+        'IP family for Redis host lookups: 0 tries IPv6 and IPv4 (needed on IPv6-only private networks such as Railway), 4 or 6 forces one.',
+    },
+  ),
   QUEUE_PREFIX: describeEnv(
     z
       .string()
@@ -23,4 +29,7 @@ export const redisEnv = z.object({
     },
   ),
 });
-export type RedisConfig = z.output<typeof redisEnv>;
+
+/** The variables of a process that uses the job queue. */
+export const redisEnv = () => redis;
+export type RedisEnv = z.output<typeof redis>;

@@ -1,0 +1,141 @@
+import {
+  createDb,
+  createJobRepository,
+  type Db,
+  type JobRepository,
+  type JobRepositoryOptions,
+  prepareSchema,
+} from '@repo/db';
+import { databaseOptions } from '@repo/db/env';
+import { createHealth, type Health } from '@repo/health';
+import {
+  checkRedisEvictionPolicy,
+  createJobQueue,
+  createRedisConnection,
+  isRedisUnavailableError,
+  type JobQueue,
+  pingRedis,
+} from '@repo/jobs';
+import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
+import type { Logger } from '@repo/logger';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { createApp } from './app.ts';
+import type { ApiConfig } from './env.ts';
+import { createHttpServer, type HttpServer } from './http-server.ts';
+
+export interface ApiServiceOptions {
+  version: string;
+  /** Shown in pg_stat_activity and Redis CLIENT LIST; default "api". */
+  connectionName?: string;
+  /** Where to listen; default PORT and HOST from the config (port 0 picks a free one). */
+  listen?: { port: number; host: string };
+  /** The job repository's bounds (tests set small ones to reach them). */
+  repository?: JobRepositoryOptions;
+  /**
+   * Default true: check the schema (or migrate, with MIGRATE_ON_START) before connecting. Tests
+   * that migrated the database themselves, or made it unreachable on purpose, turn it off.
+   */
+  prepareSchema?: boolean;
+}
+
+/** The api, started: what main.ts runs, and what the tests drive over HTTP and inspect. */
+export interface ApiService extends RunningService {
+  readiness: Health;
+  /** http://<host>:<port> of the listening server. */
+  url: string;
+  http: HttpServer;
+  db: Db;
+  jobs: JobRepository;
+  queue: JobQueue;
+  redis: Redis;
+  metrics: Registry;
+}
+
+/**
+ * The api's one wiring: checks the schema, connects, listens. Readiness stays "starting" until
+ * the caller (runService, or a test) turns it ready.
+ */
+export async function createApiService(
+  config: Readonly<ApiConfig>,
+  logger: Logger,
+  options: ApiServiceOptions,
+): Promise<ApiService> {
+  const connectionName = options.connectionName ?? 'api';
+  if (config.API_KEYS === undefined) {
+    logger.warn('API_KEYS is not set: every /v1 request will be refused with 401');
+  }
+  if (options.prepareSchema !== false) {
+    await prepareSchema(
+      {
+        databaseUrl: config.DATABASE_URL,
+        connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+        migrateOnStart: config.MIGRATE_ON_START,
+      },
+      logger,
+    );
+  }
+  const db = createDb({ ...databaseOptions(config), applicationName: connectionName });
+  const jobs = createJobRepository(db, options.repository);
+  const redis = createRedisConnection({
+    url: config.REDIS_URL.reveal(),
+    family: config.REDIS_FAMILY,
+    // a request must not hang while Redis is down: it gets a 503 at once
+    onOutage: 'fail-fast',
+    connectionName,
+  });
+  const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+  logRedisErrors({
+    logger,
+    connection: redis,
+    clients: { queue },
+    isOutage: isRedisUnavailableError,
+  });
+
+  const metrics = createProcessMetrics();
+  const health = createHealth({
+    service: 'api',
+    version: options.version,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT,
+    checks: [
+      { name: 'database', run: () => db.ping() },
+      { name: 'redis', run: () => pingRedis(redis) },
+      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
+    ],
+    logger,
+  });
+
+  const app = createApp({ config, jobs, queue, logger, health, metrics });
+  const http = createHttpServer(app, config);
+  const listen = options.listen ?? { port: config.PORT, host: config.HOST };
+  const { port } = await http.listen(listen.port, listen.host);
+  logger.info({ host: listen.host, port }, 'listening');
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+
+  return {
+    readiness: health,
+    url: `http://${host}:${port}`,
+    http,
+    db,
+    jobs,
+    queue,
+    redis,
+    metrics,
+    async drain() {
+      // readiness is already 503 (runService turns it so on the signal), and the listener stays
+      // open for SHUTDOWN_DRAIN_DELAY: load balancers take a while (a probe interval or two) to
+      // stop sending new connections here, and closing the listener before that would refuse them
+      http.closeConnectionsAfterEachResponse();
+      logger.info({ delayMs: config.SHUTDOWN_DRAIN_DELAY }, 'draining: readiness is 503');
+      await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY));
+    },
+    async stop(deadline) {
+      await http.stop(deadline);
+      await queue.close();
+      // QUIT needs a live connection; while Redis is down there is nothing to say goodbye to
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
+      await db.disconnect();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import { describeEnv, duration, runtimeEnv } from '@repo/config';
+import { healthCheckEnv, healthServerEnv } from '@repo/health/env';
+import { redisEnv } from '@repo/jobs/env';
+import { shutdownEnv } from '@repo/lifecycle/env';
+import { z } from 'zod';
+
+/** Every variable beat reads: the packages' fragments it uses and its own. */
+export const beatEnv = z.object({
+  ...runtimeEnv().shape,
+  ...redisEnv().shape,
+  BEAT_RESYNC_INTERVAL: describeEnv(duration({ min: 5_000 }).prefault('5m'), {
+    description:
+      'How often beat re-applies the declared schedules, repairing any that were removed or changed in Redis.',
+  }),
+  ...shutdownEnv().shape,
+  ...healthServerEnv(8002).shape,
+  ...healthCheckEnv().shape,
+});
+export type BeatConfig = z.output<typeof beatEnv>;

@@ -1,0 +1,170 @@
+import { hostname } from 'node:os';
+import {
+  createDb,
+  createJobRepository,
+  type Db,
+  type JobRepository,
+  prepareSchema,
+} from '@repo/db';
+import { databaseOptions } from '@repo/db/env';
+import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
+import {
+  checkRedisEvictionPolicy,
+  createJobQueue,
+  createRedisConnection,
+  isRedisUnavailableError,
+  type JobQueue,
+  pingRedis,
+} from '@repo/jobs';
+import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
+import type { Logger } from '@repo/logger';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { WorkerConfig } from './env.ts';
+import { createHandlers } from './handlers/index.ts';
+import { createJobProcessor, recordDeferredFailure, SHUTDOWN_REASON } from './job-processor.ts';
+import { createJobWorker } from './job-worker.ts';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
+
+/** How often a worker started before its deploy's migration checks whether it has finished. */
+const SCHEMA_RETRY_INTERVAL_MS = 2_000;
+
+export interface WorkerServiceOptions {
+  version: string;
+  /** Shown in pg_stat_activity and Redis CLIENT LIST; default "worker". */
+  connectionName?: string;
+  /** Where the health server listens; default HEALTH_PORT and HEALTH_HOST (port 0 picks a free one). */
+  healthServer?: { port: number; host: string };
+}
+
+/** The worker, started: what main.ts runs, and what the tests submit jobs to and inspect. */
+export interface WorkerService extends RunningService {
+  readiness: Health;
+  healthServer: HealthServer;
+  db: Db;
+  jobs: JobRepository;
+  queue: JobQueue;
+  redis: Redis;
+  worker: Worker;
+  registry: Registry;
+  metrics: WorkerMetrics;
+}
+
+/**
+ * The worker's one wiring: connects, serves health, waits for the schema, starts fetching jobs.
+ * Readiness stays "starting" until the caller (runService, or a test) turns it ready.
+ */
+export async function createWorkerService(
+  config: Readonly<WorkerConfig>,
+  logger: Logger,
+  options: WorkerServiceOptions,
+): Promise<WorkerService> {
+  const connectionName = options.connectionName ?? 'worker';
+  const db = createDb({
+    ...databaseOptions(config),
+    applicationName: connectionName,
+    onIdleConnectionError: (error) => logger.warn({ err: error }, 'idle database connection lost'),
+  });
+  // the host name names the worker on each attempt's row: a container's id in Docker
+  const jobs = createJobRepository(db, { workerId: hostname() });
+  const redis = createRedisConnection({
+    url: config.REDIS_URL.reveal(),
+    family: config.REDIS_FAMILY,
+    // BullMQ workers wait out an outage: a Redis restart only pauses them
+    onOutage: 'wait-for-reconnect',
+    connectionName,
+  });
+  const queue = createJobQueue(redis, config.QUEUE_PREFIX);
+
+  const registry = createProcessMetrics();
+  const metrics = createWorkerMetrics(registry);
+  const processor = createJobProcessor({
+    jobs,
+    handlers: createHandlers({ config, jobs, queue }),
+    logger,
+    metrics,
+  });
+  const worker = createJobWorker({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    config,
+    processor,
+  });
+  // the worker's blocking connection fails along with this one: the outage is logged once
+  logRedisErrors({
+    logger,
+    connection: redis,
+    clients: { queue, worker },
+    isOutage: isRedisUnavailableError,
+  });
+  worker.on('stalled', (queueJobId) =>
+    logger.warn(
+      { queueJobId },
+      'job stalled: its worker stopped renewing the lock; back in the queue',
+    ),
+  );
+  const recordFailure = recordDeferredFailure({ jobs, logger, metrics });
+  worker.on('failed', (job) => {
+    recordFailure(job).catch((error: unknown) =>
+      logger.error(
+        { err: error, queueJobId: job?.id },
+        'could not record a failure on the job row',
+      ),
+    );
+  });
+
+  const health = createHealth({
+    service: 'worker',
+    version: options.version,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT,
+    checks: [
+      { name: 'database', run: () => db.ping() },
+      { name: 'redis', run: () => pingRedis(redis) },
+      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
+    ],
+    logger,
+  });
+  const listen = options.healthServer ?? { port: config.HEALTH_PORT, host: config.HEALTH_HOST };
+  const healthServer = await startHealthServer({ health, ...listen, metrics: registry, logger });
+
+  // A deploy may start this worker before its migration has finished (the api's and the
+  // worker's pre-deploy steps, a migrate service): it waits, not ready and fetching no job,
+  // instead of exiting and being restarted.
+  await prepareSchema(
+    {
+      databaseUrl: config.DATABASE_URL,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+      migrateOnStart: config.MIGRATE_ON_START,
+      waitForMigrations: { retryIntervalMs: SCHEMA_RETRY_INTERVAL_MS },
+    },
+    logger,
+  );
+  const running = worker.run();
+  running.catch((error: unknown) => logger.fatal({ err: error }, 'worker loop ended'));
+  await worker.waitUntilReady();
+
+  return {
+    readiness: health,
+    healthServer,
+    db,
+    jobs,
+    queue,
+    redis,
+    worker,
+    registry,
+    metrics,
+    async stop(deadline) {
+      // worker.close() waits for active jobs without a limit of its own; at the deadline the
+      // jobs still running are cancelled and go back to the queue (see job-processor.ts).
+      const cancel = () => worker.cancelAllJobs(SHUTDOWN_REASON);
+      deadline.addEventListener('abort', cancel, { once: true });
+      await worker.close();
+      deadline.removeEventListener('abort', cancel);
+      await queue.close();
+      await redis.quit();
+      await db.disconnect();
+      await healthServer.close();
+    },
+  };
+}
