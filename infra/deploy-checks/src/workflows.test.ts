@@ -170,12 +170,17 @@ describe(CI, () => {
       );
     });
     expect(used.filter((s) => !scripts.includes(s))).toEqual([]);
-    expect(used).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test', 'test:e2e']));
+    // the suites run once, with coverage (`pnpm test` plus the report and its thresholds)
+    expect(used).toEqual(
+      expect.arrayContaining(['lint', 'typecheck', 'test:coverage', 'test:e2e']),
+    );
   });
 
   it('gives the tests PostgreSQL and Redis, under the variables turbo passes to tests', () => {
-    const job = Object.values(ci.jobs).find((j) => steps(j).some((s) => s.run === 'pnpm test'));
-    expect(job, 'a job running pnpm test').toBeDefined();
+    const job = Object.values(ci.jobs).find((j) =>
+      steps(j).some((s) => s.run === 'pnpm test:coverage'),
+    );
+    expect(job, 'a job running pnpm test:coverage').toBeDefined();
     const turbo = JSON.parse(readRepoFile('turbo.json')) as {
       tasks: Record<string, { env?: string[] }>;
     };

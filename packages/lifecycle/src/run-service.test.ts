@@ -270,6 +270,62 @@ describe('runService (real processes and signals)', () => {
     });
   });
 
+  it('exits 0 without stopping anything on a signal during start-up', async () => {
+    const started = startFixture({ ...validEnv, FIXTURE_START_MS: '60000' });
+    await waitForLog(started, 'fixture starting');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    expect(started.logs().map((line) => line.msg)).toEqual([
+      'fixture starting',
+      'signal during start-up: exiting',
+    ]);
+  });
+
+  it('still stops, and exits 0, when draining fails', async () => {
+    const started = startFixture({ ...validEnv, FIXTURE_DRAIN_MS: '0', FIXTURE_DRAIN_FAILS: '1' });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    expect(started.logs().map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['fixture draining', 'fixture stopping', 'stopped']),
+    );
+    expect(started.logs()).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'draining failed; stopping now',
+        err: expect.objectContaining({ message: 'cannot drain' }),
+      }),
+    );
+  });
+
+  it('exits 1 and says why when stopping fails', async () => {
+    const started = startFixture({ ...validEnv, FIXTURE_STOP_FAILS: '1' });
+    await waitForLog(started, 'ready');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(1);
+    expect(started.logs().at(-1)).toMatchObject({
+      level: 'error',
+      msg: 'shutdown failed',
+      err: { message: 'cannot close the thing' },
+    });
+  });
+
+  it.each([
+    ['an uncaught exception', 'FIXTURE_THROWS_LATER', 'uncaught exception', 'a bug nobody caught'],
+    [
+      'an unhandled rejection',
+      'FIXTURE_REJECTS_LATER',
+      'unhandled promise rejection',
+      'a promise nobody awaited',
+    ],
+  ])('logs %s as fatal and exits 1', async (_what, variable, msg, message) => {
+    const started = startFixture({ ...validEnv, [variable]: '1' });
+    expect(await started.exited).toBe(1);
+    expect(started.logs()).toContainEqual(
+      expect.objectContaining({ level: 'fatal', msg, err: expect.objectContaining({ message }) }),
+    );
+  });
+
   it('exits 1 and says why when start-up fails', async () => {
     const started = startFixture({ ...validEnv, FIXTURE_START_FAILS: '1' });
     expect(await started.exited).toBe(1);

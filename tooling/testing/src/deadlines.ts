@@ -14,3 +14,9 @@ export const TEST_TIMEOUT_MS = 180_000;
 
 /** A beforeAll/afterAll hook: creating databases, starting or stopping processes. */
 export const HOOK_TIMEOUT_MS = 180_000;
+
+/**
+ * In a coverage run, how long clean-up waits for a left-over process to stop on SIGTERM (and so
+ * write its coverage) before killing it.
+ */
+export const COVERAGE_WRITE_DEADLINE_MS = 10_000;

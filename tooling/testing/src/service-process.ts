@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { READY_DEADLINE_MS } from './deadlines.ts';
+import { processCoverageDir, TEST_COVERAGE_DIR } from './coverage-paths.ts';
+import { COVERAGE_WRITE_DEADLINE_MS, READY_DEADLINE_MS } from './deadlines.ts';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -51,6 +52,14 @@ async function kill(children: ChildProcess[]): Promise<void> {
     children.map(async (child) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exit = once(child, 'exit');
+      if (process.env[TEST_COVERAGE_DIR]) {
+        // a killed process writes no coverage: a coverage run asks it to stop first
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => killProcess(child), COVERAGE_WRITE_DEADLINE_MS);
+        await exit;
+        clearTimeout(timer);
+        return;
+      }
       killProcess(child);
       await exit;
     }),
@@ -94,6 +103,15 @@ process.once('exit', () => {
 });
 
 /**
+ * In a coverage run (tooling/coverage) every process started here writes its V8 coverage when
+ * it exits, for the run to merge with the tests' own.
+ */
+function childCoverage(): Record<string, string> {
+  const coverageDir = process.env[TEST_COVERAGE_DIR];
+  return coverageDir ? { NODE_V8_COVERAGE: processCoverageDir(coverageDir) } : {};
+}
+
+/**
  * Runs an app entry point (by default its TypeScript source, Node's type stripping, development
  * exports) as a real process with exactly the environment given plus PATH, and JSON logs to read
  * back. A variable given as undefined is left out (e.g. `NODE_ENV: undefined` to start without it).
@@ -111,6 +129,7 @@ export function startServiceProcess(
       NODE_ENV: 'test',
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
+      ...childCoverage(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

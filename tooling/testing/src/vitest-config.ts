@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig, type ViteUserConfig } from 'vitest/config';
+import {
+  NOT_PRODUCT_SOURCES,
+  productSources,
+  TEST_COVERAGE_DIR,
+  vitestCoverageDir,
+} from './coverage-paths.ts';
 import { HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS } from './deadlines.ts';
 
 /**
@@ -59,6 +65,37 @@ function project(kind: TestKind) {
 }
 
 /**
+ * Coverage when a coverage run (tooling/coverage) sets TEST_COVERAGE_DIR: V8 coverage of every
+ * product source file, loaded or not (`include` lists them all, so a file no test loads counts
+ * as uncovered), written as Istanbul JSON for the run to merge with the other packages' and with
+ * that of the processes the tests start (service-process.ts). The run checks the thresholds on
+ * the merged figures, so no package's Vitest checks any.
+ *
+ * Not Vitest's `autoAttachSubprocess`: it converts a process's coverage against the source as
+ * Node ran it and merges that with the in-process coverage by exact location, and the two
+ * conversions end statements at different columns, so a file run both ways would count its
+ * statements twice. The run matches them by where they start instead (tooling/coverage).
+ */
+function coverageOptions(): ViteUserConfig['test'] {
+  const coverageDir = process.env[TEST_COVERAGE_DIR];
+  if (!coverageDir) return {};
+  return {
+    coverage: {
+      enabled: true,
+      provider: 'v8',
+      // product files of other packages (a worker test runs the db package) count too
+      allowExternal: true,
+      include: productSources(process.cwd()),
+      exclude: NOT_PRODUCT_SOURCES,
+      reporter: [['json', { file: 'coverage-final.json' }]],
+      reportsDirectory: vitestCoverageDir(coverageDir, process.cwd()),
+      // a failing suite still reports: the run fails on it, with the figures of what ran
+      reportOnFailure: true,
+    },
+  };
+}
+
+/**
  * A package's vitest.config.ts: `export default testKindsConfig()`, or with the package's own
  * options merged in. Root-level options (coverage, reporters, …) belong in `overrides`; every
  * kind inherits them.
@@ -71,6 +108,7 @@ export function testKindsConfig(overrides: ViteUserConfig = {}): ViteUserConfig 
         hookTimeout: HOOK_TIMEOUT_MS,
         teardownTimeout: HOOK_TIMEOUT_MS,
         projects: TEST_KINDS.map(project),
+        ...coverageOptions(),
       },
     }),
     overrides,
