@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   createDb,
   createJobRepository,
@@ -70,7 +71,8 @@ export async function createWorkerService(
     applicationName: connectionName,
     onIdleConnectionError: (error) => logger.warn({ err: error }, 'idle database connection lost'),
   });
-  const jobs = createJobRepository(db);
+  // the host name names the worker on each attempt's row: a container's id in Docker
+  const jobs = createJobRepository(db, { workerId: hostname() });
   const redis = createRedisConnection({
     url: config.REDIS_URL.reveal(),
     family: config.REDIS_FAMILY,
