@@ -1,4 +1,10 @@
-import { freePort, type ServiceProcess, startServiceProcess, TEST_REDIS_URL } from '@repo/testing';
+import {
+  freePort,
+  READY_DEADLINE_MS,
+  type ServiceProcess,
+  startServiceProcess,
+  TEST_REDIS_URL,
+} from '@repo/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiUnderTest, auth, startApiUnderTest } from './testing/api-under-test.ts';
@@ -20,6 +26,8 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(healthPort),
       RECONCILE_AFTER: '1s',
+      // only jobs with a concurrencyKey are limited by it, and only one test posts such jobs
+      JOB_LIMITS: JSON.stringify({ 'system.echo': { maxConcurrentPerKey: 1 } }),
     });
     await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`);
   });
@@ -49,6 +57,37 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
     expect(Date.parse(finished.body.finishedAt)).toBeGreaterThanOrEqual(
       Date.parse(finished.body.startedAt),
     );
+  });
+
+  it('says a queued job waits for a concurrency slot, and runs it once the slot is free', async () => {
+    const post = () =>
+      request(api.url)
+        .post('/v1/jobs')
+        .set(auth)
+        .send({ type: 'system.echo', payload: { delayMs: 1_500 }, concurrencyKey: 'tenant-1' })
+        .expect(202);
+    const first = await post();
+    const second = await post();
+
+    const deadline = Date.now() + READY_DEADLINE_MS;
+    let waiting = await request(api.url).get(`/v1/jobs/${second.body.id}`).set(auth);
+    while (waiting.body.waitingFor === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      waiting = await request(api.url).get(`/v1/jobs/${second.body.id}`).set(auth);
+    }
+    expect(waiting.body).toMatchObject({
+      status: 'queued',
+      attempts: 0,
+      waitingFor: 'concurrency',
+    });
+
+    for (const job of [first, second]) {
+      const finished = await request(api.url)
+        .get(`/v1/jobs/${job.body.id}`)
+        .set(auth)
+        .set('Prefer', 'wait=15');
+      expect(finished.body).toMatchObject({ status: 'succeeded', attempts: 1, waitingFor: null });
+    }
   });
 
   it('retries a failing job until it succeeds, counting the attempts', async () => {

@@ -4,6 +4,7 @@ import { healthRouter } from '@repo/health/express';
 import type { JobQueue } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from './env.ts';
 import { errorBoundary } from './error-boundary.ts';
@@ -35,6 +36,8 @@ export interface AppDeps {
   config: AppConfig;
   jobs: JobRepository;
   queue: JobQueue;
+  /** The queue's connection. */
+  redis: Redis;
   logger: Logger;
   health: Health;
   /** Where the HTTP and queue metrics are registered; /metrics serves all of it. */
@@ -93,6 +96,7 @@ export function createApp(deps: AppDeps): Express {
     jobsRouter({
       jobs: deps.jobs,
       queue: deps.queue,
+      redis: deps.redis,
       health: deps.health,
       config,
       redisTimeoutMs,

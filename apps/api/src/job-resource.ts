@@ -1,11 +1,16 @@
 import type { JobRecord } from '@repo/db';
+import type { WaitingFor } from '@repo/jobs';
 
 export function jobPath(id: string): string {
   return `/v1/jobs/${id}`;
 }
 
-/** A job as the API shows it: the Postgres record with ISO-8601 times and a link to itself. */
-export function jobResource(job: JobRecord) {
+/**
+ * A job as the API shows it: the Postgres record with ISO-8601 times and a link to itself.
+ * `waitingFor` says why a queued job has not started (a concurrency or rate limit); it is known
+ * only where the job is read alone (GET /v1/jobs/:id), and null elsewhere.
+ */
+export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null) {
   return {
     id: job.id,
     type: job.type,
@@ -23,6 +28,9 @@ export function jobResource(job: JobRecord) {
     idempotencyKey: job.idempotencyKey ?? null,
     /** The schedule a scheduled run came from; null for jobs posted to the API. */
     schedulerId: job.schedulerId ?? null,
+    /** The key the type's concurrency and rate limits apply per; null for none. */
+    concurrencyKey: job.concurrencyKey ?? null,
+    waitingFor,
     links: { self: jobPath(job.id) },
   };
 }

@@ -105,7 +105,7 @@ export async function createApiService(
     logger,
   });
 
-  const app = createApp({ config, jobs, queue, logger, health, metrics });
+  const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
   const http = createHttpServer(app, config);
   const listen = options.listen ?? { port: config.PORT, host: config.HOST };
   const { port } = await http.listen(listen.port, listen.host);

@@ -8,7 +8,7 @@ import {
 } from '@repo/config';
 import { databaseEnv, migrationEnv } from '@repo/db/env';
 import { healthCheckEnv, healthServerEnv } from '@repo/health/env';
-import { redisEnv } from '@repo/jobs/env';
+import { jobLimitsEnv, redisEnv } from '@repo/jobs/env';
 import { shutdownEnv } from '@repo/lifecycle/env';
 import { z } from 'zod';
 
@@ -69,6 +69,7 @@ export const workerEnv = z.object({
   ...migrationEnv().shape,
   ...redisEnv().shape,
   ...jobWorkerEnv.shape,
+  ...jobLimitsEnv().shape,
   ...webhookEnv.shape,
   ...maintenanceEnv.shape,
   ...shutdownEnv().shape,

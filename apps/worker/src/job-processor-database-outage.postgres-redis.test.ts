@@ -55,6 +55,7 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
         handlers: createHandlers({ config: h.config, jobs, queue: h.queue }),
         logger,
         metrics: h.metrics,
+        fair: h.fair,
       }),
     });
     void worker.run();

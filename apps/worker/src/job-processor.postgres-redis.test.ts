@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { READY_DEADLINE_MS } from '@repo/testing';
 import { verifyWebhook } from '@repo/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkerService } from './service.ts';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
 
 const finished = (row: { status: string }) =>
@@ -11,6 +12,7 @@ const finished = (row: { status: string }) =>
 
 describe('job processing (real PostgreSQL and Redis)', () => {
   let h: WorkerHarness;
+  let worker: WorkerService;
   let receiver: Server;
   let receiverUrl: string;
   const received: { headers: IncomingMessage['headers']; body: string }[] = [];
@@ -18,7 +20,7 @@ describe('job processing (real PostgreSQL and Redis)', () => {
 
   beforeAll(async () => {
     h = await createWorkerHarness('processor');
-    await h.startWorker();
+    worker = await h.startWorker();
     receiver = createServer(async (req, res) => {
       let body = '';
       for await (const chunk of req) body += chunk;
@@ -256,7 +258,7 @@ describe('job processing (real PostgreSQL and Redis)', () => {
   });
 
   it('counts completed and failed jobs by type in its metrics', async () => {
-    const text = await h.registry.metrics();
+    const text = await worker.registry.metrics();
     expect(text).toMatch(/worker_jobs_completed_total\{type="system\.echo"\} [1-9]/);
     // the 404, the refused and the unresolvable destination
     expect(text).toMatch(/worker_jobs_failed_total\{type="webhook\.deliver",final="true"\} 3/);

@@ -1,10 +1,13 @@
 import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
 import {
+  type FairScheduler,
   InvalidPayloadError,
+  isJobType,
   type JobPayload,
   type JobType,
   parseJobPayload,
   resolveJobType,
+  splitQueuedJobData,
   UnknownJobTypeError,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
@@ -36,6 +39,8 @@ export interface JobProcessorDeps {
   handlers: JobHandlers;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Concurrency and rate limits per job type and key (packages/jobs README: fair execution). */
+  fair: Pick<FairScheduler, 'isLimited' | 'admit' | 'release'>;
 }
 
 /**
@@ -77,22 +82,16 @@ export function createJobProcessor(deps: JobProcessorDeps) {
 
 /** Runs the job's handler and writes each step to its row; a database outage propagates. */
 function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
-  return async function runAndRecord(
-    job: Job,
-    token?: string,
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    // BullMQ's count: this BullMQ job's try and the tries it was given
-    const queueAttempt = job.attemptsMade + 1;
-    const queueAttempts = job.opts.attempts ?? 1;
+  async function runAndRecord(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
     const jobLogger = deps.logger.child({ queueJobId: job.id, type: job.name });
     const id = rowIdOf(job);
 
     let type: JobType;
     let payload: JobPayload<JobType>;
+    const { payload: queuedPayload, concurrencyKey } = splitQueuedJobData(job.data);
     try {
       type = resolveJobType(job.name);
-      payload = parseJobPayload(type, job.data);
+      payload = parseJobPayload(type, queuedPayload);
     } catch (error) {
       if (!(error instanceof InvalidPayloadError || error instanceof UnknownJobTypeError))
         throw error;
@@ -109,6 +108,41 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       );
     }
 
+    // Over a limit, the job is parked: back to BullMQ's delayed set, no attempt used, its row
+    // still queued, until a slot frees (see the jobs package's README).
+    const limited = deps.fair.isLimited(type, concurrencyKey) && token !== undefined;
+    if (limited && !(await deps.fair.admit(job, token, type, concurrencyKey))) {
+      deps.metrics.parked.inc({ type });
+      throw new DelayedError();
+    }
+    try {
+      return await runAdmitted(job, { id, type, payload, signal, token, jobLogger });
+    } finally {
+      if (limited) await deps.fair.release(job.id as string, type, concurrencyKey);
+    }
+  }
+
+  async function runAdmitted(
+    job: Job,
+    {
+      id,
+      type,
+      payload,
+      signal,
+      token,
+      jobLogger,
+    }: {
+      id: string;
+      type: JobType;
+      payload: JobPayload<JobType>;
+      signal: AbortSignal | undefined;
+      token: string | undefined;
+      jobLogger: Logger;
+    },
+  ): Promise<unknown> {
+    // BullMQ's count: this BullMQ job's try and the tries it was given
+    const queueAttempt = job.attemptsMade + 1;
+    const queueAttempts = job.opts.attempts ?? 1;
     if (job.repeatJobKey && job.id) {
       await deps.jobs.ensureScheduled({
         id,
@@ -174,7 +208,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     } finally {
       deps.metrics.active.dec();
     }
-  };
+  }
+  return runAndRecord;
 }
 
 /**
@@ -182,10 +217,17 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
  * processor (a "deferred failure"); this records it on the row, which would otherwise stay running.
  * Listen with it on the worker's `failed` event.
  */
-export function recordDeferredFailure(deps: Pick<JobProcessorDeps, 'jobs' | 'logger' | 'metrics'>) {
+export function recordDeferredFailure(
+  deps: Pick<JobProcessorDeps, 'jobs' | 'logger' | 'metrics' | 'fair'>,
+) {
   return async (job: Job | undefined): Promise<void> => {
     const id = job?.deferredFailure ? rowIdOf(job) : null;
     if (!job || !id) return;
+    // its slots lapsed with its lock; releasing them also wakes the jobs parked behind it
+    const { concurrencyKey } = splitQueuedJobData(job.data);
+    if (isJobType(job.name) && deps.fair.isLimited(job.name, concurrencyKey)) {
+      await deps.fair.release(job.id as string, job.name, concurrencyKey);
+    }
     await deps.jobs.markFailed(id, { error: job.deferredFailure, final: true });
     deps.metrics.failed.inc({ type: job.name, final: 'true' });
     deps.logger.error(

@@ -4,6 +4,7 @@ export interface WorkerMetrics {
   completed: Counter<'type'>;
   failed: Counter<'type' | 'final'>;
   postponed: Counter<'type'>;
+  parked: Counter<'type'>;
   duration: Histogram<'type' | 'result'>;
   active: Gauge;
 }
@@ -26,6 +27,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     postponed: new Counter({
       name: 'worker_jobs_postponed_total',
       help: 'Jobs put back without using an attempt because PostgreSQL was unavailable, by type',
+      labelNames: ['type'] as const,
+      registers,
+    }),
+    parked: new Counter({
+      name: 'worker_jobs_parked_total',
+      help: 'Jobs that waited for a concurrency or rate limit without using an attempt, by type',
       labelNames: ['type'] as const,
       registers,
     }),

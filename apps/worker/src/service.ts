@@ -9,11 +9,14 @@ import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
 import {
   checkRedisEvictionPolicy,
+  createFairScheduler,
   createJobQueue,
   createRedisConnection,
+  type FairScheduler,
   isRedisUnavailableError,
   type JobQueue,
   pingRedis,
+  resolveJobLimits,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
@@ -48,6 +51,8 @@ export interface WorkerService extends RunningService {
   worker: Worker;
   registry: Registry;
   metrics: WorkerMetrics;
+  /** Concurrency and rate limits per job type and key (JOB_LIMITS over the contract's). */
+  fair: FairScheduler;
 }
 
 /**
@@ -77,11 +82,17 @@ export async function createWorkerService(
 
   const registry = createProcessMetrics();
   const metrics = createWorkerMetrics(registry);
+  const fair = createFairScheduler({
+    queue,
+    connection: redis,
+    limits: resolveJobLimits(config.JOB_LIMITS),
+  });
   const processor = createJobProcessor({
     jobs,
     handlers: createHandlers({ config, jobs, queue }),
     logger,
     metrics,
+    fair,
   });
   const worker = createJobWorker({
     connection: redis,
@@ -102,7 +113,7 @@ export async function createWorkerService(
       'job stalled: its worker stopped renewing the lock; back in the queue',
     ),
   );
-  const recordFailure = recordDeferredFailure({ jobs, logger, metrics });
+  const recordFailure = recordDeferredFailure({ jobs, logger, metrics, fair });
   worker.on('failed', (job) => {
     recordFailure(job).catch((error: unknown) =>
       logger.error(
@@ -152,6 +163,7 @@ export async function createWorkerService(
     worker,
     registry,
     metrics,
+    fair,
     async stop(deadline) {
       // worker.close() waits for active jobs without a limit of its own; at the deadline the
       // jobs still running are cancelled and go back to the queue (see job-processor.ts).

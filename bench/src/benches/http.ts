@@ -1,6 +1,7 @@
 // HTTP: the api (production build) against a bare Express 5 app answering the same JSON, with the
 // same autocannon settings, alternating the two in rounds so drift on a shared machine hits both.
-import { freePort } from '@repo/testing';
+import { QUEUE_NAME } from '@repo/jobs';
+import { createTestRedisPrefix, freePort, type TestRedisPrefix } from '@repo/testing';
 import { waitForStatus } from '../lib/http-probe.ts';
 import { type LoadResult, runLoad } from '../lib/load.ts';
 import { paths } from '../lib/paths.ts';
@@ -12,6 +13,7 @@ import {
   type RunningApp,
   startApp,
   startScript,
+  TEST_REDIS_URL,
 } from '../lib/stack.ts';
 import { median } from '../lib/stats.ts';
 import type { BenchContext, BenchOutput } from './types.ts';
@@ -21,6 +23,8 @@ interface Target {
   url: string;
   pid: number | undefined;
   headers?: Record<string, string>;
+  /** POST with this JSON body; GET without. */
+  body?: string;
 }
 
 interface Scenario {
@@ -39,10 +43,14 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
   const data = await createBenchData('http');
   let api: RunningApp | undefined;
   let bare: ReturnType<typeof startScript> | undefined;
+  // the bare app's queue: its own prefix, so that the two apps' jobs never mix
+  let bareKeys: TestRedisPrefix | undefined;
   try {
     api = await startApp('api', data);
     await waitForStatus(`${api.url}/health/ready`, { intervalMs: 20 });
     const auth = { Authorization: `Bearer ${BENCH_API_KEY}` };
+    const jsonPost = { ...auth, 'Content-Type': 'application/json' };
+    const createBody = JSON.stringify({ type: 'system.echo', payload: {} });
     const created = await fetch(`${api.url}/v1/jobs`, {
       method: 'POST',
       headers: { ...auth, 'Content-Type': 'application/json' },
@@ -54,12 +62,16 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
     const liveJson = await (await fetch(`${api.url}/health/live`)).text();
 
     const barePort = await freePort();
+    bareKeys = createTestRedisPrefix('bench-http-bare');
     bare = startScript(`${paths.baselines}bare-express.ts`, {
       NODE_ENV: 'production',
       PORT: String(barePort),
       LIVE_JSON: liveJson,
       JOB_JSON: jobJson,
       DATABASE_URL: data.database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: bareKeys.prefix,
+      QUEUE: QUEUE_NAME,
     });
     const bareUrl = `http://127.0.0.1:${barePort}`;
     await waitForStatus(`${bareUrl}/health/live`, { intervalMs: 20 });
@@ -81,18 +93,39 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
         },
         baselines: [
           {
-            name: 'bare Express 5, static JSON',
-            url: `${bareUrl}/v1/jobs/${id}`,
-            pid: bare.child.pid,
-            headers: auth,
-          },
-          {
             name: 'bare Express 5 + pg SELECT',
             url: `${bareUrl}/pg/v1/jobs/${id}`,
             pid: bare.child.pid,
             headers: auth,
           },
+          {
+            name: 'bare Express 5, static JSON',
+            url: `${bareUrl}/v1/jobs/${id}`,
+            pid: bare.child.pid,
+            headers: auth,
+          },
         ],
+        ratioTarget: 0.8,
+      },
+      {
+        subject: 'POST /v1/jobs (Bearer)',
+        measured: {
+          name: 'api',
+          url: `${api.url}/v1/jobs`,
+          pid: api.process.child.pid,
+          headers: jsonPost,
+          body: createBody,
+        },
+        baselines: [
+          {
+            name: 'bare Express 5 + pg INSERT + queue.add',
+            url: `${bareUrl}/pg/v1/jobs`,
+            pid: bare.child.pid,
+            headers: jsonPost,
+            body: createBody,
+          },
+        ],
+        ratioTarget: 0.8,
       },
     ];
 
@@ -106,6 +139,7 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
           connections,
           durationSeconds: warmupSeconds,
           ...(target.headers ? { headers: target.headers } : {}),
+          ...(target.body === undefined ? {} : { method: 'POST' as const, body: target.body }),
         });
       }
       for (let round = 0; round < rounds; round += 1) {
@@ -116,6 +150,7 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
             durationSeconds,
             serverPid: target.pid,
             ...(target.headers ? { headers: target.headers } : {}),
+            ...(target.body === undefined ? {} : { method: 'POST' as const, body: target.body }),
           });
           const key = `${scenario.subject} | ${target.name}`;
           runs[key] = [...(runs[key] ?? []), result];
@@ -189,12 +224,14 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
       figures,
       notes: [
         `autocannon, ${connections} connections, ${rounds} alternating rounds of ${durationSeconds} s per target after a ${warmupSeconds} s warm-up; figures are the median of the rounds.`,
+        'Baselines do what a team writes by hand, with no authentication, validation, logging or metrics: /health/live answered with the same writeHead/end and headers as the api; GET reads the row with one pg SELECT; POST writes it with one pg INSERT and one BullMQ queue.add (no worker consumes either queue during this bench).',
         'The api runs as production does: node apps/api/dist/main.js, NODE_ENV=production, JSON logs at info (one line per /v1 request, read by the bench through a pipe); the bare app logs nothing.',
       ],
     };
   } finally {
     await bare?.stop();
     await api?.process.stop();
+    await bareKeys?.cleanup();
     await data.drop();
   }
 }

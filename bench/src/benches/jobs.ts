@@ -5,9 +5,19 @@
 //                running the contract's validation and the system.echo handler, no PostgreSQL
 //   worker + pg  rows already in PostgreSQL, createJobEnqueuer → the worker app (dist) → succeeded
 //   end to end   POST /v1/jobs to the api (dist) → the worker app (dist) → succeeded in PostgreSQL
+//   same architecture, by hand   the same path as a team writes it without the project: bare
+//                Express POST → one pg INSERT → queue.add → a BullMQ Worker → two pg UPDATEs per job
+//   … limits on  the queue path and end to end again with every kind of limit declared for
+//                system.echo (JOB_LIMITS) and the jobs' concurrencyKeys spread over 100 tenants,
+//                none of the limits ever reached: the cost of fair execution itself
 import { randomUUID } from 'node:crypto';
 import { createJobEnqueuer, QUEUE_NAME } from '@repo/jobs';
-import { createTestRedisPrefix, type ServiceProcess, type TestRedisPrefix } from '@repo/testing';
+import {
+  createTestRedisPrefix,
+  freePort,
+  type ServiceProcess,
+  type TestRedisPrefix,
+} from '@repo/testing';
 import autocannon from 'autocannon';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -81,6 +91,8 @@ interface Variant {
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const SAME_ARCHITECTURE = 'same architecture, by hand';
 
 /** This process: the producer, or autocannon end to end; it also polls for completions. */
 const LOAD_GENERATOR = 'producer / load generator';
@@ -200,16 +212,78 @@ async function bullRecords(queue: Queue): Promise<CompletionRecords> {
   };
 }
 
-/** Completion records of succeeded rows: created_at → finished_at (PostgreSQL's clock). */
-async function rowRecords(pool: pg.Pool): Promise<CompletionRecords> {
-  const { rows } = await pool.query<{ finished: Date; ms: number }>(
-    `SELECT finished_at AS finished, EXTRACT(EPOCH FROM (finished_at - created_at)) * 1000 AS ms
-       FROM jobs WHERE status = 'succeeded'`,
+/** The last succeeded row's finished_at (PostgreSQL's clock, the same machine's as this one). */
+async function lastRowFinishedAt(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ last: Date }>(
+    "SELECT max(finished_at) AS last FROM jobs WHERE status = 'succeeded'",
   );
+  return rows[0]?.last.getTime() ?? Number.NaN;
+}
+
+/**
+ * Completion records of jobs submitted over HTTP: from the moment the client sent each request
+ * (`sentAt`, by the id the response gave) to its row's finished_at — HTTP, the api's batching and
+ * the queue included, as BullMQ's `timestamp` includes everything after the producer's call.
+ */
+async function clientTimedRecords(
+  pool: pg.Pool,
+  sentAt: ReadonlyMap<string, number>,
+): Promise<CompletionRecords> {
+  const { rows } = await pool.query<{ id: string; finished: Date }>(
+    `SELECT id, finished_at AS finished FROM jobs WHERE status = 'succeeded'`,
+  );
+  const latenciesMs: number[] = [];
+  for (const row of rows) {
+    const sent = sentAt.get(row.id);
+    if (sent !== undefined) latenciesMs.push(row.finished.getTime() - sent);
+  }
   return {
     lastFinishedAt: Math.max(...rows.map((row) => row.finished.getTime())),
-    latenciesMs: rows.map((row) => Number(row.ms)),
+    latenciesMs,
   };
+}
+
+/** POSTs one job, noting when it was sent under the id the answer gives. */
+async function postOne(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  sentAt: Map<string, number>,
+): Promise<void> {
+  const sent = Date.now();
+  const res = await fetch(url, { method: 'POST', headers, body });
+  if (res.status !== 202) throw new Error(`POST ${url} answered ${res.status}`);
+  const { id } = (await res.json()) as { id: string };
+  sentAt.set(id, sent);
+}
+
+/** POSTs `count` jobs with autocannon; throws unless every one was answered 202. */
+async function postMany(
+  name: string,
+  options: {
+    url: string;
+    headers: Record<string, string>;
+    /** one body for every request, or a function called for each request's own */
+    body: string | (() => string);
+    connections: number;
+  },
+  count: number,
+): Promise<void> {
+  const { body, ...request } = options;
+  const posted = await autocannon({
+    ...request,
+    ...(typeof body === 'string'
+      ? { body }
+      : { requests: [{ setupRequest: (each) => ({ ...each, body: body() }) }] }),
+    method: 'POST',
+    amount: count,
+  });
+  const accepted = posted.statusCodeStats?.['202']?.count ?? 0;
+  if (accepted !== count) {
+    throw new Error(
+      `${name}: ${accepted} of ${count} POSTs answered 202 (${JSON.stringify(posted.statusCodeStats)}, errors ${posted.errors})`,
+    );
+  }
 }
 
 async function succeededRows(pool: pg.Pool): Promise<number> {
@@ -271,6 +345,11 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     variants.push(await queuePath(settings, newPrefix('queue-path')));
     variants.push(await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool));
     variants.push(await endToEnd(settings, data, pool));
+    variants.push(await sameArchitecture(settings, data, newPrefix('by-hand'), pool));
+    variants.push(await queuePath(settings, newPrefix('queue-path-limits'), { limits: true }));
+    variants.push(
+      await endToEnd(settings, data, pool, { limits: true, prefix: newPrefix('e2e-limits') }),
+    );
     for (const variant of variants) await warmUp(settings, variant);
     const rounds = new Map<Variant, ThroughputRound[]>(variants.map((variant) => [variant, []]));
     for (let round = 1; round <= settings.rounds; round += 1) {
@@ -296,9 +375,32 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
 
   const [bare, ...others] = results;
   if (!bare) throw new Error('no baseline result');
-  const targets: Record<string, number> = { 'queue path': 0.7, 'end to end': 0.3 };
+  const targets: Record<string, number> = {
+    'queue path': 0.7,
+    'worker + pg': 0.4,
+    'end to end': 0.3,
+  };
   const figures: Figure[] = [];
   for (const variant of others) {
+    const unlimited = results.find((result) => `${result.name}${LIMITS_ON}` === variant.name);
+    if (unlimited) {
+      figures.push(
+        figure({
+          subject: variant.name,
+          metric: 'throughput',
+          unit: 'jobs/s',
+          value: variant.jobsPerSecond,
+          baseline: { name: `${unlimited.name}, no limits`, value: unlimited.jobsPerSecond },
+        }),
+        figure({
+          subject: variant.name,
+          metric: `latency p50 at ${settings.paceRate}/s`,
+          unit: 'ms',
+          value: variant.latencyP50Ms,
+          baseline: { name: `${unlimited.name}, no limits`, value: unlimited.latencyP50Ms },
+        }),
+      );
+    }
     const target = targets[variant.name];
     figures.push(
       figure({
@@ -332,13 +434,50 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       }),
     );
   }
+  const endToEndResult = others.find((variant) => variant.name === 'end to end');
+  const byHand = others.find((variant) => variant.name === SAME_ARCHITECTURE);
+  if (endToEndResult && byHand) {
+    figures.push(
+      figure({
+        subject: 'end to end',
+        metric: 'throughput',
+        unit: 'jobs/s',
+        value: endToEndResult.jobsPerSecond,
+        baseline: { name: SAME_ARCHITECTURE, value: byHand.jobsPerSecond },
+        target: { of: 'ratio', op: '>=', value: 1.5 },
+      }),
+      figure({
+        subject: 'end to end',
+        metric: 'CPU per job, all processes',
+        unit: 'µs',
+        value: totalCpuUs(endToEndResult),
+        baseline: { name: SAME_ARCHITECTURE, value: totalCpuUs(byHand) },
+      }),
+      figure({
+        subject: 'end to end',
+        metric: `latency p50 at ${settings.paceRate}/s`,
+        unit: 'ms',
+        value: endToEndResult.latencyP50Ms,
+        baseline: { name: SAME_ARCHITECTURE, value: byHand.latencyP50Ms },
+      }),
+      figure({
+        subject: 'end to end',
+        metric: `latency p99 at ${settings.paceRate}/s`,
+        unit: 'ms',
+        value: endToEndResult.latencyP99Ms,
+        baseline: { name: SAME_ARCHITECTURE, value: byHand.latencyP99Ms },
+      }),
+    );
+  }
   return {
     settings: { ...settings },
     figures,
     notes: [
-      `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections), timed from the first submission until the last job's recorded completion; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}). All variants' processes run from the start and take turns for ${settings.rounds} rounds after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs each; figures are medians of the rounds (jobs/s per round: ${results.map((result) => `${result.name} ${result.roundsJobsPerSecond.map((n) => Math.round(n).toLocaleString('en')).join(', ')}`).join('; ')}).`,
-      `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), enqueue to completion from the job records: BullMQ's timestamp → finishedOn; end to end: the row's created_at → finished_at (PostgreSQL's clock).`,
+      `Throughput: ${settings.jobs.toLocaleString('en')} jobs submitted as fast as the producer can (bare: addBulk in chunks of 1,000; queue path and worker + pg: the contract's createJobEnqueuer for each job, 1,000 at a time; end to end: POST /v1/jobs over ${settings.httpConnections} keep-alive connections; same architecture: the same POSTs to the bare Express app), timed from the first submission until the last job's recorded completion; one worker process at concurrency ${settings.concurrency}, on the same Redis (${TEST_REDIS_URL}). All variants' processes run from the start and take turns for ${settings.rounds} rounds after a discarded warm-up of ${settings.warmupJobs.toLocaleString('en')} jobs each; figures are medians of the rounds (jobs/s per round: ${results.map((result) => `${result.name} ${result.roundsJobsPerSecond.map((n) => Math.round(n).toLocaleString('en')).join(', ')}`).join('; ')}).`,
+      `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), from the client's call to completion: BullMQ's timestamp (set by the producer when it calls add) → finishedOn; end to end and same architecture: when the client sent the POST → the row's finished_at (PostgreSQL's clock on the same machine).`,
+      `Same architecture, by hand (bench/src/baselines): bare Express 5, one pg INSERT and one queue.add per POST, a BullMQ Worker at concurrency ${settings.concurrency} making two pg UPDATEs per job (running, succeeded); no batching, validation, authentication, logging or metrics.`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
+      `Limits on: JOB_LIMITS=${BENCH_LIMITS} and each job's concurrencyKey one of ${BENCH_TENANTS} tenants in turn, so every job is admitted through the Lua scripts (a start recorded per key, a slot of the type and of its key taken and given back) while no limit is reached.`,
       `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
     ],
   };
@@ -387,19 +526,48 @@ async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> 
   };
 }
 
-async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
+/** Limits for the "limits on" variants: every kind, none reached at concurrency 10. */
+const BENCH_LIMITS = JSON.stringify({
+  'system.echo': {
+    maxConcurrent: 1_000,
+    maxConcurrentPerKey: 1_000,
+    rateLimitPerKey: { max: 100_000, perSeconds: 1 },
+  },
+});
+const BENCH_TENANTS = 100;
+const LIMITS_ON = ', limits on';
+
+/** tenant-0, tenant-1, … tenant-99, tenant-0, … */
+function tenants(): () => string {
+  let next = 0;
+  return () => `tenant-${next++ % BENCH_TENANTS}`;
+}
+
+async function queuePath(
+  settings: Settings,
+  prefix: string,
+  options: { limits?: boolean } = {},
+): Promise<Variant> {
   const worker = startScript(`${paths.root}bench/src/workers/queue-path-worker.ts`, {
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
     NODE_ENV: 'production',
+    ...(options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {}),
   });
   await waitForReadyLine(worker);
   const { queue, close } = producer(prefix);
   const enqueue = createJobEnqueuer(queue);
-  const submitOne = () => enqueue({ id: randomUUID(), type: 'system.echo', payload: {} });
+  const tenant = tenants();
+  const submitOne = () =>
+    enqueue({
+      id: randomUUID(),
+      type: 'system.echo',
+      payload: {},
+      ...(options.limits ? { concurrencyKey: tenant() } : {}),
+    });
   return {
-    name: 'queue path',
+    name: `queue path${options.limits ? LIMITS_ON : ''}`,
     processes: { worker: () => [worker.child.pid] },
     submit: (count) => inThousands(count, submitOne),
     submitOne,
@@ -413,10 +581,16 @@ async function queuePath(settings: Settings, prefix: string): Promise<Variant> {
   };
 }
 
-async function startWorkerApp(data: BenchData, settings: Settings, prefix: string) {
+async function startWorkerApp(
+  data: BenchData,
+  settings: Settings,
+  prefix: string,
+  env: Record<string, string> = {},
+) {
   const worker = await startApp('worker', data, {
     QUEUE_PREFIX: prefix,
     WORKER_CONCURRENCY: String(settings.concurrency),
+    ...env,
   });
   await waitForStatus(`${worker.url}/health/ready`, { intervalMs: 20 });
   return worker;
@@ -452,8 +626,11 @@ async function workerWithPostgres(
     completed: () => succeededRows(pool),
     async records() {
       // the end from the rows (a job is done when its row says so), latency from BullMQ's records
-      const [rows, bull] = await Promise.all([rowRecords(pool), bullRecords(queue)]);
-      return { lastFinishedAt: rows.lastFinishedAt, latenciesMs: bull.latenciesMs };
+      const [lastFinishedAt, bull] = await Promise.all([
+        lastRowFinishedAt(pool),
+        bullRecords(queue),
+      ]);
+      return { lastFinishedAt, latenciesMs: bull.latenciesMs };
     },
     async reset() {
       await pool.query('TRUNCATE jobs');
@@ -466,10 +643,20 @@ async function workerWithPostgres(
   };
 }
 
-async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Promise<Variant> {
+async function endToEnd(
+  settings: Settings,
+  data: BenchData,
+  pool: pg.Pool,
+  options: { limits?: boolean; prefix?: string } = {},
+): Promise<Variant> {
   await pool.query('TRUNCATE jobs');
-  const prefix = data.keys.prefix;
-  const worker = await startWorkerApp(data, settings, prefix);
+  const prefix = options.prefix ?? data.keys.prefix;
+  const worker = await startWorkerApp(
+    data,
+    settings,
+    prefix,
+    options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {},
+  );
   let api: RunningApp;
   try {
     api = await startApp('api', data, { QUEUE_PREFIX: prefix });
@@ -480,39 +667,89 @@ async function endToEnd(settings: Settings, data: BenchData, pool: pg.Pool): Pro
   }
   const url = `${api.url}/v1/jobs`;
   const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
-  const body = JSON.stringify({ type: 'system.echo', payload: {} });
+  const tenant = tenants();
+  // a body of its own per request when limits are on: the tenants take turns
+  const body = () =>
+    JSON.stringify({
+      type: 'system.echo',
+      payload: {},
+      ...(options.limits ? { concurrencyKey: tenant() } : {}),
+    });
+  const sentAt = new Map<string, number>();
   return {
-    name: 'end to end',
+    name: `end to end${options.limits ? LIMITS_ON : ''}`,
     processes: { api: () => [api.process.child.pid], worker: () => [worker.process.child.pid] },
-    async submit(count) {
-      const posted = await autocannon({
-        url,
-        method: 'POST',
-        headers,
-        body,
-        connections: settings.httpConnections,
-        amount: count,
-      });
-      const accepted = posted.statusCodeStats?.['202']?.count ?? 0;
-      if (accepted !== count) {
-        throw new Error(
-          `end to end: ${accepted} of ${count} POSTs answered 202 (${JSON.stringify(posted.statusCodeStats)}, errors ${posted.errors})`,
-        );
-      }
-    },
-    async submitOne() {
-      const res = await fetch(url, { method: 'POST', headers, body });
-      if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}`);
-      await res.arrayBuffer();
-    },
+    submit: (count) =>
+      postMany('end to end', { url, headers, body, connections: settings.httpConnections }, count),
+    submitOne: () => postOne(url, headers, body(), sentAt),
     completed: () => succeededRows(pool),
-    records: () => rowRecords(pool),
+    records: () => clientTimedRecords(pool, sentAt),
     reset: async () => {
+      sentAt.clear();
       await pool.query('TRUNCATE jobs');
     },
     async stop() {
       await api.process.stop();
       await worker.process.stop();
+    },
+  };
+}
+
+/** The same path written by hand: bare-express.ts's POST and hand-written-worker.ts. */
+async function sameArchitecture(
+  settings: Settings,
+  data: BenchData,
+  prefix: string,
+  pool: pg.Pool,
+): Promise<Variant> {
+  const queue = 'by-hand';
+  const worker = startScript(`${paths.baselines}hand-written-worker.ts`, {
+    DATABASE_URL: data.database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    PREFIX: prefix,
+    QUEUE: queue,
+    CONCURRENCY: String(settings.concurrency),
+  });
+  let api: ServiceProcess;
+  const port = await freePort();
+  try {
+    await waitForReadyLine(worker);
+    api = startScript(`${paths.baselines}bare-express.ts`, {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: data.database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      QUEUE: queue,
+    });
+    await waitForStatus(`http://127.0.0.1:${port}/health/live`, { intervalMs: 20 });
+  } catch (error) {
+    await worker.stop();
+    throw error;
+  }
+  const url = `http://127.0.0.1:${port}/pg/v1/jobs`;
+  const headers = { 'Content-Type': 'application/json' };
+  const body = JSON.stringify({ type: 'system.echo', payload: {} });
+  const sentAt = new Map<string, number>();
+  return {
+    name: SAME_ARCHITECTURE,
+    processes: { api: () => [api.child.pid], worker: () => [worker.child.pid] },
+    submit: (count) =>
+      postMany(
+        SAME_ARCHITECTURE,
+        { url, headers, body, connections: settings.httpConnections },
+        count,
+      ),
+    submitOne: () => postOne(url, headers, body, sentAt),
+    completed: () => succeededRows(pool),
+    records: () => clientTimedRecords(pool, sentAt),
+    reset: async () => {
+      sentAt.clear();
+      await pool.query('TRUNCATE jobs');
+    },
+    async stop() {
+      await api.stop();
+      await worker.stop();
     },
   };
 }

@@ -101,6 +101,21 @@ export function list<T extends z.ZodType<unknown, string>>(item: T) {
     .pipe(z.array(item).min(1, 'expected at least one comma-separated value'));
 }
 
+/** A JSON document, then `schema`: for settings that are a structure rather than one value. */
+export function json<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 /** A URL whose scheme is one of `protocols`; kept as a Secret because connection URLs carry passwords. */
 export function secretUrl(protocols: readonly string[]) {
   const schemes = protocols.map((p) => `${p}://`).join(' or ');

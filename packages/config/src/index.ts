@@ -13,6 +13,7 @@ export {
   type EnvVarMeta,
   formatDuration,
   integer,
+  json,
   list,
   secretList,
   secretString,

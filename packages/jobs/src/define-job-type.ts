@@ -12,6 +12,20 @@ export interface JobTypeOptions {
   keepFailedSeconds: number;
 }
 
+/**
+ * How many jobs of a type may run at once and how fast they may start, across every worker
+ * (packages/jobs README: fair execution). A job over a limit waits without using an attempt.
+ * JOB_LIMITS overrides these per type.
+ */
+export interface JobTypeLimits {
+  /** Jobs of this type running at once. */
+  maxConcurrent?: number;
+  /** Jobs of this type with the same `concurrencyKey` running at once. */
+  maxConcurrentPerKey?: number;
+  /** Jobs of this type with the same `concurrencyKey` started per window of `perSeconds`. */
+  rateLimitPerKey?: { max: number; perSeconds: number };
+}
+
 export interface JobTypeDefinition<
   Type extends string = string,
   Payload extends z.ZodObject = z.ZodObject,
@@ -29,6 +43,8 @@ export interface JobTypeDefinition<
   /** Clients may enqueue it through the API; maintenance types run only on schedules. */
   enqueueable: boolean;
   options: JobTypeOptions;
+  /** None when absent: the type runs as fast as the workers take it. */
+  limits?: JobTypeLimits;
 }
 
 /**

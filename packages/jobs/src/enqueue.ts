@@ -1,5 +1,6 @@
 import { createBatcher } from '@repo/batching';
 import type { JobsOptions } from 'bullmq';
+import { queuedJobData } from './fair-execution/concurrency-key.ts';
 import { parseJobPayload } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
 import { isRedisUnavailableError } from './redis-connection.ts';
@@ -12,6 +13,8 @@ export interface EnqueueJobInput<T extends JobType> {
   payload: JobPayload<T>;
   runAt?: Date | null;
   maxAttempts?: number | null;
+  /** Limits of the type apply per key (README: fair execution); carried in the BullMQ job's data. */
+  concurrencyKey?: string | null;
 }
 
 /** The most jobs one `addBulk` of `createJobEnqueuer` carries. */
@@ -27,7 +30,7 @@ interface QueuedJob {
 function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
   return {
     name: input.type,
-    data: parseJobPayload(input.type, input.payload),
+    data: queuedJobData(parseJobPayload(input.type, input.payload), input.concurrencyKey),
     opts: jobOptions(input.type, {
       jobId: input.id,
       maxAttempts: input.maxAttempts,

@@ -1,5 +1,6 @@
-import { describeEnv, secretUrl } from '@repo/config';
+import { describeEnv, json, secretUrl } from '@repo/config';
 import { z } from 'zod';
+import { jobTypeLimitsOverride } from './fair-execution/limits.ts';
 
 const redis = z.object({
   REDIS_URL: describeEnv(secretUrl(['redis', 'rediss']), {
@@ -33,3 +34,16 @@ const redis = z.object({
 /** The variables of a process that uses the job queue. */
 export const redisEnv = () => redis;
 export type RedisEnv = z.output<typeof redis>;
+
+const jobLimits = z.object({
+  JOB_LIMITS: describeEnv(json(z.record(z.string(), jobTypeLimitsOverride)).prefault('{}'), {
+    description:
+      "Overrides of the job types' execution limits (packages/jobs README: fair execution), as JSON by job type: maxConcurrent (across all workers), maxConcurrentPerKey (jobs with the same concurrencyKey running at once), rateLimitPerKey {max, perSeconds} (starts per concurrencyKey per window). A field replaces the contract's value, null lifts it; an unknown type stops the worker at start. Every worker must use the same value.",
+    example:
+      '{"webhook.deliver":{"maxConcurrentPerKey":5,"rateLimitPerKey":{"max":10,"perSeconds":1}}}',
+  }),
+});
+
+/** The variables of a process that runs jobs under the types' limits (the worker). */
+export const jobLimitsEnv = () => jobLimits;
+export type JobLimitsEnv = z.output<typeof jobLimits>;

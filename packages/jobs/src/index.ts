@@ -1,4 +1,4 @@
-export type { JobTypeDefinition, JobTypeOptions } from './define-job-type.ts';
+export type { JobTypeDefinition, JobTypeLimits, JobTypeOptions } from './define-job-type.ts';
 export {
   createJobEnqueuer,
   ENQUEUE_BATCH_SIZE,
@@ -8,6 +8,25 @@ export {
   type JobEnqueuerOptions,
 } from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
+export {
+  CONCURRENCY_KEY_FIELD,
+  concurrencyKeySchema,
+  queuedJobData,
+  splitQueuedJobData,
+} from './fair-execution/concurrency-key.ts';
+export {
+  createFairScheduler,
+  type FairScheduler,
+  type FairSchedulerOptions,
+  PARKED_RECHECK_MS,
+  readWaitingFor,
+  type WaitingFor,
+} from './fair-execution/fair-scheduler.ts';
+export {
+  type LimitsByType,
+  type ResolvedLimits,
+  resolveJobLimits,
+} from './fair-execution/limits.ts';
 export {
   MAX_PAYLOAD_DEPTH,
   parseJobPayload,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { JobTypeDefinition } from './define-job-type.ts';
+import type { JobTypeDefinition, JobTypeLimits } from './define-job-type.ts';
 import { jobTypes } from './registry.ts';
 
 /** What a client or operator needs to know about one job type, read from its definition. */
@@ -13,6 +13,8 @@ export interface JobTypeReference {
   unknownFields: 'refused' | 'dropped' | 'kept';
   attempts: number;
   backoffMs: number;
+  /** The contract's execution limits (JOB_LIMITS may override them per deployment). */
+  limits: JobTypeLimits;
 }
 
 export function describeJobType(definition: JobTypeDefinition): JobTypeReference {
@@ -27,6 +29,7 @@ export function describeJobType(definition: JobTypeDefinition): JobTypeReference
     unknownFields: unknownFieldsOf(definition.payload),
     attempts: definition.options.attempts,
     backoffMs: definition.options.backoffMs,
+    limits: definition.limits ?? {},
   };
 }
 
@@ -46,7 +49,7 @@ export function renderJobTypeReference(): string {
         ? 'none: `{}`'
         : t.payloadFields.map((f) => `\`${f}\``).join(', ');
     const others = t.unknownFields === 'refused' ? '' : ` (other fields ${t.unknownFields})`;
-    return `| \`${t.type}\` | ${t.enqueueable ? 'clients' : 'schedules only'} | ${fields}${others} | ${t.attempts} | ${formatBackoff(t.backoffMs)} | ${escapeCell(t.description)} |`;
+    return `| \`${t.type}\` | ${t.enqueueable ? 'clients' : 'schedules only'} | ${fields}${others} | ${t.attempts} | ${formatBackoff(t.backoffMs)} | ${formatLimits(t.limits)} | ${escapeCell(t.description)} |`;
   });
   return [
     '# Job types',
@@ -56,12 +59,26 @@ export function renderJobTypeReference(): string {
     'Clients enqueue a job with `POST /v1/jobs` (see [apps/api/README.md](../apps/api/README.md)); a type enqueued by "schedules only" runs on the schedules in `apps/beat/src/schedules.ts`, and the API answers 400 `unknown-job-type` for it.',
     'A payload is a JSON object: `?` marks an optional field, and a field the type does not list is refused (400) unless the row says otherwise.',
     'Attempts is the default number of tries (a request may set `maxAttempts`); a failed try is retried after the backoff, doubled on each further retry.',
+    'Limits are how many jobs of the type run at once and how fast they start, across every worker: per `concurrencyKey` (a request may set one, e.g. a tenant id) or for the whole type; a job over a limit waits, queued, without using an attempt. `JOB_LIMITS` ([environment.md](environment.md)) overrides them.',
     '',
-    '| Type | Enqueued by | Payload fields | Attempts | Backoff | Description |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| Type | Enqueued by | Payload fields | Attempts | Backoff | Limits | Description |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');
+}
+
+function formatLimits(limits: JobTypeLimits): string {
+  const parts = [
+    limits.maxConcurrent === undefined ? null : `${limits.maxConcurrent} at once`,
+    limits.maxConcurrentPerKey === undefined
+      ? null
+      : `${limits.maxConcurrentPerKey} at once per key`,
+    limits.rateLimitPerKey === undefined
+      ? null
+      : `${limits.rateLimitPerKey.max} starts per ${limits.rateLimitPerKey.perSeconds} s per key`,
+  ].filter((part) => part !== null);
+  return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
 function formatBackoff(ms: number): string {

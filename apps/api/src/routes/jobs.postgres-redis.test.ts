@@ -1,4 +1,4 @@
-import { jobTypes } from '@repo/jobs';
+import { jobTypes, splitQueuedJobData } from '@repo/jobs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../problems.ts';
@@ -53,6 +53,28 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(queued?.data).toEqual({ data: { n: 1 } });
       expect(queued?.opts.attempts).toBe(3);
       expect(await queued?.getState()).toBe('waiting');
+    });
+
+    it('records a concurrencyKey, returns it, and queues it with the job', async () => {
+      const res = await post({ ...echo('keyed'), concurrencyKey: 'tenant-42' });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ concurrencyKey: 'tenant-42', waitingFor: null });
+      expect((await api.jobs.findById(res.body.id))?.concurrencyKey).toBe('tenant-42');
+      const queued = await api.queue.getJob(res.body.id);
+      expect(splitQueuedJobData(queued?.data)).toEqual({
+        payload: { data: 'keyed' },
+        concurrencyKey: 'tenant-42',
+      });
+      const fetched = await request(api.url).get(`/v1/jobs/${res.body.id}`).set(auth).expect(200);
+      expect(fetched.body).toMatchObject({ concurrencyKey: 'tenant-42', waitingFor: null });
+    });
+
+    it('refuses a concurrencyKey that is empty, too long or has other characters', async () => {
+      for (const concurrencyKey of ['', 'x'.repeat(129), 'tenant 1', 'tenant/1', 42]) {
+        const res = await post({ ...echo(), concurrencyKey });
+        expect(res.status).toBe(400);
+        expect(res.body.type).toBe(`${PROBLEM_TYPE_BASE}validation-failed`);
+      }
     });
 
     it('makes a job with a future runAt a delayed job and keeps maxAttempts', async () => {
@@ -174,6 +196,13 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(second.body.id).toBe(first.body.id);
       expect(second.headers.location).toBe(`/v1/jobs/${first.body.id}`);
       expect(await rowsWithKey(key)).toBe(1);
+    });
+
+    it('answers 422 when the key was used for a request with another concurrencyKey', async () => {
+      const key = `idem-${Date.now()}-concurrency`;
+      await post({ ...echo(), concurrencyKey: 'a' }, { 'Idempotency-Key': key }).expect(202);
+      await post({ ...echo(), concurrencyKey: 'b' }, { 'Idempotency-Key': key }).expect(422);
+      await post({ ...echo(), concurrencyKey: 'a' }, { 'Idempotency-Key': key }).expect(200);
     });
 
     it('answers 422 when the key was used for a different request', async () => {
@@ -331,6 +360,18 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       }
       const webhooks = await request(api.url).get('/v1/jobs?type=webhook.deliver').set(auth);
       expect(webhooks.body.jobs).toEqual([]);
+    });
+
+    it('filters by concurrencyKey', async () => {
+      const key = `tenant-${Date.now()}`;
+      const mine = await post({ ...echo('mine'), concurrencyKey: key }).expect(202);
+      await post({ ...echo('other'), concurrencyKey: `${key}-other` }).expect(202);
+      await post(echo('none')).expect(202);
+      const listed = await request(api.url).get(`/v1/jobs?concurrencyKey=${key}`).set(auth);
+      expect(listed.status).toBe(200);
+      expect(listed.body.jobs.map((j: { id: string }) => j.id)).toEqual([mine.body.id]);
+      expect(listed.body.links.self).toBe(`/v1/jobs?concurrencyKey=${key}&limit=20`);
+      await request(api.url).get('/v1/jobs?concurrencyKey=a%20b').set(auth).expect(400);
     });
 
     it('answers 400 with the zod issues for invalid parameters and cursors', async () => {

@@ -7,6 +7,7 @@ import {
 } from '@repo/db';
 import type { Health } from '@repo/health';
 import {
+  concurrencyKeySchema,
   createJobEnqueuer,
   isRedisUnavailableError,
   JOB_TYPE_NAMES,
@@ -14,12 +15,15 @@ import {
   type JobType,
   jobTypes,
   parseJobPayload,
+  readWaitingFor,
   resolveEnqueueableType,
   resolveJobType,
+  type WaitingFor,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
@@ -59,6 +63,7 @@ const createJobBody = z.strictObject({
     })
     .nullish(),
   maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish(),
+  concurrencyKey: concurrencyKeySchema.nullish(),
 });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
@@ -74,6 +79,7 @@ const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' 
 const listJobsQuery = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
   type: z.enum(JOB_TYPE_NAMES).optional(),
+  concurrencyKey: concurrencyKeySchema.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1).max(512).optional(),
 });
@@ -89,6 +95,8 @@ export const ENQUEUE_MAX_WAITING = 1_000;
 export interface JobsRouterOptions {
   jobs: JobRepository;
   queue: JobQueue;
+  /** The queue's connection, for what BullMQ does not keep (why a job waits). */
+  redis: Redis;
   health: Health;
   config: Pick<HttpConfig, 'BODY_LIMIT' | 'REQUEST_TIMEOUT'>;
   redisTimeoutMs: number;
@@ -114,6 +122,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         payload: parseJobPayload(type, job.payload),
         runAt: job.runAt,
         maxAttempts: job.maxAttempts,
+        concurrencyKey: job.concurrencyKey,
       }),
     ).catch((error: unknown) => {
       if (error instanceof BatchQueueFullError) {
@@ -222,6 +231,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           payload: parseJobPayload(type, body.payload),
           maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
           runAt: body.runAt ? new Date(body.runAt) : null,
+          concurrencyKey: body.concurrencyKey ?? null,
         };
 
         const progress = new JobCreationProgress(idempotencyKey !== undefined);
@@ -262,7 +272,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       const query = parseRequestPart(listJobsQuery, req.query, 'query');
       const page = await jobs.list(query);
       res.json({
-        jobs: page.jobs.map(jobResource),
+        jobs: page.jobs.map((job) => jobResource(job)),
         nextCursor: page.nextCursor,
         links: {
           self: listPath({ ...query, cursor: query.cursor }),
@@ -287,9 +297,20 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         res.set('Preference-Applied', `wait=${waitSeconds}`);
         job = await waitForFinish(job, waitSeconds * 1_000, req);
       }
-      res.json(jobResource(job));
+      res.json(jobResource(job, await waitingFor(job)));
     })
     .all(methodNotAllowed(['GET', 'HEAD']));
+
+  /**
+   * Why a queued job has not started, from the worker's limits in Redis. Only a queued job can be
+   * waiting, so only its lookup costs a Redis call.
+   */
+  async function waitingFor(job: JobRecord): Promise<WaitingFor | null> {
+    if (job.status !== 'queued') return null;
+    return callRedis('read why the job waits', options.redisTimeoutMs, () =>
+      readWaitingFor(queue, options.redis, job.id),
+    );
+  }
 
   router
     .route('/v1/jobs/:id/cancel')
@@ -318,10 +339,17 @@ export function jobsRouter(options: JobsRouterOptions): Router {
  */
 function isSameRequest(
   job: JobRecord,
-  request: { type: JobType; payload: unknown; maxAttempts: number; runAt: Date | null },
+  request: {
+    type: JobType;
+    payload: unknown;
+    maxAttempts: number;
+    runAt: Date | null;
+    concurrencyKey: string | null;
+  },
 ): boolean {
   return (
     job.type === request.type &&
+    job.concurrencyKey === request.concurrencyKey &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
     canonicalize(job.payload) === canonicalize(request.payload)
@@ -347,6 +375,7 @@ function preferredWaitSeconds(req: Request): number {
 function listPath(query: {
   status?: string | undefined;
   type?: string | undefined;
+  concurrencyKey?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }): string {

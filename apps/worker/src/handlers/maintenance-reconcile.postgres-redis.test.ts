@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobRecord } from '@repo/db';
 import { jobOptions, QUEUE_NAME } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
+import { READY_DEADLINE_MS } from '@repo/testing';
 import { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWorkerHarness, type WorkerHarness } from '../testing/worker-harness.ts';
@@ -343,6 +344,12 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
       attempts: 3,
       error: 'Error: failing attempt 3 of 5 as the payload asks',
     });
-    expect((await h.queue.getJob(job.id))?.attemptsMade).toBe(1);
+    // BullMQ records the attempt once the handler's failure reaches it, on the worker's own
+    // connection: shortly after the row, not before
+    await expect
+      .poll(async () => (await h.queue.getJob(job.id))?.attemptsMade, {
+        timeout: READY_DEADLINE_MS,
+      })
+      .toBe(1);
   });
 });

@@ -125,6 +125,7 @@ async function repair(
       payload: row.payload as never,
       runAt: row.runAt,
       maxAttempts: attemptsLeft,
+      concurrencyKey: row.concurrencyKey,
     });
     return 'requeued';
   } catch (error) {

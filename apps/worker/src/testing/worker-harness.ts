@@ -9,11 +9,14 @@ import {
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
 import {
+  createFairScheduler,
   createJobQueue,
   enqueueJob,
+  type FairScheduler,
   type JobPayload,
   type JobQueue,
   type JobType,
+  resolveJobLimits,
 } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
 import {
@@ -42,15 +45,18 @@ export interface WorkerHarness {
   jobs: JobRepository;
   queue: JobQueue;
   redis: Redis;
+  /** For a worker a test wires itself; a started worker service has its own (`.registry`). */
   registry: Registry;
   metrics: WorkerMetrics;
+  /** The fair-execution scheduler, with the limits JOB_LIMITS gives (the workers use their own). */
+  fair: FairScheduler;
   /** Starts an in-process worker service (its health server on a free port); the harness stops it. */
   startWorker(): Promise<WorkerService>;
   /** Inserts the row and enqueues it, as the API does. */
   submit<T extends JobType>(
     type: T,
     payload: JobPayload<T>,
-    options?: { maxAttempts?: number },
+    options?: { maxAttempts?: number; concurrencyKey?: string },
   ): Promise<JobRecord>;
   /** Polls the row until `done` holds. */
   waitForRow(id: string, done: (row: JobRecord) => boolean, timeoutMs?: number): Promise<JobRecord>;
@@ -86,6 +92,11 @@ export async function createWorkerHarness(
     config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
   });
   const services: WorkerService[] = [];
+  const fair = createFairScheduler({
+    queue,
+    connection: redis,
+    limits: resolveJobLimits(config.JOB_LIMITS),
+  });
 
   return {
     config,
@@ -96,6 +107,7 @@ export async function createWorkerHarness(
     redis,
     registry,
     metrics,
+    fair,
     async startWorker() {
       const service = await createWorkerService(config, logger, {
         version: 'test',
@@ -107,8 +119,20 @@ export async function createWorkerHarness(
       return service;
     },
     async submit(type, payload, options = {}) {
-      const { job } = await jobs.create({ type, payload, maxAttempts: options.maxAttempts ?? 3 });
-      await enqueueJob(queue, { id: job.id, type, payload, maxAttempts: job.maxAttempts });
+      const concurrencyKey = options.concurrencyKey ?? null;
+      const { job } = await jobs.create({
+        type,
+        payload,
+        maxAttempts: options.maxAttempts ?? 3,
+        concurrencyKey,
+      });
+      await enqueueJob(queue, {
+        id: job.id,
+        type,
+        payload,
+        maxAttempts: job.maxAttempts,
+        concurrencyKey,
+      });
       return job;
     },
     async waitForRow(id, done, timeoutMs = READY_DEADLINE_MS) {

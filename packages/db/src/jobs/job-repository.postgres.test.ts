@@ -80,6 +80,7 @@ describe('job repository (real PostgreSQL)', () => {
         runAt,
         schedulerId: null,
         queueJobId: null,
+        concurrencyKey: null,
         createdAt: expect.any(Date),
         startedAt: null,
         finishedAt: null,

@@ -18,6 +18,8 @@ export interface CreateJobInput {
   runAt?: Date | null;
   /** A repeated key returns the job first created with it instead of creating another. */
   idempotencyKey?: string;
+  /** The key the type's limits apply per; validated by the caller (@repo/jobs concurrencyKeySchema). */
+  concurrencyKey?: string | null;
 }
 
 export interface CreateJobOptions {
@@ -37,6 +39,7 @@ export interface CreateJobOptions {
 export interface ListJobsInput {
   status?: JobStatus | undefined;
   type?: string | undefined;
+  concurrencyKey?: string | undefined;
   /** 1..JOB_LIST_MAX_LIMIT */
   limit: number;
   /** The `nextCursor` of the previous page. */
@@ -185,6 +188,7 @@ interface InsertItem {
   maxAttempts: number;
   runAt: Date | null;
   idempotencyKey: string | null;
+  concurrencyKey: string | null;
 }
 
 export interface JobRepositoryOptions {
@@ -230,10 +234,11 @@ export function createJobRepository(
     'create a job',
     (items) => ({
       text: `
-      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key)
-      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[])
-          AS item(id, type, payload, max_attempts, run_at, idempotency_key)
+      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
+      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
+                    $7::text[])
+          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
       values: [
@@ -243,6 +248,7 @@ export function createJobRepository(
         items.map((item) => item.maxAttempts),
         items.map((item) => item.runAt),
         items.map((item) => item.idempotencyKey),
+        items.map((item) => item.concurrencyKey),
       ],
     }),
     { maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING },
@@ -295,6 +301,7 @@ export function createJobRepository(
         maxAttempts: input.maxAttempts,
         runAt: input.runAt ?? null,
         idempotencyKey: input.idempotencyKey ?? null,
+        concurrencyKey: input.concurrencyKey ?? null,
       };
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
@@ -334,6 +341,9 @@ export function createJobRepository(
           conditions.push(`status = ${param(input.status)}::job_status`);
         }
         if (input.type !== undefined) conditions.push(`type = ${param(input.type)}`);
+        if (input.concurrencyKey !== undefined) {
+          conditions.push(`concurrency_key = ${param(input.concurrencyKey)}`);
+        }
         if (after) {
           // a row comparison, which the (…, created_at DESC, id DESC) indexes answer directly
           conditions.push(

@@ -36,4 +36,6 @@ export const webhookDeliver = defineJobType({
     keepCompletedSeconds: 86_400,
     keepFailedSeconds: 604_800,
   },
+  // One tenant's slow receiver must not hold every worker: its deliveries wait their turn.
+  limits: { maxConcurrentPerKey: 10 },
 });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { UnknownJobTypeError } from '../errors.ts';
+import { resolveJobLimits } from './limits.ts';
+
+describe('resolveJobLimits', () => {
+  it('lists the contract’s limits, and only the types that have one', () => {
+    expect(resolveJobLimits()).toEqual({
+      'webhook.deliver': { maxConcurrent: 0, maxConcurrentPerKey: 10, rateMax: 0, rateWindowMs: 0 },
+    });
+  });
+
+  it('replaces each field JOB_LIMITS names, lifts one it sets to null, and keeps the others', () => {
+    const limits = resolveJobLimits({
+      'webhook.deliver': { maxConcurrent: 50, rateLimitPerKey: { max: 5, perSeconds: 2 } },
+      'system.echo': { maxConcurrentPerKey: 2 },
+    });
+    expect(limits['webhook.deliver']).toEqual({
+      maxConcurrent: 50,
+      maxConcurrentPerKey: 10,
+      rateMax: 5,
+      rateWindowMs: 2_000,
+    });
+    expect(limits['system.echo']).toEqual({
+      maxConcurrent: 0,
+      maxConcurrentPerKey: 2,
+      rateMax: 0,
+      rateWindowMs: 0,
+    });
+    expect(resolveJobLimits({ 'webhook.deliver': { maxConcurrentPerKey: null } })).toEqual({});
+  });
+
+  it('refuses an override of a type that does not exist, which would otherwise limit nothing', () => {
+    expect(() => resolveJobLimits({ 'webhook.delivr': { maxConcurrent: 1 } })).toThrow(
+      UnknownJobTypeError,
+    );
+  });
+});

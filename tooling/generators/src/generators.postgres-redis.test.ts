@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Each generator runs in a copy of this checkout (its tracked and new files, as they are now),
+// and the copy must then pass what CI asks of the code it touched. Slow by nature: an install,
+// a typecheck and real tests per generator.
+const GENERATOR_TIMEOUT_MS = 900_000;
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+let copy: string;
+
+/** Runs a command in the copy; a failure throws with its output. */
+function inCopy(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, {
+      cwd: copy,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true', TURBO_TELEMETRY_DISABLED: '1' },
+    });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+}
+
+beforeAll(() => {
+  copy = mkdtempSync(join(tmpdir(), 'generators-'));
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+  for (const file of files) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    cpSync(join(root, file), join(copy, file), { errorOnExist: false });
+  }
+  inCopy('pnpm', ['install', '--offline', '--frozen-lockfile']);
+}, GENERATOR_TIMEOUT_MS);
+afterAll(() => {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+describe('pnpm gen (in a copy of the repository)', () => {
+  it('job-type: a contract, a handler and a test that pass lint, typecheck and their tests', {
+    timeout: GENERATOR_TIMEOUT_MS,
+  }, () => {
+    inCopy('pnpm', ['gen', 'job-type', '--args', 'report.render', 'Renders a report.', 'true']);
+
+    expect(readFileSync(join(copy, 'packages/jobs/src/registry.ts'), 'utf8')).toContain(
+      '[reportRender.type]: reportRender,',
+    );
+    expect(readFileSync(join(copy, 'docs/job-types.md'), 'utf8')).toContain('`report.render`');
+    inCopy('pnpm', ['exec', 'biome', 'check', 'packages/jobs', 'apps/worker', 'docs']);
+    inCopy('pnpm', [
+      'turbo',
+      'run',
+      'typecheck',
+      '--filter=@repo/jobs',
+      '--filter=@repo/worker',
+      '--filter=@repo/api',
+    ]);
+    // the contract's docs are current, and the new handler runs through a real worker
+    inCopy('pnpm', [
+      '--filter',
+      '@repo/jobs',
+      'exec',
+      'vitest',
+      'run',
+      'src/job-type-reference.test.ts',
+    ]);
+    inCopy('pnpm', [
+      '--filter',
+      '@repo/worker',
+      'exec',
+      'vitest',
+      'run',
+      'src/handlers/report-render.postgres-redis.test.ts',
+    ]);
+  });
+
+  it('package: a package in the house shape that passes lint, typecheck and its tests', {
+    timeout: GENERATOR_TIMEOUT_MS,
+  }, () => {
+    inCopy('pnpm', ['gen', 'package', '--args', 'notifications', 'Sends notifications.']);
+
+    const manifest = JSON.parse(
+      readFileSync(join(copy, 'packages/notifications/package.json'), 'utf8'),
+    ) as { name: string; exports: Record<string, Record<string, string>> };
+    expect(manifest.name).toBe('@repo/notifications');
+    expect(manifest.exports['.']).toEqual({
+      development: './src/index.ts',
+      types: './dist/index.d.ts',
+      default: './dist/index.js',
+    });
+    inCopy('pnpm', [
+      'turbo',
+      'run',
+      'lint',
+      'typecheck',
+      'build',
+      'test',
+      '--filter=@repo/notifications',
+    ]);
+  });
+});
