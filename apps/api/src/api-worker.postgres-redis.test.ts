@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   freePort,
   READY_DEADLINE_MS,
@@ -102,6 +103,12 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       .set(auth)
       .set('Prefer', 'wait=15');
     expect(finished.body).toMatchObject({ status: 'succeeded', attempts: 2 });
+    // the row names the worker process that ran the last attempt, and times that attempt alone
+    expect(finished.body.workerId).toBe(hostname());
+    const firstStart = Date.parse(finished.body.startedAt);
+    const lastStart = Date.parse(finished.body.attemptStartedAt);
+    expect(lastStart).toBeGreaterThan(firstStart);
+    expect(Date.parse(finished.body.finishedAt)).toBeGreaterThanOrEqual(lastStart);
   });
 
   it('runs a job whose enqueue failed once the scheduled reconcile finds it', async () => {

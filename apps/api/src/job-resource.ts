@@ -24,6 +24,9 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
+    /** The latest attempt: when it started, and the worker (host name) that runs or ran it. */
+    attemptStartedAt: job.attemptStartedAt?.toISOString() ?? null,
+    workerId: job.workerId ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
     idempotencyKey: job.idempotencyKey ?? null,
     /** The schedule a scheduled run came from; null for jobs posted to the API. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   createDb,
   createJobRepository,
@@ -72,7 +73,8 @@ export async function createWorkerService(
   });
   const registry = createProcessMetrics();
   const metrics = createWorkerMetrics(registry);
-  const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize });
+  // the host name names the worker on each attempt's row: a container's id in Docker
+  const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize, workerId: hostname() });
   const redis = createRedisConnection({
     url: config.REDIS_URL.reveal(),
     family: config.REDIS_FAMILY,

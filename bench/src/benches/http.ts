@@ -47,7 +47,8 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
   let bareKeys: TestRedisPrefix | undefined;
   try {
     api = await startApp('api', data);
-    await waitForStatus(`${api.url}/health/ready`, { intervalMs: 20 });
+    // generous: on a shared machine under load a fresh Node process can take tens of seconds
+    await waitForStatus(`${api.url}/health/ready`, { intervalMs: 20, timeoutMs: 120_000 });
     const auth = { Authorization: `Bearer ${BENCH_API_KEY}` };
     const jsonPost = { ...auth, 'Content-Type': 'application/json' };
     const createBody = JSON.stringify({ type: 'system.echo', payload: {} });
@@ -74,7 +75,7 @@ export async function httpBench(context: BenchContext): Promise<BenchOutput> {
       QUEUE: QUEUE_NAME,
     });
     const bareUrl = `http://127.0.0.1:${barePort}`;
-    await waitForStatus(`${bareUrl}/health/live`, { intervalMs: 20 });
+    await waitForStatus(`${bareUrl}/health/live`, { intervalMs: 20, timeoutMs: 120_000 });
 
     const scenarios: Scenario[] = [
       {

@@ -15,7 +15,7 @@ describe('a drift in the compose files', () => {
   it('a variable removed: names the file, the service and the variable', () => {
     if (!stack) throw new Error('no compose stack');
     const project = composeConfig(stack);
-    delete project.services.worker?.environment?.WEBHOOK_SIGNING_SECRET;
+    delete project.services.worker?.environment?.WEBHOOK_SIGNING_SECRET_FILE;
     expect(messages(checkRequiredVariables(composeTargets(project, 'infra/compose.yaml')))).toEqual(
       [
         'infra/compose.yaml: service "worker": does not provide WEBHOOK_SIGNING_SECRET, which the worker config requires in production (docs/environment.md)',
@@ -29,7 +29,7 @@ describe('a drift in the compose files', () => {
     const api = project.services.api?.environment;
     if (api) {
       delete api.NODE_ENV;
-      delete api.API_KEYS;
+      delete api.API_KEYS_FILE;
     }
     expect(messages(checkRequiredVariables(composeTargets(project, 'infra/compose.yaml')))).toEqual(
       [

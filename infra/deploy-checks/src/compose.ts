@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { type ServiceName, serviceEnvs } from '@repo/env-reference';
+import { SECRET_FILE_SUFFIX } from '@repo/config';
+import { describeServiceEnv, type ServiceName, serviceEnvs } from '@repo/env-reference';
+import { parse } from 'yaml';
 import { readRepoFile, relativeToRepo, repoPath, repoRoot } from './repo.ts';
 import type { DeployTarget, EnvSource, Problem } from './targets.ts';
 
@@ -34,6 +36,17 @@ export const COMPOSE_STACKS: ComposeStack[] = [
   },
   { name: 'development services', files: ['infra/compose.dev.yaml'] },
 ];
+
+/**
+ * The file names infra/compose.yaml reads its `secrets:` from (what infra/generate-secrets.sh
+ * writes), read from the file itself: no Docker needed.
+ */
+export function composeSecretFiles(): string[] {
+  const doc = parse(readRepoFile(`${COMPOSE_DIR}/compose.yaml`)) as {
+    secrets?: Record<string, { file?: string }>;
+  };
+  return Object.values(doc.secrets ?? {}).map(({ file = '' }) => file.split('/').pop() ?? '');
+}
 
 /** KEY=VALUE lines of an env file (comments and blank lines skipped, no quoting rules needed here). */
 export function readEnvFile(file: string): Map<string, string> {
@@ -154,7 +167,19 @@ export function composeTargets(project: ComposeProject, file: string): DeployTar
     const env = new Map<string, EnvSource>();
     for (const [key, value] of Object.entries(svc.environment ?? {})) {
       // `KEY:` with no value and no such variable in the environment passes nothing.
-      if (value !== null && value !== '') env.set(key, { kind: 'literal', value });
+      if (value === null || value === '') continue;
+      // <NAME>_FILE provides the secret NAME from a mounted file (packages/config secret-files)
+      const fromFile = key.endsWith(SECRET_FILE_SUFFIX)
+        ? key.slice(0, -SECRET_FILE_SUFFIX.length)
+        : '';
+      if (
+        fromFile &&
+        describeServiceEnv(name as ServiceName).some((v) => v.name === fromFile && v.secret)
+      ) {
+        env.set(fromFile, { kind: 'reference', to: `file ${value}` });
+      } else {
+        env.set(key, { kind: 'literal', value });
+      }
     }
     const context = svc.build ? relativeToRepo(svc.build.context) : undefined;
     targets.push({

@@ -2,10 +2,14 @@
 //   1. builds jobstack-{api,worker,beat} with `pnpm turbo run docker:build`, as users do;
 //   2. checks each image: labels, non-root user, HEALTHCHECK, own layers within budget, no .env
 //      file or secret in any layer or in the history;
-//   3. runs infra/compose.yaml + infra/compose.test.yaml with three workers, waits until every
-//      service is healthy, posts a job through the api, sees a worker finish it in PostgreSQL,
-//      sees beat's maintenance.reconcile schedule run, then `docker compose stop` and checks each
-//      app exits 0 within 10 s; tears the stack down (down -v);
+//   3. runs infra/compose.yaml + infra/compose.test.yaml with secrets from infra/generate-secrets.sh:
+//      `run --rm migrate`, then `up` with three workers (WORKER_REPLICAS), waits until every
+//      service is healthy, posts a job through the proxy, sees a worker finish it in PostgreSQL,
+//      sees beat's maintenance.reconcile schedule run, checks the apps' least-privilege role and
+//      Redis's password, upgrades the worker and the api with infra/rollout.sh while POSTs run (no
+//      failed POST, no lost job, nothing else recreated), runs the backup/restore drill of
+//      docs/operations.md, then `docker compose stop` and checks each app exits 0 within 10 s;
+//      tears the stack down (down -v);
 //   4. checks layer caching in a scratch copy of the working tree: a second docker:build is fully
 //      cached, the build context keeps secrets and installs out, and after touching only
 //      apps/worker (or adding another app's dependency) api and beat rebuild entirely from cache.
@@ -40,7 +44,7 @@ import {
   scanImageLayers,
 } from './docker.ts';
 import { readEnvFile } from './env-file.ts';
-import { run, runStreaming, waitFor } from './process.ts';
+import { describeCommand, run, runStreaming, waitFor } from './process.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const APPS = ['api', 'worker', 'beat'] as const;
@@ -77,13 +81,28 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 const testEnvFile = repoPath('infra/compose.test.env');
+// the stack's secrets, as operators make them (removed with the stack)
+const secretsDir = join(mkdtempSync(join(tmpdir(), 'jobstack-e2e-secrets-')), 'secrets');
+run(repoPath('infra/generate-secrets.sh'), [secretsDir]);
+const secretFile = (name: string) => readFileSync(join(secretsDir, name), 'utf8').trim();
+/** The tag the upgrade moves the api and the worker to: the same build under a new name. */
+const upgradeTag = `${shortRevision}-upgrade`;
+const composeEnv = (imageTag: string) =>
+  cleanEnv({
+    // the images this run built; the proxy keeps its own tag through the app upgrade
+    IMAGE_TAG: imageTag,
+    PROXY_IMAGE_TAG: shortRevision,
+    // any free port on 127.0.0.1
+    API_PORT: '',
+    SECRETS_DIR: secretsDir,
+    WORKER_REPLICAS: String(WORKERS),
+  });
 const compose = new Compose({
   project: `jobstack-e2e-${process.pid}`,
   files: [repoPath('infra/compose.yaml'), repoPath('infra/compose.test.yaml')],
   envFile: testEnvFile,
   cwd: repoRoot,
-  // IMAGE_TAG: the images this run built; API_PORT empty: any free port on 127.0.0.1
-  env: cleanEnv({ IMAGE_TAG: shortRevision, API_PORT: '' }),
+  env: composeEnv(shortRevision),
 });
 
 /**
@@ -102,8 +121,11 @@ function secretValues(): string[] {
       : [];
   const published = new Set(secretsOf(repoPath('.env.development')));
   const values = new Set<string>();
-  for (const file of ['infra/compose.test.env', '.env', 'infra/.env']) {
+  for (const file of ['.env', 'infra/.env']) {
     for (const value of secretsOf(repoPath(file))) if (!published.has(value)) values.add(value);
+  }
+  for (const name of ['api_keys', 'metrics_token', 'webhook_signing_secret', 'redis_password']) {
+    values.add(secretFile(name));
   }
   return [...values];
 }
@@ -303,37 +325,90 @@ describe('jobstack images and compose stack', () => {
     let api = '';
     let apiKey = '';
 
+    let migrateStatus = -1;
+
     beforeAll(() => {
-      apiKey = readEnvFile(testEnvFile).get('API_KEYS')?.split(',')[0] ?? '';
-      const up = compose.run(
-        ['up', '--detach', '--wait', '--wait-timeout', '180', '--scale', `worker=${WORKERS}`],
-        { allowFailure: true, timeoutMs: 5 * 60_000 },
-      );
+      apiKey = secretFile('api_keys').split(',')[0] ?? '';
+      const build = compose.run(['build', 'proxy'], { allowFailure: true, timeoutMs: 10 * 60_000 });
+      timings['compose build proxy'] = seconds(build.durationMs);
+      if (build.status !== 0)
+        throw new Error(`docker compose build proxy failed:\n${build.stderr}`);
+      // the documented order: migrations as a step of their own, then the apps
+      const migrate = compose.run(['run', '--rm', 'migrate'], {
+        allowFailure: true,
+        timeoutMs: 5 * 60_000,
+      });
+      migrateStatus = migrate.status;
+      timings['compose run --rm migrate'] = seconds(migrate.durationMs);
+      if (migrate.status !== 0) {
+        throw new Error(
+          `docker compose run --rm migrate failed:\n${migrate.stderr}\n${migrate.stdout}`,
+        );
+      }
+      const up = compose.run(['up', '--detach', '--wait', '--wait-timeout', '180'], {
+        allowFailure: true,
+        timeoutMs: 5 * 60_000,
+      });
       timings['compose up --wait'] = seconds(up.durationMs);
       if (up.status !== 0) {
         throw new Error(`docker compose up --wait failed:\n${up.stderr}\n${compose.diagnostics()}`);
       }
-      api = `http://${compose.port('api', 8000)}`;
-    }, 6 * 60_000);
+      api = `http://${compose.port('proxy', 8000)}`;
+    }, 15 * 60_000);
 
     afterAll(() => {
       compose.run(['down', '--volumes', '--remove-orphans', '--timeout', '5'], {
         allowFailure: true,
       });
+      rmSync(dirname(secretsDir), { recursive: true, force: true });
+      for (const app of ['api', 'worker'] as const) {
+        run('docker', ['image', 'rm', imageRef(app, upgradeTag)], { allowFailure: true });
+      }
     });
 
-    it(`runs postgres, redis, api, ${WORKERS} workers and beat healthy, after migrate exited 0`, () => {
+    it(`runs postgres, redis, proxy, api, ${WORKERS} workers (WORKER_REPLICAS) and beat healthy, after migrate exited 0`, () => {
+      expect(migrateStatus, 'docker compose run --rm migrate').toBe(0);
       const containers = compose.containers();
       const byService = (s: string) => containers.filter((c) => c.Service === s);
-      for (const service of ['postgres', 'redis', 'api', 'worker', 'beat']) {
+      for (const service of ['postgres', 'redis', 'proxy', 'api', 'worker', 'beat']) {
         const running = byService(service);
         expect(running.length, `${service} containers`).toBe(service === 'worker' ? WORKERS : 1);
         for (const c of running) {
           expect(`${c.Name} ${c.State} ${c.Health}`).toBe(`${c.Name} running healthy`);
         }
       }
-      const [migrate] = byService('migrate');
-      expect(migrate && `${migrate.State} ${migrate.ExitCode}`, 'migrate').toBe('exited 0');
+      // a one-off that `up` never starts
+      expect(byService('migrate')).toEqual([]);
+    });
+
+    it('connects the apps as the least-privilege role, which cannot DROP or ALTER, and Redis only with its password', async () => {
+      // the roles of both apps' connections (their health checks keep one open)
+      const sessions = await waitFor(
+        'the api and the worker connected to PostgreSQL',
+        () => {
+          const found = compose.psql(
+            "select string_agg(distinct application_name || ':' || usename, ',' order by application_name || ':' || usename) from pg_stat_activity where application_name in ('api', 'worker')",
+          );
+          return found.includes('api:') && found.includes('worker:') ? found : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(sessions).toBe('api:jobstack_app,worker:jobstack_app');
+      const asApp = (sql: string) =>
+        compose.run(
+          ['exec', '-T', 'postgres', 'psql', '-U', 'jobstack_app', '-d', 'jobstack', '-tAc', sql],
+          { allowFailure: true },
+        );
+      expect(asApp('select count(*) >= 0 from jobs').stdout.trim()).toBe('t');
+      for (const sql of ['drop table jobs', 'alter table jobs add column x int']) {
+        const refused = asApp(sql);
+        expect(refused.status, sql).not.toBe(0);
+        expect(refused.stderr, sql).toMatch(/must be owner of table jobs/);
+      }
+      const anonymous = compose.run(['exec', '-T', 'redis', 'redis-cli', 'ping'], {
+        allowFailure: true,
+      });
+      expect(anonymous.stdout + anonymous.stderr).toMatch(/NOAUTH/);
     });
 
     it('runs every app process as a non-root user', () => {
@@ -456,6 +531,171 @@ describe('jobstack images and compose stack', () => {
         { timeoutMs: 30_000 },
       );
       expect(counted).toBeGreaterThanOrEqual(1);
+    });
+
+    it(
+      'upgrades the worker, then the api, with infra/rollout.sh while POSTs run: none fails, no job is lost, nothing else is recreated',
+      async () => {
+        // the new version: this run's images under another tag, which only the new containers use
+        for (const app of APPS) run('docker', ['tag', imageRef(app), imageRef(app, upgradeTag)]);
+        const upgraded = new Compose({ ...compose.options, env: composeEnv(upgradeTag) });
+        const running = (service: string) =>
+          compose
+            .containers()
+            .filter((c) => c.Service === service && c.State === 'running')
+            .map((c) => c.ID)
+            .sort();
+        const startedAt = (id: string) => inspectContainer(id).State.StartedAt;
+        const untouched = ['postgres', 'redis', 'proxy', 'beat'].map((service) => {
+          const [id = ''] = running(service);
+          return { service, id, startedAt: startedAt(id) };
+        });
+        const oldWorkers = running('worker');
+        const oldApi = running('api');
+
+        // jobs that outlast the worker's drain start: its old containers must finish them
+        const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+        const post = (payload: object) =>
+          fetch(`${api}/v1/jobs`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ type: 'system.echo', payload }),
+          });
+        const marker = `upgrade-${Date.now()}`;
+        const longJobs: string[] = [];
+        for (let i = 0; i < 3; i += 1) {
+          const response = await post({ data: { marker: `${marker}-long` }, delayMs: 15_000 });
+          expect(response.status).toBe(202);
+          longJobs.push(((await response.json()) as { id: string }).id);
+        }
+
+        const failures: string[] = [];
+        let posted = 0;
+        let posting = true;
+        const poster = async () => {
+          while (posting) {
+            try {
+              const response = await post({ data: { marker }, delayMs: 100 });
+              if (response.status === 202) posted += 1;
+              else failures.push(`${response.status} ${await response.text()}`);
+            } catch (error) {
+              failures.push(
+                `${error instanceof Error ? `${error.message} ${String(error.cause)}` : error}`,
+              );
+            }
+          }
+        };
+        const posters = [poster(), poster()];
+        const rollout = (service: string) =>
+          runStreaming(repoPath('infra/rollout.sh'), [...compose.args([service]).slice(1)], {
+            cwd: repoRoot,
+            env: upgraded.options.env,
+            timeoutMs: 5 * 60_000,
+          });
+        try {
+          timings['rollout worker'] = seconds((await rollout('worker')).durationMs);
+          timings['rollout api'] = seconds((await rollout('api')).durationMs);
+        } finally {
+          posting = false;
+          await Promise.all(posters);
+        }
+        report(`upgrade: ${posted} POSTs while the worker and the api were replaced`);
+        expect(failures).toEqual([]);
+        expect(posted).toBeGreaterThan(0);
+
+        const newWorkers = running('worker');
+        const newApi = running('api');
+        expect(newWorkers).toHaveLength(WORKERS);
+        expect(newWorkers.filter((id) => oldWorkers.includes(id))).toEqual([]);
+        expect(newApi).toHaveLength(1);
+        expect(newApi.filter((id) => oldApi.includes(id))).toEqual([]);
+        for (const id of [...newWorkers, ...newApi]) {
+          expect(
+            run('docker', ['inspect', '--format', '{{.Config.Image}}', id]).stdout.trim(),
+          ).toMatch(new RegExp(`:${upgradeTag}$`));
+        }
+        for (const { service, id, startedAt: before } of untouched) {
+          expect(`${service} ${running(service).join(',')} ${startedAt(id)}`).toBe(
+            `${service} ${id} ${before}`,
+          );
+        }
+
+        // every job posted ran once; the long ones finished on the old workers, on their first attempt
+        const count = (where: string) =>
+          Number(compose.psql(`select count(*) from jobs where ${where}`));
+        await waitFor(
+          `the ${posted} jobs posted during the upgrade to succeed`,
+          () =>
+            count(`payload->'data'->>'marker' = '${marker}' and status = 'succeeded'`) === posted
+              ? true
+              : undefined,
+          { timeoutMs: 120_000 },
+          () =>
+            compose.psql(
+              `select status, count(*) from jobs where payload->'data'->>'marker' = '${marker}' group by 1`,
+            ),
+        );
+        expect(count(`payload->'data'->>'marker' = '${marker}'`)).toBe(posted);
+        const long = compose.psql(
+          `select status || ' ' || attempts || ' ' || worker_id from jobs where id in (${longJobs.map((id) => `'${id}'`).join(',')})`,
+        );
+        for (const line of long.split('\n')) {
+          const [status, attempts, worker = ''] = line.split(' ');
+          expect(`${status} ${attempts}`).toBe('succeeded 1');
+          expect(oldWorkers.some((id) => id.startsWith(worker))).toBe(true);
+        }
+
+        // a plain `up` with the new tag now changes beat alone: no app depends on migrate any more
+        const up = upgraded.run(['up', '--detach', '--wait', '--wait-timeout', '120'], {
+          allowFailure: true,
+        });
+        expect(up.status, up.stderr).toBe(0);
+        expect(running('worker')).toEqual(newWorkers);
+        expect(running('api')).toEqual(newApi);
+        for (const { service, id } of untouched) {
+          if (service === 'beat') expect(running('beat')).not.toEqual([id]);
+          else expect(running(service), service).toEqual([id]);
+        }
+      },
+      15 * 60_000,
+    );
+
+    it('backup and restore drill (docs/operations.md): pg_dump -Fc through the compose service, pg_restore into a fresh database, the same rows', () => {
+      const dc = describeCommand('docker', compose.args([]));
+      const dump = join(dirname(secretsDir), 'jobstack.dump');
+      const shell = (command: string) =>
+        run('bash', ['-c', command], { cwd: repoRoot, env: compose.options.env });
+      const dumpStarted = compose.psql('select now()');
+      shell(
+        `${dc} exec -T postgres sh -c 'pg_dump -Fc -U "$POSTGRES_USER" -d "$POSTGRES_DB"' > ${dump}`,
+      );
+      expect(readFileSync(dump).subarray(0, 5).toString()).toBe('PGDMP');
+      compose.psql('create database jobstack_restore');
+      shell(
+        `${dc} exec -T postgres sh -c 'pg_restore --no-owner --role="$POSTGRES_USER" -U "$POSTGRES_USER" -d jobstack_restore' < ${dump}`,
+      );
+      // rows that cannot change any more: finished before the dump
+      const fingerprint = (database: string) =>
+        compose
+          .run([
+            'exec',
+            '-T',
+            'postgres',
+            'psql',
+            '-U',
+            'jobstack',
+            '-d',
+            database,
+            '-tAc',
+            `select count(*) || ' ' || md5(coalesce(string_agg(id::text || status || attempts || coalesce(result::text, ''), ',' order by id), ''))
+               from jobs where finished_at < '${dumpStarted}'
+             union all
+             select string_agg(migration_name, ',' order by migration_name) from _prisma_migrations`,
+          ])
+          .stdout.trim();
+      const live = fingerprint('jobstack');
+      expect(Number(live.split(' ')[0])).toBeGreaterThan(0);
+      expect(fingerprint('jobstack_restore')).toBe(live);
     });
 
     it('docker compose stop: every app container exits 0 within 10 s', () => {

@@ -35,3 +35,4 @@ export {
   runtimeSettingsFor,
 } from './runtime-env.ts';
 export { redactUrl, Secret } from './secret.ts';
+export { SECRET_FILE_SUFFIX } from './secret-files.ts';

@@ -1,4 +1,12 @@
-import { boolean, describeEnv, duration, integer, runtimeEnv, secretUrl } from '@repo/config';
+import {
+  boolean,
+  describeEnv,
+  duration,
+  integer,
+  runtimeEnv,
+  secretString,
+  secretUrl,
+} from '@repo/config';
 import { z } from 'zod';
 
 const database = z.object({
@@ -45,6 +53,30 @@ export function databaseOptions(env: DatabaseEnv) {
 export const migrationEnv = () => migration;
 export type MigrationEnv = z.output<typeof migration>;
 
+/** The one-off migrate command: the least-privilege role it prepares for the apps. */
+const appRole = z.object({
+  DATABASE_APP_ROLE: describeEnv(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a PostgreSQL role name: lower-case letters, digits, _')
+      .optional(),
+    {
+      description:
+        'After migrating, create this login role if missing and grant it row access (SELECT, INSERT, UPDATE, DELETE) to the tables and nothing more; the api and the worker then connect as it, while DATABASE_URL of the migrate command keeps the owner role. Unset: no role is prepared.',
+      example: 'jobstack_app',
+    },
+  ),
+  DATABASE_APP_PASSWORD: describeEnv(secretString({ minLength: 16 }).optional(), {
+    description:
+      "Password DATABASE_APP_ROLE logs in with, set (or rotated) on every migrate run; unset leaves an existing role's password as it is.",
+    secret: true,
+  }),
+});
+
 /** The one-off `db-migrate` command (compose service, Render/Railway pre-deploy step). */
-export const migrateEnv = z.object({ ...runtimeEnv().shape, ...database.shape });
+export const migrateEnv = z.object({
+  ...runtimeEnv().shape,
+  ...database.shape,
+  ...appRole.shape,
+});
 export type MigrateConfig = z.output<typeof migrateEnv>;

@@ -30,6 +30,7 @@ export {
   type StaleJob,
   type StartedAttempt,
 } from './jobs/job-repository.ts';
+export { type AppRoleOptions, grantAppRole } from './migrate/app-role.ts';
 export { migrationChecksum } from './migrate/checksum.ts';
 export {
   assertSchemaCurrent,

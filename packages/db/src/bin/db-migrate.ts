@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // db-migrate: applies pending migrations and exits — the compose `migrate` service and the
-// platforms' pre-deploy step. Environment: migrateEnv (DATABASE_URL, DATABASE_CONNECT_TIMEOUT,
-// LOG_LEVEL, LOG_FORMAT, NODE_ENV). Exit code 0 when the schema is up to date afterwards, 1 on
-// any problem, with the reason logged (a JSON line like every other in production; readable text
-// in development when the environment itself is invalid).
+// platforms' pre-deploy step — then, with DATABASE_APP_ROLE set, prepares the apps' least-privilege
+// role. Environment: migrateEnv (DATABASE_URL, DATABASE_CONNECT_TIMEOUT, DATABASE_APP_ROLE,
+// DATABASE_APP_PASSWORD, LOG_LEVEL, LOG_FORMAT, NODE_ENV). Exit code 0 when the schema is up to
+// date afterwards, 1 on any problem, with the reason logged (a JSON line like every other in
+// production; readable text in development when the environment itself is invalid).
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, runtimeSettingsFor, withEnvFiles } from '@repo/config';
 import { createLogger, logFormat, sendConsoleToLogger, writeConfigError } from '@repo/logger';
 import { type MigrateConfig, migrateEnv } from '../env.ts';
+import { grantAppRole } from '../migrate/app-role.ts';
 import { migrate } from '../migrate/migrate.ts';
 
 // src/bin and dist/bin both sit two levels below the package root
@@ -33,6 +35,20 @@ try {
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
     logger,
   });
+  if (config.DATABASE_APP_ROLE !== undefined) {
+    const { created } = await grantAppRole({
+      databaseUrl: config.DATABASE_URL,
+      role: config.DATABASE_APP_ROLE,
+      ...(config.DATABASE_APP_PASSWORD === undefined
+        ? {}
+        : { password: config.DATABASE_APP_PASSWORD }),
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT,
+    });
+    logger.info(
+      { role: config.DATABASE_APP_ROLE, created },
+      'app role granted row access to the tables',
+    );
+  }
   logger.info({ applied: applied.length }, 'migrate finished');
   process.exit(0);
 } catch (error) {

@@ -83,6 +83,8 @@ describe('job repository (real PostgreSQL)', () => {
         concurrencyKey: null,
         createdAt: expect.any(Date),
         startedAt: null,
+        attemptStartedAt: null,
+        workerId: null,
         finishedAt: null,
         updatedAt: expect.any(Date),
       } satisfies Record<keyof JobRecord, unknown>);
@@ -346,6 +348,34 @@ describe('job repository (real PostgreSQL)', () => {
       });
       // the same attempt delivered again (a stalled job) counts once
       expect(await jobs.markRunning(job.id, 2, 3)).toEqual({ attempt: 2, maxAttempts: 3 });
+    });
+
+    it('markRunning records each attempt: its start and the worker running it; the first start stays', async () => {
+      const job = await queued('run.traced');
+      const first = createJobRepository(db, { workerId: 'worker-host-a' });
+      const second = createJobRepository(db, { workerId: 'worker-host-b' });
+      await first.markRunning(job.id, 1);
+      const one = await jobs.findById(job.id);
+      expect(one).toMatchObject({ workerId: 'worker-host-a', attempts: 1 });
+      expect(one?.attemptStartedAt).toEqual(one?.startedAt);
+      await first.markFailed(job.id, { error: 'first try failed', final: false });
+      // the first attempt a minute in the past, so the second's start is seen to move
+      await setRow(
+        job.id,
+        `started_at = started_at - interval '1 minute', attempt_started_at = attempt_started_at - interval '1 minute'`,
+      );
+      const firstStart = (await jobs.findById(job.id))?.startedAt;
+      await second.markRunning(job.id, 2);
+      await second.markSucceeded(job.id, null);
+      const done = await jobs.findById(job.id);
+      expect(done).toMatchObject({ workerId: 'worker-host-b', attempts: 2, startedAt: firstStart });
+      const secondStart = done?.attemptStartedAt?.getTime() ?? 0;
+      expect(secondStart - (firstStart?.getTime() ?? 0)).toBeGreaterThanOrEqual(60_000);
+      expect(done?.finishedAt?.getTime()).toBeGreaterThanOrEqual(secondStart);
+      // a repository without a worker id (the api's) records none
+      const other = await queued('run.traced');
+      await jobs.markRunning(other.id, 1);
+      expect(await jobs.findById(other.id)).toMatchObject({ workerId: null });
     });
 
     it('markRunning goes on counting from the attempts used before a BullMQ job with fewer attempts', async () => {

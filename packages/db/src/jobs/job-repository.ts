@@ -106,7 +106,8 @@ export interface JobRepository {
   /** Only a queued job can be cancelled; the check and the change are one atomic update. */
   cancel(id: string): Promise<CancelOutcome>;
   /**
-   * An attempt starts: status running, startedAt set on the first attempt, and attempts = the
+   * An attempt starts: status running, startedAt set on the first attempt, attemptStartedAt on
+   * every attempt, workerId to this repository's `workerId` option, and attempts = the
    * attempts used before this BullMQ job (max_attempts − `queueAttempts`, the attempts the BullMQ
    * job was given; 0 when omitted) + `attempt` (BullMQ's, 1 on its first try). So a job that
    * reconcile enqueued again with the attempts it had left goes on counting where it stopped,
@@ -208,6 +209,8 @@ export interface JobRepositoryOptions {
   createMaxWaiting?: number;
   /** Called with the number of rows of each group-commit statement (for a metric). */
   onBatch?: (size: number) => void;
+  /** Who runs the attempts `markRunning` starts (the worker's host name); recorded on the row. */
+  workerId?: string;
 }
 
 export function createJobRepository(
@@ -290,6 +293,10 @@ export function createJobRepository(
                                ELSE attempts END,
                started_at = CASE WHEN item.next_status = 'running'
                                  THEN COALESCE(started_at, now()) ELSE started_at END,
+               attempt_started_at = CASE WHEN item.next_status = 'running'
+                                         THEN now() ELSE attempt_started_at END,
+               worker_id = CASE WHEN item.next_status = 'running'
+                                THEN $6::text ELSE worker_id END,
                result = CASE WHEN item.next_status = 'succeeded'
                              THEN item.new_result::jsonb ELSE result END,
                error = CASE WHEN item.next_status = 'succeeded' THEN NULL ELSE error END,
@@ -309,6 +316,7 @@ export function createJobRepository(
         items.map((item) => (item.to === 'running' ? item.attempt : null)),
         items.map((item) => (item.to === 'running' ? item.queueAttempts : null)),
         items.map((item) => (item.to === 'succeeded' ? item.result : null)),
+        options.workerId ?? null,
       ],
     }),
     { oneChangePerRow: true, ...(options.onBatch ? { onBatch: options.onBatch } : {}) },
