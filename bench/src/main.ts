@@ -1,4 +1,4 @@
-// `pnpm bench [http|jobs|startup|shutdown|images ...] [--quick]`: runs the benchmarks (all by
+// `pnpm bench [http|jobs|startup|shutdown|tracing|images ...] [--quick]`: runs the benchmarks (all by
 // default), prints each one's table and writes bench/results/<bench>.json. The root script builds
 // the apps first: the benchmarks run the production build (apps/*/dist).
 import { existsSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { imagesBench } from './benches/images.ts';
 import { jobsBench } from './benches/jobs.ts';
 import { shutdownBench } from './benches/shutdown.ts';
 import { startupBench } from './benches/startup.ts';
+import { tracingBench } from './benches/tracing.ts';
 import type { BenchDefinition } from './benches/types.ts';
 import { machineInfo } from './lib/machine.ts';
 import { APPS, paths } from './lib/paths.ts';
@@ -18,6 +19,7 @@ export const BENCHES: readonly BenchDefinition[] = [
   { name: 'jobs', title: 'Job throughput and latency', run: jobsBench },
   { name: 'startup', title: 'Start-up time', run: startupBench },
   { name: 'shutdown', title: 'Shutdown time', run: shutdownBench },
+  { name: 'tracing', title: 'Tracing overhead (OpenTelemetry on / off)', run: tracingBench },
   { name: 'images', title: 'Image sizes and build times', run: imagesBench },
 ];
 

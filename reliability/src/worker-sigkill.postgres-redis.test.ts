@@ -96,7 +96,7 @@ describe('SIGKILL of a worker during long jobs (real PostgreSQL and Redis)', () 
     // exactly once: the new worker completed each job one time, BullMQ holds each once, completed
     const metrics = await call(`${second.url}/metrics`);
     expect(String(metrics.body)).toMatch(
-      new RegExp(`^worker_jobs_completed_total\\{type="system.echo"\\} ${N}$`, 'm'),
+      new RegExp(`^jobstack_jobs_total\\{type="system.echo",outcome="succeeded"\\} ${N}$`, 'm'),
     );
     expect(await queue.getJobCounts('completed', 'failed', 'active', 'wait', 'delayed')).toEqual({
       completed: N,

@@ -114,21 +114,20 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
         .set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      const count = 'jobstack_http_request_duration_seconds_count';
+      expect(res.text).toContain(`${count}{method="GET",route="/v1/jobs/:id",status="200"} 1`);
+      expect(res.text).toContain(`${count}{method="POST",route="/v1/jobs",status="202"} 1`);
+      expect(res.text).toContain(`${count}{method="GET",route="unmatched",status="404"} 1`);
       expect(res.text).toMatch(
-        /http_requests_total\{method="GET",route="\/v1\/jobs\/:id",status="200"\} 1/,
-      );
-      expect(res.text).toMatch(
-        /http_requests_total\{method="POST",route="\/v1\/jobs",status="202"\} 1/,
-      );
-      expect(res.text).toMatch(
-        /http_requests_total\{method="GET",route="unmatched",status="404"\}/,
-      );
-      expect(res.text).toMatch(
-        /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/jobs\/:id",status="200"\}/,
+        /jobstack_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/jobs\/:id",status="200"\}/,
       );
       expect(res.text).not.toContain(created.body.id);
-      expect(res.text).toMatch(/queue_jobs\{queue="jobs",state="waiting"\} [1-9]/);
-      expect(res.text).toMatch(/queue_jobs\{queue="jobs",state="failed"\} 0/);
+      expect(res.text).toMatch(/jobstack_queue_jobs\{state="waiting"\} [1-9]/);
+      expect(res.text).toMatch(/jobstack_queue_jobs\{state="failed"\} 0/);
+      expect(res.text).toMatch(/jobstack_jobs_oldest_age_seconds\{status="queued"\} \d/);
+      expect(res.text).toMatch(/jobstack_db_batch_size_count [1-9]/);
+      expect(res.text).toMatch(/jobstack_redis_memory_bytes\{kind="used"\} [1-9]/);
+      expect(res.text).toMatch(/jobstack_redis_noeviction 1/);
     });
 
     it('is open when no token is configured', async () => {
@@ -136,7 +135,7 @@ describe('HTTP API (real PostgreSQL and Redis)', () => {
       try {
         const res = await request(open.url).get('/metrics');
         expect(res.status).toBe(200);
-        expect(res.text).toContain('queue_jobs');
+        expect(res.text).toContain('jobstack_queue_jobs');
       } finally {
         await open.close();
       }

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from './env.ts';
 import { errorBoundary } from './error-boundary.ts';
-import { httpMetrics, registerQueueDepthMetrics } from './metrics.ts';
+import { httpMetrics, registerScrapeTimeGauges } from './metrics.ts';
 import { requireBearerToken } from './middleware/authentication.ts';
 import { methodNotAllowed } from './middleware/method-not-allowed.ts';
 import { requestLogging } from './middleware/request-logging.ts';
@@ -68,9 +68,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestTimeout(config.REQUEST_TIMEOUT));
   app.use(apiSecurityHeaders());
 
-  registerQueueDepthMetrics({
+  registerScrapeTimeGauges({
     registry: deps.metrics,
     queue: deps.queue,
+    jobs: deps.jobs,
     timeoutMs: redisTimeoutMs,
     logger,
   });

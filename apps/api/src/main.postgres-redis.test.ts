@@ -127,7 +127,7 @@ describe('api process (real PostgreSQL and Redis)', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
-    expect(metrics).toContain('queue_jobs{queue="jobs",state="waiting"}');
+    expect(metrics).toContain('jobstack_queue_jobs{state="waiting"}');
 
     // an idle keep-alive connection: it must not keep the server open
     const keepAlive = new Agent({ keepAlive: true });

@@ -134,8 +134,8 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
       .get('/metrics')
       .set('Authorization', `Bearer ${broken.config.METRICS_TOKEN?.reveal()}`);
     expect(res.status).toBe(200);
-    expect(res.text).toMatch(/queue_depth_collection_failures_total [1-9]/);
-    expect(res.text).not.toMatch(/queue_jobs\{/);
+    expect(res.text).toMatch(/jobstack_metrics_collection_failures_total\{source="queue"\} [1-9]/);
+    expect(res.text).not.toMatch(/jobstack_queue_jobs\{/);
   });
 
   it('never answered with a 500', () => {

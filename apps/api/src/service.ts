@@ -18,6 +18,7 @@ import {
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
+import { createDbBatchSizeMetric } from '@repo/metrics';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.ts';
@@ -75,8 +76,12 @@ export async function createApiService(
       logger,
     );
   }
+  const metrics = createProcessMetrics();
   const db = createDb({ ...databaseOptions(config), applicationName: connectionName });
-  const jobs = createJobRepository(db, options.repository);
+  const jobs = createJobRepository(db, {
+    ...options.repository,
+    onBatch: createDbBatchSizeMetric(metrics),
+  });
   const redis = createRedisConnection({
     url: config.REDIS_URL.reveal(),
     family: config.REDIS_FAMILY,
@@ -92,7 +97,6 @@ export async function createApiService(
     isOutage: isRedisUnavailableError,
   });
 
-  const metrics = createProcessMetrics();
   const health = createHealth({
     service: 'api',
     version: options.version,

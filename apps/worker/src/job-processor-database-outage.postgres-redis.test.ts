@@ -52,7 +52,12 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
       config: h.config,
       processor: createJobProcessor({
         jobs,
-        handlers: createHandlers({ config: h.config, jobs, queue: h.queue }),
+        handlers: createHandlers({
+          config: h.config,
+          jobs,
+          queue: h.queue,
+          webhookMetrics: h.metrics.webhooks,
+        }),
         logger,
         metrics: h.metrics,
         fair: h.fair,
@@ -100,7 +105,7 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
       });
     }
     expect(await h.registry.metrics()).toMatch(
-      /worker_jobs_postponed_total\{type="system\.echo"\} 3/,
+      /jobstack_jobs_postponed_total\{type="system\.echo"\} 3/,
     );
   });
 

@@ -258,14 +258,20 @@ describe('job processing (real PostgreSQL and Redis)', () => {
   });
 
   it('counts completed and failed jobs by type in its metrics', async () => {
+    // the running worker's own registry, which its health port serves
     const text = await worker.registry.metrics();
-    expect(text).toMatch(/worker_jobs_completed_total\{type="system\.echo"\} [1-9]/);
+    expect(text).toMatch(/jobstack_jobs_total\{type="system\.echo",outcome="succeeded"\} [1-9]/);
     // the 404, the refused and the unresolvable destination
-    expect(text).toMatch(/worker_jobs_failed_total\{type="webhook\.deliver",final="true"\} 3/);
-    expect(text).not.toMatch(/worker_jobs_postponed_total\{/);
+    expect(text).toMatch(/jobstack_jobs_total\{type="webhook\.deliver",outcome="failed"\} 3/);
+    expect(text).not.toMatch(/jobstack_jobs_postponed_total\{/);
     expect(text).toMatch(
-      /worker_job_duration_seconds_count\{type="system\.echo",result="succeeded"\} [1-9]/,
+      /jobstack_job_duration_seconds_count\{type="system\.echo",outcome="succeeded"\} [1-9]/,
     );
-    expect(text).toMatch(/worker_jobs_active 0/);
+    expect(text).toMatch(/jobstack_job_wait_seconds_count\{type="system\.echo"\} [1-9]/);
+    expect(text).toMatch(
+      /jobstack_webhook_delivery_duration_seconds_count\{outcome="rejected"\} [1-9]/,
+    );
+    expect(text).toMatch(/jobstack_db_batch_size_count [1-9]/);
+    expect(text).toMatch(/jobstack_jobs_active 0/);
   });
 });

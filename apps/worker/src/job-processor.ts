@@ -11,6 +11,7 @@ import {
   UnknownJobTypeError,
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
+import { activeTraceId, inSpan, traceIdOfMetadata } from '@repo/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
 import type { JobHandlers } from './handlers/index.ts';
@@ -54,7 +55,27 @@ export function createJobProcessor(deps: JobProcessorDeps) {
   // logged with the error's stack, the others with one line each, until a record is written again.
   const outage = { reported: false };
   const runAndRecord = runAndRecordJob(deps, outage);
-  return async function processJobPostponingOnDatabaseOutage(
+  return (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> =>
+    // one span per attempt, a child of the enqueue span whose trace context the job carries
+    inSpan(
+      {
+        name: `process ${isJobType(job.name) ? job.name : 'unknown'}`,
+        kind: 'consumer',
+        parentMetadata: job.opts.telemetry?.metadata,
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.operation.type': 'process',
+          'messaging.message.id': job.id ?? '',
+          'jobstack.job.type': job.name,
+          'jobstack.job.attempt': job.attemptsMade + 1,
+        },
+        // postponed or put back: the job goes on, the attempt did not fail
+        isExpected: (error) => error instanceof DelayedError || error instanceof WaitingError,
+      },
+      () => processJobPostponingOnDatabaseOutage(job, token, signal),
+    );
+
+  async function processJobPostponingOnDatabaseOutage(
     job: Job,
     token?: string,
     signal?: AbortSignal,
@@ -68,8 +89,15 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       // The job is fine; its record cannot be written. Back to the queue, attempts untouched.
       // Should the handler have run already, it runs again then (delivery is at least once).
       await job.moveToDelayed(Date.now() + DATABASE_RETRY_DELAY_MS, token);
-      deps.metrics.postponed.inc({ type: job.name });
-      const details = { queueJobId: job.id, type: job.name, retryInMs: DATABASE_RETRY_DELAY_MS };
+      deps.metrics.jobs.postponed(job.name);
+      const details = {
+        jobId: rowIdOf(job) ?? undefined,
+        queueJobId: job.id,
+        type: job.name,
+        attempt: job.attemptsMade + 1,
+        traceId: activeTraceId() ?? traceIdOfMetadata(job.opts.telemetry?.metadata),
+        retryInMs: DATABASE_RETRY_DELAY_MS,
+      };
       deps.logger.warn(
         outage.reported ? { ...details, reason: error.message } : { ...details, err: error },
         'PostgreSQL is unavailable: job postponed without using an attempt',
@@ -77,14 +105,24 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       outage.reported = true;
       throw new DelayedError();
     }
-  };
+  }
 }
 
 /** Runs the job's handler and writes each step to its row; a database outage propagates. */
 function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) {
   async function runAndRecord(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
-    const jobLogger = deps.logger.child({ queueJobId: job.id, type: job.name });
+    // BullMQ's count of this BullMQ job's tries
+    const queueAttempt = job.attemptsMade + 1;
     const id = rowIdOf(job);
+    // every line about a job carries these; `attempt` is BullMQ's until the row has counted it.
+    // The trace id is this attempt's span's, or, with tracing off here, the one the job carries.
+    const jobFields = {
+      jobId: id ?? undefined,
+      queueJobId: job.id,
+      type: job.name,
+      traceId: activeTraceId() ?? traceIdOfMetadata(job.opts.telemetry?.metadata),
+    };
+    const jobLogger = deps.logger.child({ ...jobFields, attempt: queueAttempt });
 
     let type: JobType;
     let payload: JobPayload<JobType>;
@@ -97,11 +135,12 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         throw error;
       // retrying cannot fix a payload: fail for good, keep the worker going
       if (id) await deps.jobs.markFailed(id, { error: error.message, final: true });
-      deps.metrics.failed.inc({ type: 'invalid', final: 'true' });
-      jobLogger.error({ err: error, jobId: id }, 'job rejected: it does not match the contract');
+      deps.metrics.jobs.attemptEnded(job.name, 'rejected');
+      jobLogger.error({ err: error }, 'job rejected: it does not match the contract');
       throw new UnrecoverableError(error.message);
     }
     if (!id) {
+      deps.metrics.jobs.attemptEnded(type, 'rejected');
       jobLogger.error('job rejected: it has no Postgres record');
       throw new UnrecoverableError(
         `job ${job.id} has no record in Postgres; enqueue jobs through the API or a schedule`,
@@ -112,11 +151,11 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     // still queued, until a slot frees (see the jobs package's README).
     const limited = deps.fair.isLimited(type, concurrencyKey) && token !== undefined;
     if (limited && !(await deps.fair.admit(job, token, type, concurrencyKey))) {
-      deps.metrics.parked.inc({ type });
+      deps.metrics.jobs.parked(type);
       throw new DelayedError();
     }
     try {
-      return await runAdmitted(job, { id, type, payload, signal, token, jobLogger });
+      return await runAdmitted(job, { id, type, payload, signal, token, jobLogger, jobFields });
     } finally {
       if (limited) await deps.fair.release(job.id as string, type, concurrencyKey);
     }
@@ -131,6 +170,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       signal,
       token,
       jobLogger,
+      jobFields,
     }: {
       id: string;
       type: JobType;
@@ -138,6 +178,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       signal: AbortSignal | undefined;
       token: string | undefined;
       jobLogger: Logger;
+      /** What every line about the job carries (see runAndRecord), but the attempt. */
+      jobFields: Record<string, unknown>;
     },
   ): Promise<unknown> {
     // BullMQ's count: this BullMQ job's try and the tries it was given
@@ -158,17 +200,24 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     if (!started) {
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
-      jobLogger.info({ jobId: id, status: existing.status }, 'job skipped: it is no longer queued');
+      deps.metrics.jobs.attemptEnded(type, 'skipped');
+      jobLogger.info({ status: existing.status }, 'job skipped: it is no longer queued');
       return { skipped: existing.status };
     }
     // the row's count, which goes on from attempts used before this BullMQ job (a job reconcile
     // enqueued again with the attempts it had left)
     const { attempt, maxAttempts } = started;
-    const logger = jobLogger.child({ jobId: id, attempt });
+    const logger = deps.logger.child({ ...jobFields, attempt });
+    if (queueAttempt === 1) {
+      // due: when it was enqueued, or its run time; a later attempt's due time (after a backoff)
+      // is not recorded, so only first attempts are timed
+      const dueAt = job.timestamp + (job.opts.delay ?? 0);
+      deps.metrics.jobs.started(type, (Date.now() - dueAt) / 1000);
+    }
 
     const startedAt = performance.now();
     const seconds = () => (performance.now() - startedAt) / 1000;
-    deps.metrics.active.inc();
+    deps.metrics.jobs.active.inc();
     try {
       const handler = deps.handlers[type] as (p: unknown, c: unknown) => Promise<unknown>;
       const result = await handler(payload, {
@@ -179,8 +228,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         logger,
       });
       await deps.jobs.markSucceeded(id, result ?? null);
-      deps.metrics.completed.inc({ type });
-      deps.metrics.duration.observe({ type, result: 'succeeded' }, seconds());
+      deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;
     } catch (error) {
       // the record could not be written (e.g. markSucceeded), or the handler could not reach
@@ -190,6 +238,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
         await job.moveToWait(token);
+        deps.metrics.jobs.attemptEnded(type, 'interrupted', seconds());
         logger.warn('job interrupted by shutdown; returned to the queue');
         throw new WaitingError();
       }
@@ -197,8 +246,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       const lastInQueue = queueAttempt >= queueAttempts;
       const final = unrecoverable || lastInQueue || attempt >= maxAttempts;
       await deps.jobs.markFailed(id, { error: describeError(error), final });
-      deps.metrics.failed.inc({ type, final: String(final) });
-      deps.metrics.duration.observe({ type, result: 'failed' }, seconds());
+      deps.metrics.jobs.attemptEnded(type, final ? 'failed' : 'retried', seconds());
       logger[final ? 'error' : 'warn']({ err: error, final }, 'job attempt failed');
       // the row has no attempts left although its BullMQ job has: BullMQ must not retry it
       if (final && !unrecoverable && !lastInQueue) {
@@ -206,7 +254,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       }
       throw error;
     } finally {
-      deps.metrics.active.dec();
+      deps.metrics.jobs.active.dec();
     }
   }
   return runAndRecord;
@@ -229,9 +277,15 @@ export function recordDeferredFailure(
       await deps.fair.release(job.id as string, job.name, concurrencyKey);
     }
     await deps.jobs.markFailed(id, { error: job.deferredFailure, final: true });
-    deps.metrics.failed.inc({ type: job.name, final: 'true' });
+    deps.metrics.jobs.attemptEnded(job.name, 'failed');
     deps.logger.error(
-      { jobId: id, type: job.name, reason: job.deferredFailure },
+      {
+        jobId: id,
+        queueJobId: job.id,
+        type: job.name,
+        attempt: job.attemptsMade,
+        reason: job.deferredFailure,
+      },
       'job failed without running',
     );
   };

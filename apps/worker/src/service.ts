@@ -71,8 +71,10 @@ export async function createWorkerService(
     applicationName: connectionName,
     onIdleConnectionError: (error) => logger.warn({ err: error }, 'idle database connection lost'),
   });
+  const registry = createProcessMetrics();
+  const metrics = createWorkerMetrics(registry);
   // the host name names the worker on each attempt's row: a container's id in Docker
-  const jobs = createJobRepository(db, { workerId: hostname() });
+  const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize, workerId: hostname() });
   const redis = createRedisConnection({
     url: config.REDIS_URL.reveal(),
     family: config.REDIS_FAMILY,
@@ -82,8 +84,6 @@ export async function createWorkerService(
   });
   const queue = createJobQueue(redis, config.QUEUE_PREFIX);
 
-  const registry = createProcessMetrics();
-  const metrics = createWorkerMetrics(registry);
   const fair = createFairScheduler({
     queue,
     connection: redis,
@@ -91,7 +91,7 @@ export async function createWorkerService(
   });
   const processor = createJobProcessor({
     jobs,
-    handlers: createHandlers({ config, jobs, queue }),
+    handlers: createHandlers({ config, jobs, queue, webhookMetrics: metrics.webhooks }),
     logger,
     metrics,
     fair,

@@ -12,5 +12,7 @@ export const paths = {
   benchmarksMd: `${root}BENCHMARKS.md`,
   /** The production entry of an app, built by `turbo run build`. */
   dist: (app: App) => `${root}apps/${app}/dist/main.js`,
+  /** What the images run before main.js (`node --import`): OpenTelemetry, when configured. */
+  tracing: (app: App) => `${root}apps/${app}/dist/tracing.js`,
   packageJson: (app: App) => `${root}apps/${app}/package.json`,
 };

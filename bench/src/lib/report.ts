@@ -41,7 +41,7 @@ export function renderReport(results: readonly BenchResult[], findings: string):
     '',
     '<!-- Written by `pnpm bench:report` from bench/results/*.json (the latest `pnpm bench` run of each benchmark) and bench/findings.md. Do not edit by hand. -->',
     '',
-    'Every figure is measured next to its baseline in the same run on the same machine, because absolute numbers on these shared 2-core machines drift from one minute to the next; compare ratios, not absolute numbers, across runs. `pnpm bench [http|jobs|startup|shutdown|images] [--quick]` runs them (it builds the apps first and benchmarks the production build); `pnpm bench:report` rewrites this file.',
+    'Every figure is measured next to its baseline in the same run on the same machine, because absolute numbers on these shared 2-core machines drift from one minute to the next; compare ratios, not absolute numbers, across runs. `pnpm bench [http|jobs|startup|shutdown|tracing|images] [--quick]` runs them (it builds the apps first and benchmarks the production build); `pnpm bench:report` rewrites this file.',
     '',
   ];
   if (results.length === 0) {

@@ -46,8 +46,9 @@ export interface RunningApp {
 }
 
 /**
- * Starts an app as production runs it: `node apps/<app>/dist/main.js`, NODE_ENV=production, the
- * production log level and format (JSON at info), on loopback.
+ * Starts an app as production runs it: `node --import apps/<app>/dist/tracing.js
+ * apps/<app>/dist/main.js`, NODE_ENV=production, the production log level and format (JSON at
+ * info), on loopback. Tracing stays off unless `env` sets OTEL_EXPORTER_OTLP_ENDPOINT.
  */
 export async function startApp(
   app: App,
@@ -83,7 +84,7 @@ export async function startApp(
   const child = startServiceProcess(
     paths.dist(app),
     { ...common, ...own[app], ...env },
-    { nodeArgs, cwd: paths.root },
+    { nodeArgs: ['--import', paths.tracing(app), ...nodeArgs], cwd: paths.root },
   );
   return { app, process: child, url: `http://127.0.0.1:${port}`, port };
 }

@@ -386,6 +386,14 @@ export function resolveImageCommand(
   app: App,
   packages = workspacePackages(),
 ): ResolvedCommand | { error: string } {
+  // `node --import <file> … <entry>`: each preloaded file (the apps' dist/tracing.js) must be in
+  // the image like the entry; the entry is what the command starts
+  if (argv[0] === 'node' && argv[1] === '--import') {
+    const preload = argv[2] ?? '';
+    const resolved = resolveImageCommand(['node', preload], app, packages);
+    if ('error' in resolved) return { error: `--import ${preload}: ${resolved.error}` };
+    return resolveImageCommand(['node', ...argv.slice(3)], app, packages);
+  }
   const manifest = readManifest(app.dir);
   const deps = Object.keys(manifest.dependencies ?? {});
   const [first = '', second = ''] = argv;

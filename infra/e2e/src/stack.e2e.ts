@@ -136,6 +136,12 @@ function provisionScript(): string | undefined {
     .find((p) => existsSync(p));
 }
 
+/**
+ * The services of the profile `observability` this test starts: Prometheus, to scrape the stack.
+ * (Not Grafana: no registry or stand-in serves it here; its files are checked statically.)
+ */
+const OBSERVABILITY_SERVICES = ['prometheus'];
+
 /** Base images of the Dockerfiles and the images compose runs that no service of it builds. */
 function requiredImages(): string[] {
   const refs = new Set<string>();
@@ -146,10 +152,14 @@ function requiredImages(): string[] {
     if (!base) throw new Error(`apps/${app}/Dockerfile has no ARG NODE_IMAGE=<default>`);
     refs.add(base);
   }
-  const config = JSON.parse(compose.run(['config', '--format', 'json']).stdout) as {
-    services: Record<string, { image?: string; build?: unknown }>;
+  const config = JSON.parse(
+    compose.run(['--profile', 'observability', 'config', '--format', 'json']).stdout,
+  ) as {
+    services: Record<string, { image?: string; build?: unknown; profiles?: string[] }>;
   };
-  const services = Object.values(config.services);
+  const services = Object.entries(config.services)
+    .filter(([name, s]) => !s.profiles || OBSERVABILITY_SERVICES.includes(name))
+    .map(([, s]) => s);
   // migrate runs the image the api service builds
   const built = new Set(services.filter((s) => s.build).map((s) => s.image));
   for (const service of services) {
@@ -265,7 +275,7 @@ describe('jobstack images and compose stack', () => {
           /^[1-9]\d*(:\d+)?$|^(?!root)[a-z_][\w-]*(:\w+)?$/,
         );
         expect(image.Config.Env).toContain('NODE_ENV=production');
-        expect(image.Config.Cmd).toEqual(['node', 'dist/main.js']);
+        expect(image.Config.Cmd).toEqual(['node', '--import', './dist/tracing.js', 'dist/main.js']);
         expect(image.Config.Entrypoint ?? null).toBeNull();
         expect(image.Config.Healthcheck?.Test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
       },
@@ -472,6 +482,55 @@ describe('jobstack images and compose stack', () => {
           `${compose.psql('select type, status, scheduler_id, error from jobs order by created_at')}\n${compose.diagnostics()}`,
       );
       expect(runs).toBeGreaterThan(0);
+    });
+
+    it('is scraped by Prometheus (profile observability): api, every worker and beat up, the job counted', async () => {
+      const up = compose.run(['up', '--detach', ...OBSERVABILITY_SERVICES], {
+        allowFailure: true,
+        timeoutMs: 2 * 60_000,
+      });
+      timings['prometheus up'] = seconds(up.durationMs);
+      if (up.status !== 0) throw new Error(`prometheus did not start:\n${up.stderr}`);
+      const prometheus = `http://${compose.port('prometheus', 9090)}`;
+      const ask = async <T>(path: string): Promise<T | undefined> => {
+        const response = await fetch(`${prometheus}${path}`).catch(() => undefined);
+        return response?.ok ? ((await response.json()) as { data: T }).data : undefined;
+      };
+
+      // the first scrape comes within one scrape_interval (15 s) of the targets being found
+      const targets = await waitFor(
+        'Prometheus to scrape the api, every worker and beat',
+        async () => {
+          const data = await ask<{ activeTargets: { labels: { job: string }; health: string }[] }>(
+            '/api/v1/targets?state=active',
+          );
+          const upIn = (job: string) =>
+            data?.activeTargets.filter((t) => t.labels.job === job && t.health === 'up').length;
+          return upIn('api') === 1 && upIn('worker') === WORKERS && upIn('beat') === 1
+            ? data?.activeTargets
+            : undefined;
+        },
+        { timeoutMs: 60_000 },
+        () => compose.diagnostics(),
+      );
+      expect(targets?.length).toBeGreaterThanOrEqual(2 + WORKERS);
+
+      // the system.echo job of the test above, counted by the worker that ran it
+      const query = encodeURIComponent(
+        'sum(jobstack_jobs_total{type="system.echo",outcome="succeeded"})',
+      );
+      const counted = await waitFor(
+        'jobstack_jobs_total to count the system.echo job',
+        async () => {
+          const data = await ask<{ result: { value: [number, string] }[] }>(
+            `/api/v1/query?query=${query}`,
+          );
+          const value = Number(data?.result[0]?.value[1] ?? 0);
+          return value >= 1 ? value : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(counted).toBeGreaterThanOrEqual(1);
     });
 
     it(

@@ -20,6 +20,7 @@ export {
   createJobRepository,
   JOB_CREATE_MAX_WAITING,
   JOB_LIST_MAX_LIMIT,
+  type JobBacklog,
   type JobPage,
   type JobRepository,
   type JobRepositoryOptions,

@@ -1,4 +1,5 @@
 import { createBatcher } from '@repo/batching';
+import { inSpan, traceMetadata } from '@repo/tracing';
 import type { JobsOptions } from 'bullmq';
 import { queuedJobData } from './fair-execution/concurrency-key.ts';
 import { parseJobPayload } from './payloads.ts';
@@ -26,17 +27,42 @@ interface QueuedJob {
   opts: JobsOptions;
 }
 
-/** Validates the payload against the contract; invalid payloads never reach Redis. */
+/**
+ * Validates the payload against the contract; invalid payloads never reach Redis. Called inside
+ * the enqueue span, whose W3C trace context the job carries to the worker (in BullMQ's
+ * `opts.telemetry.metadata`, not in the payload, which stays the contract's).
+ */
 function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
+  const metadata = traceMetadata();
   return {
     name: input.type,
     data: queuedJobData(parseJobPayload(input.type, input.payload), input.concurrencyKey),
-    opts: jobOptions(input.type, {
-      jobId: input.id,
-      maxAttempts: input.maxAttempts,
-      runAt: input.runAt,
-    }),
+    opts: {
+      ...jobOptions(input.type, {
+        jobId: input.id,
+        maxAttempts: input.maxAttempts,
+        runAt: input.runAt,
+      }),
+      ...(metadata === undefined ? {} : { telemetry: { metadata } }),
+    },
   };
+}
+
+/** A producer span per job, even when jobs share one `addBulk`. */
+function inEnqueueSpan<T>(input: EnqueueJobInput<JobType>, work: () => Promise<T>): Promise<T> {
+  return inSpan(
+    {
+      name: `enqueue ${input.type}`,
+      kind: 'producer',
+      attributes: {
+        'messaging.system': 'bullmq',
+        'messaging.operation.type': 'send',
+        'messaging.message.id': input.id,
+        'jobstack.job.type': input.type,
+      },
+    },
+    work,
+  );
 }
 
 /** Adds one job; invalid payloads never reach Redis. */
@@ -44,8 +70,10 @@ export async function enqueueJob<T extends JobType>(
   queue: JobQueue,
   input: EnqueueJobInput<T>,
 ): Promise<void> {
-  const job = toQueuedJob(input);
-  await queue.add(job.name, job.data, job.opts);
+  await inEnqueueSpan(input, async () => {
+    const job = toQueuedJob(input);
+    await queue.add(job.name, job.data, job.opts);
+  });
 }
 
 export type EnqueueJob = <T extends JobType>(input: EnqueueJobInput<T>) => Promise<void>;
@@ -75,5 +103,5 @@ export function createJobEnqueuer(queue: JobQueue, options: JobEnqueuerOptions =
       return jobs.map(() => undefined);
     },
   });
-  return async (input) => batcher.submit(toQueuedJob(input));
+  return async (input) => inEnqueueSpan(input, () => batcher.submit(toQueuedJob(input)));
 }

@@ -52,6 +52,18 @@ describe('requestLogging', () => {
     ]);
   });
 
+  it("carries the caller's trace id when tracing is off, and none without a valid traceparent", async () => {
+    const { app, lines } = await appWithLogging();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await request(app)
+      .get('/v1/thing')
+      .set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
+      .expect(200);
+    await request(app).get('/v1/thing').set('traceparent', 'not-a-traceparent').expect(200);
+    expect(lines[0]).toMatchObject({ msg: 'request completed', traceId });
+    expect(lines[1]).not.toHaveProperty('traceId');
+  });
+
   it('replaces an odd X-Request-Id with a fresh one', async () => {
     const { app } = await appWithLogging();
     const res = await request(app).get('/v1/thing').set('X-Request-Id', 'has space');

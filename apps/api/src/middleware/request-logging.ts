@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@repo/logger';
+import { activeTraceId, traceIdOfTraceparent } from '@repo/tracing';
 import type { RequestHandler } from 'express';
 
 declare module 'http' {
@@ -38,7 +39,8 @@ function requestIdOf(req: IncomingMessage, res: ServerResponse): string {
 /**
  * Gives each request its id (echoed in X-Request-Id) and `req.log`, a logger that puts the id on
  * every line; logs one line per completed request: method, path, client address, user agent,
- * status and duration, with the error behind a 5xx.
+ * status and duration, with the error behind a 5xx. Both carry the request's trace id: its span's
+ * when tracing is on, otherwise the caller's `traceparent` when one came.
  *
  * Written here rather than with pino-http, which does the same but builds two child loggers for
  * every request and logs every response header, a visible share of the API's CPU per
@@ -49,12 +51,14 @@ export function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     const requestId = requestIdOf(req, res);
+    const traceId = activeTraceId() ?? traceIdOfTraceparent(req.headers.traceparent);
+    const ids = traceId === undefined ? { requestId } : { requestId, traceId };
     let requestLogger: Logger | undefined;
     req.id = requestId;
     Object.defineProperty(req, 'log', {
       configurable: true,
       get: () => {
-        requestLogger ??= logger.child({ requestId });
+        requestLogger ??= logger.child(ids);
         return requestLogger;
       },
     });
@@ -68,7 +72,7 @@ export function requestLogging(logger: Logger): RequestHandler {
         const level = res.statusCode === 503 ? 'warn' : failed ? 'error' : 'info';
         logger[level](
           {
-            requestId,
+            ...ids,
             req: {
               method: req.method,
               url: req.originalUrl,

@@ -1,5 +1,6 @@
 import type { JobRepository } from '@repo/db';
 import type { JobQueue } from '@repo/jobs';
+import type { WebhookDeliveryMetrics } from '@repo/metrics';
 import type { MaintenanceConfig, WebhookConfig } from '../env.ts';
 import type { JobHandlers } from './job-handler.ts';
 import { maintenancePrune } from './maintenance-prune.ts';
@@ -13,10 +14,11 @@ export function createHandlers(deps: {
   config: WebhookConfig & MaintenanceConfig;
   jobs: JobRepository;
   queue: JobQueue;
+  webhookMetrics: WebhookDeliveryMetrics;
 }): JobHandlers {
   return {
     'system.echo': systemEcho,
-    'webhook.deliver': webhookDeliver(deps.config),
+    'webhook.deliver': webhookDeliver(deps.config, deps.webhookMetrics),
     'maintenance.reconcile': maintenanceReconcile(deps),
     'maintenance.prune': maintenancePrune(deps),
   };

@@ -3,8 +3,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '@repo/config';
 import { createLogger } from '@repo/logger';
+import { createWebhookDeliveryMetrics } from '@repo/metrics';
 import { generateSigningSecret, signingKey, WebhookSigningError } from '@repo/webhooks';
 import { UnrecoverableError } from 'bullmq';
+import { Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workerEnv } from '../env.ts';
@@ -58,7 +60,9 @@ describe('webhook.deliver handler', () => {
     const url = `http://localhost:${hook.port}/hook`;
     const ctx = await context();
 
-    const guarded = webhookDeliver(loadConfig(workerEnv, base));
+    const registry = new Registry();
+    const metrics = createWebhookDeliveryMetrics(registry);
+    const guarded = webhookDeliver(loadConfig(workerEnv, base), metrics);
     const refusal = await guarded({ url, body: {} }, ctx).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(UnrecoverableError);
     expect((refusal as Error).message).toMatch(
@@ -68,9 +72,17 @@ describe('webhook.deliver handler', () => {
 
     const open = webhookDeliver(
       loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      metrics,
     );
     await expect(open({ url, body: {} }, ctx)).resolves.toMatchObject({ status: 200 });
     expect(hook.received).toHaveLength(1);
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'jobstack_webhook_delivery_duration_seconds_count{outcome="rejected"} 1',
+    );
+    expect(text).toContain(
+      'jobstack_webhook_delivery_duration_seconds_count{outcome="delivered"} 1',
+    );
   });
 
   it('signs so that a receiver verifies with the official library and the same WEBHOOK_SIGNING_SECRET', async () => {
@@ -78,6 +90,7 @@ describe('webhook.deliver handler', () => {
     const ctx = await context();
     const deliver = webhookDeliver(
       loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+      createWebhookDeliveryMetrics(new Registry()),
     );
     await deliver({ url: `http://127.0.0.1:${hook.port}/hook`, body: { order: 7 } }, ctx);
     const [delivery] = hook.received;

@@ -148,6 +148,18 @@ export interface JobRepository {
   requeue(job: StaleCursor, reason?: string): Promise<JobRecord | null>;
   /** Deletes finished jobs older than `before`, `batchSize` rows per statement; returns the count. */
   deleteFinishedBefore(input: { before: Date; batchSize: number }): Promise<number>;
+  /**
+   * What an operator is paged about, read for /metrics: how long the oldest due queued job has
+   * waited, and how long the running row untouched the longest has been so (in seconds; null
+   * when no row is in that state).
+   */
+  backlog(): Promise<JobBacklog>;
+}
+
+/** See `JobRepository.backlog`. */
+export interface JobBacklog {
+  oldestQueuedSeconds: number | null;
+  oldestRunningSeconds: number | null;
 }
 
 // Every query returns whole rows as JOB_COLUMNS selects them: the generated model's fields. The
@@ -195,6 +207,8 @@ interface InsertItem {
 export interface JobRepositoryOptions {
   /** The most `create` calls that may wait for their INSERT; default JOB_CREATE_MAX_WAITING. */
   createMaxWaiting?: number;
+  /** Called with the number of rows of each group-commit statement (for a metric). */
+  onBatch?: (size: number) => void;
   /** Who runs the attempts `markRunning` starts (the worker's host name); recorded on the row. */
   workerId?: string;
 }
@@ -213,7 +227,11 @@ export function createJobRepository(
   function batchedWrites<I extends { id: string }, R extends { id: string }>(
     doing: string,
     statement: (items: readonly I[]) => { text: string; values: unknown[] },
-    options: { oneChangePerRow?: boolean; maxWaiting?: number } = {},
+    options: {
+      oneChangePerRow?: boolean;
+      maxWaiting?: number;
+      onBatch?: (size: number) => void;
+    } = {},
   ) {
     return createBatcher<I, R | null>({
       maxBatchSize: JOB_WRITE_BATCH_SIZE,
@@ -225,6 +243,7 @@ export function createJobRepository(
       run: (items) =>
         withOutagesTranslated(doing, async () => {
           const { text, values } = statement(items);
+          options.onBatch?.(items.length);
           const { rows: written } = await pool.query<R>(text, values);
           const byId = new Map(written.map((row) => [row.id, row]));
           return items.map((item) => byId.get(item.id) ?? null);
@@ -254,7 +273,10 @@ export function createJobRepository(
         items.map((item) => item.concurrencyKey),
       ],
     }),
-    { maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING },
+    {
+      maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING,
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    },
   );
 
   // Both worker transitions share one statement, so a batch carries every job that started or
@@ -297,7 +319,7 @@ export function createJobRepository(
         options.workerId ?? null,
       ],
     }),
-    { oneChangePerRow: true },
+    { oneChangePerRow: true, ...(options.onBatch ? { onBatch: options.onBatch } : {}) },
   );
 
   return {
@@ -509,6 +531,27 @@ export function createJobRepository(
           total += deleted;
           if (deleted < batchSize) return total;
         }
+      }),
+    backlog: () =>
+      withOutagesTranslated('read the job backlog', async () => {
+        // A queued row awaiting a retry was last written when its attempt failed, and is due a
+        // backoff later: counting from that write keeps a normal backoff from looking like a
+        // job nobody picks up. Rows due later (run_at ahead) are not waiting yet.
+        const {
+          rows: [row],
+        } = await pool.query<{ queued: number | null; running: number | null }>(
+          `SELECT extract(epoch FROM now() - min(GREATEST(COALESCE(run_at, created_at), updated_at))
+                                        FILTER (WHERE status = 'queued'))::float8 AS queued,
+                  extract(epoch FROM now() - min(updated_at) FILTER (WHERE status = 'running'))::float8
+                    AS running
+             FROM jobs
+            WHERE status IN ${ACTIVE}
+              AND (status = 'running' OR COALESCE(run_at, created_at) <= now())`,
+        );
+        return {
+          oldestQueuedSeconds: row?.queued ?? null,
+          oldestRunningSeconds: row?.running ?? null,
+        };
       }),
   };
 }

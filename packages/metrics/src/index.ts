@@ -1,0 +1,25 @@
+export { boundedLabel, statusLabel } from './bounded-label.ts';
+export { createDbBatchSizeMetric } from './db-metrics.ts';
+export { createHttpRequestMetrics, type HttpRequestMetrics } from './http-metrics.ts';
+export {
+  createJobMetrics,
+  JOB_OUTCOMES,
+  type JobMetrics,
+  type JobOutcome,
+} from './job-metrics.ts';
+export { exportedMetricNames } from './metric-names.ts';
+export {
+  type JobBacklog,
+  QUEUE_STATES,
+  type QueueState,
+  registerScrapeTimeMetrics,
+  SCRAPE_SOURCES,
+  type ScrapeSource,
+  type ScrapeTimeMetricsOptions,
+} from './scrape-time-metrics.ts';
+export {
+  createWebhookDeliveryMetrics,
+  WEBHOOK_OUTCOMES,
+  type WebhookDeliveryMetrics,
+  type WebhookOutcome,
+} from './webhook-metrics.ts';
