@@ -13,6 +13,15 @@ const GENERATOR_TIMEOUT_MS = 900_000;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 let copy: string;
 
+/**
+ * The environment of the commands run in the copy: a coverage run's variables removed, since the
+ * copy is another repository whose coverage would otherwise be merged into this one's report.
+ */
+function copyEnv(): NodeJS.ProcessEnv {
+  const { TEST_COVERAGE_DIR: _suite, NODE_V8_COVERAGE: _processes, ...env } = process.env;
+  return { ...env, CI: 'true', TURBO_TELEMETRY_DISABLED: '1' };
+}
+
 /** Runs a command in the copy; a failure throws with its output. */
 function inCopy(command: string, args: string[]): string {
   try {
@@ -20,7 +29,7 @@ function inCopy(command: string, args: string[]): string {
       cwd: copy,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: 'true', TURBO_TELEMETRY_DISABLED: '1' },
+      env: copyEnv(),
     });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
