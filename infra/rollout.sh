@@ -34,11 +34,23 @@ fi
 settle=${ROLLOUT_SETTLE_SECONDS:-3}
 
 log "starting $count new container(s) beside ${old[*]}"
-compose up --detach --no-deps --no-recreate --wait --wait-timeout "${ROLLOUT_WAIT_SECONDS:-180}" \
-  --scale "$service=$((count * 2))" "$service"
+compose up --detach --no-deps --no-recreate --scale "$service=$((count * 2))" "$service"
 mapfile -t all < <(compose ps --quiet "$service")
 new=()
 for id in "${all[@]}"; do [[ " ${old[*]} " == *" $id "* ]] || new+=("$id"); done
+
+# Waits for the new containers only (`up --wait` would also fail on an old one that a busy
+# machine made miss a health check, although the old ones are about to go anyway).
+deadline=$((SECONDS + ${ROLLOUT_WAIT_SECONDS:-180}))
+for id in "${new[@]}"; do
+  until [[ $(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id") =~ ^(healthy|running)$ ]]; do
+    if ((SECONDS >= deadline)); then
+      log "$id is not healthy after ${ROLLOUT_WAIT_SECONDS:-180} s; the old containers keep serving (remove the new ones with docker rm -f)"
+      exit 1
+    fi
+    sleep 1
+  done
+done
 log "healthy: ${new[*]}"
 sleep "$settle"
 
