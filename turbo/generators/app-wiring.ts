@@ -25,11 +25,18 @@ export function validateAppName(root: string, name: string): true | string {
 }
 
 /**
- * The default HEALTH_PORT of the next app: the apps so far take 8000, 8001, … in the order they
- * were added, so the next is one above the count.
+ * The default HEALTH_PORT of the next app: one above the highest port an app's image exposes
+ * (api 8000, worker 8001, beat 8002, …), so that every app runs beside the others in development.
  */
 export function nextHealthPort(root: string): number {
-  return 8000 + existingApps(root).length;
+  const exposed = existingApps(root).flatMap((app) => {
+    const dockerfile = join(root, 'apps', app, 'Dockerfile');
+    if (!existsSync(dockerfile)) return [];
+    return [...readFileSync(dockerfile, 'utf8').matchAll(/^EXPOSE (\d+)/gm)].map((m) =>
+      Number(m[1]),
+    );
+  });
+  return Math.max(7999, ...exposed) + 1;
 }
 
 interface Manifest {

@@ -273,6 +273,12 @@ export default function generators(plop: PlopTypes.NodePlopAPI): void {
             ),
             insertInFile(
               repo,
+              'infra/observability/prometheus.yml',
+              render('deploy/prometheus.yml.hbs'),
+              { before: /^ {2}- job_name: prometheus$/m },
+            ),
+            insertInFile(
+              repo,
               '.railway/railway.ts',
               render('deploy/railway.ts.hbs', { buildDirectories: dirs }),
               { before: /^ {2}return project\(/m },

@@ -133,6 +133,7 @@ describe('pnpm gen (in a copy of the repository)', () => {
     expect(read('.railway/railway.ts')).toContain("const mailer = service('mailer', {");
     expect(read('infra/render.yaml')).toContain('name: jobstack-mailer');
     expect(read('infra/compose.yaml')).toContain('dockerfile: apps/mailer/Dockerfile');
+    expect(read('infra/observability/prometheus.yml')).toContain('- job_name: mailer');
     expect(read('.github/workflows/ci.yml')).toContain('app: [api, worker, beat, mailer]');
     expect(read('.github/workflows/release.yml')).toContain('app: [api, worker, beat, mailer]');
     expect(read('.github/dependabot.yml')).toContain('"/apps/beat", "/apps/mailer"]');
