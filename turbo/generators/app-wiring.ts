@@ -4,8 +4,25 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Names the wiring uses for other things: an app may not take them. */
-const TAKEN_NAMES = new Set(['migrate', 'db', 'queue', 'source', 'shared', 'ctx', 'proxy']);
+/**
+ * Names taken by something else an app's name would collide with: the worker's queue (`jobs`: a
+ * second consumer of it would take the worker's jobs), the other compose services, and the
+ * Railway program's own variables.
+ */
+const TAKEN_NAMES = new Set([
+  'jobs',
+  'migrate',
+  'postgres',
+  'redis',
+  'proxy',
+  'prometheus',
+  'grafana',
+  'db',
+  'queue',
+  'source',
+  'shared',
+  'ctx',
+]);
 
 /** The apps under apps/ (directories with a package.json). */
 export function existingApps(root: string): string[] {
@@ -20,7 +37,9 @@ export function validateAppName(root: string, name: string): true | string {
     return 'expected lower case letters and digits, words joined by single dashes (e.g. mailer)';
   }
   if (existingApps(root).includes(name)) return `apps/${name} exists already`;
-  if (TAKEN_NAMES.has(name)) return `"${name}" names something else in the deploy files`;
+  if (TAKEN_NAMES.has(name)) {
+    return `"${name}" is taken: by the worker's queue, a compose service or the Railway program`;
+  }
   return true;
 }
 

@@ -21,7 +21,9 @@ describe('app wiring, read from this repository', () => {
     expect(validateAppName(root, 'mailer')).toBe(true);
     expect(validateAppName(root, 'mail-sender')).toBe(true);
     expect(validateAppName(root, 'beat')).toBe('apps/beat exists already');
-    expect(validateAppName(root, 'migrate')).toMatch(/names something else/);
+    // the worker's queue: a second consumer of it would take the worker's jobs
+    expect(validateAppName(root, 'jobs')).toMatch(/is taken/);
+    expect(validateAppName(root, 'migrate')).toMatch(/is taken/);
     for (const name of ['Mailer', 'mail_sender', 'mail--sender', '-mailer', '1mailer']) {
       expect(validateAppName(root, name), name).toMatch(/lower case/);
     }
