@@ -1,11 +1,5 @@
-import {
-  createOwnRedis,
-  freePort,
-  readinessOnceStarted,
-  type ServiceProcess,
-  startServiceProcess,
-  TEST_REDIS_URL,
-} from '@repo/testing';
+import { expectUnreadyOnEvictingRedis } from '@repo/jobs/testing';
+import { freePort, type ServiceProcess, startServiceProcess, TEST_REDIS_URL } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
 
@@ -45,40 +39,22 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
   }
 
   it('is not ready while Redis may evict keys, and says why', async () => {
-    const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
-    try {
-      const port = await freePort();
-      const worker = startServiceProcess(entry, {
-        DATABASE_URL: h.database.url,
-        REDIS_URL: evicting.url,
-        QUEUE_PREFIX: h.config.QUEUE_PREFIX,
-        WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
-        HEALTH_PORT: String(port),
-        HEALTH_HOST: '127.0.0.1',
-      });
-      processes.push(worker);
-      // started, yet not ready: the eviction-policy check fails
-      const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
-      expect(answer).toMatchObject({
-        status: 503,
-        body: {
-          status: 'down',
-          checks: {
-            database: { status: 'ok' },
-            redis: { status: 'ok' },
-            redis_eviction_policy: { status: 'down', error: 'RedisEvictionPolicyError' },
-          },
-        },
-      });
-      const logged = await worker.waitForLog((line) => line.msg === 'health check failed');
-      expect(logged).toMatchObject({
-        check: 'redis_eviction_policy',
-        err: { message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru") },
-      });
-      expect(await worker.stop()).toBe(0);
-    } finally {
-      await evicting.destroy();
-    }
+    await expectUnreadyOnEvictingRedis({
+      start: (redisUrl, port) => {
+        const worker = startServiceProcess(entry, {
+          DATABASE_URL: h.database.url,
+          REDIS_URL: redisUrl,
+          QUEUE_PREFIX: h.config.QUEUE_PREFIX,
+          WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
+          HEALTH_PORT: String(port),
+          HEALTH_HOST: '127.0.0.1',
+        });
+        processes.push(worker);
+        // started, yet not ready: the eviction-policy check fails
+        return worker;
+      },
+      okChecks: ['database', 'redis'],
+    });
   });
 
   it('on SIGTERM finishes the job in progress, then exits 0', async () => {
