@@ -21,15 +21,22 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
   // blocks the others' checks for its own interval.
   const fastRecovery = { JOB_LOCK_DURATION: '5s', JOB_STALLED_INTERVAL: '1s' };
 
-  async function startWorker(env: Record<string, string> = {}) {
-    const port = await freePort();
-    const worker = startServiceProcess(entry, {
+  /** What a worker process of this file needs: the harness's database and queue, its own port. */
+  function workerProcessEnv(port: number, redisUrl = TEST_REDIS_URL) {
+    return {
       DATABASE_URL: h.database.url,
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: h.config.QUEUE_PREFIX,
       WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
       HEALTH_PORT: String(port),
       HEALTH_HOST: '127.0.0.1',
+    };
+  }
+
+  async function startWorker(env: Record<string, string> = {}) {
+    const port = await freePort();
+    const worker = startServiceProcess(entry, {
+      ...workerProcessEnv(port),
       ...fastRecovery,
       ...env,
     });
@@ -41,14 +48,7 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
   it('is not ready while Redis may evict keys, and says why', async () => {
     await expectUnreadyOnEvictingRedis({
       start: (redisUrl, port) => {
-        const worker = startServiceProcess(entry, {
-          DATABASE_URL: h.database.url,
-          REDIS_URL: redisUrl,
-          QUEUE_PREFIX: h.config.QUEUE_PREFIX,
-          WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
-          HEALTH_PORT: String(port),
-          HEALTH_HOST: '127.0.0.1',
-        });
+        const worker = startServiceProcess(entry, workerProcessEnv(port, redisUrl));
         processes.push(worker);
         // started, yet not ready: the eviction-policy check fails
         return worker;
