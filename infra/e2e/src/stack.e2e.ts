@@ -557,7 +557,8 @@ describe('jobstack images and compose stack', () => {
         // jobs that outlast the worker's drain start: its old containers must finish them
         // no retries: a POST the rollout fails must show as a failure, not be retried away
         const jobstack = createJobstackClient({ baseUrl: api, apiKey, retry: { maxAttempts: 1 } });
-        const post = (payload: object) => jobstack.createJob({ type: 'system.echo', payload });
+        const post = (payload: { data: { marker: string }; delayMs: number }) =>
+          jobstack.createJob({ type: 'system.echo', payload });
         const marker = `upgrade-${Date.now()}`;
         const longJobs: string[] = [];
         for (let i = 0; i < 3; i += 1) {
