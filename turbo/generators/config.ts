@@ -136,6 +136,10 @@ export default function generators(plop: PlopTypes.NodePlopAPI): void {
         },
         () => {
           run(repo, 'pnpm', ['--filter', '@repo/jobs', 'docs:job-types']);
+          // an enqueueable type is a new body of POST /v1/jobs: the api's OpenAPI document and
+          // the client's types, generated from it, follow
+          run(repo, 'pnpm', ['--filter', '@repo/api', 'openapi']);
+          run(repo, 'pnpm', ['--filter', '@repo/client', 'api-types']);
           return run(repo, 'pnpm', [
             'exec',
             'biome',

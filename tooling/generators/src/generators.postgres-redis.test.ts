@@ -65,6 +65,9 @@ describe('pnpm gen (in a copy of the repository)', () => {
       '[reportRender.type]: reportRender,',
     );
     expect(readFileSync(join(copy, 'docs/job-types.md'), 'utf8')).toContain('`report.render`');
+    expect(readFileSync(join(copy, 'apps/api/openapi.json'), 'utf8')).toContain(
+      '"CreateReportRenderJob"',
+    );
     inCopy('pnpm', ['exec', 'biome', 'check', 'packages/jobs', 'apps/worker', 'docs']);
     inCopy('pnpm', [
       'turbo',
@@ -73,6 +76,7 @@ describe('pnpm gen (in a copy of the repository)', () => {
       '--filter=@repo/jobs',
       '--filter=@repo/worker',
       '--filter=@repo/api',
+      '--filter=@repo/client',
     ]);
     // the contract's docs are current, and the new handler runs through a real worker
     inCopy('pnpm', [
@@ -91,6 +95,16 @@ describe('pnpm gen (in a copy of the repository)', () => {
       'run',
       'src/handlers/report-render.postgres-redis.test.ts',
     ]);
+    // the api's document and the client's types are current
+    inCopy('pnpm', [
+      '--filter',
+      '@repo/api',
+      'exec',
+      'vitest',
+      'run',
+      'src/openapi/document.test.ts',
+    ]);
+    inCopy('pnpm', ['--filter', '@repo/client', 'exec', 'vitest', 'run', 'src/api-types.test.ts']);
   });
 
   it('package: a package in the house shape that passes lint, typecheck and its tests', {
