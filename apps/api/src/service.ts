@@ -19,6 +19,7 @@ import {
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
 import { createDbBatchSizeMetric } from '@repo/metrics';
+import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.ts';
@@ -45,6 +46,8 @@ export interface ApiService extends RunningService {
   readiness: Health;
   /** http://<host>:<port> of the listening server. */
   url: string;
+  /** The Express app the server runs (its routes are what the OpenAPI document must describe). */
+  app: Express;
   http: HttpServer;
   db: Db;
   jobs: JobRepository;
@@ -115,6 +118,7 @@ export async function createApiService(
   return {
     readiness: health,
     url: `http://${host}:${port}`,
+    app,
     http,
     db,
     jobs,
