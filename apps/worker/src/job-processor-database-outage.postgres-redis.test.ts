@@ -1,5 +1,10 @@
 import { Writable } from 'node:stream';
-import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
+import {
+  createJobAttemptLog,
+  createWebhookEndpointRepository,
+  DatabaseUnavailableError,
+  type JobRepository,
+} from '@repo/db';
 import { createLogger } from '@repo/logger';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +62,10 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
           jobs,
           queue: h.queue,
           webhookMetrics: h.metrics.webhooks,
+          webhookEndpoints: createWebhookEndpointRepository(h.db),
+          secretBox: undefined,
         }),
+        attempts: createJobAttemptLog(h.db),
         logger,
         metrics: h.metrics,
         fair: h.fair,
