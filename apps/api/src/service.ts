@@ -1,6 +1,8 @@
 import {
   createDb,
+  createJobAttemptLog,
   createJobRepository,
+  createWebhookEndpointRepository,
   type Db,
   type JobRepository,
   type JobRepositoryOptions,
@@ -19,6 +21,7 @@ import {
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
 import { createDbBatchSizeMetric } from '@repo/metrics';
+import { createSecretBox } from '@repo/webhooks';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.ts';
@@ -109,7 +112,19 @@ export async function createApiService(
     logger,
   });
 
-  const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
+  const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
+  const app = createApp({
+    config,
+    jobs,
+    queue,
+    redis,
+    logger,
+    health,
+    metrics,
+    webhookEndpoints: createWebhookEndpointRepository(db),
+    jobAttempts: createJobAttemptLog(db),
+    secretBox: secretsKey ? createSecretBox(secretsKey) : undefined,
+  });
   const http = createHttpServer(app, config);
   const listen = options.listen ?? { port: config.PORT, host: config.HOST };
   const { port } = await http.listen(listen.port, listen.host);
