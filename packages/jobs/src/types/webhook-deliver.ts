@@ -26,7 +26,10 @@ export const webhookDeliver = defineJobType({
   payload: z
     .strictObject({
       endpointId: z.uuid({ error: 'expected a webhook endpoint id (a UUID)' }).optional(),
-      url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2_048).optional(),
+      url: z
+        .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+        .max(2_048)
+        .optional(),
       body: z.json(),
       headers: z.record(headerName, z.string().max(1_024)).optional(),
     })
