@@ -21,6 +21,7 @@ import { adminQueuesRouter } from './routes/admin-queues.ts';
 import { jobAttemptsRouter } from './routes/job-attempts.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
+import { openApiRouter } from './routes/openapi.ts';
 import { schedulesRouter } from './routes/schedules.ts';
 import { webhookEndpointsRouter } from './routes/webhook-endpoints.ts';
 import { webhookDeliveryCheck } from './webhook-delivery-check.ts';
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): Express {
     );
   }
 
+  // the contract is public, so it is mounted before /v1 asks for a key
+  app.use(openApiRouter());
   app.use(
     '/v1',
     requireBearerToken({ tokens: config.API_KEYS?.reveal() ?? [], realm: 'jobstack' }),

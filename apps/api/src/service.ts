@@ -4,9 +4,11 @@ import {
   createJobRepository,
   createWebhookEndpointRepository,
   type Db,
+  type JobAttemptLog,
   type JobRepository,
   type JobRepositoryOptions,
   prepareSchema,
+  type WebhookEndpointRepository,
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health } from '@repo/health';
@@ -54,6 +56,8 @@ export interface ApiService extends RunningService {
   queue: JobQueue;
   redis: Redis;
   metrics: Registry;
+  webhookEndpoints: WebhookEndpointRepository;
+  jobAttempts: JobAttemptLog;
 }
 
 /**
@@ -112,6 +116,8 @@ export async function createApiService(
     logger,
   });
 
+  const webhookEndpoints = createWebhookEndpointRepository(db);
+  const jobAttempts = createJobAttemptLog(db);
   const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
   const app = createApp({
     config,
@@ -121,8 +127,8 @@ export async function createApiService(
     logger,
     health,
     metrics,
-    webhookEndpoints: createWebhookEndpointRepository(db),
-    jobAttempts: createJobAttemptLog(db),
+    webhookEndpoints,
+    jobAttempts,
     secretBox: secretsKey ? createSecretBox(secretsKey) : undefined,
   });
   const http = createHttpServer(app, config);
@@ -140,6 +146,8 @@ export async function createApiService(
     queue,
     redis,
     metrics,
+    webhookEndpoints,
+    jobAttempts,
     async drain() {
       // readiness is already 503 (runService turns it so on the signal), and the listener stays
       // open for SHUTDOWN_DRAIN_DELAY: load balancers take a while (a probe interval or two) to

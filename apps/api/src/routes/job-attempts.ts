@@ -1,12 +1,11 @@
 import type { JobAttemptLog, JobRepository } from '@repo/db';
 import { Router } from 'express';
-import { z } from 'zod';
 import { jobPath } from '../job-resource.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { JobNotFoundError } from '../problems.ts';
 import { parseRequestPart } from '../request-validation.ts';
-
-const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
+import type { JobAttemptList } from './job-attempts.contract.ts';
+import { jobIdParams } from './jobs.contract.ts';
 
 export interface JobAttemptsRouterOptions {
   jobs: Pick<JobRepository, 'findById'>;
@@ -29,7 +28,7 @@ export function jobAttemptsRouter(options: JobAttemptsRouterOptions): Router {
         options.attempts.listForJob(id),
       ]);
       if (!job) throw new JobNotFoundError(id);
-      res.json({
+      const list: JobAttemptList = {
         jobId: job.id,
         attempts: attempts.map((attempt) => ({
           attempt: attempt.attempt,
@@ -39,11 +38,11 @@ export function jobAttemptsRouter(options: JobAttemptsRouterOptions): Router {
           outcome: attempt.outcome,
           error: attempt.error,
           workerId: attempt.workerId,
-          /** Webhook deliveries: the receiver's status, when it answered. */
           httpStatus: attempt.httpStatus,
         })),
         links: { self: `${jobPath(job.id)}/attempts`, job: jobPath(job.id) },
-      });
+      };
+      res.json(list);
     })
     .all(methodNotAllowed(['GET', 'HEAD']));
   return router;

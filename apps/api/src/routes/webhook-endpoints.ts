@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { WebhookEndpointRecord, WebhookEndpointRepository } from '@repo/db';
-import { JOB_TYPE_NAMES } from '@repo/jobs';
 import {
   assertPublicHost,
   BlockedDestinationError,
@@ -8,22 +7,21 @@ import {
   type SecretBox,
 } from '@repo/webhooks';
 import express, { Router } from 'express';
-import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { checkJsonBody } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
-import { ProblemError, WebhookEndpointNotFoundError } from '../problems.ts';
+import { ProblemError, ValidationError, WebhookEndpointNotFoundError } from '../problems.ts';
 import { parseRequestPart } from '../request-validation.ts';
-import { DEFAULT_PAGE_SIZE, MAX_BODY_DEPTH, MAX_PAGE_SIZE } from './jobs.ts';
-
-/** The job events an endpoint may subscribe to: a job reaching one of these final statuses. */
-export const JOB_EVENT_TYPES = [
-  'job.succeeded',
-  'job.failed',
-  'job.expired',
-  'job.cancelled',
-] as const;
+import { MAX_BODY_DEPTH } from './jobs.ts';
+import {
+  createWebhookEndpointBody,
+  listWebhookEndpointsQuery,
+  updateWebhookEndpointBody,
+  type WebhookEndpointList,
+  type WebhookEndpointResource,
+  webhookEndpointIdParams,
+} from './webhook-endpoints.contract.ts';
 
 /** After a rotation the replaced secret keeps signing this long, so receivers can switch over. */
 export const PREVIOUS_SECRET_VALID_MS = 24 * 3_600_000;
@@ -33,15 +31,13 @@ export function webhookEndpointPath(id: string): string {
 }
 
 /** An endpoint as the API shows it. Its secret is shown only when created and rotated. */
-export function webhookEndpointResource(endpoint: WebhookEndpointRecord) {
+export function webhookEndpointResource(endpoint: WebhookEndpointRecord): WebhookEndpointResource {
   return {
     id: endpoint.id,
     url: endpoint.url,
     description: endpoint.description ?? null,
-    eventTypes: endpoint.eventTypes,
-    /** Empty: the events of every job type. */
+    eventTypes: endpoint.eventTypes as WebhookEndpointResource['eventTypes'],
     jobTypes: endpoint.jobTypes,
-    /** Until then the secret replaced by the latest rotation signs too; null when none does. */
     previousSecretExpiresAt: endpoint.previousSecretExpiresAt?.toISOString() ?? null,
     createdAt: endpoint.createdAt.toISOString(),
     updatedAt: endpoint.updatedAt.toISOString(),
@@ -50,42 +46,25 @@ export function webhookEndpointResource(endpoint: WebhookEndpointRecord) {
 }
 
 /**
- * An http(s) URL, which, unless private networks are allowed, must not name a non-public IP
- * address: the rule the worker's SSRF guard applies when it connects (a host name is checked then,
- * against every address it resolves to).
+ * Unless private networks are allowed, a URL must not name a non-public IP address: the rule the
+ * worker's SSRF guard applies when it connects (a host name is checked then, against every
+ * address it resolves to).
  */
-function endpointUrl(allowPrivateNetworks: boolean) {
-  return z
-    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-    .max(2_048)
-    .superRefine((value, ctx) => {
-      if (allowPrivateNetworks) return;
-      try {
-        assertPublicHost(new URL(value).hostname);
-      } catch (error) {
-        if (!(error instanceof BlockedDestinationError)) throw error;
-        ctx.addIssue({
-          code: 'custom',
-          message: `${error.message}; webhook endpoints must be reachable on the internet`,
-        });
-      }
-    });
+function checkPublicUrl(url: string | undefined, allowPrivateNetworks: boolean): void {
+  if (url === undefined || allowPrivateNetworks) return;
+  try {
+    assertPublicHost(new URL(url).hostname);
+  } catch (error) {
+    if (!(error instanceof BlockedDestinationError)) throw error;
+    throw new ValidationError('The request body did not pass validation.', [
+      {
+        code: 'custom',
+        path: ['body', 'url'],
+        message: `${error.message}; webhook endpoints must be reachable on the internet`,
+      },
+    ]);
+  }
 }
-
-const uniqueList = <T extends z.ZodType>(item: T, max: number) =>
-  z
-    .array(item)
-    .max(max)
-    .refine((values) => new Set(values).size === values.length, 'lists each value once');
-
-const endpointIdParams = z.object({
-  id: z.uuid({ error: 'expected a webhook endpoint id (a UUID)' }),
-});
-
-const listEndpointsQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(512).optional(),
-});
 
 export interface WebhookEndpointsRouterOptions {
   endpoints: WebhookEndpointRepository;
@@ -98,25 +77,6 @@ export interface WebhookEndpointsRouterOptions {
 export function webhookEndpointsRouter(options: WebhookEndpointsRouterOptions): Router {
   const { endpoints } = options;
   const router = Router();
-  const fields = {
-    url: endpointUrl(options.allowPrivateNetworks),
-    description: z.string().max(500).nullish(),
-    eventTypes: uniqueList(z.enum(JOB_EVENT_TYPES), JOB_EVENT_TYPES.length),
-    jobTypes: uniqueList(z.enum(JOB_TYPE_NAMES), JOB_TYPE_NAMES.length),
-  };
-  const createBody = z.strictObject({
-    ...fields,
-    eventTypes: fields.eventTypes.default([]),
-    jobTypes: fields.jobTypes.default([]),
-  });
-  const updateBody = z
-    .strictObject({
-      url: fields.url.optional(),
-      description: fields.description,
-      eventTypes: fields.eventTypes.optional(),
-      jobTypes: fields.jobTypes.optional(),
-    })
-    .refine((body) => Object.keys(body).length > 0, 'expected at least one field to change');
   const jsonBody = [
     requireJsonBody(),
     express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
@@ -138,7 +98,8 @@ export function webhookEndpointsRouter(options: WebhookEndpointsRouterOptions): 
   router
     .route('/v1/webhook-endpoints')
     .post(...jsonBody, async (req, res) => {
-      const body = parseRequestPart(createBody, req.body, 'body');
+      const body = parseRequestPart(createWebhookEndpointBody, req.body, 'body');
+      checkPublicUrl(body.url, options.allowPrivateNetworks);
       const id = randomUUID();
       const { secret, sealed } = newSecret(id);
       const endpoint = await endpoints.create({
@@ -155,32 +116,34 @@ export function webhookEndpointsRouter(options: WebhookEndpointsRouterOptions): 
         .json({ ...webhookEndpointResource(endpoint), secret });
     })
     .get(async (req, res) => {
-      const query = parseRequestPart(listEndpointsQuery, req.query, 'query');
+      const query = parseRequestPart(listWebhookEndpointsQuery, req.query, 'query');
       const page = await endpoints.list(query);
       const path = (cursor: string | undefined) =>
         `/v1/webhook-endpoints?${new URLSearchParams({
           limit: String(query.limit),
           ...(cursor === undefined ? {} : { cursor }),
         })}`;
-      res.json({
+      const list: WebhookEndpointList = {
         webhookEndpoints: page.endpoints.map(webhookEndpointResource),
         nextCursor: page.nextCursor,
         links: { self: path(query.cursor), next: page.nextCursor ? path(page.nextCursor) : null },
-      });
+      };
+      res.json(list);
     })
     .all(methodNotAllowed(['GET', 'HEAD', 'POST']));
 
   router
     .route('/v1/webhook-endpoints/:id')
     .get(async (req, res) => {
-      const { id } = parseRequestPart(endpointIdParams, req.params, 'params');
+      const { id } = parseRequestPart(webhookEndpointIdParams, req.params, 'params');
       const endpoint = await endpoints.findById(id);
       if (!endpoint) throw new WebhookEndpointNotFoundError(id);
       res.json(webhookEndpointResource(endpoint));
     })
     .patch(...jsonBody, async (req, res) => {
-      const { id } = parseRequestPart(endpointIdParams, req.params, 'params');
-      const body = parseRequestPart(updateBody, req.body, 'body');
+      const { id } = parseRequestPart(webhookEndpointIdParams, req.params, 'params');
+      const body = parseRequestPart(updateWebhookEndpointBody, req.body, 'body');
+      checkPublicUrl(body.url, options.allowPrivateNetworks);
       const endpoint = await endpoints.update(id, {
         ...(body.url === undefined ? {} : { url: body.url }),
         ...(body.description === undefined ? {} : { description: body.description }),
@@ -191,7 +154,7 @@ export function webhookEndpointsRouter(options: WebhookEndpointsRouterOptions): 
       res.json(webhookEndpointResource(endpoint));
     })
     .delete(async (req, res) => {
-      const { id } = parseRequestPart(endpointIdParams, req.params, 'params');
+      const { id } = parseRequestPart(webhookEndpointIdParams, req.params, 'params');
       if (!(await endpoints.delete(id))) throw new WebhookEndpointNotFoundError(id);
       res.status(204).end();
     })
@@ -200,7 +163,7 @@ export function webhookEndpointsRouter(options: WebhookEndpointsRouterOptions): 
   router
     .route('/v1/webhook-endpoints/:id/rotate-secret')
     .post(async (req, res) => {
-      const { id } = parseRequestPart(endpointIdParams, req.params, 'params');
+      const { id } = parseRequestPart(webhookEndpointIdParams, req.params, 'params');
       const { secret, sealed } = newSecret(id);
       const endpoint = await endpoints.rotateSecret(id, sealed, PREVIOUS_SECRET_VALID_MS);
       if (!endpoint) throw new WebhookEndpointNotFoundError(id);
