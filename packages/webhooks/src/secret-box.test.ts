@@ -55,6 +55,8 @@ describe('the secret box (AES-256-GCM)', () => {
 describe('the secrets key text', () => {
   it.each([
     ['base64', key.toString('base64')],
+    ['base64 without padding', key.toString('base64').replace(/=+$/, '')],
+    ['URL-safe base64', key.toString('base64url')],
     ['hex', key.toString('hex')],
     ['upper-case hex', key.toString('hex').toUpperCase()],
   ])('reads 32 bytes written as %s', (_case, text) => {
@@ -64,8 +66,7 @@ describe('the secrets key text', () => {
   it.each([
     ['16 bytes of base64', randomBytes(16).toString('base64'), 'decodes to 16 bytes'],
     ['31 bytes of hex', randomBytes(31).toString('hex'), 'expected 32'],
-    ['base64 without padding', key.toString('base64').replace(/=+$/, ''), 'expected 32'],
-    ['URL-safe base64', Buffer.alloc(32, 0xff).toString('base64url'), 'expected 32'],
+    ['base64 with stray trailing bits', `${key.toString('base64').slice(0, 42)}V=`, 'expected 32'],
     ['a passphrase', 'correct horse battery staple', 'expected 32'],
     ['nothing', '', 'expected 32'],
   ])('refuses %s, saying what it expects', (_case, text, reason) => {

@@ -66,9 +66,10 @@ export function createSecretBox(key: Uint8Array): SecretBox {
 }
 
 /**
- * The key's text: 32 bytes as base64 (44 characters, `openssl rand -base64 32`) or as hex (64,
- * `openssl rand -hex 32`). Anything else is refused — a shorter or mistyped key must never
- * quietly become a weaker one.
+ * The key's text: 32 bytes as hex (64 characters, `openssl rand -hex 32`) or base64 (43 or 44
+ * characters, `openssl rand -base64 32`; the URL-safe alphabet and a missing `=` are accepted too,
+ * as platforms that generate secrets write either). Anything else is refused: a shorter or
+ * mistyped key must never quietly become a weaker one.
  */
 export function parseSecretsKey(text: string): { key: Buffer } | { problem: string } {
   const value = text.trim();
@@ -76,8 +77,15 @@ export function parseSecretsKey(text: string): { key: Buffer } | { problem: stri
   if (/^[0-9a-f]+$/i.test(value) && value.length === SECRETS_KEY_BYTES * 2) {
     return { key: Buffer.from(value, 'hex') };
   }
-  const decoded = Buffer.from(value, 'base64');
-  if (value === '' || decoded.toString('base64') !== value) return { problem: expected };
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return { problem: expected };
+  const decoded = Buffer.from(value.replace(/=+$/, ''), 'base64url');
+  // the same bytes written back must give the same text: no ignored or stray bits
+  if (
+    decoded.toString('base64url') !==
+    value.replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_')
+  ) {
+    return { problem: expected };
+  }
   if (decoded.length !== SECRETS_KEY_BYTES) {
     return { problem: `${expected}; this one decodes to ${decoded.length} bytes` };
   }

@@ -93,12 +93,10 @@ const endpointFields = {
   links: z.strictObject({ self: z.string() }),
 };
 
-export const webhookEndpointSchema = z
-  .strictObject(endpointFields)
-  .meta({
-    id: 'WebhookEndpoint',
-    description: 'A webhook endpoint; its secret is never shown again.',
-  });
+export const webhookEndpointSchema = z.strictObject(endpointFields).meta({
+  id: 'WebhookEndpoint',
+  description: 'A webhook endpoint; its secret is never shown again.',
+});
 
 export const webhookEndpointWithSecretSchema = z
   .strictObject({
