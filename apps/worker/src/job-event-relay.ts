@@ -123,7 +123,9 @@ export function startJobEventRelay(deps: JobEventRelayDeps): JobEventRelay {
 
 /** The Standard Webhooks event shape (Svix's): the type, when, and the job as the API shows it. */
 function eventBody(event: JobEventRecord, job: JobRecord): JobEventBody {
-  // JSON text of the row: dates become ISO 8601, as GET /v1/jobs/:id shows them
-  const data = JSON.parse(JSON.stringify(job)) as Record<string, unknown>;
+  // JSON text of the row: dates become ISO 8601, as GET /v1/jobs/:id shows them; the BullMQ id
+  // is an internal detail the API does not show either
+  const { queueJobId: _, ...shown } = job;
+  const data = JSON.parse(JSON.stringify(shown)) as Record<string, unknown>;
   return { type: event.type, timestamp: event.createdAt.toISOString(), data };
 }
