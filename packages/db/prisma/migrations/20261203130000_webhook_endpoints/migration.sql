@@ -49,17 +49,19 @@ CREATE TABLE "job_events" (
 -- The outbox of job events: a job reaching a final status records its event in the same
 -- transaction as the status change, whichever process wrote it (worker, api, reconcile), when an
 -- endpoint subscribes to it. The worker relays each event to webhook.deliver jobs.
-CREATE FUNCTION "jobs_record_event"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The body is an escape string with each semicolon written as \x3B: prisma migrate splits a
+-- script into statements at every semicolon, dollar quotes included, and would cut it apart.
+CREATE FUNCTION "jobs_record_event"() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
   INSERT INTO job_events (job_id, type)
-  SELECT NEW.id, 'job.' || NEW.status::text
+  SELECT NEW.id, ''job.'' || NEW.status::text
    WHERE EXISTS (
      SELECT 1 FROM webhook_endpoints e
-      WHERE e.event_types ? ('job.' || NEW.status::text)
-        AND (e.job_types = '[]'::jsonb OR e.job_types ? NEW.type));
-  RETURN NULL;
+      WHERE e.event_types ? (''job.'' || NEW.status::text)
+        AND (e.job_types = ''[]''::jsonb OR e.job_types ? NEW.type))\x3B
+  RETURN NULL\x3B
 END
-$$;
+';
 
 -- Statuses compared as text, so a status a later migration adds needs no change here.
 -- Deliveries themselves never raise events: a failing receiver must not feed itself.
