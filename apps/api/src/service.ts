@@ -4,6 +4,7 @@ import {
   createJobRepository,
   createWebhookEndpointRepository,
   type Db,
+  databaseHealthCheck,
   type JobAttemptLog,
   type JobRepository,
   type JobRepositoryOptions,
@@ -13,12 +14,11 @@ import {
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health } from '@repo/health';
 import {
-  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
   type JobQueue,
-  pingRedis,
+  redisHealthChecks,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
@@ -108,11 +108,7 @@ export async function createApiService(
     service: 'api',
     version: options.version,
     timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-    checks: [
-      { name: 'database', run: () => db.ping() },
-      { name: 'redis', run: () => pingRedis(redis) },
-      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
-    ],
+    checks: [databaseHealthCheck(db), ...redisHealthChecks(redis)],
     logger,
   });
 
