@@ -30,6 +30,7 @@ export type AppConfig = Pick<
   | 'ADMIN_USERNAME'
   | 'ADMIN_PASSWORD'
   | 'HEALTH_CHECK_TIMEOUT'
+  | 'QUEUE_PREFIX'
 >;
 
 export interface AppDeps {
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): Express {
       health: deps.health,
       config,
       redisTimeoutMs,
+      queuePrefix: config.QUEUE_PREFIX,
     }),
   );
   app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));

@@ -34,6 +34,10 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     /** The key the type's concurrency and rate limits apply per; null for none. */
     concurrencyKey: job.concurrencyKey ?? null,
     waitingFor,
+    /** What the running attempt last reported: { percent, message, updatedAt }; null before. */
+    progress: job.progress ?? null,
+    /** When a client asked to cancel the job while it ran; it then ends `cancelled`. */
+    cancelRequestedAt: job.cancelRequestedAt?.toISOString() ?? null,
     links: { self: jobPath(job.id) },
   };
 }

@@ -16,6 +16,8 @@ import {
   type FairScheduler,
   isRedisUnavailableError,
   type JobQueue,
+  jobCancelChannel,
+  jobEventsChannel,
   pingRedis,
   resolveJobLimits,
 } from '@repo/jobs';
@@ -28,6 +30,8 @@ import type { WorkerConfig } from './env.ts';
 import { createHandlers } from './handlers/index.ts';
 import { createJobProcessor, recordDeferredFailure, SHUTDOWN_REASON } from './job-processor.ts';
 import { createJobWorker } from './job-worker.ts';
+import { createCancellationListener } from './live/job-cancellation.ts';
+import { createJobEventPublisher } from './live/job-event-publisher.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
 
 /** How often a worker started before its deploy's migration checks whether it has finished. */
@@ -89,12 +93,26 @@ export async function createWorkerService(
     connection: redis,
     limits: resolveJobLimits(config.JOB_LIMITS),
   });
+  // a subscribed connection can send nothing else, so cancellations get one of their own
+  const cancellation = createCancellationListener({
+    subscriber: redis.duplicate({ connectionName: `${connectionName}-cancel` }),
+    channel: jobCancelChannel(config.QUEUE_PREFIX),
+    jobs,
+    logger,
+  });
+  const events = createJobEventPublisher({
+    redis,
+    channel: jobEventsChannel(config.QUEUE_PREFIX),
+    logger,
+  });
   const processor = createJobProcessor({
     jobs,
     handlers: createHandlers({ config, jobs, queue, webhookMetrics: metrics.webhooks }),
     logger,
     metrics,
     fair,
+    cancellation,
+    events,
   });
   const worker = createJobWorker({
     connection: redis,
@@ -115,7 +133,7 @@ export async function createWorkerService(
       'job stalled: its worker stopped renewing the lock; back in the queue',
     ),
   );
-  const recordFailure = recordDeferredFailure({ jobs, logger, metrics, fair });
+  const recordFailure = recordDeferredFailure({ jobs, logger, metrics, fair, events });
   worker.on('failed', (job) => {
     recordFailure(job).catch((error: unknown) =>
       logger.error(
@@ -151,6 +169,8 @@ export async function createWorkerService(
     },
     logger,
   );
+  // subscribed before the first job starts: a cancellation published from then on reaches it
+  await cancellation.start();
   const running = worker.run();
   running.catch((error: unknown) => logger.fatal({ err: error }, 'worker loop ended'));
   await worker.waitUntilReady();
@@ -173,6 +193,7 @@ export async function createWorkerService(
       deadline.addEventListener('abort', cancel, { once: true });
       await worker.close();
       deadline.removeEventListener('abort', cancel);
+      await cancellation.close();
       await queue.close();
       await redis.quit();
       await db.disconnect();

@@ -63,6 +63,8 @@ const worker = createJobWorker({
         maxAttempts: job.opts.attempts ?? 1,
         signal: abort.signal,
         logger,
+        // the queue path is measured without the job rows, so progress has nowhere to go
+        progress: () => {},
       });
     } finally {
       if (limited) await fair.release(String(job.id), type, concurrencyKey);
