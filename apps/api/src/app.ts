@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from './env.ts';
 import { errorBoundary } from './error-boundary.ts';
+import type { JobEventHub } from './live/job-event-hub.ts';
 import { httpMetrics, registerScrapeTimeGauges } from './metrics.ts';
 import { requireBearerToken } from './middleware/authentication.ts';
 import { methodNotAllowed } from './middleware/method-not-allowed.ts';
@@ -16,6 +17,7 @@ import { requestTimeout } from './middleware/request-timeout.ts';
 import { apiSecurityHeaders } from './middleware/security-headers.ts';
 import { NotFoundError } from './problems.ts';
 import { adminQueuesRouter } from './routes/admin-queues.ts';
+import { jobEventsRouter } from './routes/job-events.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { schedulesRouter } from './routes/schedules.ts';
@@ -43,6 +45,10 @@ export interface AppDeps {
   health: Health;
   /** Where the HTTP and queue metrics are registered; /metrics serves all of it. */
   metrics: Registry;
+  /** Routes the workers' announcements to the job event streams open in this process. */
+  jobEvents: JobEventHub;
+  /** Counts cancel requests by outcome. */
+  onCancel?: (outcome: 'cancelled' | 'cancel_requested') => void;
 }
 
 const HEALTH_PATHS = ['/health', '/health/live', '/health/ready'];
@@ -103,8 +109,10 @@ export function createApp(deps: AppDeps): Express {
       config,
       redisTimeoutMs,
       queuePrefix: config.QUEUE_PREFIX,
+      ...(deps.onCancel ? { onCancel: deps.onCancel } : {}),
     }),
   );
+  app.use(jobEventsRouter({ jobs: deps.jobs, hub: deps.jobEvents }));
   app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));
 
   app.use((req) => {

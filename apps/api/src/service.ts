@@ -14,16 +14,19 @@ import {
   createRedisConnection,
   isRedisUnavailableError,
   type JobQueue,
+  jobEventsChannel,
   pingRedis,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
-import { createDbBatchSizeMetric } from '@repo/metrics';
+import { createDbBatchSizeMetric, createJobOperationMetrics } from '@repo/metrics';
 import type { Redis } from 'ioredis';
+import pTimeout from 'p-timeout';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import type { ApiConfig } from './env.ts';
 import { createHttpServer, type HttpServer } from './http-server.ts';
+import { createJobEventHub, type JobEventHub } from './live/job-event-hub.ts';
 
 export interface ApiServiceOptions {
   version: string;
@@ -38,6 +41,8 @@ export interface ApiServiceOptions {
    * that migrated the database themselves, or made it unreachable on purpose, turn it off.
    */
   prepareSchema?: boolean;
+  /** How often job event streams get a heartbeat; default 15 s (tests shorten it). */
+  eventHeartbeatMs?: number;
 }
 
 /** The api, started: what main.ts runs, and what the tests drive over HTTP and inspect. */
@@ -51,6 +56,7 @@ export interface ApiService extends RunningService {
   queue: JobQueue;
   redis: Redis;
   metrics: Registry;
+  jobEvents: JobEventHub;
 }
 
 /**
@@ -109,7 +115,38 @@ export async function createApiService(
     logger,
   });
 
-  const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
+  const operationMetrics = createJobOperationMetrics(metrics);
+  const jobEvents = createJobEventHub({
+    // a subscribed connection can send nothing else; unlike the fail-fast one it waits out an
+    // outage, and subscribes again when Redis is back
+    subscriber: redis.duplicate({
+      connectionName: `${connectionName}-events`,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    }),
+    channel: jobEventsChannel(config.QUEUE_PREFIX),
+    jobs,
+    logger,
+    gauge: operationMetrics.eventStreams,
+    ...(options.eventHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventHeartbeatMs }),
+  });
+  // Without Redis the api still starts (and answers 503 where it needs it); event streams then
+  // follow the rows on their heartbeat until the subscription is confirmed.
+  await pTimeout(jobEvents.start(), { milliseconds: config.HEALTH_CHECK_TIMEOUT }).catch(
+    (error: unknown) =>
+      logger.warn({ err: error }, 'job event streams not subscribed yet; they follow the rows'),
+  );
+  const app = createApp({
+    config,
+    jobs,
+    queue,
+    redis,
+    logger,
+    health,
+    metrics,
+    jobEvents,
+    onCancel: operationMetrics.cancelled,
+  });
   const http = createHttpServer(app, config);
   const listen = options.listen ?? { port: config.PORT, host: config.HOST };
   const { port } = await http.listen(listen.port, listen.host);
@@ -125,6 +162,7 @@ export async function createApiService(
     queue,
     redis,
     metrics,
+    jobEvents,
     async drain() {
       // readiness is already 503 (runService turns it so on the signal), and the listener stays
       // open for SHUTDOWN_DRAIN_DELAY: load balancers take a while (a probe interval or two) to
@@ -134,6 +172,9 @@ export async function createApiService(
       await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY));
     },
     async stop(deadline) {
+      // open streams would hold the server until the deadline; ended, their clients reconnect
+      // to a replica still in rotation
+      await jobEvents.close();
       await http.stop(deadline);
       await queue.close();
       // QUIT needs a live connection; while Redis is down there is nothing to say goodbye to
