@@ -1,13 +1,11 @@
 import type { JobRepository } from '@repo/db';
 import { Router } from 'express';
-import { z } from 'zod';
 import type { JobEventHub } from '../live/job-event-hub.ts';
 import { JobEventStream } from '../live/job-event-stream.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { JobNotFoundError } from '../problems.ts';
 import { parseRequestPart } from '../request-validation.ts';
-
-const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
+import { streamJobEvents } from './jobs.contract.ts';
 
 /**
  * GET /v1/jobs/:id/events: the job's status changes and progress as Server-Sent Events, until it
@@ -26,7 +24,7 @@ export function jobEventsRouter(options: {
   router
     .route('/v1/jobs/:id/events')
     .get(async (req, res) => {
-      const { id } = parseRequestPart(jobIdParams, req.params, 'params');
+      const { id } = parseRequestPart(streamJobEvents.request.params, req.params, 'params');
       const jobId = id.toLowerCase();
       const stream = new JobEventStream(jobId, res, lastEventId(req.get('last-event-id')));
       options.hub.add(stream);
