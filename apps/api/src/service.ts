@@ -116,14 +116,20 @@ export async function createApiService(
   });
 
   const operationMetrics = createJobOperationMetrics(metrics);
+  // a subscribed connection can send nothing else; unlike the fail-fast one it waits out an
+  // outage, and subscribes again when Redis is back
+  const subscriber = redis.duplicate({
+    connectionName: `${connectionName}-events`,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+  });
+  // an outage is logged once, by the main connection (logRedisErrors above)
+  subscriber.on('error', (error: Error) => {
+    if (!isRedisUnavailableError(error))
+      logger.error({ err: error }, 'job events subscriber error');
+  });
   const jobEvents = createJobEventHub({
-    // a subscribed connection can send nothing else; unlike the fail-fast one it waits out an
-    // outage, and subscribes again when Redis is back
-    subscriber: redis.duplicate({
-      connectionName: `${connectionName}-events`,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-    }),
+    subscriber,
     channel: jobEventsChannel(config.QUEUE_PREFIX),
     jobs,
     logger,

@@ -284,7 +284,10 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     const progress = createProgressReporter({
       write: async (report) => {
         const written = await deps.jobs.recordProgress(id, report);
-        if (written) deps.events.progress(id, written);
+        if (!written) return;
+        deps.events.progress(id, written);
+        // the dashboard (bull-board) shows BullMQ's own progress field
+        await job.updateProgress(written.percent);
       },
       onError: (error) => logger.warn({ err: error }, 'could not record the job progress'),
     });

@@ -94,8 +94,14 @@ export async function createWorkerService(
     limits: resolveJobLimits(config.JOB_LIMITS),
   });
   // a subscribed connection can send nothing else, so cancellations get one of their own
+  const subscriber = redis.duplicate({ connectionName: `${connectionName}-cancel` });
+  // an outage is logged once, by the main connection (logRedisErrors below)
+  subscriber.on('error', (error: Error) => {
+    if (!isRedisUnavailableError(error))
+      logger.error({ err: error }, 'cancellation subscriber error');
+  });
   const cancellation = createCancellationListener({
-    subscriber: redis.duplicate({ connectionName: `${connectionName}-cancel` }),
+    subscriber,
     channel: jobCancelChannel(config.QUEUE_PREFIX),
     jobs,
     logger,

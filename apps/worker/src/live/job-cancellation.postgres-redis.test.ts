@@ -109,7 +109,10 @@ describe('cancelling a running job in the worker (real PostgreSQL, Redis and Bul
       attempts: 1,
       progress: { percent: 10, message: 'ignoring the signal' },
     });
-    expect(await (await h.queue.getJob(job.id))?.getState()).toBe('completed');
+    const queued = await h.queue.getJob(job.id);
+    expect(await queued?.getState()).toBe('completed');
+    // what bull-board shows
+    expect(queued?.progress).toBe(10);
     const cancelledMetric = await h.registry.getSingleMetricAsString('jobstack_jobs_total');
     expect(cancelledMetric).toMatch(/outcome="cancelled"} 1/);
     // what the api's event streams were told: started, progressed, ended
