@@ -28,7 +28,10 @@ export class JobEventStream {
   private shownRowAt = Number.NEGATIVE_INFINITY;
   private shownStatus: string | null = null;
   private shownProgressAt: number;
+  private opened = false;
   private ended = false;
+  /** What the hub offered while the first row was still being read: shown right after it. */
+  private offeredBeforeOpen: { row?: JobRecord; progress?: JobProgress } = {};
 
   readonly jobId: string;
   private readonly res: Response;
@@ -40,11 +43,14 @@ export class JobEventStream {
   }
 
   get isOpen(): boolean {
-    return !this.ended && !this.res.writableEnded && !this.res.destroyed;
+    return this.opened && !this.ended && !this.res.writableEnded && !this.res.destroyed;
   }
 
-  /** Sends the headers and the reconnection delay; the stream is open from here on. */
-  open(): void {
+  /**
+   * Sends the headers, the reconnection delay and `row` (the state at connect), then whatever
+   * the hub offered while that row was being read; the stream is open from here on.
+   */
+  open(row: JobRecord): void {
     this.res.status(200);
     this.res.set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -54,7 +60,13 @@ export class JobEventStream {
       'X-Accel-Buffering': 'no',
     });
     this.res.flushHeaders();
+    this.opened = true;
     this.write(`retry: ${RECONNECT_AFTER_MS}\n\n`);
+    this.offerRow(row);
+    const { row: laterRow, progress } = this.offeredBeforeOpen;
+    this.offeredBeforeOpen = {};
+    if (laterRow) this.offerRow(laterRow);
+    if (progress) this.offerProgress(progress);
   }
 
   /**
@@ -63,6 +75,11 @@ export class JobEventStream {
    * stream after a finished status.
    */
   offerRow(row: JobRecord): void {
+    if (!this.opened) {
+      const earlier = this.offeredBeforeOpen.row;
+      if (!earlier || earlier.updatedAt <= row.updatedAt) this.offeredBeforeOpen.row = row;
+      return;
+    }
     if (!this.isOpen) return;
     const rowAt = row.updatedAt.getTime();
     if (rowAt < this.shownRowAt) return;
@@ -78,6 +95,10 @@ export class JobEventStream {
 
   /** Shows progress newer than the progress shown last. */
   offerProgress(progress: JobProgress): void {
+    if (!this.opened) {
+      this.offeredBeforeOpen.progress = progress;
+      return;
+    }
     if (!this.isOpen || FINISHED.has(this.shownStatus ?? '')) return;
     const at = Date.parse(progress.updatedAt);
     if (!(at > this.shownProgressAt)) return;

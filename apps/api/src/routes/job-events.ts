@@ -43,8 +43,7 @@ export function jobEventsRouter(options: {
         options.hub.remove(stream);
         throw new JobNotFoundError(jobId);
       }
-      stream.open();
-      stream.offerRow(job);
+      stream.open(job);
     })
     .all(methodNotAllowed(['GET', 'HEAD']));
   return router;
