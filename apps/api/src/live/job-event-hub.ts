@@ -82,7 +82,8 @@ export function createJobEventHub(options: {
   }
 
   subscriber.on('message', (from: string, text: string) => {
-    if (from !== channel) return;
+    // every job's every change arrives here: with no stream open, nothing is worth parsing
+    if (from !== channel || streams.size === 0) return;
     const message = decodeJobEvent(text);
     if (!message || !streams.has(message.jobId)) return;
     if (message.kind === 'progress') {
