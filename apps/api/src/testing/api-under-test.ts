@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { type Env, loadConfig } from '@repo/config';
 import { migrate } from '@repo/db';
 import { createLogger, type Logger } from '@repo/logger';
 import {
+  captureJsonLines,
   createTestDatabase,
   createTestRedisPrefix,
   TEST_REDIS_URL,
@@ -63,17 +63,12 @@ export async function startApiUnderTest(
   });
   if (ownDatabase) await migrate({ databaseUrl: database.url });
 
-  const lines: string[] = [];
+  const logs = captureJsonLines();
   const logger: Logger = await createLogger({
     service: 'api',
     version: 'test',
     config,
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    }),
+    destination: logs.destination,
   });
 
   const service = await createApiService(config, logger, {
@@ -100,7 +95,7 @@ export async function startApiUnderTest(
     // the test's own, unless the environment shares another api's (a second replica)
     prefix: config.QUEUE_PREFIX,
     database,
-    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs: () => [...logs.lines],
     async close() {
       await service.stop(AbortSignal.timeout(5_000));
       await keys.cleanup();
