@@ -187,6 +187,35 @@ describe('GET /v1/jobs/:id/events (two api replicas, a worker process, real Post
     expect(metrics.text).toMatch(/^jobstack_job_event_streams \d+$/m);
   });
 
+  it('outlives REQUEST_TIMEOUT: the request timeout does not cut a stream', async () => {
+    const strict = await startApiUnderTest('job-events-timeout', {
+      database: api.database,
+      env: { QUEUE_PREFIX: api.prefix, REQUEST_TIMEOUT: '1s' },
+      eventHeartbeatMs: HEARTBEAT_MS,
+    });
+    try {
+      const job = await post({
+        type: 'system.echo',
+        payload: {},
+        runAt: new Date(Date.now() + 600_000).toISOString(),
+      });
+      const client = await stream(job.id, {}, strict);
+      // ten heartbeats of 300 ms: three times the request timeout
+      const deadline = Date.now() + READY_DEADLINE_MS;
+      while (client.comments.length < 10 && Date.now() < deadline) {
+        await client.waitForComment();
+        await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS));
+      }
+      expect(client.comments.length).toBeGreaterThanOrEqual(10);
+      expect(strict.jobEvents.size).toBe(1);
+      await request(api.url).post(`/v1/jobs/${job.id}/cancel`).set(auth).expect(200);
+      await client.ended;
+      expect(client.events.map((e) => data(e).status)).toEqual(['queued', 'cancelled']);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it(
     'counts the open streams, and ends them when the api stops',
     async () => {
