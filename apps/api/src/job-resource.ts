@@ -33,6 +33,10 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     schedulerId: job.schedulerId ?? null,
     /** The key the type's concurrency and rate limits apply per; null for none. */
     concurrencyKey: job.concurrencyKey ?? null,
+    /** Labels to find the job by; [] when none. */
+    tags: job.tags ?? [],
+    /** The client's own data about the job, as given; {} when none. */
+    metadata: job.metadata ?? {},
     waitingFor,
     links: { self: jobPath(job.id) },
   };

@@ -27,6 +27,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
+import { instantQuerySchema, metadataSchema, tagQuerySchema, tagsSchema } from '../job-fields.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
 import { checkJsonBody } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
@@ -64,6 +65,8 @@ const createJobBody = z.strictObject({
     .nullish(),
   maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish(),
   concurrencyKey: concurrencyKeySchema.nullish(),
+  tags: tagsSchema.nullish(),
+  metadata: metadataSchema.nullish(),
 });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
@@ -80,6 +83,9 @@ const listJobsQuery = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
   type: z.enum(JOB_TYPE_NAMES).optional(),
   concurrencyKey: concurrencyKeySchema.optional(),
+  tag: tagQuerySchema,
+  createdAfter: instantQuerySchema,
+  createdBefore: instantQuerySchema,
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1).max(512).optional(),
 });
@@ -232,6 +238,8 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
           runAt: body.runAt ? new Date(body.runAt) : null,
           concurrencyKey: body.concurrencyKey ?? null,
+          tags: body.tags ?? [],
+          metadata: body.metadata ?? {},
         };
 
         const progress = new JobCreationProgress(idempotencyKey !== undefined);
@@ -270,7 +278,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     )
     .get(async (req, res) => {
       const query = parseRequestPart(listJobsQuery, req.query, 'query');
-      const page = await jobs.list(query);
+      const page = await jobs.list({ ...query, tags: query.tag });
       res.json({
         jobs: page.jobs.map((job) => jobResource(job)),
         nextCursor: page.nextCursor,
@@ -345,11 +353,15 @@ function isSameRequest(
     maxAttempts: number;
     runAt: Date | null;
     concurrencyKey: string | null;
+    tags: readonly string[];
+    metadata: Record<string, unknown>;
   },
 ): boolean {
   return (
     job.type === request.type &&
     job.concurrencyKey === request.concurrencyKey &&
+    (job.tags ?? []).join(',') === request.tags.join(',') &&
+    canonicalize(job.metadata) === canonicalize(request.metadata) &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
     canonicalize(job.payload) === canonicalize(request.payload)
@@ -376,12 +388,17 @@ function listPath(query: {
   status?: string | undefined;
   type?: string | undefined;
   concurrencyKey?: string | undefined;
+  tag?: readonly string[] | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
   limit: number;
   cursor?: string | undefined;
 }): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
-    if (value !== undefined) params.set(name, String(value));
+    if (Array.isArray(value)) for (const item of value) params.append(name, String(item));
+    else if (value instanceof Date) params.set(name, value.toISOString());
+    else if (value !== undefined) params.set(name, String(value));
   }
   return `/v1/jobs?${params}`;
 }

@@ -81,6 +81,8 @@ describe('job repository (real PostgreSQL)', () => {
         schedulerId: null,
         queueJobId: null,
         concurrencyKey: null,
+        tags: [],
+        metadata: {},
         createdAt: expect.any(Date),
         startedAt: null,
         attemptStartedAt: null,

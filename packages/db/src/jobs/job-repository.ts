@@ -20,6 +20,10 @@ export interface CreateJobInput {
   idempotencyKey?: string;
   /** The key the type's limits apply per; validated by the caller (@repo/jobs concurrencyKeySchema). */
   concurrencyKey?: string | null;
+  /** Labels to find the job by; validated by the caller. Default: none. */
+  tags?: readonly string[];
+  /** The client's own data about the job, a JSON object; validated by the caller. Default: {}. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface CreateJobOptions {
@@ -40,6 +44,12 @@ export interface ListJobsInput {
   status?: JobStatus | undefined;
   type?: string | undefined;
   concurrencyKey?: string | undefined;
+  /** Only jobs carrying every one of these tags. */
+  tags?: readonly string[] | undefined;
+  /** Only jobs created at or after this instant. */
+  createdAfter?: Date | undefined;
+  /** Only jobs created before this instant. */
+  createdBefore?: Date | undefined;
   /** 1..JOB_LIST_MAX_LIMIT */
   limit: number;
   /** The `nextCursor` of the previous page. */
@@ -202,6 +212,9 @@ interface InsertItem {
   runAt: Date | null;
   idempotencyKey: string | null;
   concurrencyKey: string | null;
+  /** The tags as a JSON array: unnest() would flatten an array of arrays into one. */
+  tags: string;
+  metadata: string;
 }
 
 export interface JobRepositoryOptions {
@@ -256,11 +269,14 @@ export function createJobRepository(
     'create a job',
     (items) => ({
       text: `
-      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
-      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key
+      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
+                        tags, metadata)
+      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
+             ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[])
-          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
+                    $7::text[], $8::text[], $9::text[])
+          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
+                  metadata)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
       values: [
@@ -271,6 +287,8 @@ export function createJobRepository(
         items.map((item) => item.runAt),
         items.map((item) => item.idempotencyKey),
         items.map((item) => item.concurrencyKey),
+        items.map((item) => item.tags),
+        items.map((item) => item.metadata),
       ],
     }),
     {
@@ -332,6 +350,8 @@ export function createJobRepository(
         runAt: input.runAt ?? null,
         idempotencyKey: input.idempotencyKey ?? null,
         concurrencyKey: input.concurrencyKey ?? null,
+        tags: JSON.stringify(input.tags ?? []),
+        metadata: toJson(input.metadata ?? {}, 'metadata'),
       };
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
@@ -373,6 +393,16 @@ export function createJobRepository(
         if (input.type !== undefined) conditions.push(`type = ${param(input.type)}`);
         if (input.concurrencyKey !== undefined) {
           conditions.push(`concurrency_key = ${param(input.concurrencyKey)}`);
+        }
+        // containment (@>), which the GIN index on tags answers
+        if (input.tags !== undefined && input.tags.length > 0) {
+          conditions.push(`tags @> ${param(input.tags)}::text[]`);
+        }
+        if (input.createdAfter !== undefined) {
+          conditions.push(`created_at >= ${param(input.createdAfter)}::timestamptz`);
+        }
+        if (input.createdBefore !== undefined) {
+          conditions.push(`created_at < ${param(input.createdBefore)}::timestamptz`);
         }
         if (after) {
           // a row comparison, which the (…, created_at DESC, id DESC) indexes answer directly
@@ -580,18 +610,19 @@ function toJson(value: unknown, what: string): string {
   } catch (error) {
     throw new JobJsonError(
       `the job ${what} cannot be stored as JSON: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      { cause: error, field: what },
     );
   }
   if (json === undefined) {
-    throw new JobJsonError(`the job ${what} cannot be stored as JSON: it is ${typeof value}`);
+    throw new JobJsonError(`the job ${what} cannot be stored as JSON: it is ${typeof value}`, {
+      field: what,
+    });
   }
   // an escaped NUL, not a literal backslash followed by "u0000"
   if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(json)) {
     throw new JobJsonError(
       `the job ${what} contains the NUL character (\\u0000), which PostgreSQL jsonb cannot store`,
+      { field: what },
     );
   }
   // JSON.stringify escapes a lone surrogate (and only a lone one) as \udXXX; jsonb refuses it,
@@ -599,6 +630,7 @@ function toJson(value: unknown, what: string): string {
   if (/(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/.test(json)) {
     throw new JobJsonError(
       `the job ${what} contains a lone UTF-16 surrogate (not well-formed Unicode), which PostgreSQL jsonb cannot store`,
+      { field: what },
     );
   }
   return json;

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+// The schemas of the fields a client sets on a job besides its type and payload, shared by
+// POST /v1/jobs, its batch form, the listing's filters and the bulk retry's filters.
+
+/** The most tags a job carries. */
+export const MAX_TAGS = 10;
+/** The most bytes a job's metadata may take, written as JSON (UTF-8). */
+export const MAX_METADATA_BYTES = 4_096;
+
+/** One tag: short, and safe in a URL query and a log line without escaping. */
+export const tagSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 _ . : -');
+
+export const tagsSchema = z
+  .array(tagSchema)
+  .max(MAX_TAGS, `expected at most ${MAX_TAGS} tags`)
+  .refine((tags) => new Set(tags).size === tags.length, 'expected each tag once');
+
+export const metadataSchema = z
+  .record(z.string(), z.unknown(), { error: 'expected a JSON object' })
+  .refine((metadata) => Buffer.byteLength(JSON.stringify(metadata)) <= MAX_METADATA_BYTES, {
+    message: `expected at most ${MAX_METADATA_BYTES} bytes once written as JSON`,
+  });
+
+/** `?tag=a&tag=b` (every one must be carried): one value arrives as a string, several as an array. */
+export const tagQuerySchema = z
+  .union([tagSchema.transform((tag) => [tag]), z.array(tagSchema).max(MAX_TAGS)], {
+    error: `expected 1 to ${MAX_TAGS} tags of 1-64 characters of A-Z a-z 0-9 _ . : -`,
+  })
+  .optional();
+
+/** An instant in a query: ISO 8601 with a time zone, as every time the API returns is written. */
+export const instantQuerySchema = z.iso
+  .datetime({
+    offset: true,
+    error: 'expected an ISO-8601 date-time with a time zone, e.g. 2026-12-03T10:00:00Z',
+  })
+  .transform((value) => new Date(value))
+  .optional();

@@ -1,0 +1,138 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_TYPE_BASE } from '../problems.ts';
+import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
+
+// Tags, metadata and the listing's filters; priority; ttl and the expired status; retries; batches.
+
+const echo = (data: unknown = 'hello') => ({ type: 'system.echo', payload: { data } });
+
+/** The fields a 400 names, as "part.field" paths. */
+function invalidFields(body: { errors?: { path: (string | number)[] }[] }): string[] {
+  return (body.errors ?? []).map((issue) => issue.path.join('.'));
+}
+
+describe('job operations (real PostgreSQL and Redis)', () => {
+  let api: ApiUnderTest;
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .set(headers)
+      .send(body as object);
+  const list = (query: string) => request(api.url).get(`/v1/jobs?${query}`).set(auth);
+
+  beforeAll(async () => {
+    api = await startApiUnderTest('api-job-operations');
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  describe('tags and metadata', () => {
+    it('records both, returns them on every job, and [] and {} when none were given', async () => {
+      const res = await post({
+        ...echo(),
+        tags: ['tenant:42', 'import.v2'],
+        metadata: { requestedBy: 'ops', ids: [1, 2] },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({
+        tags: ['tenant:42', 'import.v2'],
+        metadata: { requestedBy: 'ops', ids: [1, 2] },
+      });
+      const fetched = await request(api.url).get(`/v1/jobs/${res.body.id}`).set(auth).expect(200);
+      expect(fetched.body).toMatchObject({ tags: ['tenant:42', 'import.v2'] });
+
+      const plain = await post(echo());
+      expect(plain.body).toMatchObject({ tags: [], metadata: {} });
+    });
+
+    it('refuses bad tags and metadata with a 400 naming the field', async () => {
+      const cases: [unknown, string][] = [
+        [{ tags: ['has space'] }, 'body.tags.0'],
+        [{ tags: [''] }, 'body.tags.0'],
+        [{ tags: ['x'.repeat(65)] }, 'body.tags.0'],
+        [{ tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, 'body.tags'],
+        [{ tags: ['same', 'same'] }, 'body.tags'],
+        [{ tags: 'solo' }, 'body.tags'],
+        [{ metadata: [1, 2] }, 'body.metadata'],
+        [{ metadata: 'text' }, 'body.metadata'],
+        [{ metadata: { big: 'x'.repeat(4_096) } }, 'body.metadata'],
+      ];
+      for (const [fields, path] of cases) {
+        const res = await post({ ...echo(), ...(fields as object) });
+        expect(res.status, JSON.stringify(fields).slice(0, 80)).toBe(400);
+        expect(res.body.type).toBe(`${PROBLEM_TYPE_BASE}validation-failed`);
+        expect(invalidFields(res.body)).toContain(path);
+      }
+    });
+
+    it('accepts metadata of exactly 4,096 bytes of JSON', async () => {
+      // {"k":"…"} is 10 bytes around the value
+      const res = await post({ ...echo(), metadata: { k: 'é'.repeat((4_096 - 10) / 2) } });
+      expect(res.status).toBe(202);
+    });
+
+    it('refuses metadata jsonb cannot store (NUL) naming metadata, not the payload', async () => {
+      const res = await post({ ...echo(), metadata: { text: 'a\u0000b' } });
+      expect(res.status).toBe(400);
+      expect(invalidFields(res.body)).toEqual(['body.metadata.text']);
+    });
+
+    it('treats the same Idempotency-Key with other tags or metadata as another request', async () => {
+      const key = { 'Idempotency-Key': `ops-${Date.now()}` };
+      expect((await post({ ...echo(), tags: ['a'] }, key)).status).toBe(202);
+      expect((await post({ ...echo(), tags: ['a'] }, key)).status).toBe(200);
+      expect((await post({ ...echo(), tags: ['b'] }, key)).status).toBe(422);
+      expect((await post({ ...echo(), tags: ['a'], metadata: { m: 1 } }, key)).status).toBe(422);
+    });
+  });
+
+  describe('GET /v1/jobs filters', () => {
+    it('lists jobs carrying every tag given (repeatable), paged, with links that keep the filters', async () => {
+      const run = `run${Date.now()}`;
+      const made: string[] = [];
+      for (const tags of [[run, 'x'], [run], [run, 'x', 'y'], [run, 'x']]) {
+        made.push((await post({ ...echo(), tags })).body.id);
+      }
+      const first = await list(`tag=${run}&tag=x&limit=2`).expect(200);
+      expect(first.body.jobs.map((job: { id: string }) => job.id)).toEqual([made[3], made[2]]);
+      expect(first.body.links.next).toContain(`tag=${run}&tag=x`);
+      const second = await request(api.url).get(first.body.links.next).set(auth).expect(200);
+      expect(second.body.jobs.map((job: { id: string }) => job.id)).toEqual([made[0]]);
+      expect(second.body.nextCursor).toBeNull();
+
+      const one = await list(`tag=${run}`).expect(200);
+      expect(one.body.jobs).toHaveLength(4);
+    });
+
+    it('lists jobs created within createdAfter and createdBefore', async () => {
+      const before = new Date(Date.now() - 1).toISOString();
+      const tag = `window${Date.now()}`;
+      const { id } = (await post({ ...echo(), tags: [tag] })).body;
+      const created = (await api.jobs.findById(id))?.createdAt as Date;
+      const after = new Date(created.getTime() + 1).toISOString();
+
+      const inside = await list(`tag=${tag}&createdAfter=${before}&createdBefore=${after}`);
+      expect(inside.body.jobs.map((job: { id: string }) => job.id)).toEqual([id]);
+      expect((await list(`tag=${tag}&createdAfter=${after}`)).body.jobs).toEqual([]);
+      expect((await list(`tag=${tag}&createdBefore=${before}`)).body.jobs).toEqual([]);
+      expect(inside.body.links.self).toContain(`createdAfter=${encodeURIComponent(before)}`);
+    });
+
+    it('answers 400 naming the parameter for a bad tag or date', async () => {
+      for (const [query, path] of [
+        ['createdAfter=yesterday', 'query.createdAfter'],
+        ['createdBefore=2026-13-01T00:00:00Z', 'query.createdBefore'],
+        ['createdAfter=2026-12-01', 'query.createdAfter'],
+        ['tag=has%20space', 'query.tag'],
+        [Array.from({ length: 11 }, (_, i) => `tag=t${i}`).join('&'), 'query.tag'],
+      ]) {
+        const res = await list(query as string);
+        expect(res.status, query).toBe(400);
+        expect(invalidFields(res.body), query).toContain(path);
+      }
+    });
+  });
+});
