@@ -37,6 +37,8 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     tags: job.tags ?? [],
     /** The client's own data about the job, as given; {} when none. */
     metadata: job.metadata ?? {},
+    /** 1 (first) … 10 (last) among the jobs waiting for a worker. */
+    priority: job.priority,
     waitingFor,
     links: { self: jobPath(job.id) },
   };

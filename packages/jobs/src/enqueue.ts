@@ -16,6 +16,8 @@ export interface EnqueueJobInput<T extends JobType> {
   maxAttempts?: number | null;
   /** Limits of the type apply per key (README: fair execution); carried in the BullMQ job's data. */
   concurrencyKey?: string | null;
+  /** 1 (first) … 10 (last); DEFAULT_JOB_PRIORITY when none. */
+  priority?: number | null;
 }
 
 /** The most jobs one `addBulk` of `createJobEnqueuer` carries. */
@@ -42,6 +44,7 @@ function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
         jobId: input.id,
         maxAttempts: input.maxAttempts,
         runAt: input.runAt,
+        priority: input.priority,
       }),
       ...(metadata === undefined ? {} : { telemetry: { metadata } }),
     },

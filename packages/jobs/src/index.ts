@@ -33,6 +33,7 @@ export {
   resolveEnqueueableType,
   resolveJobType,
 } from './payloads.ts';
+export { DEFAULT_JOB_PRIORITY, jobPrioritySchema, queuePriority } from './priority.ts';
 export { createJobQueue, type JobQueue, jobOptions, QUEUE_NAME } from './queue.ts';
 export {
   createRedisConnection,

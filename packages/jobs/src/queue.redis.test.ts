@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJobEnqueuer, enqueueJob } from './enqueue.ts';
 import { InvalidPayloadError } from './errors.ts';
+import { DEFAULT_JOB_PRIORITY } from './priority.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import { createRedisConnection, isRedisUnavailableError } from './redis-connection.ts';
 
@@ -41,15 +42,17 @@ describe('enqueueJob (real Redis)', () => {
     expect(job?.opts).toMatchObject({
       attempts: 8,
       backoff: { type: 'exponential', delay: 2_000 },
+      // the default priority is a BullMQ priority too: BullMQ runs jobs without one first
+      priority: DEFAULT_JOB_PRIORITY,
     });
-    expect(await job?.getState()).toBe('waiting');
+    expect(await job?.getState()).toBe('prioritized');
   });
 
   it('adds one job when the same id is enqueued twice', async () => {
     const id = crypto.randomUUID();
     await enqueueJob(queue, { id, type: 'system.echo', payload: { data: 1 } });
     await enqueueJob(queue, { id, type: 'system.echo', payload: { data: 2 } });
-    const jobs = await queue.getJobs(['waiting']);
+    const jobs = await queue.getJobs(['prioritized']);
     expect(jobs.filter((j) => j.id === id).map((j) => j.data)).toEqual([{ data: 1 }]);
   });
 
@@ -118,7 +121,7 @@ describe('createJobEnqueuer (real Redis)', () => {
       expect(job?.opts.attempts).toBe(n + 1);
     }
     expect(await (await queue.getJob(ids[0] as string))?.getState()).toBe('delayed');
-    expect(await (await queue.getJob(ids[1] as string))?.getState()).toBe('waiting');
+    expect(await (await queue.getJob(ids[1] as string))?.getState()).toBe('prioritized');
   });
 
   it('fails every job of a batch together when Redis is gone, without retrying them one by one', async () => {

@@ -89,6 +89,36 @@ describe('job operations (real PostgreSQL and Redis)', () => {
     });
   });
 
+  describe('priority', () => {
+    it('records the priority (5 when none is given) and queues the job with it', async () => {
+      const urgent = await post({ ...echo(), priority: 1 });
+      expect(urgent.status).toBe(202);
+      expect(urgent.body.priority).toBe(1);
+      expect((await api.queue.getJob(urgent.body.id))?.opts.priority).toBe(1);
+
+      const plain = await post(echo());
+      expect(plain.body.priority).toBe(5);
+      const queued = await api.queue.getJob(plain.body.id);
+      expect(queued?.opts.priority).toBe(5);
+      expect(await queued?.getState()).toBe('prioritized');
+    });
+
+    it('refuses a priority outside 1-10 or not a whole number, naming the field', async () => {
+      for (const priority of [0, 11, 2.5, '1', -1]) {
+        const res = await post({ ...echo(), priority });
+        expect(res.status, String(priority)).toBe(400);
+        expect(invalidFields(res.body)).toEqual(['body.priority']);
+      }
+    });
+
+    it('treats the same Idempotency-Key with another priority as another request', async () => {
+      const key = { 'Idempotency-Key': `priority-${Date.now()}` };
+      expect((await post({ ...echo(), priority: 2 }, key)).status).toBe(202);
+      expect((await post({ ...echo(), priority: 2 }, key)).status).toBe(200);
+      expect((await post({ ...echo(), priority: 3 }, key)).status).toBe(422);
+    });
+  });
+
   describe('GET /v1/jobs filters', () => {
     it('lists jobs carrying every tag given (repeatable), paged, with links that keep the filters', async () => {
       const run = `run${Date.now()}`;

@@ -9,10 +9,12 @@ import type { Health } from '@repo/health';
 import {
   concurrencyKeySchema,
   createJobEnqueuer,
+  DEFAULT_JOB_PRIORITY,
   isRedisUnavailableError,
   JOB_TYPE_NAMES,
   type JobQueue,
   type JobType,
+  jobPrioritySchema,
   jobTypes,
   parseJobPayload,
   readWaitingFor,
@@ -67,6 +69,7 @@ const createJobBody = z.strictObject({
   concurrencyKey: concurrencyKeySchema.nullish(),
   tags: tagsSchema.nullish(),
   metadata: metadataSchema.nullish(),
+  priority: jobPrioritySchema.nullish(),
 });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
@@ -129,6 +132,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         runAt: job.runAt,
         maxAttempts: job.maxAttempts,
         concurrencyKey: job.concurrencyKey,
+        priority: job.priority,
       }),
     ).catch((error: unknown) => {
       if (error instanceof BatchQueueFullError) {
@@ -240,6 +244,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           concurrencyKey: body.concurrencyKey ?? null,
           tags: body.tags ?? [],
           metadata: body.metadata ?? {},
+          priority: body.priority ?? DEFAULT_JOB_PRIORITY,
         };
 
         const progress = new JobCreationProgress(idempotencyKey !== undefined);
@@ -355,6 +360,7 @@ function isSameRequest(
     concurrencyKey: string | null;
     tags: readonly string[];
     metadata: Record<string, unknown>;
+    priority: number;
   },
 ): boolean {
   return (
@@ -362,6 +368,7 @@ function isSameRequest(
     job.concurrencyKey === request.concurrencyKey &&
     (job.tags ?? []).join(',') === request.tags.join(',') &&
     canonicalize(job.metadata) === canonicalize(request.metadata) &&
+    job.priority === request.priority &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
     canonicalize(job.payload) === canonicalize(request.payload)

@@ -126,6 +126,7 @@ async function repair(
       runAt: row.runAt,
       maxAttempts: attemptsLeft,
       concurrencyKey: row.concurrencyKey,
+      priority: row.priority,
     });
     return 'requeued';
   } catch (error) {

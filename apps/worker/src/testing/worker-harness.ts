@@ -56,7 +56,7 @@ export interface WorkerHarness {
   submit<T extends JobType>(
     type: T,
     payload: JobPayload<T>,
-    options?: { maxAttempts?: number; concurrencyKey?: string },
+    options?: { maxAttempts?: number; concurrencyKey?: string; priority?: number },
   ): Promise<JobRecord>;
   /** Polls the row until `done` holds. */
   waitForRow(id: string, done: (row: JobRecord) => boolean, timeoutMs?: number): Promise<JobRecord>;
@@ -125,6 +125,7 @@ export async function createWorkerHarness(
         payload,
         maxAttempts: options.maxAttempts ?? 3,
         concurrencyKey,
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
       });
       await enqueueJob(queue, {
         id: job.id,
@@ -132,6 +133,7 @@ export async function createWorkerHarness(
         payload,
         maxAttempts: job.maxAttempts,
         concurrencyKey,
+        priority: job.priority,
       });
       return job;
     },

@@ -53,6 +53,20 @@ describe('job repository: tags, metadata and listing filters (real PostgreSQL)',
     expect(plain).toMatchObject({ tags: [], metadata: {} });
   });
 
+  it('stores the priority, 5 when none is given, each job of a group commit its own', async () => {
+    const created = await Promise.all(
+      [1, undefined, 10].map((priority) =>
+        jobs.create({
+          type: 'ops.priority',
+          payload: {},
+          maxAttempts: 1,
+          ...(priority === undefined ? {} : { priority }),
+        }),
+      ),
+    );
+    expect(created.map(({ job }) => job.priority)).toEqual([1, 5, 10]);
+  });
+
   it('keeps the tags of each job of one group-commit INSERT apart', async () => {
     const created = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>

@@ -83,6 +83,7 @@ describe('job repository (real PostgreSQL)', () => {
         concurrencyKey: null,
         tags: [],
         metadata: {},
+        priority: 5,
         createdAt: expect.any(Date),
         startedAt: null,
         attemptStartedAt: null,

@@ -24,6 +24,8 @@ export interface CreateJobInput {
   tags?: readonly string[];
   /** The client's own data about the job, a JSON object; validated by the caller. Default: {}. */
   metadata?: Record<string, unknown>;
+  /** 1 (first) … 10 (last); validated by the caller. Default: the column's, 5. */
+  priority?: number;
 }
 
 export interface CreateJobOptions {
@@ -215,6 +217,7 @@ interface InsertItem {
   /** The tags as a JSON array: unnest() would flatten an array of arrays into one. */
   tags: string;
   metadata: string;
+  priority: number | null;
 }
 
 export interface JobRepositoryOptions {
@@ -270,13 +273,14 @@ export function createJobRepository(
     (items) => ({
       text: `
       INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
-                        tags, metadata)
+                        tags, metadata, priority)
       SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
-             ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb
+             ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
+             COALESCE(priority, 5)
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[], $8::text[], $9::text[])
+                    $7::text[], $8::text[], $9::text[], $10::int[])
           AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
-                  metadata)
+                  metadata, priority)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
       values: [
@@ -289,6 +293,7 @@ export function createJobRepository(
         items.map((item) => item.concurrencyKey),
         items.map((item) => item.tags),
         items.map((item) => item.metadata),
+        items.map((item) => item.priority),
       ],
     }),
     {
@@ -352,6 +357,7 @@ export function createJobRepository(
         concurrencyKey: input.concurrencyKey ?? null,
         tags: JSON.stringify(input.tags ?? []),
         metadata: toJson(input.metadata ?? {}, 'metadata'),
+        priority: input.priority ?? null,
       };
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
