@@ -24,6 +24,12 @@ export const metadataSchema = z
     message: `expected at most ${MAX_METADATA_BYTES} bytes once written as JSON`,
   });
 
+/** The longest ttl: a year, as far as `runAt` may lie ahead. */
+export const MAX_TTL_SECONDS = 31_536_000;
+
+/** Seconds a job may wait to start once due (its runAt, else its creation). */
+export const ttlSchema = z.int().min(1).max(MAX_TTL_SECONDS);
+
 /** `?tag=a&tag=b` (every one must be carried): one value arrives as a string, several as an array. */
 export const tagQuerySchema = z
   .union([tagSchema.transform((tag) => [tag]), z.array(tagSchema).max(MAX_TAGS)], {

@@ -39,6 +39,10 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     metadata: job.metadata ?? {},
     /** 1 (first) … 10 (last) among the jobs waiting for a worker. */
     priority: job.priority,
+    /** Seconds the job may wait to start once due; null for no limit. */
+    ttl: job.ttl ?? null,
+    /** When it expires unless started by then (runAt, else createdAt, + ttl); null without a ttl. */
+    expiresAt: job.expiresAt?.toISOString() ?? null,
     waitingFor,
     links: { self: jobPath(job.id) },
   };

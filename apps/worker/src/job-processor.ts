@@ -35,7 +35,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface JobProcessorDeps {
   jobs: Pick<
     JobRepository,
-    'ensureScheduled' | 'findById' | 'markRunning' | 'markSucceeded' | 'markFailed'
+    'ensureScheduled' | 'findById' | 'markRunning' | 'markSucceeded' | 'markFailed' | 'expire'
   >;
   handlers: JobHandlers;
   logger: Logger;
@@ -198,6 +198,13 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     const started = await deps.jobs.markRunning(id, queueAttempt, queueAttempts);
     outage.reported = false;
     if (!started) {
+      // a queued job markRunning refused was not started within its ttl: it ends, never run
+      const expired = await deps.jobs.expire(id);
+      if (expired) {
+        deps.metrics.jobs.attemptEnded(type, 'expired');
+        jobLogger.info({ expiresAt: expired.expiresAt }, 'job expired: not started within its ttl');
+        return { skipped: expired.status };
+      }
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
       deps.metrics.jobs.attemptEnded(type, 'skipped');

@@ -119,6 +119,44 @@ describe('job operations (real PostgreSQL and Redis)', () => {
     });
   });
 
+  describe('ttl and the expired status', () => {
+    it('records the ttl and the deadline it gives: from runAt when there is one, else creation', async () => {
+      const res = await post({ ...echo(), ttl: 90 });
+      expect(res.status).toBe(202);
+      expect(res.body.ttl).toBe(90);
+      expect(Date.parse(res.body.expiresAt)).toBe(Date.parse(res.body.createdAt) + 90_000);
+
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      const delayed = await post({ ...echo(), runAt, ttl: 60 });
+      expect(Date.parse(delayed.body.expiresAt)).toBe(Date.parse(runAt) + 60_000);
+
+      expect((await post(echo())).body).toMatchObject({ ttl: null, expiresAt: null });
+    });
+
+    it('refuses a ttl outside 1-31,536,000 seconds or not a whole number, naming the field', async () => {
+      for (const ttl of [0, 31_536_001, 1.5, '60']) {
+        const res = await post({ ...echo(), ttl });
+        expect(res.status, String(ttl)).toBe(400);
+        expect(invalidFields(res.body)).toEqual(['body.ttl']);
+      }
+      expect((await post({ ...echo(), ttl: 31_536_000 })).status).toBe(202);
+    });
+
+    it('lists expired jobs with status=expired, and a long poll ends at expired', async () => {
+      const { id } = (await post({ ...echo(), ttl: 1, tags: ['expiry'] })).body;
+      await api.db.pool.query(
+        `UPDATE jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+        [id],
+      );
+      expect((await api.jobs.expire(id))?.status).toBe('expired');
+
+      const listed = await list('status=expired&tag=expiry').expect(200);
+      expect(listed.body.jobs.map((job: { id: string }) => job.id)).toEqual([id]);
+      const waited = await request(api.url).get(`/v1/jobs/${id}`).set(auth).set('Prefer', 'wait=5');
+      expect(waited.body).toMatchObject({ status: 'expired', attempts: 0, startedAt: null });
+    });
+  });
+
   describe('GET /v1/jobs filters', () => {
     it('lists jobs carrying every tag given (repeatable), paged, with links that keep the filters', async () => {
       const run = `run${Date.now()}`;

@@ -1,5 +1,6 @@
 import { BatchQueueFullError } from '@repo/batching';
 import {
+  FINISHED_JOB_STATUSES,
   isDatabaseUnavailableError,
   JOB_STATUSES,
   type JobRecord,
@@ -29,7 +30,13 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
-import { instantQuerySchema, metadataSchema, tagQuerySchema, tagsSchema } from '../job-fields.ts';
+import {
+  instantQuerySchema,
+  metadataSchema,
+  tagQuerySchema,
+  tagsSchema,
+  ttlSchema,
+} from '../job-fields.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
 import { checkJsonBody } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
@@ -70,6 +77,7 @@ const createJobBody = z.strictObject({
   tags: tagsSchema.nullish(),
   metadata: metadataSchema.nullish(),
   priority: jobPrioritySchema.nullish(),
+  ttl: ttlSchema.nullish(),
 });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
@@ -93,7 +101,7 @@ const listJobsQuery = z.strictObject({
   cursor: z.string().min(1).max(512).optional(),
 });
 
-const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set(FINISHED_JOB_STATUSES);
 
 /**
  * The most jobs that may wait for their `addBulk` (ten full batches). Past it, while Redis is slow,
@@ -245,6 +253,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           tags: body.tags ?? [],
           metadata: body.metadata ?? {},
           priority: body.priority ?? DEFAULT_JOB_PRIORITY,
+          ttl: body.ttl ?? null,
         };
 
         const progress = new JobCreationProgress(idempotencyKey !== undefined);
@@ -361,6 +370,7 @@ function isSameRequest(
     tags: readonly string[];
     metadata: Record<string, unknown>;
     priority: number;
+    ttl: number | null;
   },
 ): boolean {
   return (
@@ -369,6 +379,7 @@ function isSameRequest(
     (job.tags ?? []).join(',') === request.tags.join(',') &&
     canonicalize(job.metadata) === canonicalize(request.metadata) &&
     job.priority === request.priority &&
+    job.ttl === request.ttl &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
     canonicalize(job.payload) === canonicalize(request.payload)

@@ -153,21 +153,30 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
       checked: 25,
       requeued: 0,
       failed: 0,
+      expired: 0,
       caughtUp: false,
     });
     expect(await reconcile(limits)).toEqual({
       checked: 25,
       requeued: 0,
       failed: 0,
+      expired: 0,
       caughtUp: false,
     });
-    expect(await reconcile(limits)).toEqual({ checked: 1, requeued: 1, failed: 0, caughtUp: true });
+    expect(await reconcile(limits)).toEqual({
+      checked: 1,
+      requeued: 1,
+      failed: 0,
+      expired: 0,
+      caughtUp: true,
+    });
     expect(await h.queue.getJobState(orphan.id)).toBe('prioritized');
     // and then from the oldest again; the orphan, just touched, is no longer stale
     expect(await reconcile(limits)).toEqual({
       checked: 25,
       requeued: 0,
       failed: 0,
+      expired: 0,
       caughtUp: false,
     });
 

@@ -150,3 +150,102 @@ describe('job repository: tags, metadata and listing filters (real PostgreSQL)',
     ]);
   });
 });
+
+describe('job repository: ttl and the expired status (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let db: Db;
+  let jobs: JobRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('job_ttl');
+    await migrate({ databaseUrl: database.url });
+    db = createDb(databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url })));
+    jobs = createJobRepository(db);
+  });
+  afterAll(async () => {
+    await db?.disconnect();
+    await database?.drop();
+  });
+
+  /** Moves a job's creation (and so its deadline) `seconds` into the past. */
+  async function createdAgo(id: string, seconds: number) {
+    await db.pool.query(
+      `UPDATE jobs SET created_at = created_at - make_interval(secs => $2),
+                       expires_at = expires_at - make_interval(secs => $2)
+        WHERE id = $1`,
+      [id, seconds],
+    );
+  }
+  const withTtl = async (ttl: number | null, runAt: Date | null = null) =>
+    (await jobs.create({ type: 'ops.ttl', payload: {}, maxAttempts: 2, ttl, runAt })).job;
+
+  it('counts the deadline from creation, or from runAt when there is one', async () => {
+    const plain = await withTtl(60);
+    expect(plain.ttl).toBe(60);
+    expect(plain.expiresAt?.getTime()).toBe(plain.createdAt.getTime() + 60_000);
+
+    const runAt = new Date(Date.now() + 3_600_000);
+    const delayed = await withTtl(30, runAt);
+    expect(delayed.expiresAt?.getTime()).toBe(runAt.getTime() + 30_000);
+
+    const none = await withTtl(null);
+    expect(none).toMatchObject({ ttl: null, expiresAt: null });
+  });
+
+  it('does not start a job past its deadline; expire ends it, once', async () => {
+    const late = await withTtl(5);
+    await createdAgo(late.id, 10);
+    expect(await jobs.markRunning(late.id, 1, 2)).toBeNull();
+    expect((await jobs.findById(late.id))?.status).toBe('queued');
+
+    const expired = await jobs.expire(late.id);
+    expect(expired).toMatchObject({ status: 'expired', attempts: 0, startedAt: null });
+    expect(expired?.finishedAt).toBeInstanceOf(Date);
+    expect(await jobs.expire(late.id)).toBeNull();
+    expect(await jobs.markRunning(late.id, 1, 2)).toBeNull();
+  });
+
+  it('starts a job within its deadline, and never expires a job once it has started', async () => {
+    const onTime = await withTtl(60);
+    expect(await jobs.expire(onTime.id)).toBeNull();
+    expect(await jobs.markRunning(onTime.id, 1, 2)).toEqual({ attempt: 1, maxAttempts: 2 });
+    // its first attempt fails and it waits for a retry past the deadline: it still gets it
+    await jobs.markFailed(onTime.id, { error: 'boom', final: false });
+    await createdAgo(onTime.id, 120);
+    expect(await jobs.expire(onTime.id)).toBeNull();
+    expect(await jobs.markRunning(onTime.id, 2, 2)).toEqual({ attempt: 2, maxAttempts: 2 });
+  });
+
+  it('expireOverdue ends the queued jobs past their deadline only, a page at a time', async () => {
+    await db.pool.query(`UPDATE jobs SET status = 'cancelled' WHERE status = 'queued'`);
+    const overdue = [await withTtl(1), await withTtl(1), await withTtl(1)];
+    for (const job of overdue) await createdAgo(job.id, 5);
+    const onTime = await withTtl(600);
+    const noTtl = await withTtl(null);
+    await createdAgo(noTtl.id, 5);
+
+    const first = await jobs.expireOverdue({ limit: 2 });
+    const second = await jobs.expireOverdue({ limit: 2 });
+    expect(first).toHaveLength(2);
+    expect([...first, ...second].map((job) => job.id).sort()).toEqual(
+      overdue.map((job) => job.id).sort(),
+    );
+    expect(second[0]?.queueJobId).toBe(second[0]?.id);
+    expect(await jobs.expireOverdue({ limit: 2 })).toEqual([]);
+    expect((await jobs.findById(onTime.id))?.status).toBe('queued');
+    expect((await jobs.findById(noTtl.id))?.status).toBe('queued');
+    const listed = await jobs.list({ status: 'expired', limit: 10 });
+    expect(listed.jobs.map((job) => job.id)).toEqual(
+      expect.arrayContaining(overdue.map((job) => job.id)),
+    );
+    expect(listed.jobs.every((job) => job.status === 'expired')).toBe(true);
+  });
+
+  it('prunes expired jobs like other finished ones', async () => {
+    const late = await withTtl(1);
+    await createdAgo(late.id, 5);
+    await jobs.expire(late.id);
+    await jobs.deleteFinishedBefore({ before: new Date(Date.now() + 60_000), batchSize: 100 });
+    expect(await jobs.findById(late.id)).toBeNull();
+  });
+});

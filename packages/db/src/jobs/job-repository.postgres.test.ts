@@ -84,6 +84,8 @@ describe('job repository (real PostgreSQL)', () => {
         tags: [],
         metadata: {},
         priority: 5,
+        ttl: null,
+        expiresAt: null,
         createdAt: expect.any(Date),
         startedAt: null,
         attemptStartedAt: null,

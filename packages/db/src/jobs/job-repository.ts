@@ -26,6 +26,11 @@ export interface CreateJobInput {
   metadata?: Record<string, unknown>;
   /** 1 (first) … 10 (last); validated by the caller. Default: the column's, 5. */
   priority?: number;
+  /**
+   * Seconds the job may wait to start once due (its runAt, else its creation); past that it
+   * expires and never runs. Null or omitted: no limit.
+   */
+  ttl?: number | null;
 }
 
 export interface CreateJobOptions {
@@ -115,6 +120,16 @@ export interface JobRepository {
   findById(id: string): Promise<JobRecord | null>;
   /** Newest first, (createdAt desc, id desc); throws InvalidCursorError, InvalidListLimitError. */
   list(input: ListJobsInput): Promise<JobPage>;
+  /**
+   * Ends a queued job that was not started by its deadline (`expiresAt`) as `expired`, and
+   * returns it; null when it is not such a job (started, not queued, not yet due to expire).
+   */
+  expire(id: string): Promise<JobRecord | null>;
+  /**
+   * Ends as `expired` up to `limit` queued jobs past their deadline, most overdue first; returns
+   * their ids and BullMQ job ids, to take them off the queue.
+   */
+  expireOverdue(input: { limit: number }): Promise<{ id: string; queueJobId: string }[]>;
   /** Only a queued job can be cancelled; the check and the change are one atomic update. */
   cancel(id: string): Promise<CancelOutcome>;
   /**
@@ -183,7 +198,10 @@ export interface JobBacklog {
 // Statuses an attempt may start from or end in: running covers a job whose worker died and
 // which BullMQ hands to another worker; queued covers the first attempt and retries.
 const ACTIVE = `('queued', 'running')`;
-const FINISHED = `('succeeded', 'failed', 'cancelled')`;
+const FINISHED = `('succeeded', 'failed', 'cancelled', 'expired')`;
+// A queued job that was never started and whose deadline has passed may not start any more.
+// Never NULL (a job without a ttl has no expires_at), so NOT of it is safe in a WHERE.
+const PAST_ITS_TTL = `(started_at IS NULL AND expires_at IS NOT NULL AND expires_at <= now())`;
 
 /**
  * The most calls one statement carries. `create`, `markRunning` and `markSucceeded` run on every
@@ -218,6 +236,7 @@ interface InsertItem {
   tags: string;
   metadata: string;
   priority: number | null;
+  ttl: number | null;
 }
 
 export interface JobRepositoryOptions {
@@ -273,14 +292,16 @@ export function createJobRepository(
     (items) => ({
       text: `
       INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
-                        tags, metadata, priority)
+                        tags, metadata, priority, ttl, expires_at)
       SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
              ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
-             COALESCE(priority, 5)
+             COALESCE(priority, 5), ttl,
+             -- now() is created_at's default: the deadline counts from creation without a runAt
+             COALESCE(run_at, now()) + make_interval(secs => ttl)
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[], $8::text[], $9::text[], $10::int[])
+                    $7::text[], $8::text[], $9::text[], $10::int[], $11::int[])
           AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
-                  metadata, priority)
+                  metadata, priority, ttl)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
       values: [
@@ -294,6 +315,7 @@ export function createJobRepository(
         items.map((item) => item.tags),
         items.map((item) => item.metadata),
         items.map((item) => item.priority),
+        items.map((item) => item.ttl),
       ],
     }),
     {
@@ -329,7 +351,7 @@ export function createJobRepository(
             AS item(job_id, next_status, attempt, queue_attempts, new_result)
          WHERE jobs.id = item.job_id
            AND CASE item.next_status
-                 WHEN 'running' THEN status IN ${ACTIVE}
+                 WHEN 'running' THEN status IN ${ACTIVE} AND NOT ${PAST_ITS_TTL}
                  ELSE status = 'running'
                END
         RETURNING id, attempts AS attempt, max_attempts AS "maxAttempts"`,
@@ -358,6 +380,7 @@ export function createJobRepository(
         tags: JSON.stringify(input.tags ?? []),
         metadata: toJson(input.metadata ?? {}, 'metadata'),
         priority: input.priority ?? null,
+        ttl: input.ttl ?? null,
       };
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
@@ -431,6 +454,39 @@ export function createJobRepository(
           jobs,
           nextCursor: found.length > limit && last ? encodeCursor(last) : null,
         };
+      }),
+
+    expire: (id) =>
+      withOutagesTranslated('expire a job', async () => {
+        if (!isUuid(id)) return null;
+        return firstRow(
+          `UPDATE jobs SET status = 'expired', finished_at = now(), updated_at = now()
+            WHERE id = $1::uuid AND status = 'queued' AND ${PAST_ITS_TTL}
+           RETURNING ${JOB_COLUMNS}`,
+          [id],
+        );
+      }),
+
+    expireOverdue: (input) =>
+      withOutagesTranslated('expire overdue jobs', async () => {
+        const limit = checkLimit(input.limit);
+        // the partial index on expires_at (queued rows with a ttl) finds them; SKIP LOCKED steps
+        // around a row a worker is starting this moment. A materialized CTE, because the planner
+        // may run an IN (… LIMIT) subquery more than once and so update more than `limit` rows.
+        const { rows: expired } = await pool.query<{ id: string; queueJobId: string }>(
+          `WITH due AS MATERIALIZED (
+             SELECT id FROM jobs
+              WHERE status = 'queued' AND expires_at IS NOT NULL AND ${PAST_ITS_TTL}
+              ORDER BY expires_at
+              LIMIT $1::int
+              FOR UPDATE SKIP LOCKED)
+           UPDATE jobs SET status = 'expired', finished_at = now(), updated_at = now()
+             FROM due
+            WHERE jobs.id = due.id
+           RETURNING jobs.id, COALESCE(jobs.queue_job_id, jobs.id::text) AS "queueJobId"`,
+          [limit],
+        );
+        return expired;
       }),
 
     cancel: (id) =>
