@@ -1,3 +1,4 @@
+import { JOB_TYPE_NAMES } from '@repo/jobs';
 import { z } from 'zod';
 
 // The schemas of the fields a client sets on a job besides its type and payload, shared by
@@ -30,6 +31,22 @@ export const MAX_TTL_SECONDS = 31_536_000;
 /** Seconds a job may wait to start once due (its runAt, else its creation). */
 export const ttlSchema = z.int().min(1).max(MAX_TTL_SECONDS);
 
+/** The statuses a job can be retried from: it ended without succeeding. */
+export const RETRYABLE_STATUSES = ['failed', 'cancelled', 'expired'] as const;
+
+/** The most jobs one bulk retry retries, and how many it retries when not told. */
+export const MAX_BULK_RETRY = 1_000;
+export const DEFAULT_BULK_RETRY = 100;
+
+/**
+ * The idempotency key of a job's retry: one retry per job, however often the job is retried, so
+ * a repeated or concurrent retry (or a bulk retry run twice) creates nothing more. A retry that
+ * fails in turn is retried as a job of its own, under its own key.
+ */
+export function retryIdempotencyKey(sourceJobId: string): string {
+  return `retry:${sourceJobId}`;
+}
+
 /** `?tag=a&tag=b` (every one must be carried): one value arrives as a string, several as an array. */
 export const tagQuerySchema = z
   .union([tagSchema.transform((tag) => [tag]), z.array(tagSchema).max(MAX_TAGS)], {
@@ -45,3 +62,14 @@ export const instantQuerySchema = z.iso
   })
   .transform((value) => new Date(value))
   .optional();
+
+/** POST /v1/jobs/retry: which finished jobs to retry. */
+export const bulkRetryBody = z.strictObject({
+  status: z.enum(RETRYABLE_STATUSES),
+  type: z.enum(JOB_TYPE_NAMES).optional(),
+  tag: tagQuerySchema,
+  createdAfter: instantQuerySchema,
+  createdBefore: instantQuerySchema,
+  limit: z.int().min(1).max(MAX_BULK_RETRY).default(DEFAULT_BULK_RETRY),
+  dryRun: z.boolean().default(false),
+});

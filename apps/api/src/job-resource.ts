@@ -43,6 +43,8 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     ttl: job.ttl ?? null,
     /** When it expires unless started by then (runAt, else createdAt, + ttl); null without a ttl. */
     expiresAt: job.expiresAt?.toISOString() ?? null,
+    /** The job this one retries; null for a job of its own. */
+    retryOf: job.retryOf ?? null,
     waitingFor,
     links: { self: jobPath(job.id) },
   };

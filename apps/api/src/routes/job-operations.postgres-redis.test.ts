@@ -157,6 +157,165 @@ describe('job operations (real PostgreSQL and Redis)', () => {
     });
   });
 
+  describe('retry', () => {
+    /** A job posted with `fields` and then failed for good, as a worker would record it. */
+    async function failedJob(fields: Record<string, unknown> = {}) {
+      const { id } = (await post({ ...echo(), ...fields })).body;
+      await api.jobs.markRunning(id, 1, 1);
+      await api.jobs.markFailed(id, { error: 'Error: boom', final: true });
+      return id as string;
+    }
+    const retry = (id: string) => request(api.url).post(`/v1/jobs/${id}/retry`).set(auth);
+    const bulk = (body: unknown) =>
+      request(api.url)
+        .post('/v1/jobs/retry')
+        .set(auth)
+        .send(body as object);
+
+    it('creates a new job with the same type, payload, tags, metadata, priority and key; the original is unchanged', async () => {
+      const id = await failedJob({
+        tags: ['retry-me'],
+        metadata: { order: 7 },
+        priority: 2,
+        concurrencyKey: 'tenant-7',
+        maxAttempts: 4,
+        ttl: 600,
+      });
+      const before = await api.jobs.findById(id);
+
+      const res = await retry(id);
+      expect(res.status).toBe(202);
+      expect(res.headers.location).toBe(`/v1/jobs/${res.body.id}`);
+      expect(res.body).toMatchObject({
+        type: 'system.echo',
+        status: 'queued',
+        payload: { data: 'hello' },
+        tags: ['retry-me'],
+        metadata: { order: 7 },
+        priority: 2,
+        concurrencyKey: 'tenant-7',
+        maxAttempts: 4,
+        ttl: 600,
+        attempts: 0,
+        error: null,
+        retryOf: id,
+      });
+      expect(res.body.id).not.toBe(id);
+      expect(await api.jobs.findById(id)).toEqual(before);
+      const queued = await api.queue.getJob(res.body.id);
+      expect(queued?.opts.priority).toBe(2);
+
+      // a job has one retry: asking again answers with it
+      const again = await retry(id);
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(res.body.id);
+    });
+
+    it('retries cancelled and expired jobs too', async () => {
+      const cancelled = (await post(echo())).body.id;
+      await request(api.url).post(`/v1/jobs/${cancelled}/cancel`).set(auth).expect(200);
+      expect((await retry(cancelled)).status).toBe(202);
+
+      const expiring = (await post({ ...echo(), ttl: 1 })).body.id;
+      await api.db.pool.query(
+        `UPDATE jobs SET expires_at = now() - interval '1 second' WHERE id = $1`,
+        [expiring],
+      );
+      await api.jobs.expire(expiring);
+      expect((await retry(expiring)).body).toMatchObject({ status: 'queued', retryOf: expiring });
+    });
+
+    it('answers 409 job-not-retryable for a queued or succeeded job, 404 for an unknown one', async () => {
+      const queuedId = (await post(echo())).body.id;
+      const res = await retry(queuedId);
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({
+        type: `${PROBLEM_TYPE_BASE}job-not-retryable`,
+        jobId: queuedId,
+        jobStatus: 'queued',
+      });
+
+      const succeeded = (await post(echo())).body.id;
+      await api.jobs.markRunning(succeeded, 1, 1);
+      await api.jobs.markSucceeded(succeeded, null);
+      expect((await retry(succeeded)).status).toBe(409);
+
+      const unknown = await retry('00000000-0000-4000-8000-000000000000');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.type).toBe(`${PROBLEM_TYPE_BASE}job-not-found`);
+      expect((await retry('not-a-uuid')).status).toBe(400);
+    });
+
+    it('bulk: retries the matching jobs once each; a retry that failed in turn gets a retry of its own', async () => {
+      const tag = `bulk${Date.now()}`;
+      const failed = [await failedJob({ tags: [tag] }), await failedJob({ tags: [tag] })];
+      await failedJob({ tags: ['elsewhere'] });
+      const cancelled = (await post({ ...echo(), tags: [tag] })).body.id;
+      await request(api.url).post(`/v1/jobs/${cancelled}/cancel`).set(auth).expect(200);
+
+      const dry = await bulk({ status: 'failed', tag, dryRun: true }).expect(200);
+      expect(dry.body).toEqual({ matched: 2, jobs: [] });
+      const retriesOf = async (ids: string[]) =>
+        (
+          await api.db.pool.query<{ id: string }>(
+            'SELECT id FROM jobs WHERE retry_of = ANY($1::uuid[]) ORDER BY id',
+            [ids],
+          )
+        ).rows.map((row) => row.id);
+      expect(await retriesOf(failed)).toEqual([]);
+
+      const first = await bulk({ status: 'failed', tag }).expect(200);
+      expect(first.body.matched).toBe(2);
+      expect([...first.body.jobs].sort()).toEqual(await retriesOf(failed));
+      for (const retryId of first.body.jobs) {
+        expect(await api.queue.getJob(retryId)).toBeDefined();
+      }
+
+      // run again: the same retries, none created
+      const second = await bulk({ status: 'failed', tag }).expect(200);
+      expect([...second.body.jobs].sort()).toEqual([...first.body.jobs].sort());
+      expect(await retriesOf(failed)).toHaveLength(2);
+
+      // one retry fails too: the next bulk retry retries it, and still not its source again
+      const failedRetry = first.body.jobs[0] as string;
+      await api.jobs.markRunning(failedRetry, 1, 1);
+      await api.jobs.markFailed(failedRetry, { error: 'Error: again', final: true });
+      const third = await bulk({ status: 'failed', tag }).expect(200);
+      expect(third.body.matched).toBe(3);
+      expect(await retriesOf(failed)).toHaveLength(2);
+      const [retryOfRetry] = await retriesOf([failedRetry]);
+      expect(third.body.jobs).toContain(retryOfRetry);
+
+      // limit, and the other filters
+      expect((await bulk({ status: 'failed', tag, limit: 1, dryRun: true })).body.matched).toBe(1);
+      expect((await bulk({ status: 'cancelled', tag })).body.matched).toBe(1);
+      expect(
+        (
+          await bulk({
+            status: 'failed',
+            tag,
+            createdAfter: new Date(Date.now() + 60_000).toISOString(),
+          })
+        ).body.matched,
+      ).toBe(0);
+    });
+
+    it('bulk: answers 400 naming the field for a status that cannot be retried, a limit past 1,000 or a bad date', async () => {
+      for (const [body, path] of [
+        [{ status: 'queued' }, 'body.status'],
+        [{}, 'body.status'],
+        [{ status: 'failed', limit: 1_001 }, 'body.limit'],
+        [{ status: 'failed', createdBefore: 'soon' }, 'body.createdBefore'],
+        [{ status: 'failed', type: 'no.such' }, 'body.type'],
+        [{ status: 'failed', dryRun: 'yes' }, 'body.dryRun'],
+      ] as const) {
+        const res = await bulk(body);
+        expect(res.status, JSON.stringify(body)).toBe(400);
+        expect(invalidFields(res.body)).toContain(path);
+      }
+    });
+  });
+
   describe('GET /v1/jobs filters', () => {
     it('lists jobs carrying every tag given (repeatable), paged, with links that keep the filters', async () => {
       const run = `run${Date.now()}`;

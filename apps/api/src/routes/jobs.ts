@@ -11,6 +11,8 @@ import {
   concurrencyKeySchema,
   createJobEnqueuer,
   DEFAULT_JOB_PRIORITY,
+  ENQUEUEABLE_JOB_TYPES,
+  InvalidPayloadError,
   isRedisUnavailableError,
   JOB_TYPE_NAMES,
   type JobQueue,
@@ -31,8 +33,11 @@ import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
 import {
+  bulkRetryBody,
   instantQuerySchema,
   metadataSchema,
+  RETRYABLE_STATUSES,
+  retryIdempotencyKey,
   tagQuerySchema,
   tagsSchema,
   ttlSchema,
@@ -100,6 +105,9 @@ const listJobsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1).max(512).optional(),
 });
+
+/** How many retries of a bulk retry are written and queued together (one INSERT, one addBulk). */
+const BULK_RETRY_CHUNK = 100;
 
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set(FINISHED_JOB_STATUSES);
 
@@ -303,6 +311,116 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       });
     })
     .all(methodNotAllowed(['GET', 'HEAD', 'POST']));
+
+  /**
+   * Creates the retry of a finished job, or finds the one it already has (one retry per job,
+   * through its idempotency key), and queues it if it is still queued. The retry is a new job:
+   * the source's type, payload, tags, metadata, priority, concurrency key, attempts and ttl,
+   * due now, and `retryOf` naming the source. The source row is not changed.
+   */
+  async function retry(source: JobRecord, req: Request) {
+    const type = resolveEnqueueableType(source.type);
+    const progress = new JobCreationProgress(true);
+    const { job, created } = await createRow(
+      {
+        type,
+        // the payload must still match the type's contract, which may have changed since
+        payload: parseJobPayload(type, source.payload),
+        maxAttempts: source.maxAttempts,
+        concurrencyKey: source.concurrencyKey,
+        tags: source.tags ?? [],
+        metadata: (source.metadata ?? {}) as Record<string, unknown>,
+        priority: source.priority,
+        ttl: source.ttl,
+        retryOf: source.id,
+        idempotencyKey: retryIdempotencyKey(source.id),
+      },
+      req,
+      progress,
+    );
+    progress.recorded(job.id);
+    if (job.status === 'queued') await enqueue(job, progress);
+    return { job, created };
+  }
+
+  const isRetryable = (job: JobRecord) =>
+    (RETRYABLE_STATUSES as readonly string[]).includes(job.status);
+
+  router
+    .route('/v1/jobs/retry')
+    .post(
+      requireJsonBody(),
+      express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
+      checkJsonBody(MAX_BODY_DEPTH),
+      async (req, res) => {
+        const body = parseRequestPart(bulkRetryBody, req.body, 'body');
+        const { jobs: matched } = await jobs.list({
+          status: body.status,
+          type: body.type,
+          tags: body.tag,
+          createdAfter: body.createdAfter,
+          createdBefore: body.createdBefore,
+          limit: body.limit,
+        });
+        // jobs of the types that run on schedules only are not retried through the API
+        const sources = matched.filter((job) => ENQUEUEABLE_JOB_TYPES.includes(job.type as never));
+        if (body.dryRun) {
+          res.json({ matched: sources.length, jobs: [] });
+          return;
+        }
+        const retries: string[] = [];
+        // a statement's worth at a time: the jobs of one chunk share an INSERT and an addBulk
+        for (let start = 0; start < sources.length; start += BULK_RETRY_CHUNK) {
+          const chunk = sources.slice(start, start + BULK_RETRY_CHUNK);
+          const results = await Promise.all(
+            chunk.map((source) =>
+              retry(source, req).catch((error: unknown) => {
+                // a payload its type no longer accepts cannot be retried; the others go on
+                if (error instanceof InvalidPayloadError) {
+                  req.log.warn(
+                    { jobId: source.id, err: error },
+                    'job not retried: payload no longer valid',
+                  );
+                  return null;
+                }
+                throw error;
+              }),
+            ),
+          );
+          for (const result of results) if (result) retries.push(result.job.id);
+        }
+        res.json({ matched: sources.length, jobs: retries });
+      },
+    )
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/v1/jobs/:id/retry')
+    .post(async (req, res) => {
+      const { id } = parseRequestPart(jobIdParams, req.params, 'params');
+      const source = await jobs.findById(id);
+      if (!source) throw new JobNotFoundError(id);
+      if (!isRetryable(source)) {
+        throw new ProblemError(
+          'job-not-retryable',
+          `Job ${id} is ${source.status}; only ${RETRYABLE_STATUSES.join(', ')} jobs can be retried.`,
+          { extensions: { jobId: id, jobStatus: source.status } },
+        );
+      }
+      if (!ENQUEUEABLE_JOB_TYPES.includes(source.type as never)) {
+        throw new ProblemError(
+          'job-not-retryable',
+          `Job ${id} is of type ${source.type}, which runs on schedules only.`,
+          { extensions: { jobId: id, jobStatus: source.status } },
+        );
+      }
+      const { job, created } = await retry(source, req);
+      res
+        .status(created ? 202 : 200)
+        .location(jobPath(job.id))
+        .json(jobResource(job));
+    })
+    .all(methodNotAllowed(['POST']));
 
   router
     .route('/v1/jobs/:id')

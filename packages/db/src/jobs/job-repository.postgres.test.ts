@@ -86,6 +86,7 @@ describe('job repository (real PostgreSQL)', () => {
         priority: 5,
         ttl: null,
         expiresAt: null,
+        retryOf: null,
         createdAt: expect.any(Date),
         startedAt: null,
         attemptStartedAt: null,

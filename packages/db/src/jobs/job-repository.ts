@@ -31,6 +31,8 @@ export interface CreateJobInput {
    * expires and never runs. Null or omitted: no limit.
    */
   ttl?: number | null;
+  /** The job this one retries. */
+  retryOf?: string | null;
 }
 
 export interface CreateJobOptions {
@@ -237,6 +239,7 @@ interface InsertItem {
   metadata: string;
   priority: number | null;
   ttl: number | null;
+  retryOf: string | null;
 }
 
 export interface JobRepositoryOptions {
@@ -292,16 +295,16 @@ export function createJobRepository(
     (items) => ({
       text: `
       INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
-                        tags, metadata, priority, ttl, expires_at)
+                        tags, metadata, priority, ttl, expires_at, retry_of)
       SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
              ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
              COALESCE(priority, 5), ttl,
              -- now() is created_at's default: the deadline counts from creation without a runAt
-             COALESCE(run_at, now()) + make_interval(secs => ttl)
+             COALESCE(run_at, now()) + make_interval(secs => ttl), retry_of
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[], $8::text[], $9::text[], $10::int[], $11::int[])
+                    $7::text[], $8::text[], $9::text[], $10::int[], $11::int[], $12::uuid[])
           AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
-                  metadata, priority, ttl)
+                  metadata, priority, ttl, retry_of)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
       values: [
@@ -316,6 +319,7 @@ export function createJobRepository(
         items.map((item) => item.metadata),
         items.map((item) => item.priority),
         items.map((item) => item.ttl),
+        items.map((item) => item.retryOf),
       ],
     }),
     {
@@ -381,6 +385,7 @@ export function createJobRepository(
         metadata: toJson(input.metadata ?? {}, 'metadata'),
         priority: input.priority ?? null,
         ttl: input.ttl ?? null,
+        retryOf: input.retryOf ?? null,
       };
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
