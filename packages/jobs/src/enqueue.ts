@@ -79,6 +79,21 @@ export async function enqueueJob<T extends JobType>(
   });
 }
 
+/**
+ * Adds many jobs in one `addBulk` (one round trip), e.g. the jobs of one batch request; invalid
+ * payloads never reach Redis (the whole call throws before anything is added).
+ */
+export async function enqueueJobs(
+  queue: JobQueue,
+  inputs: readonly EnqueueJobInput<JobType>[],
+): Promise<void> {
+  if (inputs.length === 0) return;
+  const jobs = await Promise.all(
+    inputs.map((input) => inEnqueueSpan(input, async () => toQueuedJob(input))),
+  );
+  await queue.addBulk(jobs);
+}
+
 export type EnqueueJob = <T extends JobType>(input: EnqueueJobInput<T>) => Promise<void>;
 
 export interface JobEnqueuerOptions {

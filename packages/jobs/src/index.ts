@@ -5,6 +5,7 @@ export {
   type EnqueueJob,
   type EnqueueJobInput,
   enqueueJob,
+  enqueueJobs,
   type JobEnqueuerOptions,
 } from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';

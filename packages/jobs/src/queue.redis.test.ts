@@ -2,7 +2,7 @@ import { BatchQueueFullError } from '@repo/batching';
 import { createTestRedisPrefix, TEST_REDIS_URL, type TestRedisPrefix } from '@repo/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createJobEnqueuer, enqueueJob } from './enqueue.ts';
+import { createJobEnqueuer, enqueueJob, enqueueJobs } from './enqueue.ts';
 import { InvalidPayloadError } from './errors.ts';
 import { DEFAULT_JOB_PRIORITY } from './priority.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
@@ -72,6 +72,28 @@ describe('enqueueJob (real Redis)', () => {
       enqueueJob(queue, { id, type: 'system.echo', payload: { delayMs: -1 } as never }),
     ).rejects.toBeInstanceOf(InvalidPayloadError);
     expect(await queue.getJob(id)).toBeUndefined();
+  });
+
+  it('enqueueJobs adds many jobs in one addBulk, each with its priority; an invalid one adds none', async () => {
+    const ids = [crypto.randomUUID(), crypto.randomUUID()];
+    const addBulk = vi.spyOn(queue, 'addBulk');
+    await enqueueJobs(queue, [
+      { id: ids[0] as string, type: 'system.echo', payload: { data: 0 }, priority: 9 },
+      { id: ids[1] as string, type: 'system.echo', payload: { data: 1 } },
+    ]);
+    expect(addBulk).toHaveBeenCalledTimes(1);
+    addBulk.mockRestore();
+    expect((await queue.getJob(ids[0] as string))?.opts.priority).toBe(9);
+    expect((await queue.getJob(ids[1] as string))?.opts.priority).toBe(DEFAULT_JOB_PRIORITY);
+
+    const invalid = [crypto.randomUUID(), crypto.randomUUID()];
+    await expect(
+      enqueueJobs(queue, [
+        { id: invalid[0] as string, type: 'system.echo', payload: { data: 0 } },
+        { id: invalid[1] as string, type: 'system.echo', payload: { delayMs: -1 } as never },
+      ]),
+    ).rejects.toBeInstanceOf(InvalidPayloadError);
+    expect(await queue.getJob(invalid[0] as string)).toBeUndefined();
   });
 });
 

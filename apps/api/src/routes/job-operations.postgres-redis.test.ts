@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../problems.ts';
 import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
 
@@ -312,6 +312,83 @@ describe('job operations (real PostgreSQL and Redis)', () => {
         const res = await bulk(body);
         expect(res.status, JSON.stringify(body)).toBe(400);
         expect(invalidFields(res.body)).toContain(path);
+      }
+    });
+  });
+
+  describe('POST /v1/jobs/batch', () => {
+    const batch = (jobs: unknown) =>
+      request(api.url)
+        .post('/v1/jobs/batch')
+        .set(auth)
+        .send({ jobs } as object);
+
+    it('answers each item on its own, in request order, with one INSERT and one addBulk for the valid ones', async () => {
+      const key = `batch-${Date.now()}`;
+      const inserts = vi.spyOn(api.db.pool, 'query');
+      const addBulk = vi.spyOn(api.queue, 'addBulk');
+      const res = await batch([
+        { ...echo('a'), tags: ['batch'], priority: 1 },
+        { type: 'system.echo', payload: { delayMs: 'slow' } },
+        { type: 'no.such.type', payload: {} },
+        { ...echo('keyed'), idempotencyKey: key },
+        { ...echo('keyed'), idempotencyKey: key },
+        { ...echo('other'), idempotencyKey: key },
+        { ...echo('nul'), metadata: { text: 'a\u0000b' } },
+        { ...echo('b'), concurrencyKey: 'tenant-9', unknownField: 1 },
+        { ...echo('c'), concurrencyKey: 'tenant-9' },
+      ]);
+      const insertCalls = inserts.mock.calls.filter(([text]) =>
+        String(text).includes('INSERT INTO jobs'),
+      );
+      const bulkCalls = addBulk.mock.calls;
+      inserts.mockRestore();
+      addBulk.mockRestore();
+
+      expect(res.status).toBe(200);
+      const statuses = res.body.results.map((result: { status: number }) => result.status);
+      expect(statuses).toEqual([202, 400, 400, 202, 200, 422, 400, 400, 202]);
+      const [a, badPayload, unknownType, keyed, repeated, reused, nul, unknownField, c] =
+        res.body.results;
+      expect(a.job).toMatchObject({ status: 'queued', tags: ['batch'], priority: 1 });
+      expect(invalidFields(badPayload.error)).toEqual(['body.jobs.1.payload.delayMs']);
+      expect(unknownType.error.type).toBe(`${PROBLEM_TYPE_BASE}unknown-job-type`);
+      expect(repeated.job.id).toBe(keyed.job.id);
+      expect(keyed.job.idempotencyKey).toBe(key);
+      expect(reused.error).toMatchObject({
+        type: `${PROBLEM_TYPE_BASE}idempotency-key-reused`,
+        jobId: keyed.job.id,
+      });
+      expect(invalidFields(nul.error)).toEqual(['body.jobs.6.metadata.text']);
+      expect(invalidFields(unknownField.error)).toEqual(['body.jobs.7']);
+      expect(c.job).toMatchObject({ concurrencyKey: 'tenant-9' });
+
+      expect(insertCalls).toHaveLength(1);
+      expect(bulkCalls).toHaveLength(1);
+      expect(bulkCalls[0]?.[0].map((job) => job.opts?.jobId).sort()).toEqual(
+        [a.job.id, keyed.job.id, c.job.id].sort(),
+      );
+      for (const created of [a, keyed, c]) {
+        expect((await api.jobs.findById(created.job.id))?.status).toBe('queued');
+      }
+    });
+
+    it('takes 1,000 jobs in one request, within the default BODY_LIMIT for small items', async () => {
+      const jobs = Array.from({ length: 1_000 }, (_, i) => ({ ...echo(i), tags: ['thousand'] }));
+      const res = await batch(jobs);
+      expect(res.status).toBe(200);
+      expect(res.body.results).toHaveLength(1_000);
+      expect(res.body.results.every((result: { status: number }) => result.status === 202)).toBe(
+        true,
+      );
+      expect((await list('tag=thousand&limit=100')).body.jobs).toHaveLength(100);
+    });
+
+    it('refuses an empty batch, more than 1,000 items, or no list, naming the field', async () => {
+      for (const jobs of [[], Array.from({ length: 1_001 }, () => ({})), 'x', null]) {
+        const res = await batch(jobs);
+        expect(res.status).toBe(400);
+        expect(invalidFields(res.body)).toEqual(['body.jobs']);
       }
     });
   });

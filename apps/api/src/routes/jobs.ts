@@ -12,6 +12,7 @@ import {
   createJobEnqueuer,
   DEFAULT_JOB_PRIORITY,
   ENQUEUEABLE_JOB_TYPES,
+  enqueueJobs,
   InvalidPayloadError,
   isRedisUnavailableError,
   JOB_TYPE_NAMES,
@@ -31,6 +32,7 @@ import express, { type Request, Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
+import { problemDetailsOf, toProblemError } from '../error-boundary.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
 import {
   bulkRetryBody,
@@ -43,16 +45,24 @@ import {
   ttlSchema,
 } from '../job-fields.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
-import { checkJsonBody } from '../middleware/check-json-body.ts';
+import { checkJsonBody, findProblem } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { requestAbandonment } from '../middleware/request-timeout.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
 import {
   DependencyUnavailableError,
   JobNotFoundError,
+  type ProblemDetails,
   ProblemError,
   ServerBusyError,
+  ValidationError,
 } from '../problems.ts';
+
+/** One item's outcome in a POST /v1/jobs/batch answer, in request order. */
+type BatchResult =
+  | { status: 200 | 202; job: ReturnType<typeof jobResource> }
+  | { status: number; error: ProblemDetails };
+
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
 
@@ -86,12 +96,63 @@ const createJobBody = z.strictObject({
 });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
-const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
-    .optional(),
-});
+const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces');
+const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
+
+/** The most jobs one POST /v1/jobs/batch creates. */
+export const MAX_BATCH_JOBS = 1_000;
+// each item is validated on its own, so the list itself is only checked to be one
+const batchBody = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(MAX_BATCH_JOBS) });
+const batchItem = createJobBody.extend({ idempotencyKey: idempotencyKeySchema.optional() });
+
+/** What a valid POST /v1/jobs body (or batch item) asks for, the defaults filled in. */
+function jobRequestOf(body: z.output<typeof createJobBody>) {
+  const type = resolveEnqueueableType(body.type);
+  return {
+    type,
+    payload: parseJobPayload(type, body.payload),
+    maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
+    runAt: body.runAt ? new Date(body.runAt) : null,
+    concurrencyKey: body.concurrencyKey ?? null,
+    tags: body.tags ?? [],
+    metadata: body.metadata ?? {},
+    priority: body.priority ?? DEFAULT_JOB_PRIORITY,
+    ttl: body.ttl ?? null,
+  };
+}
+
+/** What BullMQ is given for a job row: its id, contract-checked payload and options. */
+function enqueueInputOf(job: JobRecord) {
+  const type = resolveJobType(job.type);
+  return {
+    id: job.id,
+    type,
+    payload: parseJobPayload(type, job.payload),
+    runAt: job.runAt,
+    maxAttempts: job.maxAttempts,
+    concurrencyKey: job.concurrencyKey,
+    priority: job.priority,
+  };
+}
+
+/** A batch item's problem, its paths starting at the item (["body", "jobs", 3, "payload"]). */
+function withinItem(problem: ProblemError, index: number): ProblemError {
+  if (!(problem instanceof ValidationError)) return problem;
+  return new ValidationError(
+    `Job ${index} of the batch did not pass validation: ${problem.message}`,
+    problem.issues.map((issue) => ({
+      ...issue,
+      path: [
+        'body',
+        'jobs',
+        index,
+        ...(issue.path[0] === 'body' ? issue.path.slice(1) : issue.path),
+      ],
+    })),
+  );
+}
 
 const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
 
@@ -139,17 +200,8 @@ export function jobsRouter(options: JobsRouterOptions): Router {
    * to reconcile.
    */
   async function enqueue(job: JobRecord, progress: JobCreationProgress): Promise<void> {
-    const type = resolveJobType(job.type);
     await callRedis('enqueue the job', options.redisTimeoutMs, () =>
-      enqueueJob({
-        id: job.id,
-        type,
-        payload: parseJobPayload(type, job.payload),
-        runAt: job.runAt,
-        maxAttempts: job.maxAttempts,
-        concurrencyKey: job.concurrencyKey,
-        priority: job.priority,
-      }),
+      enqueueJob(enqueueInputOf(job)),
     ).catch((error: unknown) => {
       if (error instanceof BatchQueueFullError) {
         throw new ServerBusyError(
@@ -250,19 +302,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           { 'idempotency-key': req.get('idempotency-key') },
           'headers',
         );
-        const body = parseRequestPart(createJobBody, req.body, 'body');
-        const type = resolveEnqueueableType(body.type);
-        const request = {
-          type,
-          payload: parseJobPayload(type, body.payload),
-          maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
-          runAt: body.runAt ? new Date(body.runAt) : null,
-          concurrencyKey: body.concurrencyKey ?? null,
-          tags: body.tags ?? [],
-          metadata: body.metadata ?? {},
-          priority: body.priority ?? DEFAULT_JOB_PRIORITY,
-          ttl: body.ttl ?? null,
-        };
+        const request = jobRequestOf(parseRequestPart(createJobBody, req.body, 'body'));
 
         const progress = new JobCreationProgress(idempotencyKey !== undefined);
         const abandonment = requestAbandonment(req);
@@ -420,6 +460,90 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         .location(jobPath(job.id))
         .json(jobResource(job));
     })
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/v1/jobs/batch')
+    .post(
+      requireJsonBody(),
+      express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
+      async (req, res) => {
+        const { jobs: items } = parseRequestPart(batchBody, req.body, 'body');
+        const results: BatchResult[] = new Array(items.length);
+        const failed = (index: number, problem: ProblemError) => {
+          results[index] = { status: problem.status, error: problemDetailsOf(problem, req) };
+        };
+        const valid: {
+          index: number;
+          request: ReturnType<typeof jobRequestOf>;
+          idempotencyKey: string | undefined;
+        }[] = [];
+        for (const [index, item] of items.entries()) {
+          try {
+            // what checkJsonBody checks of a whole body, per item, so one item cannot fail the rest
+            const unstorable = findProblem(item, MAX_BODY_DEPTH);
+            if (unstorable) throw unstorable;
+            const body = parseRequestPart(batchItem, item, 'body');
+            valid.push({ index, request: jobRequestOf(body), idempotencyKey: body.idempotencyKey });
+          } catch (error) {
+            failed(index, withinItem(toProblemError(error), index));
+          }
+        }
+
+        // one INSERT for every valid item, then one addBulk for the jobs still queued
+        const outcomes = await jobs.createMany(
+          valid.map(({ request, idempotencyKey }) => ({
+            ...request,
+            ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          })),
+        );
+        const toEnqueue: { index: number; job: JobRecord }[] = [];
+        for (const [position, outcome] of outcomes.entries()) {
+          const { index, request, idempotencyKey } = valid[position] as (typeof valid)[number];
+          if ('error' in outcome) {
+            failed(index, withinItem(toProblemError(outcome.error), index));
+          } else if (!outcome.created && !isSameRequest(outcome.job, request)) {
+            failed(
+              index,
+              new ProblemError(
+                'idempotency-key-reused',
+                `Idempotency key "${idempotencyKey}" was first used for a different request (job ${outcome.job.id}). Use a new key for a new job.`,
+                { extensions: { jobId: outcome.job.id, links: { job: jobPath(outcome.job.id) } } },
+              ),
+            );
+          } else {
+            results[index] = { status: outcome.created ? 202 : 200, job: jobResource(outcome.job) };
+            if (outcome.job.status === 'queued') toEnqueue.push({ index, job: outcome.job });
+          }
+        }
+        try {
+          await callRedis('enqueue the jobs', options.redisTimeoutMs, () =>
+            enqueueJobs(
+              queue,
+              // an item repeating an earlier item's key names the same job: it is added once
+              [...new Map(toEnqueue.map(({ job }) => [job.id, job])).values()].map(enqueueInputOf),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof DependencyUnavailableError)) throw error;
+          // the rows exist and stay queued: reconcile queues them once Redis is back
+          for (const { index, job } of toEnqueue) {
+            failed(
+              index,
+              new DependencyUnavailableError(
+                'redis',
+                `Job ${job.id} was recorded but could not be queued because Redis is unavailable. It stays queued and is queued automatically once Redis is back; posting the item again with the same idempotencyKey queues it sooner.`,
+                {
+                  cause: error.cause ?? error,
+                  extensions: { jobMayExist: true, jobId: job.id, links: { job: jobPath(job.id) } },
+                },
+              ),
+            );
+          }
+        }
+        res.json({ results });
+      },
+    )
     .all(methodNotAllowed(['POST']));
 
   router

@@ -1,6 +1,6 @@
 import { type Env, loadConfig } from '@repo/config';
 import { createTestDatabase, type TestDatabase } from '@repo/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
 import { databaseOptions, migrateEnv } from '../env.ts';
 import { migrate } from '../migrate/migrate.ts';
@@ -83,6 +83,42 @@ describe('job repository: tags, metadata and listing filters (real PostgreSQL)',
       expect(job.tags).toEqual(i % 2 === 0 ? ['even', `n${i}`] : []);
       expect(job.metadata).toEqual({ i });
     });
+  });
+
+  it('createMany creates every item in one INSERT, answers a taken key with its job, and an unstorable item alone fails', async () => {
+    const key = `many-${Date.now()}`;
+    const { job: earlier } = await jobs.create({
+      type: 'ops.many',
+      payload: { earlier: true },
+      maxAttempts: 1,
+      idempotencyKey: `${key}-earlier`,
+    });
+    const statements: string[] = [];
+    const query = db.pool.query.bind(db.pool);
+    const spy = vi.spyOn(db.pool, 'query').mockImplementation(((text: string, values: unknown) => {
+      statements.push(text);
+      return query(text, values as never);
+    }) as never);
+    const outcomes = await jobs.createMany([
+      { type: 'ops.many', payload: { i: 0 }, maxAttempts: 1, tags: ['many'], priority: 2 },
+      { type: 'ops.many', payload: { i: 1 }, maxAttempts: 1, idempotencyKey: key },
+      { type: 'ops.many', payload: { i: 2 }, maxAttempts: 1, idempotencyKey: key },
+      { type: 'ops.many', payload: {}, maxAttempts: 1, metadata: { bad: '\u0000' } },
+      { type: 'ops.many', payload: {}, maxAttempts: 1, idempotencyKey: `${key}-earlier` },
+    ]);
+    spy.mockRestore();
+
+    expect(statements.filter((text) => text.includes('INSERT INTO jobs'))).toHaveLength(1);
+    const [first, keyed, repeated, unstorable, taken] = outcomes;
+    expect(first).toMatchObject({ created: true, job: { tags: ['many'], priority: 2 } });
+    expect(keyed).toMatchObject({ created: true, job: { payload: { i: 1 } } });
+    // the second item with the key gets the first's job: the caller compares the requests
+    expect(repeated).toMatchObject({ created: false });
+    expect(repeated && 'job' in repeated && repeated.job.id).toBe(
+      keyed && 'job' in keyed && keyed.job.id,
+    );
+    expect(unstorable && 'error' in unstorable && unstorable.error.field).toBe('metadata');
+    expect(taken).toEqual({ created: false, job: earlier });
   });
 
   it('refuses metadata jsonb cannot store, naming the field', async () => {

@@ -71,6 +71,9 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+/** One item of `createMany`: its job, or why it cannot be stored. */
+export type CreateManyOutcome = { job: JobRecord; created: boolean } | { error: JobJsonError };
+
 export type CancelOutcome =
   | { outcome: 'cancelled'; job: JobRecord }
   | { outcome: 'not_found' }
@@ -118,6 +121,13 @@ export interface JobRepository {
     input: CreateJobInput,
     options?: CreateJobOptions,
   ): Promise<{ job: JobRecord; created: boolean }>;
+  /**
+   * Creates up to JOB_LIST_MAX_LIMIT jobs in one INSERT, each as `create` would (a taken
+   * idempotency key answers with its job, `created: false`). An item whose payload or metadata
+   * cannot be stored gets its JobJsonError and the others are created; the outcomes are in the
+   * order of `inputs`.
+   */
+  createMany(inputs: readonly CreateJobInput[]): Promise<CreateManyOutcome[]>;
   /** Null when there is no such job — also for an id that is not a UUID, which cannot exist. */
   findById(id: string): Promise<JobRecord | null>;
   /** Newest first, (createdAt desc, id desc); throws InvalidCursorError, InvalidListLimitError. */
@@ -289,44 +299,10 @@ export function createJobRepository(
     });
   }
 
-  // ON CONFLICT also settles two items with one key in one batch: the first is inserted.
-  const inserts = batchedWrites<InsertItem, JobRecord>(
-    'create a job',
-    (items) => ({
-      text: `
-      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
-                        tags, metadata, priority, ttl, expires_at, retry_of)
-      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
-             ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
-             COALESCE(priority, 5), ttl,
-             -- now() is created_at's default: the deadline counts from creation without a runAt
-             COALESCE(run_at, now()) + make_interval(secs => ttl), retry_of
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[], $8::text[], $9::text[], $10::int[], $11::int[], $12::uuid[])
-          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
-                  metadata, priority, ttl, retry_of)
-      ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING ${JOB_COLUMNS}`,
-      values: [
-        items.map((item) => item.id),
-        items.map((item) => item.type),
-        items.map((item) => item.payload),
-        items.map((item) => item.maxAttempts),
-        items.map((item) => item.runAt),
-        items.map((item) => item.idempotencyKey),
-        items.map((item) => item.concurrencyKey),
-        items.map((item) => item.tags),
-        items.map((item) => item.metadata),
-        items.map((item) => item.priority),
-        items.map((item) => item.ttl),
-        items.map((item) => item.retryOf),
-      ],
-    }),
-    {
-      maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING,
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    },
-  );
+  const inserts = batchedWrites<InsertItem, JobRecord>('create a job', insertStatement, {
+    maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING,
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+  });
 
   // Both worker transitions share one statement, so a batch carries every job that started or
   // finished meanwhile: twice the rows per statement, half the statements.
@@ -373,20 +349,7 @@ export function createJobRepository(
 
   return {
     create: async (input, createOptions = {}) => {
-      const item: InsertItem = {
-        id: randomUUID(),
-        type: input.type,
-        payload: toJson(input.payload, 'payload'),
-        maxAttempts: input.maxAttempts,
-        runAt: input.runAt ?? null,
-        idempotencyKey: input.idempotencyKey ?? null,
-        concurrencyKey: input.concurrencyKey ?? null,
-        tags: JSON.stringify(input.tags ?? []),
-        metadata: toJson(input.metadata ?? {}, 'metadata'),
-        priority: input.priority ?? null,
-        ttl: input.ttl ?? null,
-        retryOf: input.retryOf ?? null,
-      };
+      const item = toInsertItem(input);
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
       // others do nothing and then read the winner's row — in a new statement, whose snapshot
@@ -407,6 +370,52 @@ export function createJobRepository(
         `idempotency key "${key}" kept conflicting with a row that disappeared before it could be read`,
       );
     },
+
+    createMany: (inputs) =>
+      withOutagesTranslated('create jobs', async () => {
+        if (inputs.length > JOB_LIST_MAX_LIMIT) {
+          throw new RangeError(`createMany takes at most ${JOB_LIST_MAX_LIMIT} jobs`);
+        }
+        const outcomes: CreateManyOutcome[] = new Array(inputs.length);
+        const items: { index: number; item: InsertItem }[] = [];
+        for (const [index, input] of inputs.entries()) {
+          try {
+            items.push({ index, item: toInsertItem(input) });
+          } catch (error) {
+            if (!(error instanceof JobJsonError)) throw error;
+            outcomes[index] = { error };
+          }
+        }
+        if (items.length === 0) return outcomes;
+        const statement = insertStatement(items.map(({ item }) => item));
+        options.onBatch?.(items.length);
+        const inserted = new Map(
+          (await rows(statement.text, statement.values)).map((row) => [row.id, row]),
+        );
+        // the items whose key was taken: by an earlier job, or by an item before them here
+        const takenKeys = items
+          .filter(({ item }) => !inserted.has(item.id) && item.idempotencyKey !== null)
+          .map(({ item }) => item.idempotencyKey as string);
+        const byKey = new Map(
+          takenKeys.length === 0
+            ? []
+            : (
+                await rows(
+                  `SELECT ${JOB_COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])`,
+                  [takenKeys],
+                )
+              ).map((row) => [row.idempotencyKey, row]),
+        );
+        for (const { index, item } of items) {
+          const created = inserted.get(item.id);
+          const existing =
+            item.idempotencyKey === null ? undefined : byKey.get(item.idempotencyKey);
+          if (created) outcomes[index] = { job: created, created: true };
+          else if (existing) outcomes[index] = { job: existing, created: false };
+          else throw new Error(`job ${item.id} was not inserted and its key names no job`);
+        }
+        return outcomes;
+      }),
 
     findById: (id) =>
       withOutagesTranslated('read a job', async () => {
@@ -650,6 +659,57 @@ export function createJobRepository(
           oldestRunningSeconds: row?.running ?? null,
         };
       }),
+  };
+}
+
+// ON CONFLICT also settles two items with one key in one statement: the first is inserted.
+function insertStatement(items: readonly InsertItem[]): { text: string; values: unknown[] } {
+  return {
+    text: `
+    INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
+                      tags, metadata, priority, ttl, expires_at, retry_of)
+    SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
+           ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
+           COALESCE(priority, 5), ttl,
+           -- now() is created_at's default: the deadline counts from creation without a runAt
+           COALESCE(run_at, now()) + make_interval(secs => ttl), retry_of
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
+                  $7::text[], $8::text[], $9::text[], $10::int[], $11::int[], $12::uuid[])
+        AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
+                metadata, priority, ttl, retry_of)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING ${JOB_COLUMNS}`,
+    values: [
+      items.map((item) => item.id),
+      items.map((item) => item.type),
+      items.map((item) => item.payload),
+      items.map((item) => item.maxAttempts),
+      items.map((item) => item.runAt),
+      items.map((item) => item.idempotencyKey),
+      items.map((item) => item.concurrencyKey),
+      items.map((item) => item.tags),
+      items.map((item) => item.metadata),
+      items.map((item) => item.priority),
+      items.map((item) => item.ttl),
+      items.map((item) => item.retryOf),
+    ],
+  };
+}
+
+function toInsertItem(input: CreateJobInput): InsertItem {
+  return {
+    id: randomUUID(),
+    type: input.type,
+    payload: toJson(input.payload, 'payload'),
+    maxAttempts: input.maxAttempts,
+    runAt: input.runAt ?? null,
+    idempotencyKey: input.idempotencyKey ?? null,
+    concurrencyKey: input.concurrencyKey ?? null,
+    tags: JSON.stringify(input.tags ?? []),
+    metadata: toJson(input.metadata ?? {}, 'metadata'),
+    priority: input.priority ?? null,
+    ttl: input.ttl ?? null,
+    retryOf: input.retryOf ?? null,
   };
 }
 
