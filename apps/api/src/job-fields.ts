@@ -1,4 +1,3 @@
-import { JOB_TYPE_NAMES } from '@repo/jobs';
 import { z } from 'zod';
 
 // The schemas of the fields a client sets on a job besides its type and payload, shared by
@@ -62,14 +61,3 @@ export const instantQuerySchema = z.iso
   })
   .transform((value) => new Date(value))
   .optional();
-
-/** POST /v1/jobs/retry: which finished jobs to retry. */
-export const bulkRetryBody = z.strictObject({
-  status: z.enum(RETRYABLE_STATUSES),
-  type: z.enum(JOB_TYPE_NAMES).optional(),
-  tag: tagQuerySchema,
-  createdAfter: instantQuerySchema,
-  createdBefore: instantQuerySchema,
-  limit: z.int().min(1).max(MAX_BULK_RETRY).default(DEFAULT_BULK_RETRY),
-  dryRun: z.boolean().default(false),
-});

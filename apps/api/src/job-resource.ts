@@ -1,16 +1,94 @@
-import type { JobRecord } from '@repo/db';
+import { JOB_STATUSES, type JobRecord } from '@repo/db';
 import type { WaitingFor } from '@repo/jobs';
+import { z } from 'zod';
+import { jsonValueSchema } from './openapi/operation.ts';
 
 export function jobPath(id: string): string {
   return `/v1/jobs/${id}`;
 }
+
+const timestamp = z.iso.datetime();
+
+/**
+ * A job as the API shows it: jobResource below must produce exactly this (its return type is
+ * this schema's), and the OpenAPI document describes it from here.
+ */
+export const jobResourceSchema = z
+  .strictObject({
+    id: z.uuid(),
+    type: z.string().meta({ description: 'The job type (docs/job-types.md).' }),
+    status: z.enum(JOB_STATUSES),
+    payload: jsonValueSchema,
+    result: jsonValueSchema.meta({
+      description: 'What the handler returned; null until it succeeded.',
+    }),
+    error: z
+      .string()
+      .nullable()
+      .meta({ description: "The latest attempt's error; null if none failed." }),
+    attempts: z.int().min(0),
+    maxAttempts: z.int().min(1),
+    runAt: timestamp
+      .nullable()
+      .meta({ description: 'When a delayed job is due; null for at once.' }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    startedAt: timestamp.nullable().meta({ description: 'When the first attempt started.' }),
+    attemptStartedAt: timestamp
+      .nullable()
+      .meta({ description: 'When the latest attempt started.' }),
+    workerId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The host name of the worker that runs or ran the latest attempt.' }),
+    finishedAt: timestamp.nullable(),
+    idempotencyKey: z.string().nullable(),
+    schedulerId: z.string().nullable().meta({
+      description: 'The schedule a scheduled run came from; null for jobs posted to the API.',
+    }),
+    concurrencyKey: z
+      .string()
+      .nullable()
+      .meta({ description: "The key the type's concurrency and rate limits apply per." }),
+    tags: z.array(z.string()).meta({ description: 'Labels to find the job by; [] when none.' }),
+    metadata: z
+      .record(z.string(), jsonValueSchema)
+      .meta({ description: "The client's own data about the job, as given; {} when none." }),
+    priority: z
+      .int()
+      .min(1)
+      .max(10)
+      .meta({ description: 'Among waiting jobs, 1 runs first and 10 last.' }),
+    ttl: z
+      .int()
+      .nullable()
+      .meta({ description: 'Seconds the job may wait to start once due; null for no limit.' }),
+    expiresAt: timestamp.nullable().meta({
+      description: 'When the job expires unless started by then (runAt, else createdAt, + ttl).',
+    }),
+    retryOf: z
+      .uuid()
+      .nullable()
+      .meta({ description: 'The job this one retries; null for a job of its own.' }),
+    waitingFor: z
+      .enum(['concurrency', 'rateLimit'] satisfies WaitingFor[])
+      .nullable()
+      .meta({
+        description:
+          'Why a queued job has not started; known only on GET /v1/jobs/{id}, null elsewhere.',
+      }),
+    links: z.strictObject({ self: z.string() }),
+  })
+  .meta({ id: 'Job' });
+
+export type JobResource = z.input<typeof jobResourceSchema>;
 
 /**
  * A job as the API shows it: the Postgres record with ISO-8601 times and a link to itself.
  * `waitingFor` says why a queued job has not started (a concurrency or rate limit); it is known
  * only where the job is read alone (GET /v1/jobs/:id), and null elsewhere.
  */
-export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null) {
+export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null): JobResource {
   return {
     id: job.id,
     type: job.type,
@@ -36,7 +114,7 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     /** Labels to find the job by; [] when none. */
     tags: job.tags ?? [],
     /** The client's own data about the job, as given; {} when none. */
-    metadata: job.metadata ?? {},
+    metadata: (job.metadata ?? {}) as Record<string, unknown>,
     /** 1 (first) … 10 (last) among the jobs waiting for a worker. */
     priority: job.priority,
     /** Seconds the job may wait to start once due; null for no limit. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { createJobQueue, defineSchedule, listSchedules, syncSchedules } from '@repo/jobs';
 import { createLogger, type Logger } from '@repo/logger';
 import {
+  captureJsonLines,
   createTestRedisPrefix,
   freePort,
   READY_DEADLINE_MS,
@@ -19,19 +19,14 @@ import { schedules } from './schedules.ts';
 // and when Redis cannot be reached. main.redis.test.ts runs beat itself for the usual path.
 
 async function capturingLogger(): Promise<{ logger: Logger; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
+  const logs = captureJsonLines();
   const logger = await createLogger({
     service: 'beat',
     version: 'test',
     config: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
+    destination: logs.destination,
   });
-  return { logger, lines };
+  return { logger, lines: logs.lines };
 }
 
 function syncCounter() {

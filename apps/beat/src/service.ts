@@ -1,11 +1,10 @@
 import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
 import {
-  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
   type JobQueue,
-  pingRedis,
+  redisHealthChecks,
   type ScheduleDeclaration,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
@@ -71,10 +70,7 @@ export async function createBeatService(
     service: 'beat',
     version: options.version,
     timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-    checks: [
-      { name: 'redis', run: () => pingRedis(redis) },
-      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
-    ],
+    checks: redisHealthChecks(redis),
     logger,
   });
   const listen = options.healthServer ?? { port: config.HEALTH_PORT, host: config.HEALTH_HOST };

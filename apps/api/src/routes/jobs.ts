@@ -2,23 +2,19 @@ import { BatchQueueFullError } from '@repo/batching';
 import {
   FINISHED_JOB_STATUSES,
   isDatabaseUnavailableError,
-  JOB_STATUSES,
   type JobRecord,
   type JobRepository,
 } from '@repo/db';
 import type { Health } from '@repo/health';
 import {
-  concurrencyKeySchema,
   createJobEnqueuer,
   DEFAULT_JOB_PRIORITY,
   ENQUEUEABLE_JOB_TYPES,
   enqueueJobs,
   InvalidPayloadError,
   isRedisUnavailableError,
-  JOB_TYPE_NAMES,
   type JobQueue,
   type JobType,
-  jobPrioritySchema,
   jobTypes,
   parseJobPayload,
   readWaitingFor,
@@ -30,20 +26,11 @@ import type { Logger } from '@repo/logger';
 import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { problemDetailsOf, toProblemError } from '../error-boundary.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
-import {
-  bulkRetryBody,
-  instantQuerySchema,
-  metadataSchema,
-  RETRYABLE_STATUSES,
-  retryIdempotencyKey,
-  tagQuerySchema,
-  tagsSchema,
-  ttlSchema,
-} from '../job-fields.ts';
+import { RETRYABLE_STATUSES, retryIdempotencyKey } from '../job-fields.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
 import { checkJsonBody, findProblem } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
@@ -65,47 +52,21 @@ type BatchResult =
 
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
+import {
+  batchBody,
+  batchItem,
+  bulkRetryBody,
+  createJobBody,
+  idempotencyHeaders,
+  type JobList,
+  jobIdParams,
+  listJobsQuery,
+  MAX_WAIT_SECONDS,
+} from './jobs.contract.ts';
 
-/** Attempts a client may ask for; the job type's default applies when it asks for none. */
-export const MAX_ATTEMPTS_LIMIT = 25;
-/** How far ahead `runAt` may lie: further out is almost certainly a unit mistake. */
-export const MAX_RUN_AT_AHEAD_MS = 365 * 24 * 3_600_000;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-/** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
-export const MAX_WAIT_SECONDS = 20;
 /** Deepest JSON nesting accepted in a request body (the body object itself is level 1). */
 export const MAX_BODY_DEPTH = 64;
 const WAIT_POLL_INTERVAL_MS = 250;
-
-const createJobBody = z.strictObject({
-  type: z.string().min(1).max(100),
-  payload: z.unknown().refine((value) => value !== undefined, 'payload is required'),
-  runAt: z.iso
-    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone' })
-    .refine((value) => Date.parse(value) - Date.now() <= MAX_RUN_AT_AHEAD_MS, {
-      message: 'runAt may lie at most 365 days ahead',
-    })
-    .nullish(),
-  maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish(),
-  concurrencyKey: concurrencyKeySchema.nullish(),
-  tags: tagsSchema.nullish(),
-  metadata: metadataSchema.nullish(),
-  priority: jobPrioritySchema.nullish(),
-  ttl: ttlSchema.nullish(),
-});
-
-// Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
-const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces');
-const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
-
-/** The most jobs one POST /v1/jobs/batch creates. */
-export const MAX_BATCH_JOBS = 1_000;
-// each item is validated on its own, so the list itself is only checked to be one
-const batchBody = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(MAX_BATCH_JOBS) });
-const batchItem = createJobBody.extend({ idempotencyKey: idempotencyKeySchema.optional() });
 
 /** What a valid POST /v1/jobs body (or batch item) asks for, the defaults filled in. */
 function jobRequestOf(body: z.output<typeof createJobBody>) {
@@ -153,19 +114,6 @@ function withinItem(problem: ProblemError, index: number): ProblemError {
     })),
   );
 }
-
-const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
-
-const listJobsQuery = z.strictObject({
-  status: z.enum(JOB_STATUSES).optional(),
-  type: z.enum(JOB_TYPE_NAMES).optional(),
-  concurrencyKey: concurrencyKeySchema.optional(),
-  tag: tagQuerySchema,
-  createdAfter: instantQuerySchema,
-  createdBefore: instantQuerySchema,
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(512).optional(),
-});
 
 /** How many retries of a bulk retry are written and queued together (one INSERT, one addBulk). */
 const BULK_RETRY_CHUNK = 100;
@@ -341,14 +289,15 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .get(async (req, res) => {
       const query = parseRequestPart(listJobsQuery, req.query, 'query');
       const page = await jobs.list({ ...query, tags: query.tag });
-      res.json({
+      const body: JobList = {
         jobs: page.jobs.map((job) => jobResource(job)),
         nextCursor: page.nextCursor,
         links: {
           self: listPath({ ...query, cursor: query.cursor }),
           next: page.nextCursor ? listPath({ ...query, cursor: page.nextCursor }) : null,
         },
-      });
+      };
+      res.json(body);
     })
     .all(methodNotAllowed(['GET', 'HEAD', 'POST']));
 
