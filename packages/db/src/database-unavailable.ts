@@ -61,6 +61,18 @@ export function rethrowUnavailable(error: unknown, doing: string): never {
   throw error;
 }
 
+/** Runs one database operation, its outages rethrown as DatabaseUnavailableError (rethrowUnavailable). */
+export async function withOutagesTranslated<T>(
+  doing: string,
+  operation: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    rethrowUnavailable(error, doing);
+  }
+}
+
 /** Prisma's client errors are named PrismaClient…Error and carry the client's version. */
 function isPrismaClientError(error: unknown): error is Error {
   return (

@@ -54,6 +54,15 @@ export {
   jobTypes,
 } from './registry.ts';
 export {
+  checkCron,
+  checkTimezone,
+  DEFAULT_SCHEDULE_TIMEZONE,
+  InvalidScheduleTimingError,
+  NEXT_RUNS_SHOWN,
+  nextRuns,
+  type ScheduleTiming,
+} from './schedule-timing.ts';
+export {
   defineSchedule,
   leaveSchedules,
   listSchedules,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createBatcher, positiveInteger } from '@repo/batching';
 import type { Db } from '../create-db.ts';
-import { isDatabaseUnavailableError, rethrowUnavailable } from '../database-unavailable.ts';
+import { isDatabaseUnavailableError, withOutagesTranslated } from '../database-unavailable.ts';
 import { JOB_COLUMNS } from './job-columns.ts';
 import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
@@ -20,6 +20,8 @@ export interface CreateJobInput {
   idempotencyKey?: string;
   /** The key the type's limits apply per; validated by the caller (@repo/jobs concurrencyKeySchema). */
   concurrencyKey?: string | null;
+  /** The schedule a run started on demand (POST /v1/schedules/:key/trigger) belongs to. */
+  schedulerId?: string | null;
 }
 
 export interface CreateJobOptions {
@@ -202,6 +204,7 @@ interface InsertItem {
   runAt: Date | null;
   idempotencyKey: string | null;
   concurrencyKey: string | null;
+  schedulerId: string | null;
 }
 
 export interface JobRepositoryOptions {
@@ -256,11 +259,14 @@ export function createJobRepository(
     'create a job',
     (items) => ({
       text: `
-      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
-      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key
+      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
+                        scheduler_id)
+      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
+             scheduler_id
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[])
-          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
+                    $7::text[], $8::text[])
+          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
+                  scheduler_id)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING ${JOB_COLUMNS}`,
       values: [
@@ -271,6 +277,7 @@ export function createJobRepository(
         items.map((item) => item.runAt),
         items.map((item) => item.idempotencyKey),
         items.map((item) => item.concurrencyKey),
+        items.map((item) => item.schedulerId),
       ],
     }),
     {
@@ -332,6 +339,7 @@ export function createJobRepository(
         runAt: input.runAt ?? null,
         idempotencyKey: input.idempotencyKey ?? null,
         concurrencyKey: input.concurrencyKey ?? null,
+        schedulerId: input.schedulerId ?? null,
       };
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
@@ -554,14 +562,6 @@ export function createJobRepository(
         };
       }),
   };
-}
-
-async function withOutagesTranslated<T>(doing: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    rethrowUnavailable(error, doing);
-  }
 }
 
 function checkLimit(limit: number): number {
