@@ -63,6 +63,9 @@ export {
   type ScheduleTiming,
 } from './schedule-timing.ts';
 export {
+  announceScheduleChange,
+  type DefinedSchedule,
+  type DefinedSchedules,
   defineSchedule,
   leaveSchedules,
   listSchedules,
@@ -70,7 +73,9 @@ export {
   type ScheduleInfo,
   type ScheduleOwnerOptions,
   type ScheduleSyncResult,
+  type SkippedSchedule,
   type SyncSchedulesOptions,
   syncSchedules,
+  watchScheduleChanges,
 } from './schedules.ts';
 export { WEBHOOK_RESERVED_HEADERS } from './types/webhook-deliver.ts';

@@ -120,9 +120,17 @@ describe('schedule repository (real PostgreSQL)', () => {
     expect(await schedules.latestRuns([])).toEqual(new Map());
   });
 
-  it('deletes a schedule once', async () => {
+  it('deletes a schedule once, and a later read has a revision past the delete', async () => {
+    const before = await schedules.listWithRevision();
+    expect(before.schedules.map((schedule) => schedule.key)).toEqual([
+      'cleanup.hourly',
+      nightly.key,
+    ]);
+    expect(before.revision).toBe(Math.max(...before.schedules.map((s) => s.revision)));
     expect(await schedules.delete('cleanup.hourly')).toBe(true);
     expect(await schedules.delete('cleanup.hourly')).toBe(false);
-    expect((await schedules.list()).map((schedule) => schedule.key)).toEqual([nightly.key]);
+    const after = await schedules.listWithRevision();
+    expect(after.schedules.map((schedule) => schedule.key)).toEqual([nightly.key]);
+    expect(after.revision).toBeGreaterThan(before.revision);
   });
 });

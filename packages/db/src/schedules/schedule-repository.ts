@@ -32,6 +32,11 @@ export interface ScheduleRepository {
   /** Every schedule, by key. */
   list(): Promise<ScheduleRecord[]>;
   /**
+   * Every schedule, and the revision sequence's value read after them: every write up to that
+   * revision is reflected in the list (what beat's sync compares applied revisions with).
+   */
+  listWithRevision(): Promise<{ schedules: ScheduleRecord[]; revision: number }>;
+  /**
    * Replaces the definition (the key stays) if the row still has `revision`; every write takes a
    * new revision from the table's sequence, so revisions order all writes of all keys.
    */
@@ -88,6 +93,20 @@ export function createScheduleRepository(db: Pick<Db, 'pool'>): ScheduleReposito
         return rows;
       }),
 
+    listWithRevision: () =>
+      withOutagesTranslated('list schedules', async () => {
+        const { rows: schedules } = await pool.query<ScheduleRecord>(
+          `SELECT ${SCHEDULE_COLUMNS} FROM schedules ORDER BY key COLLATE "C"`,
+        );
+        // after the rows: a sequence is not transactional, so this is at least every revision
+        // those rows carry, and past every write (deletes included) that committed before it
+        const { rows } = await pool.query<{ revision: number | null }>(
+          `SELECT pg_sequence_last_value(pg_get_serial_sequence('schedules', 'revision')::regclass)::int
+                    AS revision`,
+        );
+        return { schedules, revision: rows[0]?.revision ?? 0 };
+      }),
+
     update: (key, definition, expected) =>
       withOutagesTranslated('update a schedule', async (): Promise<ScheduleUpdateOutcome> => {
         const { rows } = await pool.query<ScheduleRecord>(
@@ -112,7 +131,12 @@ export function createScheduleRepository(db: Pick<Db, 'pool'>): ScheduleReposito
 
     delete: (key) =>
       withOutagesTranslated('delete a schedule', async () => {
-        const { rowCount } = await pool.query('DELETE FROM schedules WHERE key = $1', [key]);
+        // a delete takes a revision too, so a later read's revision is past it
+        const { rowCount } = await pool.query(
+          `WITH deleted AS (DELETE FROM schedules WHERE key = $1 RETURNING key)
+           SELECT nextval(pg_get_serial_sequence('schedules', 'revision')) FROM deleted`,
+          [key],
+        );
         return (rowCount ?? 0) > 0;
       }),
 
