@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseJobPayload, resolveJobType } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
+import { checkCron, DEFAULT_SCHEDULE_TIMEZONE } from './schedule-timing.ts';
 import type { JobPayload, JobType } from './registry.ts';
 
 export type ScheduleDeclaration<T extends JobType = JobType> = {
@@ -153,6 +154,7 @@ export async function syncSchedules(
       }
       try {
         parseJobPayload(resolveJobType(declaration.type), declaration.payload);
+        checkTiming(declaration);
       } catch (error) {
         // a type removed from the code, or a payload its schema no longer accepts: this schedule
         // stays out of Redis, the others are applied
@@ -197,6 +199,14 @@ export async function syncSchedules(
     }
     return { upserted, removed, skipped, generation };
   });
+}
+
+function checkTiming(declaration: ScheduleDeclaration): void {
+  if (declaration.pattern !== undefined) {
+    checkCron(declaration.pattern, declaration.tz ?? DEFAULT_SCHEDULE_TIMEZONE);
+  } else if (!Number.isInteger(declaration.every) || declaration.every <= 0) {
+    throw new Error(`every must be a positive whole number of milliseconds, got ${declaration.every}`);
+  }
 }
 
 /** Where a sync records, per scheduler id, the revision of the defined schedule it last applied. */
@@ -281,7 +291,9 @@ function toScheduler(d: ScheduleDeclaration): SchedulerSpec {
   return {
     id: d.id,
     repeat:
-      d.pattern === undefined ? { every: d.every } : { pattern: d.pattern, tz: d.tz ?? 'UTC' },
+      d.pattern === undefined
+        ? { every: d.every }
+        : { pattern: d.pattern, tz: d.tz ?? DEFAULT_SCHEDULE_TIMEZONE },
     template: { name: d.type, data: d.payload, opts: scheduledJobOptions(d.type) },
   };
 }

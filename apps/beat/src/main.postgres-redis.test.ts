@@ -1,42 +1,62 @@
-import { createJobQueue, listSchedules } from '@repo/jobs';
+import { loadConfig } from '@repo/config';
+import { createDb, createScheduleRepository, type Db, migrate } from '@repo/db';
+import { databaseOptions } from '@repo/db/env';
+import { announceScheduleChange, createJobQueue, listSchedules } from '@repo/jobs';
 import {
   createOwnRedis,
+  createTestDatabase,
   createTestRedisPrefix,
   freePort,
+  READY_DEADLINE_MS,
   readinessOnceStarted,
   type ServiceProcess,
   startServiceProcess,
   TEST_REDIS_URL,
+  type TestDatabase,
   type TestRedisPrefix,
 } from '@repo/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beatEnv } from './env.ts';
 import { schedules } from './schedules.ts';
 
 const entry = new URL('./main.ts', import.meta.url).pathname;
 
-describe('beat (real processes, real Redis)', () => {
+describe('beat (real processes, real PostgreSQL and Redis)', () => {
   let keys: TestRedisPrefix;
   let redis: Redis;
+  let database: TestDatabase;
+  let db: Db;
   const beats: ServiceProcess[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     keys = createTestRedisPrefix('beat');
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    database = await createTestDatabase('beat_process');
+    await migrate({ databaseUrl: database.url });
+    db = createDb(
+      databaseOptions(
+        loadConfig(beatEnv, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL }),
+      ),
+    );
   });
   afterAll(async () => {
     await Promise.all(beats.map((b) => b.stop('SIGKILL')));
     redis.disconnect();
+    await db?.disconnect();
+    await database?.drop();
     await keys.cleanup();
   });
 
-  async function startBeat() {
+  async function startBeat(env: Record<string, string> = {}) {
     const port = await freePort();
     const beat = startServiceProcess(entry, {
+      DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: keys.prefix,
       HEALTH_PORT: String(port),
       HEALTH_HOST: '127.0.0.1',
+      ...env,
     });
     beats.push(beat);
     return { beat, port };
@@ -80,11 +100,75 @@ describe('beat (real processes, real Redis)', () => {
     await queue.close();
   });
 
+  it('two beats apply a change made through the API at once, without waiting for their resync', {
+    timeout: 60_000,
+  }, async () => {
+    // a resync an hour away: only the announcement can make them sync
+    const [a, b] = await Promise.all([
+      startBeat({ BEAT_RESYNC_INTERVAL: '1h' }),
+      startBeat({ BEAT_RESYNC_INTERVAL: '1h' }),
+    ]);
+    await Promise.all([
+      a.beat.waitForHttp(`http://127.0.0.1:${a.port}/health/ready`),
+      b.beat.waitForHttp(`http://127.0.0.1:${b.port}/health/ready`),
+    ]);
+    const queue = createJobQueue(redis, keys.prefix);
+    const table = createScheduleRepository(db);
+    const registered = async () => (await listSchedules(queue)).map((s) => s.id).sort();
+    const declared = schedules.map((s) => s.id);
+
+    /** Waits until Redis's schedulers are `expected`, within the deadline of a busy machine. */
+    async function until(expected: string[]): Promise<void> {
+      const deadline = Date.now() + READY_DEADLINE_MS;
+      while (JSON.stringify(await registered()) !== JSON.stringify([...expected].sort())) {
+        if (Date.now() > deadline) {
+          throw new Error(`schedulers ${JSON.stringify(await registered())}, not ${expected}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+
+    const created = await table.create({
+      key: 'reports.nightly',
+      type: 'webhook.deliver',
+      payload: { url: 'https://example.com/hook', body: { report: 'nightly' } },
+      cron: '30 2 * * *',
+      timezone: 'Europe/Berlin',
+      everySeconds: null,
+      paused: false,
+      description: null,
+    });
+    await announceScheduleChange(redis, keys.prefix, created.key);
+    await until([...declared, 'reports.nightly']);
+    expect((await listSchedules(queue)).find((s) => s.id === 'reports.nightly')).toMatchObject({
+      type: 'webhook.deliver',
+      pattern: '30 2 * * *',
+      tz: 'Europe/Berlin',
+    });
+    // one upcoming run, though both beats synced
+    const upcoming = await queue.getJobs(['delayed', 'waiting']);
+    expect(upcoming.filter((job) => job.repeatJobKey === 'reports.nightly')).toHaveLength(1);
+
+    // paused: out of Redis
+    const { key: _key, ...definition } = created;
+    await table.update(
+      created.key,
+      { ...definition, paused: true },
+      { revision: created.revision },
+    );
+    await announceScheduleChange(redis, keys.prefix, created.key);
+    await until(declared);
+
+    expect(await Promise.all([a.beat.stop(), b.beat.stop()])).toEqual([0, 0]);
+    await queue.close();
+  });
+
   it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
     const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
     try {
       const port = await freePort();
       const beat = startServiceProcess(entry, {
+        DATABASE_URL: database.url,
         REDIS_URL: evicting.url,
         QUEUE_PREFIX: keys.prefix,
         HEALTH_PORT: String(port),
