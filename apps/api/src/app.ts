@@ -1,4 +1,4 @@
-import type { JobRepository } from '@repo/db';
+import type { JobRepository, ScheduleRepository } from '@repo/db';
 import type { Health } from '@repo/health';
 import { healthRouter } from '@repo/health/express';
 import type { JobQueue } from '@repo/jobs';
@@ -30,11 +30,14 @@ export type AppConfig = Pick<
   | 'ADMIN_USERNAME'
   | 'ADMIN_PASSWORD'
   | 'HEALTH_CHECK_TIMEOUT'
+  | 'QUEUE_PREFIX'
 >;
 
 export interface AppDeps {
   config: AppConfig;
   jobs: JobRepository;
+  /** The schedules defined through the API. */
+  schedules: ScheduleRepository;
   queue: JobQueue;
   /** The queue's connection. */
   redis: Redis;
@@ -103,7 +106,17 @@ export function createApp(deps: AppDeps): Express {
       redisTimeoutMs,
     }),
   );
-  app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));
+  app.use(
+    schedulesRouter({
+      schedules: deps.schedules,
+      jobs: deps.jobs,
+      queue: deps.queue,
+      redis: deps.redis,
+      prefix: config.QUEUE_PREFIX,
+      config,
+      redisTimeoutMs,
+    }),
+  );
 
   app.use((req) => {
     throw new NotFoundError(req.path.slice(0, 200));

@@ -1,6 +1,7 @@
 import {
   createDb,
   createJobRepository,
+  createScheduleRepository,
   type Db,
   type JobRepository,
   type JobRepositoryOptions,
@@ -109,7 +110,8 @@ export async function createApiService(
     logger,
   });
 
-  const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
+  const schedules = createScheduleRepository(db);
+  const app = createApp({ config, jobs, schedules, queue, redis, logger, health, metrics });
   const http = createHttpServer(app, config);
   const listen = options.listen ?? { port: config.PORT, host: config.HOST };
   const { port } = await http.listen(listen.port, listen.host);

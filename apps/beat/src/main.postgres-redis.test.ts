@@ -1,7 +1,12 @@
 import { loadConfig } from '@repo/config';
 import { createDb, createScheduleRepository, type Db, migrate } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
-import { announceScheduleChange, createJobQueue, listSchedules } from '@repo/jobs';
+import {
+  announceScheduleChange,
+  createJobQueue,
+  listSchedules,
+  declaredSchedules as schedules,
+} from '@repo/jobs';
 import {
   createOwnRedis,
   createTestDatabase,
@@ -18,7 +23,6 @@ import {
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beatEnv } from './env.ts';
-import { schedules } from './schedules.ts';
 
 const entry = new URL('./main.ts', import.meta.url).pathname;
 

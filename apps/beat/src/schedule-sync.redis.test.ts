@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createJobQueue, defineSchedule, listSchedules, syncSchedules } from '@repo/jobs';
+import {
+  createJobQueue,
+  defineSchedule,
+  listSchedules,
+  declaredSchedules as schedules,
+  syncSchedules,
+} from '@repo/jobs';
 import { createLogger, type Logger } from '@repo/logger';
 import {
   createTestRedisPrefix,
@@ -13,7 +19,6 @@ import { Redis } from 'ioredis';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScheduleSync } from './schedule-sync.ts';
-import { schedules } from './schedules.ts';
 
 // The sync loop in-process against real Redis: what beat does when a newer beat runs (a deploy)
 // and when Redis cannot be reached. main.redis.test.ts runs beat itself for the usual path.

@@ -5,6 +5,7 @@ import {
   checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
+  declaredSchedules,
   isRedisUnavailableError,
   type JobQueue,
   pingRedis,
@@ -18,7 +19,6 @@ import { Counter, type Registry } from 'prom-client';
 import { loadDefinedSchedules } from './defined-schedules.ts';
 import type { BeatConfig } from './env.ts';
 import { startScheduleSync } from './schedule-sync.ts';
-import { schedules as declaredSchedules } from './schedules.ts';
 
 export interface BeatServiceOptions {
   version: string;
@@ -26,7 +26,7 @@ export interface BeatServiceOptions {
   connectionName?: string;
   /** Where the health server listens; default HEALTH_PORT and HEALTH_HOST (port 0 picks a free one). */
   healthServer?: { port: number; host: string };
-  /** The schedules to keep in Redis besides the API's; default the declared ones (src/schedules.ts). */
+  /** The schedules to keep in Redis besides the API's; default those declared in code (@repo/jobs declaredSchedules). */
   schedules?: readonly ScheduleDeclaration[];
 }
 

@@ -1,3 +1,4 @@
+export { declaredSchedules } from './declared-schedules.ts';
 export type { JobTypeDefinition, JobTypeLimits, JobTypeOptions } from './define-job-type.ts';
 export {
   createJobEnqueuer,

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseJobPayload, resolveJobType } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
-import { checkCron, DEFAULT_SCHEDULE_TIMEZONE } from './schedule-timing.ts';
 import type { JobPayload, JobType } from './registry.ts';
+import { checkCron, DEFAULT_SCHEDULE_TIMEZONE } from './schedule-timing.ts';
 
 export type ScheduleDeclaration<T extends JobType = JobType> = {
   /** Stable id of the BullMQ job scheduler; renaming it replaces the schedule. */
@@ -205,7 +205,9 @@ function checkTiming(declaration: ScheduleDeclaration): void {
   if (declaration.pattern !== undefined) {
     checkCron(declaration.pattern, declaration.tz ?? DEFAULT_SCHEDULE_TIMEZONE);
   } else if (!Number.isInteger(declaration.every) || declaration.every <= 0) {
-    throw new Error(`every must be a positive whole number of milliseconds, got ${declaration.every}`);
+    throw new Error(
+      `every must be a positive whole number of milliseconds, got ${declaration.every}`,
+    );
   }
 }
 
