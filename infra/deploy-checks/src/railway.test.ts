@@ -45,10 +45,11 @@ describe(RAILWAY_PROGRAM, () => {
       'service.worker',
       'service.beat',
     ]);
-    // one edge per reference: every app reaches Redis, the two that use it PostgreSQL
+    // one edge per reference: every app reaches Redis and PostgreSQL
     expect(graph.edges.map((e) => `${e.from} ${e.key} -> ${e.to}`).sort()).toEqual([
       'service.api DATABASE_URL -> database.Postgres',
       'service.api REDIS_URL -> database.Redis',
+      'service.beat DATABASE_URL -> database.Postgres',
       'service.beat REDIS_URL -> database.Redis',
       'service.worker DATABASE_URL -> database.Postgres',
       'service.worker REDIS_URL -> database.Redis',

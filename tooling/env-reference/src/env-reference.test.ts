@@ -17,7 +17,7 @@ describe('environment reference', () => {
 
   it('derives required variables and defaults from the schemas', () => {
     expect(requiredInProduction('api').sort()).toEqual(['API_KEYS', 'DATABASE_URL', 'REDIS_URL']);
-    expect(requiredInProduction('beat')).toEqual(['REDIS_URL']);
+    expect(requiredInProduction('beat')).toEqual(['DATABASE_URL', 'REDIS_URL']);
     const port = describeServiceEnv('api').find((v) => v.name === 'PORT');
     expect(port).toMatchObject({ required: 'no', default: '8000', secret: false });
     const workerHealth = describeServiceEnv('worker').find((v) => v.name === 'HEALTH_PORT');

@@ -152,6 +152,12 @@ describe('schedules endpoints (real PostgreSQL and Redis)', () => {
         /./,
       ],
       [
+        'a payload PostgreSQL cannot store (NUL)',
+        { key: 'k', type: 'system.echo', payload: { data: 'a\u0000b' }, everySeconds: 60 },
+        ['body', 'payload', 'data'],
+        /NUL/,
+      ],
+      [
         'a key with a slash',
         { key: 'a/b', type: 'system.echo', payload: {}, everySeconds: 60 },
         ['body', 'key'],

@@ -573,7 +573,8 @@ function checkLimit(limit: number): number {
   return limit;
 }
 
-function toJson(value: unknown, what: string): string {
+/** JSON for a jsonb column, refusing (JobJsonError) what JSON or jsonb cannot hold. */
+export function toJson(value: unknown, what: string): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

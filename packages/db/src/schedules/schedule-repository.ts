@@ -2,6 +2,7 @@ import type { Db } from '../create-db.ts';
 import { withOutagesTranslated } from '../database-unavailable.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { JobStatus } from '../jobs/job-record.ts';
+import { toJson } from '../jobs/job-repository.ts';
 import { selectListOf } from '../model-columns.ts';
 import { ScheduleKeyTakenError } from './schedule-errors.ts';
 import type { ScheduleDefinition, ScheduleRecord } from './schedule-record.ts';
@@ -162,7 +163,7 @@ export function createScheduleRepository(db: Pick<Db, 'pool'>): ScheduleReposito
 function definitionValues(definition: Omit<ScheduleDefinition, 'key'>): unknown[] {
   return [
     definition.type,
-    JSON.stringify(definition.payload),
+    toJson(definition.payload, 'payload'),
     definition.cron,
     definition.timezone,
     definition.everySeconds,
