@@ -18,6 +18,7 @@ import { NotFoundError } from './problems.ts';
 import { adminQueuesRouter } from './routes/admin-queues.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
+import { openApiRouter } from './routes/openapi.ts';
 import { schedulesRouter } from './routes/schedules.ts';
 
 export type AppConfig = Pick<
@@ -92,6 +93,8 @@ export function createApp(deps: AppDeps): Express {
     );
   }
 
+  // the contract is public, so it is mounted before /v1 asks for a key
+  app.use(openApiRouter());
   app.use(
     '/v1',
     requireBearerToken({ tokens: config.API_KEYS?.reveal() ?? [], realm: 'jobstack' }),

@@ -1,16 +1,75 @@
-import type { JobRecord } from '@repo/db';
+import { JOB_STATUSES, type JobRecord } from '@repo/db';
 import type { WaitingFor } from '@repo/jobs';
+import { z } from 'zod';
+import { jsonValueSchema } from './openapi/operation.ts';
 
 export function jobPath(id: string): string {
   return `/v1/jobs/${id}`;
 }
+
+const timestamp = z.iso.datetime();
+
+/**
+ * A job as the API shows it: jobResource below must produce exactly this (its return type is
+ * this schema's), and the OpenAPI document describes it from here.
+ */
+export const jobResourceSchema = z
+  .strictObject({
+    id: z.uuid(),
+    type: z.string().meta({ description: 'The job type (docs/job-types.md).' }),
+    status: z.enum(JOB_STATUSES),
+    payload: jsonValueSchema,
+    result: jsonValueSchema.meta({
+      description: 'What the handler returned; null until it succeeded.',
+    }),
+    error: z
+      .string()
+      .nullable()
+      .meta({ description: "The latest attempt's error; null if none failed." }),
+    attempts: z.int().min(0),
+    maxAttempts: z.int().min(1),
+    runAt: timestamp
+      .nullable()
+      .meta({ description: 'When a delayed job is due; null for at once.' }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    startedAt: timestamp.nullable().meta({ description: 'When the first attempt started.' }),
+    attemptStartedAt: timestamp
+      .nullable()
+      .meta({ description: 'When the latest attempt started.' }),
+    workerId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The host name of the worker that runs or ran the latest attempt.' }),
+    finishedAt: timestamp.nullable(),
+    idempotencyKey: z.string().nullable(),
+    schedulerId: z.string().nullable().meta({
+      description:
+        'The schedule a scheduled or triggered run came from; null for jobs posted to the API.',
+    }),
+    concurrencyKey: z
+      .string()
+      .nullable()
+      .meta({ description: "The key the type's concurrency and rate limits apply per." }),
+    waitingFor: z
+      .enum(['concurrency', 'rateLimit'] satisfies WaitingFor[])
+      .nullable()
+      .meta({
+        description:
+          'Why a queued job has not started; known only on GET /v1/jobs/{id}, null elsewhere.',
+      }),
+    links: z.strictObject({ self: z.string() }),
+  })
+  .meta({ id: 'Job' });
+
+export type JobResource = z.input<typeof jobResourceSchema>;
 
 /**
  * A job as the API shows it: the Postgres record with ISO-8601 times and a link to itself.
  * `waitingFor` says why a queued job has not started (a concurrency or rate limit); it is known
  * only where the job is read alone (GET /v1/jobs/:id), and null elsewhere.
  */
-export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null) {
+export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null): JobResource {
   return {
     id: job.id,
     type: job.type,

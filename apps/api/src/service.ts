@@ -6,6 +6,7 @@ import {
   type JobRepository,
   type JobRepositoryOptions,
   prepareSchema,
+  type ScheduleRepository,
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health } from '@repo/health';
@@ -49,6 +50,7 @@ export interface ApiService extends RunningService {
   http: HttpServer;
   db: Db;
   jobs: JobRepository;
+  schedules: ScheduleRepository;
   queue: JobQueue;
   redis: Redis;
   metrics: Registry;
@@ -124,6 +126,7 @@ export async function createApiService(
     http,
     db,
     jobs,
+    schedules,
     queue,
     redis,
     metrics,

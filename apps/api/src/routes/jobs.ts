@@ -1,16 +1,9 @@
 import { BatchQueueFullError } from '@repo/batching';
-import {
-  isDatabaseUnavailableError,
-  JOB_STATUSES,
-  type JobRecord,
-  type JobRepository,
-} from '@repo/db';
+import { isDatabaseUnavailableError, type JobRecord, type JobRepository } from '@repo/db';
 import type { Health } from '@repo/health';
 import {
-  concurrencyKeySchema,
   createJobEnqueuer,
   isRedisUnavailableError,
-  JOB_TYPE_NAMES,
   type JobQueue,
   type JobType,
   jobTypes,
@@ -24,7 +17,6 @@ import type { Logger } from '@repo/logger';
 import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
@@ -40,49 +32,18 @@ import {
 } from '../problems.ts';
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
+import {
+  createJobBody,
+  idempotencyHeaders,
+  type JobList,
+  jobIdParams,
+  listJobsQuery,
+  MAX_WAIT_SECONDS,
+} from './jobs.contract.ts';
 
-/** Attempts a client may ask for; the job type's default applies when it asks for none. */
-export const MAX_ATTEMPTS_LIMIT = 25;
-/** How far ahead `runAt` may lie: further out is almost certainly a unit mistake. */
-export const MAX_RUN_AT_AHEAD_MS = 365 * 24 * 3_600_000;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-/** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
-export const MAX_WAIT_SECONDS = 20;
 /** Deepest JSON nesting accepted in a request body (the body object itself is level 1). */
 export const MAX_BODY_DEPTH = 64;
 const WAIT_POLL_INTERVAL_MS = 250;
-
-const createJobBody = z.strictObject({
-  type: z.string().min(1).max(100),
-  payload: z.unknown().refine((value) => value !== undefined, 'payload is required'),
-  runAt: z.iso
-    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone' })
-    .refine((value) => Date.parse(value) - Date.now() <= MAX_RUN_AT_AHEAD_MS, {
-      message: 'runAt may lie at most 365 days ahead',
-    })
-    .nullish(),
-  maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish(),
-  concurrencyKey: concurrencyKeySchema.nullish(),
-});
-
-// Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
-const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
-    .optional(),
-});
-
-const jobIdParams = z.object({ id: z.uuid({ error: 'expected a job id (a UUID)' }) });
-
-const listJobsQuery = z.strictObject({
-  status: z.enum(JOB_STATUSES).optional(),
-  type: z.enum(JOB_TYPE_NAMES).optional(),
-  concurrencyKey: concurrencyKeySchema.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(512).optional(),
-});
 
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -271,14 +232,15 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .get(async (req, res) => {
       const query = parseRequestPart(listJobsQuery, req.query, 'query');
       const page = await jobs.list(query);
-      res.json({
+      const body: JobList = {
         jobs: page.jobs.map((job) => jobResource(job)),
         nextCursor: page.nextCursor,
         links: {
           self: listPath({ ...query, cursor: query.cursor }),
           next: page.nextCursor ? listPath({ ...query, cursor: page.nextCursor }) : null,
         },
-      });
+      };
+      res.json(body);
     })
     .all(methodNotAllowed(['GET', 'HEAD', 'POST']));
 

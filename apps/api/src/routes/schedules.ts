@@ -14,7 +14,6 @@ import {
 import type { Logger } from '@repo/logger';
 import express, { Router } from 'express';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
 import { checkJsonBody } from '../middleware/check-json-body.ts';
@@ -37,92 +36,15 @@ import {
   scheduleResource,
 } from '../schedule-resource.ts';
 import { MAX_BODY_DEPTH } from './jobs.ts';
+import {
+  createScheduleBody,
+  type ScheduleList,
+  scheduleKeyParams,
+  updateScheduleBody,
+} from './schedules.contract.ts';
 
-/** Longest interval accepted: a year. Longer is almost certainly a unit mistake. */
-export const MAX_EVERY_SECONDS = 366 * 24 * 3_600;
-const MAX_DESCRIPTION_LENGTH = 500;
 /** How often a PATCH re-reads and reapplies its change when another write got in between. */
 const PATCH_ATTEMPTS = 3;
-
-// Letters, digits and . _ : - : safe in a URL path, a Redis key and a log line, and what code
-// declarations use ("maintenance.prune").
-const scheduleKey = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
-    'expected 1-100 characters: letters, digits and . _ : - (starting with a letter or digit)',
-  );
-const cron = z.string().min(1).max(200);
-const timezone = z.string().min(1).max(100);
-const everySeconds = z.int().min(1).max(MAX_EVERY_SECONDS);
-const description = z.string().max(MAX_DESCRIPTION_LENGTH).nullable();
-const payload = z.unknown().refine((value) => value !== undefined, 'payload is required');
-
-const createScheduleBody = z
-  .strictObject({
-    key: scheduleKey,
-    type: z.string().min(1).max(100),
-    payload,
-    cron: cron.optional(),
-    timezone: timezone.optional(),
-    everySeconds: everySeconds.optional(),
-    paused: z.boolean().optional(),
-    description: description.optional(),
-  })
-  .superRefine((body, context) => checkTimingFields(body, context));
-
-const updateScheduleBody = z
-  .strictObject({
-    type: z.string().min(1).max(100).optional(),
-    payload: payload.optional(),
-    cron: cron.optional(),
-    timezone: timezone.optional(),
-    everySeconds: everySeconds.optional(),
-    paused: z.boolean().optional(),
-    description: description.optional(),
-  })
-  .superRefine((body, context) => {
-    if (body.cron !== undefined && body.everySeconds !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['everySeconds'],
-        message: 'give either cron or everySeconds, not both',
-      });
-    }
-    if (body.timezone !== undefined && body.everySeconds !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['timezone'],
-        message: 'timezone applies to cron schedules only',
-      });
-    }
-  });
-
-/** Exactly one of cron and everySeconds; timezone only with cron. */
-function checkTimingFields(
-  body: { cron?: string | undefined; everySeconds?: number | undefined; timezone?: unknown },
-  context: z.RefinementCtx,
-): void {
-  if ((body.cron === undefined) === (body.everySeconds === undefined)) {
-    context.addIssue({
-      code: 'custom',
-      path: ['cron'],
-      message:
-        body.cron === undefined
-          ? 'give either cron (with an optional timezone) or everySeconds'
-          : 'give either cron or everySeconds, not both',
-    });
-  }
-  if (body.timezone !== undefined && body.cron === undefined) {
-    context.addIssue({
-      code: 'custom',
-      path: ['timezone'],
-      message: 'timezone applies to cron schedules only',
-    });
-  }
-}
-
-const keyParams = z.object({ key: scheduleKey });
 
 export interface SchedulesRouterOptions {
   schedules: ScheduleRepository;
@@ -199,7 +121,8 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
         // a row whose key code declares too is not applied (code wins); the code one is shown
         ...rows.filter((row) => !declared.has(row.key)).map(apiScheduleView),
       ];
-      res.json({ schedules: await resources(views) });
+      const body: ScheduleList = { schedules: await resources(views) };
+      res.json(body);
     })
     .post(...jsonBody, async (req, res) => {
       const body = parseRequestPart(createScheduleBody, req.body, 'body');
@@ -230,12 +153,12 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
   router
     .route('/v1/schedules/:key')
     .get(async (req, res) => {
-      const { key } = parseRequestPart(keyParams, req.params, 'params');
+      const { key } = parseRequestPart(scheduleKeyParams, req.params, 'params');
       const [resource] = await resources([await findView(key)]);
       res.json(resource);
     })
     .patch(...jsonBody, async (req, res) => {
-      const { key } = parseRequestPart(keyParams, req.params, 'params');
+      const { key } = parseRequestPart(scheduleKeyParams, req.params, 'params');
       const changes = parseRequestPart(updateScheduleBody, req.body, 'body');
       if (declared.has(key)) throw new ScheduleReadOnlyError(key, 'changed');
       for (let attempt = 1; attempt <= PATCH_ATTEMPTS; attempt += 1) {
@@ -283,7 +206,7 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
       throw new Error(`schedule "${key}" kept changing while it was being updated`);
     })
     .delete(async (req, res) => {
-      const { key } = parseRequestPart(keyParams, req.params, 'params');
+      const { key } = parseRequestPart(scheduleKeyParams, req.params, 'params');
       if (declared.has(key)) throw new ScheduleReadOnlyError(key, 'deleted');
       if (!(await schedules.delete(key))) throw new ScheduleNotFoundError(key);
       await announce(key, req.log);
@@ -294,7 +217,7 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
   router
     .route('/v1/schedules/:key/trigger')
     .post(async (req, res) => {
-      const { key } = parseRequestPart(keyParams, req.params, 'params');
+      const { key } = parseRequestPart(scheduleKeyParams, req.params, 'params');
       if (declared.has(key)) throw new ScheduleReadOnlyError(key, 'triggered');
       const row = await schedules.findByKey(key);
       if (!row) throw new ScheduleNotFoundError(key);

@@ -1,0 +1,208 @@
+import { JOB_STATUSES } from '@repo/db';
+import { concurrencyKeySchema, JOB_TYPE_NAMES } from '@repo/jobs';
+import { z } from 'zod';
+import { jobResourceSchema } from '../job-resource.ts';
+import {
+  AUTHENTICATED_PROBLEMS,
+  defineOperation,
+  JSON_BODY_PROBLEMS,
+} from '../openapi/operation.ts';
+
+/** Attempts a client may ask for; the job type's default applies when it asks for none. */
+export const MAX_ATTEMPTS_LIMIT = 25;
+/** How far ahead `runAt` may lie: further out is almost certainly a unit mistake. */
+export const MAX_RUN_AT_AHEAD_MS = 365 * 24 * 3_600_000;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
+export const MAX_WAIT_SECONDS = 20;
+
+export const createJobBody = z
+  .strictObject({
+    type: z
+      .string()
+      .min(1)
+      .max(100)
+      .meta({ description: 'A job type clients may enqueue (docs/job-types.md).' }),
+    payload: z
+      .unknown()
+      .refine((value) => value !== undefined, 'payload is required')
+      .meta({ description: "The job's input, validated against its type's schema." }),
+    runAt: z.iso
+      .datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone' })
+      .refine((value) => Date.parse(value) - Date.now() <= MAX_RUN_AT_AHEAD_MS, {
+        message: 'runAt may lie at most 365 days ahead',
+      })
+      .nullish()
+      .meta({ description: 'Run no earlier than this (at most 365 days ahead); now by default.' }),
+    maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish().meta({
+      description: "Attempts before the job fails for good; the type's default otherwise.",
+    }),
+    concurrencyKey: concurrencyKeySchema.nullish().meta({
+      description: "The key the type's concurrency and rate limits count per, e.g. a tenant.",
+    }),
+  })
+  .meta({ id: 'CreateJob' });
+
+// Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
+    .optional()
+    .meta({
+      description:
+        'Makes the request safe to retry: the same key with the same request answers the first job (200).',
+    }),
+});
+
+export const jobIdParams = z.object({
+  id: z.uuid({ error: 'expected a job id (a UUID)' }).meta({ description: 'The job id.' }),
+});
+
+export const listJobsQuery = z.strictObject({
+  status: z.enum(JOB_STATUSES).optional(),
+  type: z.enum(JOB_TYPE_NAMES).optional(),
+  concurrencyKey: concurrencyKeySchema.optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: 'Jobs per page.' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .meta({ description: "The previous page's `nextCursor`; keep the other parameters the same." }),
+});
+
+/** Not validated: a malformed preference is ignored, as RFC 7240 asks. */
+const preferWaitHeaders = z.object({
+  prefer: z
+    .string()
+    .optional()
+    .meta({
+      description: `\`wait=<seconds>\` (RFC 7240): hold the answer until the job has finished or the time is up (at most ${MAX_WAIT_SECONDS} s).`,
+      example: 'wait=10',
+    }),
+});
+
+export const jobListSchema = z
+  .strictObject({
+    jobs: z.array(jobResourceSchema),
+    nextCursor: z.string().nullable().meta({ description: 'null on the last page.' }),
+    links: z.strictObject({ self: z.string(), next: z.string().nullable() }),
+  })
+  .meta({ id: 'JobList' });
+
+export type JobList = z.input<typeof jobListSchema>;
+
+const jobContent = { 'application/json': { schema: jobResourceSchema } };
+const jobLocation = z.object({
+  Location: z.string().meta({ description: 'The path of the job: /v1/jobs/{id}.' }),
+});
+
+export const createJob = defineOperation({
+  method: 'post',
+  path: '/v1/jobs',
+  operationId: 'createJob',
+  summary: 'Create a job',
+  description:
+    'Records the job in PostgreSQL, then queues it. Every 503 carries `jobMayExist`: with `true`, retry with the same Idempotency-Key.',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { headers: idempotencyHeaders, body: createJobBody },
+  responses: {
+    202: { description: 'The job was created.', headers: jobLocation, content: jobContent },
+    200: {
+      description: 'The Idempotency-Key repeated an earlier request: its job, as it is now.',
+      headers: jobLocation,
+      content: jobContent,
+    },
+  },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    ...JSON_BODY_PROBLEMS,
+    'unknown-job-type',
+    'idempotency-key-reused',
+    'database-unavailable',
+    'queue-unavailable',
+    'server-busy',
+  ],
+});
+
+export const listJobs = defineOperation({
+  method: 'get',
+  path: '/v1/jobs',
+  operationId: 'listJobs',
+  summary: 'List jobs, newest first',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { query: listJobsQuery },
+  responses: {
+    200: {
+      description: 'A page of jobs.',
+      content: { 'application/json': { schema: jobListSchema } },
+    },
+  },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    'validation-failed',
+    'invalid-cursor',
+    'database-unavailable',
+  ],
+});
+
+export const getJob = defineOperation({
+  method: 'get',
+  path: '/v1/jobs/:id',
+  operationId: 'getJob',
+  summary: 'Get a job',
+  description:
+    'With `Prefer: wait=<seconds>`, answers once the job has finished or the time is up.',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { params: jobIdParams, headers: preferWaitHeaders },
+  responses: {
+    200: {
+      description: 'The job.',
+      headers: z.object({
+        'Preference-Applied': z
+          .string()
+          .optional()
+          .meta({ description: 'The wait applied, when `Prefer: wait` was honoured.' }),
+      }),
+      content: jobContent,
+    },
+  },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    'validation-failed',
+    'job-not-found',
+    'database-unavailable',
+    'queue-unavailable',
+  ],
+});
+
+export const cancelJob = defineOperation({
+  method: 'post',
+  path: '/v1/jobs/:id/cancel',
+  operationId: 'cancelJob',
+  summary: 'Cancel a queued job',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { params: jobIdParams },
+  responses: { 200: { description: 'The cancelled job.', content: jobContent } },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    'validation-failed',
+    'job-not-found',
+    'job-not-cancellable',
+    'database-unavailable',
+  ],
+});
+
+export const jobsOperations = [createJob, listJobs, getJob, cancelJob];

@@ -1,0 +1,267 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  createOwnRedis,
+  createTestDatabase,
+  freePort,
+  type OwnRedis,
+  type ServiceProcess,
+  startServiceProcess,
+  type TestDatabase,
+} from '@repo/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobstackClient, type JobstackClient } from './client.ts';
+import { JobstackApiError, JobstackConnectionError, WaitForJobTimeoutError } from './errors.ts';
+
+const apiEntry = new URL('../../../apps/api/src/main.ts', import.meta.url).pathname;
+const workerEntry = new URL('../../../apps/worker/src/main.ts', import.meta.url).pathname;
+const API_KEY = 'client-test-api-key-0123456789abcdef';
+
+/** A TCP proxy to `port` that cuts the first `drop` connections at once: a network error. */
+async function flakyProxy(
+  port: number,
+  drop: number,
+): Promise<{ url: string; server: Server; dropped(): number }> {
+  let dropped = 0;
+  const server = createServer((socket: Socket) => {
+    if (dropped < drop) {
+      dropped++;
+      socket.destroy();
+      return;
+    }
+    const upstream = connect(port, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    const close = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', close);
+    upstream.on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the proxy has no port');
+  return { url: `http://127.0.0.1:${address.port}`, server, dropped: () => dropped };
+}
+
+describe('the client against a real api and worker (real PostgreSQL and Redis)', () => {
+  let database: TestDatabase;
+  // a Redis of this file's own: one test stops it to make the api answer 503
+  let redis: OwnRedis;
+  let api: ServiceProcess;
+  let worker: ServiceProcess;
+  let apiPort: number;
+  let baseUrl: string;
+  let client: JobstackClient;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('client');
+    redis = await createOwnRedis();
+    apiPort = await freePort();
+    baseUrl = `http://127.0.0.1:${apiPort}`;
+    api = startServiceProcess(apiEntry, {
+      DATABASE_URL: database.url,
+      MIGRATE_ON_START: 'true',
+      REDIS_URL: redis.url,
+      API_KEYS: API_KEY,
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+    });
+    await api.waitForHttp(`${baseUrl}/health/ready`);
+    const healthPort = await freePort();
+    worker = startServiceProcess(workerEntry, {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('client-test-webhook-secret-0123456789abcdef').toString('base64')}`,
+      HEALTH_HOST: '127.0.0.1',
+      HEALTH_PORT: String(healthPort),
+    });
+    await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`);
+    client = createJobstackClient({ baseUrl, apiKey: API_KEY });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await api?.stop();
+    await redis?.destroy();
+    await database?.drop();
+  });
+
+  const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+  it('creates a job and waits until the worker has run it', async () => {
+    const job = await client.createJob({ type: 'system.echo', payload: { data: 'hello' } });
+    expect(job).toMatchObject({ type: 'system.echo', status: 'queued' });
+    // a key was generated for the create, so the client's retries could not create a second job
+    expect(job.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+
+    const finished = await client.waitForJob(job.id, { timeoutMs: 60_000 });
+    expect(finished).toMatchObject({ id: job.id, status: 'succeeded', result: { data: 'hello' } });
+  });
+
+  it('answers the first job for a repeated Idempotency-Key', async () => {
+    const input = { type: 'system.echo', payload: { data: 'once' }, runAt: inAnHour() };
+    const first = await client.createJob(input, { idempotencyKey: 'order-1234' });
+    const again = await client.createJob(input, { idempotencyKey: 'order-1234' });
+    expect(again.id).toBe(first.id);
+  });
+
+  it('throws problems as JobstackApiError with their members', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const notFound = await client.getJob(missing).catch((error: unknown) => error);
+    expect(notFound).toBeInstanceOf(JobstackApiError);
+    expect(notFound).toMatchObject({
+      status: 404,
+      type: 'https://jobstack.dev/problems/job-not-found',
+      slug: 'job-not-found',
+      title: 'Job not found',
+      detail: `There is no job with id ${missing}.`,
+      requestId: expect.any(String),
+      problem: { jobId: missing, instance: `/v1/jobs/${missing}` },
+    });
+
+    const invalid = await client
+      .createJob({ type: 'system.echo', payload: { data: 1 }, maxAttempts: 0 })
+      .catch((error: unknown) => error);
+    expect(invalid).toMatchObject({
+      status: 400,
+      slug: 'validation-failed',
+      problem: { errors: [expect.objectContaining({ path: ['body', 'maxAttempts'] })] },
+    });
+
+    const unknownType = await client
+      .createJob({ type: 'no.such-type', payload: {} })
+      .catch((error: unknown) => error);
+    expect(unknownType).toMatchObject({
+      status: 400,
+      slug: 'unknown-job-type',
+      problem: { knownTypes: expect.arrayContaining(['system.echo']) },
+    });
+
+    const stranger = createJobstackClient({ baseUrl, apiKey: 'not-a-key-of-this-api' });
+    await expect(stranger.listJobs()).rejects.toMatchObject({ status: 401, slug: 'unauthorized' });
+  });
+
+  it('lists jobs page by page, and iterates over every page', async () => {
+    const created = [];
+    for (const data of ['a', 'b', 'c']) {
+      created.push(
+        await client.createJob({ type: 'system.echo', payload: { data }, runAt: inAnHour() }),
+      );
+    }
+    const page = await client.listJobs({ limit: 2, status: 'queued' });
+    expect(page.jobs).toHaveLength(2);
+    expect(page.nextCursor).not.toBeNull();
+
+    const seen: string[] = [];
+    for await (const job of client.iterateJobs({ limit: 2, status: 'queued' })) seen.push(job.id);
+    expect(seen).toEqual(expect.arrayContaining(created.map((job) => job.id)));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('waitForJob resolves on a cancellation, and times out on a job that does not finish', async () => {
+    const delayed = await client.createJob({
+      type: 'system.echo',
+      payload: { data: 'later' },
+      runAt: inAnHour(),
+    });
+    const timedOut = await client
+      .waitForJob(delayed.id, { timeoutMs: 1_500, pollIntervalMs: 200 })
+      .catch((error: unknown) => error);
+    expect(timedOut).toBeInstanceOf(WaitForJobTimeoutError);
+    expect((timedOut as WaitForJobTimeoutError).job).toMatchObject({
+      id: delayed.id,
+      status: 'queued',
+    });
+
+    // the wait is a long-poll (Prefer: wait), which the cancellation ends
+    const waiting = client.waitForJob(delayed.id, { timeoutMs: 60_000 });
+    const cancelled = await client.cancelJob(delayed.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(await waiting).toMatchObject({ id: delayed.id, status: 'cancelled' });
+
+    await expect(client.cancelJob(delayed.id)).rejects.toMatchObject({
+      status: 409,
+      slug: 'job-not-cancellable',
+      problem: { jobStatus: 'cancelled' },
+    });
+  });
+
+  it('lists the schedules', async () => {
+    // the api lists the schedules declared in code even before beat has run
+    expect(await client.listSchedules()).toContainEqual(
+      expect.objectContaining({ key: 'maintenance.reconcile', source: 'code', everySeconds: 60 }),
+    );
+  });
+
+  it('retries a 503 with the same Idempotency-Key, and the job is created once', {
+    timeout: 120_000,
+  }, async () => {
+    const attempts: { key: string | null; status: number; problemType?: string }[] = [];
+    const observed = createJobstackClient({
+      baseUrl,
+      apiKey: API_KEY,
+      retry: { maxAttempts: 30, baseDelayMs: 200, maxDelayMs: 1_000 },
+      fetch: async (request) => {
+        const key = request.headers.get('idempotency-key');
+        const response = await fetch(request);
+        const problemType =
+          response.status === 503
+            ? ((await response.clone().json()) as { type: string }).type
+            : undefined;
+        attempts.push({ key, status: response.status, ...(problemType ? { problemType } : {}) });
+        // Redis comes back once the api has answered 503: the retries find it up
+        if (response.status === 503 && attempts.length === 1) await redis.start();
+        return response;
+      },
+    });
+
+    await redis.stop();
+    const job = await observed.createJob({
+      type: 'system.echo',
+      payload: { data: 'through an outage' },
+    });
+
+    expect(attempts[0]).toMatchObject({
+      status: 503,
+      problemType: 'https://jobstack.dev/problems/queue-unavailable',
+    });
+    expect(attempts.length).toBeGreaterThan(1);
+    // the answer that counted is the repeat of the first request: 200 with the job it recorded
+    expect(attempts.at(-1)?.status).toBe(200);
+    const keys = new Set(attempts.map((attempt) => attempt.key));
+    expect(keys.size).toBe(1);
+    expect(job.idempotencyKey).toBe(attempts[0]?.key);
+
+    const sameData = [];
+    for await (const listed of client.iterateJobs({ type: 'system.echo' })) {
+      if ((listed.payload as { data?: unknown }).data === 'through an outage')
+        sameData.push(listed);
+    }
+    expect(sameData.map((listed) => listed.id)).toEqual([job.id]);
+    // and it runs, once Redis has it
+    expect(await client.waitForJob(job.id, { timeoutMs: 60_000 })).toMatchObject({
+      status: 'succeeded',
+    });
+  });
+
+  it('retries a request whose connection was cut, and gives up after its attempts', async () => {
+    const proxy = await flakyProxy(apiPort, 2);
+    try {
+      const throughProxy = createJobstackClient({
+        baseUrl: proxy.url,
+        apiKey: API_KEY,
+        retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+      });
+      expect((await throughProxy.listSchedules()).length).toBeGreaterThan(0);
+      expect(proxy.dropped()).toBe(2);
+
+      const once = createJobstackClient({
+        baseUrl: `http://127.0.0.1:${await freePort()}`,
+        apiKey: API_KEY,
+        retry: { maxAttempts: 2, baseDelayMs: 50 },
+      });
+      await expect(once.listJobs()).rejects.toThrow(JobstackConnectionError);
+    } finally {
+      proxy.server.close();
+    }
+  });
+});

@@ -1,0 +1,164 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, operations, paths } from './api-types.ts';
+import { type Job, JobstackApiError, WaitForJobTimeoutError } from './errors.ts';
+import { type RetryOptions, retryingFetch, sleep } from './retrying-fetch.ts';
+
+export type CreateJobInput = components['schemas']['CreateJob'];
+export type JobList = components['schemas']['JobList'];
+export type JobStatus = Job['status'];
+export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
+export type Schedule = components['schemas']['Schedule'];
+
+/** The statuses a job does not leave. */
+export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>([
+  'succeeded',
+  'failed',
+  'cancelled',
+]);
+
+/** The longest `Prefer: wait` the API honours; waitForJob asks for at most this per request. */
+const MAX_WAIT_SECONDS = 20;
+
+export interface JobstackClientOptions {
+  /** Where the API is, e.g. `https://jobs.example.com` (without /v1). */
+  baseUrl: string;
+  /** One of the API's API_KEYS, sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+  /** Retries of 503 answers and network errors; `{ maxAttempts: 1 }` turns them off. */
+  retry?: RetryOptions;
+  /** The fetch to send requests with; globalThis.fetch by default. */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface CreateJobOptions extends RequestOptions {
+  /**
+   * Makes the create safe to retry. One is generated per call when none is given, so the
+   * client's own retries never create a second job; pass your own (an order id, say) to make a
+   * create safe to repeat across calls or processes as well.
+   */
+  idempotencyKey?: string;
+}
+
+export interface WaitForJobOptions extends RequestOptions {
+  /** How long to wait in all before rejecting with WaitForJobTimeoutError. Default 60 s. */
+  timeoutMs?: number;
+  /**
+   * The least time between two requests, should the API answer before the job finished without
+   * waiting (a server shutting down answers at once). Default 1 s.
+   */
+  pollIntervalMs?: number;
+}
+
+export interface JobstackClient {
+  /** POST /v1/jobs: creates a job (or, for a repeated Idempotency-Key, answers the first one). */
+  createJob(input: CreateJobInput, options?: CreateJobOptions): Promise<Job>;
+  /** GET /v1/jobs/:id; with `waitSeconds`, the API answers once the job finished or that time passed. */
+  getJob(id: string, options?: RequestOptions & { waitSeconds?: number }): Promise<Job>;
+  /** GET /v1/jobs: one page, newest first. */
+  listJobs(query?: ListJobsQuery, options?: RequestOptions): Promise<JobList>;
+  /** Every job matching `query`, page after page, newest first. */
+  iterateJobs(query?: Omit<ListJobsQuery, 'cursor'>, options?: RequestOptions): AsyncGenerator<Job>;
+  /** POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable` otherwise). */
+  cancelJob(id: string, options?: RequestOptions): Promise<Job>;
+  /** GET /v1/schedules. */
+  listSchedules(options?: RequestOptions): Promise<Schedule[]>;
+  /** Resolves with the job once its status is terminal (succeeded, failed or cancelled). */
+  waitForJob(id: string, options?: WaitForJobOptions): Promise<Job>;
+  /** The typed openapi-fetch client underneath, with auth and retries, for any operation. */
+  readonly api: Client<paths>;
+}
+
+/** What openapi-fetch resolves with: the data, or the error and the response. */
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a successful answer; any other answer becomes a JobstackApiError. */
+async function dataOf<T>(call: Promise<FetchResult<T>>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw JobstackApiError.from(response, error);
+  return data as T;
+}
+
+export function createJobstackClient(options: JobstackClientOptions): JobstackClient {
+  const api = createClient<paths>({
+    baseUrl: options.baseUrl,
+    headers: { Authorization: `Bearer ${options.apiKey}` },
+    fetch: retryingFetch(options.fetch ?? ((request) => globalThis.fetch(request)), options.retry),
+  });
+
+  async function getJob(
+    id: string,
+    { waitSeconds, signal }: RequestOptions & { waitSeconds?: number } = {},
+  ): Promise<Job> {
+    return dataOf(
+      api.GET('/v1/jobs/{id}', {
+        params: {
+          path: { id },
+          header: waitSeconds ? { prefer: `wait=${Math.ceil(waitSeconds)}` } : {},
+        },
+        signal,
+      }),
+    );
+  }
+
+  async function listJobs(query: ListJobsQuery = {}, { signal }: RequestOptions = {}) {
+    return dataOf(api.GET('/v1/jobs', { params: { query }, signal }));
+  }
+
+  return {
+    api,
+
+    createJob(input, { idempotencyKey = crypto.randomUUID(), signal } = {}) {
+      return dataOf(
+        api.POST('/v1/jobs', {
+          params: { header: { 'idempotency-key': idempotencyKey } },
+          body: input,
+          signal,
+        }),
+      );
+    },
+
+    getJob,
+    listJobs,
+
+    async *iterateJobs(query = {}, requestOptions = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await listJobs({ ...query, ...(cursor ? { cursor } : {}) }, requestOptions);
+        yield* page.jobs;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    },
+
+    cancelJob(id, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal }));
+    },
+
+    async listSchedules({ signal } = {}) {
+      return (await dataOf(api.GET('/v1/schedules', { signal }))).schedules;
+    },
+
+    async waitForJob(id, { timeoutMs = 60_000, pollIntervalMs = 1_000, signal } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const started = Date.now();
+        const remainingSeconds = Math.floor((deadline - started) / 1_000);
+        const job = await getJob(id, {
+          waitSeconds: Math.min(MAX_WAIT_SECONDS, remainingSeconds),
+          ...(signal ? { signal } : {}),
+        });
+        if (TERMINAL_JOB_STATUSES.has(job.status)) return job;
+        if (Date.now() >= deadline) throw new WaitForJobTimeoutError(job, timeoutMs);
+        const pause = Math.min(pollIntervalMs - (Date.now() - started), deadline - Date.now());
+        if (pause > 0) await sleep(pause, signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// @repo/client: a typed client for the jobstack HTTP API. This file is the package's whole public
+// API (package.json "exports").
+export type { components, operations, paths } from './api-types.ts';
+export {
+  type CreateJobInput,
+  type CreateJobOptions,
+  createJobstackClient,
+  type JobList,
+  type JobStatus,
+  type JobstackClient,
+  type JobstackClientOptions,
+  type ListJobsQuery,
+  type RequestOptions,
+  type Schedule,
+  TERMINAL_JOB_STATUSES,
+  type WaitForJobOptions,
+} from './client.ts';
+export {
+  type Job,
+  JobstackApiError,
+  JobstackConnectionError,
+  PROBLEM_TYPE_BASE,
+  type Problem,
+  WaitForJobTimeoutError,
+} from './errors.ts';
+export type { RetryOptions } from './retrying-fetch.ts';

@@ -1,0 +1,109 @@
+import { JobstackConnectionError } from './errors.ts';
+
+export interface RetryOptions {
+  /** Attempts in all, the first one included; 1 turns retries off. Default 4. */
+  maxAttempts?: number;
+  /** The wait before the first retry; it doubles with each next one (with jitter). Default 500 ms. */
+  baseDelayMs?: number;
+  /** The longest wait between attempts, also for a longer Retry-After. Default 10 s. */
+  maxDelayMs?: number;
+}
+
+const DEFAULTS = {
+  maxAttempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+} satisfies Required<RetryOptions>;
+
+/** Methods that change nothing, or change the same thing however often they are sent (RFC 9110). */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/**
+ * A request may be sent again when sending it twice has the effect of once: an idempotent method,
+ * or a POST carrying an Idempotency-Key (the API answers a repeat with the first job).
+ */
+export function isRetryable(request: Request): boolean {
+  return IDEMPOTENT_METHODS.has(request.method) || request.headers.has('idempotency-key');
+}
+
+/**
+ * Wraps `fetch` so that a retryable request answered 503 (the API's database or queue is away for
+ * a moment, or it is too busy) or lost to a network error is sent again, the very same request
+ * (its Idempotency-Key included), after Retry-After or an exponential backoff. openapi-fetch has
+ * no retries of its own; this is the `fetch` it is given.
+ */
+export function retryingFetch(
+  fetch: (request: Request) => Promise<Response>,
+  options: RetryOptions = {},
+): (request: Request) => Promise<Response> {
+  const { maxAttempts, baseDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
+  return async (request) => {
+    const attempts = isRetryable(request) ? Math.max(1, maxAttempts) : 1;
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= attempts;
+      let response: Response;
+      try {
+        // each attempt sends a copy: a body can be read once
+        response = await fetch(last ? request : request.clone());
+      } catch (error) {
+        if (!isNetworkError(error)) throw error;
+        if (last) {
+          throw new JobstackConnectionError(
+            `${request.method} ${request.url} failed after ${attempt} attempt(s): ${describe(error)}`,
+            { cause: error },
+          );
+        }
+        await sleep(backoff(attempt, baseDelayMs, maxDelayMs), request.signal);
+        continue;
+      }
+      if (response.status !== 503 || last) return response;
+      // the body is not needed: release the connection
+      await response.body?.cancel();
+      const delay = retryAfterMs(response) ?? backoff(attempt, baseDelayMs, maxDelayMs);
+      await sleep(Math.min(delay, maxDelayMs), request.signal);
+    }
+  };
+}
+
+/** fetch rejects with a TypeError when no answer came (refused, reset, DNS); aborts are not that. */
+function isNetworkError(error: unknown): boolean {
+  return error instanceof TypeError;
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? String(error);
+}
+
+/** Full jitter: clients that failed together do not all come back at the same moment. */
+function backoff(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+  return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+}
+
+/** Retry-After in seconds (the API's form); an HTTP date is honoured too. */
+function retryAfterMs(response: Response): number | undefined {
+  const value = response.headers.get('retry-after');
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1_000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Waits, unless the request is aborted meanwhile (then rejects with the abort reason). */
+export function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
