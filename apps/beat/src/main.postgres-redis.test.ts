@@ -163,6 +163,26 @@ describe('beat (real processes, real PostgreSQL and Redis)', () => {
     await announceScheduleChange(redis, keys.prefix, created.key);
     await until(declared);
 
+    // a row this build cannot run (its type is gone): left out, logged and counted
+    await db.pool.query(
+      `INSERT INTO schedules (key, type, payload, every_seconds) VALUES ('retired', 'no.such.type', '{}', 60)`,
+    );
+    await announceScheduleChange(redis, keys.prefix, 'retired');
+    const warned = await a.beat.waitForLog(
+      (line) =>
+        line.msg?.toString().startsWith('schedules defined through the API left out') ?? false,
+    );
+    expect(warned).toMatchObject({
+      level: 'warn',
+      skipped: [
+        { id: 'retired', reason: 'invalid', detail: expect.stringContaining('no.such.type') },
+      ],
+    });
+    expect(await registered()).toEqual([...declared].sort());
+    const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+    expect(metrics).toContain('beat_schedules_left_out{reason="invalid"} 1');
+    expect(metrics).toContain('beat_schedules_left_out{reason="declared-in-code"} 0');
+
     expect(await Promise.all([a.beat.stop(), b.beat.stop()])).toEqual([0, 0]);
     await queue.close();
   });

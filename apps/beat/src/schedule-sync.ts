@@ -8,7 +8,7 @@ import {
 } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import type { Redis } from 'ioredis';
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 
 export interface ScheduleSyncLoop {
   /** Resolves after the first successful sync. */
@@ -27,6 +27,8 @@ export interface ScheduleSyncLoop {
  */
 export const INSTANCE_TTL_INTERVALS = 3;
 const LEAVE_TIMEOUT_MS = 2_000;
+/** Why a schedule defined through the API can stay out of Redis: an operator has to act. */
+export const LEFT_OUT_REASONS = ['invalid', 'declared-in-code'] as const;
 
 /**
  * Syncs now and then every `intervalMs`. A failed sync (Redis down) is logged and retried on a
@@ -44,6 +46,8 @@ export function startScheduleSync(options: {
   retryMs?: number;
   logger: Logger;
   syncs?: Counter<'result'>;
+  /** Schedules defined through the API that the last sync left out of Redis, by reason. */
+  leftOut?: Gauge<'reason'>;
 }): ScheduleSyncLoop {
   const { logger, intervalMs, retryMs = Math.min(5_000, intervalMs) } = options;
   let timer: NodeJS.Timeout | undefined;
@@ -76,6 +80,9 @@ export function startScheduleSync(options: {
         const refused = result.skipped.filter(
           (skip) => skip.reason === 'invalid' || skip.reason === 'declared-in-code',
         );
+        for (const reason of LEFT_OUT_REASONS) {
+          options.leftOut?.set({ reason }, refused.filter((skip) => skip.reason === reason).length);
+        }
         if (refused.length > 0) {
           logger.warn(
             { skipped: refused },

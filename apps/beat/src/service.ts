@@ -15,10 +15,10 @@ import {
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
 import type { Redis } from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { loadDefinedSchedules } from './defined-schedules.ts';
 import type { BeatConfig } from './env.ts';
-import { startScheduleSync } from './schedule-sync.ts';
+import { LEFT_OUT_REASONS, startScheduleSync } from './schedule-sync.ts';
 
 export interface BeatServiceOptions {
   version: string;
@@ -93,6 +93,13 @@ export async function createBeatService(
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const leftOut = new Gauge({
+    name: 'beat_schedules_left_out',
+    help: 'Schedules defined through the API that the last sync left out of Redis, by reason: invalid (a type or payload this build refuses), declared-in-code (code declares the key)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of LEFT_OUT_REASONS) leftOut.set({ reason }, 0);
 
   const health = createHealth({
     service: 'beat',
@@ -130,6 +137,7 @@ export async function createBeatService(
     intervalMs: config.BEAT_RESYNC_INTERVAL,
     logger,
     syncs,
+    leftOut,
   });
   // the api announces every change it commits; the periodic resync covers any announcement
   // missed (this connection down, beat starting)
