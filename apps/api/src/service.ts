@@ -3,6 +3,7 @@ import {
   createJobRepository,
   createScheduleRepository,
   type Db,
+  databaseHealthCheck,
   type JobRepository,
   type JobRepositoryOptions,
   prepareSchema,
@@ -11,12 +12,11 @@ import {
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health } from '@repo/health';
 import {
-  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
   type JobQueue,
-  pingRedis,
+  redisHealthChecks,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
@@ -104,11 +104,7 @@ export async function createApiService(
     service: 'api',
     version: options.version,
     timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-    checks: [
-      { name: 'database', run: () => db.ping() },
-      { name: 'redis', run: () => pingRedis(redis) },
-      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
-    ],
+    checks: [databaseHealthCheck(db), ...redisHealthChecks(redis)],
     logger,
   });
 

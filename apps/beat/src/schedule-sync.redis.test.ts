@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import {
   createJobQueue,
   defineSchedule,
@@ -9,6 +8,7 @@ import {
 } from '@repo/jobs';
 import { createLogger, type Logger } from '@repo/logger';
 import {
+  captureJsonLines,
   createTestRedisPrefix,
   freePort,
   READY_DEADLINE_MS,
@@ -21,22 +21,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScheduleSync } from './schedule-sync.ts';
 
 // The sync loop in-process against real Redis: what beat does when a newer beat runs (a deploy)
-// and when Redis cannot be reached. main.redis.test.ts runs beat itself for the usual path.
+// and when Redis cannot be reached. main.postgres-redis.test.ts runs beat itself for the usual path.
 
 async function capturingLogger(): Promise<{ logger: Logger; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
+  const logs = captureJsonLines();
   const logger = await createLogger({
     service: 'beat',
     version: 'test',
     config: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
+    destination: logs.destination,
   });
-  return { logger, lines };
+  return { logger, lines: logs.lines };
 }
 
 function syncCounter() {

@@ -2,13 +2,12 @@ import { createDb, createScheduleRepository, type Db, prepareSchema } from '@rep
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
 import {
-  checkRedisEvictionPolicy,
   createJobQueue,
   createRedisConnection,
   declaredSchedules,
   isRedisUnavailableError,
   type JobQueue,
-  pingRedis,
+  redisHealthChecks,
   type ScheduleDeclaration,
   watchScheduleChanges,
 } from '@repo/jobs';
@@ -107,10 +106,7 @@ export async function createBeatService(
     timeoutMs: config.HEALTH_CHECK_TIMEOUT,
     // No database check: while PostgreSQL is away the schedules in Redis keep firing, and only
     // changes wait (syncs fail, are logged and counted, and retried); api and worker report it.
-    checks: [
-      { name: 'redis', run: () => pingRedis(redis) },
-      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
-    ],
+    checks: redisHealthChecks(redis),
     logger,
   });
   const listen = options.healthServer ?? { port: config.HEALTH_PORT, host: config.HEALTH_HOST };

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
 import { createLogger } from '@repo/logger';
+import { captureJsonLines } from '@repo/testing';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers } from './handlers/index.ts';
@@ -14,7 +14,8 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
   /** How many more writes fail as if PostgreSQL were unreachable. */
   let outageWrites = 0;
   const failedWrites: string[] = [];
-  const logLines: Record<string, unknown>[] = [];
+  const logs = captureJsonLines();
+  const logLines = logs.lines;
 
   beforeAll(async () => {
     h = await createWorkerHarness('processor-db-outage');
@@ -39,12 +40,7 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
       service: 'worker',
       version: 'test',
       config: { NODE_ENV: 'test', LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          logLines.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
+      destination: logs.destination,
     });
     worker = createJobWorker({
       connection: h.redis,

@@ -3,20 +3,20 @@ import {
   createDb,
   createJobRepository,
   type Db,
+  databaseHealthCheck,
   type JobRepository,
   prepareSchema,
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
 import {
-  checkRedisEvictionPolicy,
   createFairScheduler,
   createJobQueue,
   createRedisConnection,
   type FairScheduler,
   isRedisUnavailableError,
   type JobQueue,
-  pingRedis,
+  redisHealthChecks,
   resolveJobLimits,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
@@ -129,11 +129,7 @@ export async function createWorkerService(
     service: 'worker',
     version: options.version,
     timeoutMs: config.HEALTH_CHECK_TIMEOUT,
-    checks: [
-      { name: 'database', run: () => db.ping() },
-      { name: 'redis', run: () => pingRedis(redis) },
-      { name: 'redis_eviction_policy', run: () => checkRedisEvictionPolicy(redis) },
-    ],
+    checks: [databaseHealthCheck(db), ...redisHealthChecks(redis)],
     logger,
   });
   const listen = options.healthServer ?? { port: config.HEALTH_PORT, host: config.HEALTH_HOST };

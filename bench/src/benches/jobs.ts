@@ -318,6 +318,54 @@ async function inThousands(count: number, submit: (index: number) => Promise<unk
   }
 }
 
+/**
+ * Counting, timing and clearing a variant whose jobs BullMQ alone records (no PostgreSQL): its
+ * completed jobs are the count, their timestamps the records.
+ */
+function recordedByBullmq(queue: Queue): Pick<Variant, 'completed' | 'records' | 'reset'> {
+  return {
+    completed: () => queue.getCompletedCount(),
+    records: () => bullRecords(queue),
+    reset: () => queue.obliterate({ force: true }),
+  };
+}
+
+/**
+ * Submitting, counting, timing and clearing a variant whose jobs are POSTed over HTTP and recorded
+ * in PostgreSQL (end to end, and the same path by hand): autocannon for the timed runs, one fetch
+ * per paced job noting when it was sent, the succeeded rows as the count.
+ */
+function postedOverHttp(
+  name: string,
+  settings: Settings,
+  pool: pg.Pool,
+  request: { url: string; headers: Record<string, string>; body: string | (() => string) },
+): Pick<Variant, 'submit' | 'submitOne' | 'completed' | 'records' | 'reset'> {
+  const { url, headers, body } = request;
+  const sentAt = new Map<string, number>();
+  return {
+    submit: (count) =>
+      postMany(name, { url, headers, body, connections: settings.httpConnections }, count),
+    submitOne: () => postOne(url, headers, typeof body === 'string' ? body : body(), sentAt),
+    completed: () => succeededRows(pool),
+    records: () => clientTimedRecords(pool, sentAt),
+    reset: async () => {
+      sentAt.clear();
+      await pool.query('TRUNCATE jobs');
+    },
+  };
+}
+
+/** Starts the second process of a variant; the first is stopped when the second fails to start. */
+async function startSecond<T>(first: { stop(): Promise<unknown> }, start: () => Promise<T>) {
+  try {
+    return await start();
+  } catch (error) {
+    await first.stop();
+    throw error;
+  }
+}
+
 export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
   const settings: Settings = {
     jobs: context.quick ? 1_000 : 5_000,
@@ -516,9 +564,7 @@ async function bareBullmq(settings: Settings, prefix: string): Promise<Variant> 
     submitOne: async () => {
       await queue.addBulk([noop]);
     },
-    completed: () => queue.getCompletedCount(),
-    records: () => bullRecords(queue),
-    reset: () => queue.obliterate({ force: true }),
+    ...recordedByBullmq(queue),
     async stop() {
       await close();
       await worker.stop();
@@ -571,9 +617,7 @@ async function queuePath(
     processes: { worker: () => [worker.child.pid] },
     submit: (count) => inThousands(count, submitOne),
     submitOne,
-    completed: () => queue.getCompletedCount(),
-    records: () => bullRecords(queue),
-    reset: () => queue.obliterate({ force: true }),
+    ...recordedByBullmq(queue),
     async stop() {
       await close();
       await worker.stop();
@@ -657,37 +701,26 @@ async function endToEnd(
     prefix,
     options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {},
   );
-  let api: RunningApp;
-  try {
-    api = await startApp('api', data, { QUEUE_PREFIX: prefix });
-    await waitForStatus(`${api.url}/health/ready`, { intervalMs: 20 });
-  } catch (error) {
-    await worker.process.stop();
-    throw error;
-  }
-  const url = `${api.url}/v1/jobs`;
-  const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
+  const api: RunningApp = await startSecond(worker.process, async () => {
+    const started = await startApp('api', data, { QUEUE_PREFIX: prefix });
+    await waitForStatus(`${started.url}/health/ready`, { intervalMs: 20 });
+    return started;
+  });
   const tenant = tenants();
-  // a body of its own per request when limits are on: the tenants take turns
-  const body = () =>
-    JSON.stringify({
-      type: 'system.echo',
-      payload: {},
-      ...(options.limits ? { concurrencyKey: tenant() } : {}),
-    });
-  const sentAt = new Map<string, number>();
   return {
     name: `end to end${options.limits ? LIMITS_ON : ''}`,
     processes: { api: () => [api.process.child.pid], worker: () => [worker.process.child.pid] },
-    submit: (count) =>
-      postMany('end to end', { url, headers, body, connections: settings.httpConnections }, count),
-    submitOne: () => postOne(url, headers, body(), sentAt),
-    completed: () => succeededRows(pool),
-    records: () => clientTimedRecords(pool, sentAt),
-    reset: async () => {
-      sentAt.clear();
-      await pool.query('TRUNCATE jobs');
-    },
+    ...postedOverHttp('end to end', settings, pool, {
+      url: `${api.url}/v1/jobs`,
+      headers: { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' },
+      // a body of its own per request when limits are on: the tenants take turns
+      body: () =>
+        JSON.stringify({
+          type: 'system.echo',
+          payload: {},
+          ...(options.limits ? { concurrencyKey: tenant() } : {}),
+        }),
+    }),
     async stop() {
       await api.process.stop();
       await worker.process.stop();
@@ -710,11 +743,10 @@ async function sameArchitecture(
     QUEUE: queue,
     CONCURRENCY: String(settings.concurrency),
   });
-  let api: ServiceProcess;
   const port = await freePort();
-  try {
+  const api: ServiceProcess = await startSecond(worker, async () => {
     await waitForReadyLine(worker);
-    api = startScript(`${paths.baselines}bare-express.ts`, {
+    const started = startScript(`${paths.baselines}bare-express.ts`, {
       NODE_ENV: 'production',
       PORT: String(port),
       DATABASE_URL: data.database.url,
@@ -723,30 +755,16 @@ async function sameArchitecture(
       QUEUE: queue,
     });
     await waitForStatus(`http://127.0.0.1:${port}/health/live`, { intervalMs: 20 });
-  } catch (error) {
-    await worker.stop();
-    throw error;
-  }
-  const url = `http://127.0.0.1:${port}/pg/v1/jobs`;
-  const headers = { 'Content-Type': 'application/json' };
-  const body = JSON.stringify({ type: 'system.echo', payload: {} });
-  const sentAt = new Map<string, number>();
+    return started;
+  });
   return {
     name: SAME_ARCHITECTURE,
     processes: { api: () => [api.child.pid], worker: () => [worker.child.pid] },
-    submit: (count) =>
-      postMany(
-        SAME_ARCHITECTURE,
-        { url, headers, body, connections: settings.httpConnections },
-        count,
-      ),
-    submitOne: () => postOne(url, headers, body, sentAt),
-    completed: () => succeededRows(pool),
-    records: () => clientTimedRecords(pool, sentAt),
-    reset: async () => {
-      sentAt.clear();
-      await pool.query('TRUNCATE jobs');
-    },
+    ...postedOverHttp(SAME_ARCHITECTURE, settings, pool, {
+      url: `http://127.0.0.1:${port}/pg/v1/jobs`,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'system.echo', payload: {} }),
+    }),
     async stop() {
       await api.stop();
       await worker.stop();

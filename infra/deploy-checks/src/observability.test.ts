@@ -1,3 +1,4 @@
+import { describeServiceEnv } from '@repo/env-reference';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -8,7 +9,7 @@ import {
   readDashboard,
   readYaml,
 } from './observability.ts';
-import { existsInRepo, readRepoFile } from './repo.ts';
+import { deployableApps, existsInRepo, readRepoFile } from './repo.ts';
 
 // Grafana cannot be fetched on every machine that runs these checks: its files are checked here,
 // statically; Prometheus's rules run in its image (observability.docker.test.ts).
@@ -90,13 +91,22 @@ describe('Prometheus', () => {
     scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
   }>('prometheus.yml');
 
-  it('scrapes the three apps where compose runs them', () => {
+  it('scrapes every app where compose runs it, on the port it serves /metrics on', () => {
     const jobs = Object.fromEntries(
       config.scrape_configs.map((job) => [job.job_name, job.dns_sd_configs?.[0]]),
     );
     expect(jobs.api).toEqual(expect.objectContaining({ names: ['api'], port: 8000 }));
     expect(jobs.worker).toEqual(expect.objectContaining({ names: ['worker'], port: 8001 }));
     expect(jobs.beat).toEqual(expect.objectContaining({ names: ['beat'], port: 8002 }));
+    // the api serves /metrics on PORT, every other app on its health server's HEALTH_PORT
+    for (const app of deployableApps()) {
+      const port = describeServiceEnv(app.name).find(
+        (v) => v.name === (app.name === 'api' ? 'PORT' : 'HEALTH_PORT'),
+      )?.default;
+      expect(jobs[app.name], app.name).toEqual(
+        expect.objectContaining({ names: [app.name], port: Number(port) }),
+      );
+    }
   });
 
   it('loads rule files that exist, and compose mounts them beside the config', () => {

@@ -38,22 +38,21 @@ describe(RAILWAY_PROGRAM, () => {
     assertNoProblems(railway.problems);
     const graph = loaded();
     expect(railwayGraphErrors(graph)).toEqual([]);
-    expect(graph.resources.map((r) => r.address)).toEqual([
-      'database.Postgres',
-      'database.Redis',
-      'service.api',
-      'service.worker',
-      'service.beat',
-    ]);
-    // one edge per reference: every app reaches Redis and PostgreSQL
-    expect(graph.edges.map((e) => `${e.from} ${e.key} -> ${e.to}`).sort()).toEqual([
+    // the databases, and one service per app under the app's name
+    const apps = deployableApps().map((app) => app.name);
+    expect(graph.resources.map((r) => r.address).sort()).toEqual(
+      ['database.Postgres', 'database.Redis', ...apps.map((app) => `service.${app}`)].sort(),
+    );
+    // one edge per reference: every app reaches Redis, the three that use it PostgreSQL
+    const edges = graph.edges.map((e) => `${e.from} ${e.key} -> ${e.to}`);
+    expect(edges.filter((edge) => edge.endsWith('database.Postgres')).sort()).toEqual([
       'service.api DATABASE_URL -> database.Postgres',
-      'service.api REDIS_URL -> database.Redis',
       'service.beat DATABASE_URL -> database.Postgres',
-      'service.beat REDIS_URL -> database.Redis',
       'service.worker DATABASE_URL -> database.Postgres',
-      'service.worker REDIS_URL -> database.Redis',
     ]);
+    expect(edges.filter((edge) => edge.endsWith('database.Redis')).sort()).toEqual(
+      apps.map((app) => `service.${app} REDIS_URL -> database.Redis`).sort(),
+    );
   });
 
   it('deploys every service from the GitHub repository it is evaluated for, after CI passed', () => {

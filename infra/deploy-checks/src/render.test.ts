@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadRender } from './load.ts';
 import { parseRenderBlueprint, RENDER_BLUEPRINT, readRenderBlueprint } from './render.ts';
+import { deployableApps } from './repo.ts';
 import { assertNoProblems, formatProblem } from './targets.ts';
 
 describe(RENDER_BLUEPRINT, () => {
@@ -13,14 +14,16 @@ describe(RENDER_BLUEPRINT, () => {
     assertNoProblems(loadRender().problems);
   });
 
-  it('describes the api, worker and beat, and the migrate steps of the api and the worker', () => {
+  it('describes every app, and the migrate steps of the api and the worker', () => {
     const names = loadRender().targets.map((t) => `${t.name}:${t.service}`);
-    expect(names).toEqual([
-      'jobstack-api:api',
+    expect(names.filter((name) => !name.endsWith(':migrate')).sort()).toEqual(
+      deployableApps()
+        .map((app) => `jobstack-${app.name}:${app.name}`)
+        .sort(),
+    );
+    expect(names.filter((name) => name.endsWith(':migrate'))).toEqual([
       'jobstack-api (preDeployCommand):migrate',
-      'jobstack-worker:worker',
       'jobstack-worker (preDeployCommand):migrate',
-      'jobstack-beat:beat',
     ]);
   });
 });

@@ -29,6 +29,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createJobstackClient } from '@repo/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepsThatRan } from './buildkit-log.ts';
 import {
@@ -443,15 +444,12 @@ describe('jobstack images and compose stack', () => {
     });
 
     it('runs a job posted through the api on a worker and records it in PostgreSQL', async () => {
+      const jobstack = createJobstackClient({ baseUrl: api, apiKey });
       const marker = `e2e-${Date.now()}`;
-      const response = await fetch(`${api}/v1/jobs`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'system.echo', payload: { data: { marker } } }),
+      const { id } = await jobstack.createJob({
+        type: 'system.echo',
+        payload: { data: { marker } },
       });
-      const body = (await response.json()) as { id?: string };
-      expect(response.status, JSON.stringify(body)).toBe(202);
-      const id = body.id ?? '';
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
       const row = await waitFor(
@@ -466,10 +464,7 @@ describe('jobstack images and compose stack', () => {
       );
       expect(row).toContain(marker);
 
-      const view = await fetch(`${api}/v1/jobs/${id}`, {
-        headers: { authorization: `Bearer ${apiKey}` },
-      });
-      expect(((await view.json()) as { status?: string }).status).toBe('succeeded');
+      expect((await jobstack.getJob(id)).status).toBe('succeeded');
     });
 
     it("runs beat's maintenance.reconcile schedule on a worker", async () => {
@@ -560,19 +555,14 @@ describe('jobstack images and compose stack', () => {
         const oldApi = running('api');
 
         // jobs that outlast the worker's drain start: its old containers must finish them
-        const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-        const post = (payload: object) =>
-          fetch(`${api}/v1/jobs`, {
-            method: 'POST',
-            headers,
-            body: JSON.stringify({ type: 'system.echo', payload }),
-          });
+        // no retries: a POST the rollout fails must show as a failure, not be retried away
+        const jobstack = createJobstackClient({ baseUrl: api, apiKey, retry: { maxAttempts: 1 } });
+        const post = (payload: { data: { marker: string }; delayMs: number }) =>
+          jobstack.createJob({ type: 'system.echo', payload });
         const marker = `upgrade-${Date.now()}`;
         const longJobs: string[] = [];
         for (let i = 0; i < 3; i += 1) {
-          const response = await post({ data: { marker: `${marker}-long` }, delayMs: 15_000 });
-          expect(response.status).toBe(202);
-          longJobs.push(((await response.json()) as { id: string }).id);
+          longJobs.push((await post({ data: { marker: `${marker}-long` }, delayMs: 15_000 })).id);
         }
 
         const failures: string[] = [];
@@ -581,9 +571,8 @@ describe('jobstack images and compose stack', () => {
         const poster = async () => {
           while (posting) {
             try {
-              const response = await post({ data: { marker }, delayMs: 100 });
-              if (response.status === 202) posted += 1;
-              else failures.push(`${response.status} ${await response.text()}`);
+              await post({ data: { marker }, delayMs: 100 });
+              posted += 1;
             } catch (error) {
               failures.push(
                 `${error instanceof Error ? `${error.message} ${String(error.cause)}` : error}`,

@@ -225,11 +225,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        CreateJob: {
-            /** @description A job type clients may enqueue (docs/job-types.md). */
-            type: string;
-            /** @description The job's input, validated against its type's schema. */
-            payload: unknown;
+        CreateJob: components["schemas"]["CreateSystemEchoJob"] | components["schemas"]["CreateWebhookDeliverJob"];
+        CreateSystemEchoJob: {
+            /**
+             * @description Returns its payload after an optional delay (at most 60 s). Used by smoke tests, benchmarks and shutdown tests. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "system.echo";
+            payload: {
+                data?: components["schemas"]["__schema0"];
+                delayMs?: number;
+                failAttempts?: number;
+            };
+            /** @description Run no earlier than this (at most 365 days ahead); now by default. */
+            runAt?: string | null;
+            /** @description Attempts before the job fails for good; the type's default otherwise. */
+            maxAttempts?: number | null;
+            /** @description The key the type's concurrency and rate limits count per, e.g. a tenant. */
+            concurrencyKey?: string | null;
+        };
+        CreateWebhookDeliverJob: {
+            /**
+             * @description POSTs `body` as JSON to `url`, signed with HMAC-SHA256 as Standard Webhooks (see the README). Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "webhook.deliver";
+            payload: {
+                /** Format: uri */
+                url: string;
+                body: components["schemas"]["__schema1"];
+                headers?: {
+                    [key: string]: string;
+                };
+            };
             /** @description Run no earlier than this (at most 365 days ahead); now by default. */
             runAt?: string | null;
             /** @description Attempts before the job fails for good; the type's default otherwise. */
@@ -282,6 +310,10 @@ export interface components {
             paused?: boolean;
             description?: string | null;
         };
+        /** @description Any JSON value. */
+        __schema0: unknown;
+        /** @description Any JSON value. */
+        __schema1: unknown;
         Job: {
             /** Format: uuid */
             id: string;

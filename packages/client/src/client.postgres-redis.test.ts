@@ -9,7 +9,7 @@ import {
   type TestDatabase,
 } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobstackClient, type JobstackClient } from './client.ts';
+import { type CreateJobInput, createJobstackClient, type JobstackClient } from './client.ts';
 import { JobstackApiError, JobstackConnectionError, WaitForJobTimeoutError } from './errors.ts';
 
 const apiEntry = new URL('../../../apps/api/src/main.ts', import.meta.url).pathname;
@@ -98,7 +98,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
   });
 
   it('answers the first job for a repeated Idempotency-Key', async () => {
-    const input = { type: 'system.echo', payload: { data: 'once' }, runAt: inAnHour() };
+    const input = { type: 'system.echo' as const, payload: { data: 'once' }, runAt: inAnHour() };
     const first = await client.createJob(input, { idempotencyKey: 'order-1234' });
     const again = await client.createJob(input, { idempotencyKey: 'order-1234' });
     expect(again.id).toBe(first.id);
@@ -127,8 +127,9 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       problem: { errors: [expect.objectContaining({ path: ['body', 'maxAttempts'] })] },
     });
 
+    // what a JavaScript caller, or a client older than the api, may send
     const unknownType = await client
-      .createJob({ type: 'no.such-type', payload: {} })
+      .createJob({ type: 'no.such-type', payload: {} } as unknown as CreateJobInput)
       .catch((error: unknown) => error);
     expect(unknownType).toMatchObject({
       status: 400,

@@ -26,6 +26,11 @@ export interface JobstackClientOptions {
   apiKey: string;
   /** Retries of 503 answers and network errors; `{ maxAttempts: 1 }` turns them off. */
   retry?: RetryOptions;
+  /**
+   * How long one attempt may wait for its answer before it is abandoned (and retried like a
+   * network error). Default 60 s; keep it above the 20 s a `Prefer: wait` request may be held.
+   */
+  timeoutMs?: number;
   /** The fetch to send requests with; globalThis.fetch by default. */
   fetch?: (request: Request) => Promise<Response>;
 }
@@ -90,7 +95,10 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
   const api = createClient<paths>({
     baseUrl: options.baseUrl,
     headers: { Authorization: `Bearer ${options.apiKey}` },
-    fetch: retryingFetch(options.fetch ?? ((request) => globalThis.fetch(request)), options.retry),
+    fetch: retryingFetch(options.fetch ?? ((request) => globalThis.fetch(request)), {
+      ...options.retry,
+      ...(options.timeoutMs === undefined ? {} : { attemptTimeoutMs: options.timeoutMs }),
+    }),
   });
 
   async function getJob(

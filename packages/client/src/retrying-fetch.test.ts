@@ -109,6 +109,31 @@ describe('retryingFetch', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('abandons an attempt that takes too long and sends the request again', async () => {
+    /** Answers only when its request is aborted, by rejecting: a server that never answers. */
+    const neverAnswers = (request: Request) =>
+      new Promise<Response>((_resolve, reject) => {
+        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+      });
+
+    let attempts = 0;
+    const slowThenFast = (request: Request) => {
+      attempts++;
+      return attempts === 1 ? neverAnswers(request) : Promise.resolve(new Response('{}'));
+    };
+    const response = await retryingFetch(slowThenFast, { ...fast, attemptTimeoutMs: 50 })(
+      new Request('http://api.test/v1/jobs'),
+    );
+    expect(response.status).toBe(200);
+    expect(attempts).toBe(2);
+
+    await expect(
+      retryingFetch(neverAnswers, { ...fast, maxAttempts: 2, attemptTimeoutMs: 20 })(
+        new Request('http://api.test/v1/jobs'),
+      ),
+    ).rejects.toThrow(/after 2 attempt\(s\): no answer within 20 ms/);
+  });
+
   it('knows which requests are safe to send twice', () => {
     expect(isRetryable(new Request('http://api.test/', { method: 'GET' }))).toBe(true);
     expect(isRetryable(new Request('http://api.test/', { method: 'DELETE' }))).toBe(true);

@@ -9,11 +9,21 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
+export interface RetryingFetchOptions extends RetryOptions {
+  /**
+   * How long one attempt may take until its answer's headers arrive; an attempt that takes longer
+   * is abandoned and counts as a network error. Default 60 s (above the 20 s `Prefer: wait` the
+   * API may hold a request).
+   */
+  attemptTimeoutMs?: number;
+}
+
 const DEFAULTS = {
   maxAttempts: 4,
   baseDelayMs: 500,
   maxDelayMs: 10_000,
-} satisfies Required<RetryOptions>;
+  attemptTimeoutMs: 60_000,
+} satisfies Required<RetryingFetchOptions>;
 
 /** Methods that change nothing, or change the same thing however often they are sent (RFC 9110). */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -34,22 +44,29 @@ export function isRetryable(request: Request): boolean {
  */
 export function retryingFetch(
   fetch: (request: Request) => Promise<Response>,
-  options: RetryOptions = {},
+  options: RetryingFetchOptions = {},
 ): (request: Request) => Promise<Response> {
-  const { maxAttempts, baseDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
+  const { maxAttempts, baseDelayMs, maxDelayMs, attemptTimeoutMs } = { ...DEFAULTS, ...options };
   return async (request) => {
     const attempts = isRetryable(request) ? Math.max(1, maxAttempts) : 1;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts;
       let response: Response;
+      const timeout = AbortSignal.timeout(attemptTimeoutMs);
       try {
-        // each attempt sends a copy: a body can be read once
-        response = await fetch(last ? request : request.clone());
+        // each attempt sends a copy (a body can be read once) with its own time limit
+        const copy = last ? request : request.clone();
+        response = await fetch(
+          new Request(copy, { signal: AbortSignal.any([request.signal, timeout]) }),
+        );
       } catch (error) {
-        if (!isNetworkError(error)) throw error;
+        // the caller's abort ends it all; the attempt's own timeout is a failure like the network's
+        const timedOut = timeout.aborted && !request.signal.aborted;
+        if (!timedOut && !isNetworkError(error)) throw error;
+        const reason = timedOut ? `no answer within ${attemptTimeoutMs} ms` : describe(error);
         if (last) {
           throw new JobstackConnectionError(
-            `${request.method} ${request.url} failed after ${attempt} attempt(s): ${describe(error)}`,
+            `${request.method} ${request.url} failed after ${attempt} attempt(s): ${reason}`,
             { cause: error },
           );
         }

@@ -4,6 +4,7 @@ export {
   type Db,
   type PrismaClient,
 } from './create-db.ts';
+export { databaseHealthCheck } from './database-health-check.ts';
 export { DatabaseUnavailableError, isDatabaseUnavailableError } from './database-unavailable.ts';
 export { InvalidCursorError, InvalidListLimitError, JobJsonError } from './jobs/job-errors.ts';
 export {

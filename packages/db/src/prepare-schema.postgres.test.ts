@@ -1,7 +1,6 @@
-import { Writable } from 'node:stream';
 import { loadConfig } from '@repo/config';
 import { createLogger, type Logger } from '@repo/logger';
-import { createTestDatabase, type TestDatabase } from '@repo/testing';
+import { captureJsonLines, createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateEnv } from './env.ts';
 import { migrate } from './migrate/migrate.ts';
@@ -13,7 +12,8 @@ import { copyMigrations, type MigrationsFixture, queryRows } from './testing/mig
 describe('prepareSchema (real PostgreSQL)', () => {
   const databases: TestDatabase[] = [];
   const fixtures: MigrationsFixture[] = [];
-  const lines: Record<string, unknown>[] = [];
+  const logs = captureJsonLines();
+  const { lines } = logs;
   let logger: Logger;
 
   beforeAll(async () => {
@@ -21,13 +21,7 @@ describe('prepareSchema (real PostgreSQL)', () => {
       service: 'test',
       version: 'test',
       config: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          for (const line of String(chunk).split('\n').filter(Boolean))
-            lines.push(JSON.parse(line));
-          done();
-        },
-      }),
+      destination: logs.destination,
     });
   });
   afterAll(async () => {

@@ -43,6 +43,7 @@ export {
   type RedisOutageMode,
 } from './redis-connection.ts';
 export { checkRedisEvictionPolicy, RedisEvictionPolicyError } from './redis-eviction-policy.ts';
+export { type DependencyCheck, redisHealthChecks } from './redis-health-checks.ts';
 export { type RedisMemory, readRedisMemory } from './redis-memory.ts';
 export {
   ENQUEUEABLE_JOB_TYPES,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { createLogger } from '@repo/logger';
+import { captureJsonLines } from '@repo/testing';
 import { describe, expect, it } from 'vitest';
 import { createProcessMetrics, logRedisErrors } from './boot-steps.ts';
 
@@ -14,17 +14,13 @@ describe('createProcessMetrics', () => {
 
 describe('logRedisErrors', () => {
   it('logs every connection error, and only the errors of its clients that are not an outage', async () => {
-    const lines: Record<string, unknown>[] = [];
+    const logs = captureJsonLines();
+    const { lines } = logs;
     const logger = await createLogger({
       service: 'test',
       version: 'test',
       config: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
+      destination: logs.destination,
     });
     const connection = new EventEmitter();
     const queue = new EventEmitter();

@@ -65,6 +65,9 @@ describe('pnpm gen (in a copy of the repository)', () => {
       '[reportRender.type]: reportRender,',
     );
     expect(readFileSync(join(copy, 'docs/job-types.md'), 'utf8')).toContain('`report.render`');
+    expect(readFileSync(join(copy, 'apps/api/openapi.json'), 'utf8')).toContain(
+      '"CreateReportRenderJob"',
+    );
     inCopy('pnpm', ['exec', 'biome', 'check', 'packages/jobs', 'apps/worker', 'docs']);
     inCopy('pnpm', [
       'turbo',
@@ -73,6 +76,7 @@ describe('pnpm gen (in a copy of the repository)', () => {
       '--filter=@repo/jobs',
       '--filter=@repo/worker',
       '--filter=@repo/api',
+      '--filter=@repo/client',
     ]);
     // the contract's docs are current, and the new handler runs through a real worker
     inCopy('pnpm', [
@@ -91,6 +95,16 @@ describe('pnpm gen (in a copy of the repository)', () => {
       'run',
       'src/handlers/report-render.postgres-redis.test.ts',
     ]);
+    // the api's document and the client's types are current
+    inCopy('pnpm', [
+      '--filter',
+      '@repo/api',
+      'exec',
+      'vitest',
+      'run',
+      'src/openapi/document.test.ts',
+    ]);
+    inCopy('pnpm', ['--filter', '@repo/client', 'exec', 'vitest', 'run', 'src/api-types.test.ts']);
   });
 
   it('package: a package in the house shape that passes lint, typecheck and its tests', {
@@ -116,5 +130,53 @@ describe('pnpm gen (in a copy of the repository)', () => {
       'test',
       '--filter=@repo/notifications',
     ]);
+  });
+
+  it('app: a queue consumer wired into every deploy file, passing lint, typecheck, its tests and the deploy checks', {
+    timeout: GENERATOR_TIMEOUT_MS,
+  }, () => {
+    inCopy('pnpm', ['gen', 'app', '--args', 'mailer', 'Sends the mail that jobs queue.']);
+
+    const read = (file: string) => readFileSync(join(copy, file), 'utf8');
+    expect(read('apps/mailer/src/service.ts')).toContain(
+      'export async function createMailerService(',
+    );
+    expect(read('apps/mailer/src/env.ts')).toContain('MAILER_CONCURRENCY');
+    // the next free default health port: api 8000, worker 8001, beat 8002
+    expect(read('docs/environment.md')).toMatch(/## mailer[\s\S]*`HEALTH_PORT` \| {2}\| `8003`/);
+    expect(read('.railway/railway.ts')).toContain("const mailer = service('mailer', {");
+    expect(read('infra/render.yaml')).toContain('name: jobstack-mailer');
+    expect(read('infra/compose.yaml')).toContain('dockerfile: apps/mailer/Dockerfile');
+    expect(read('infra/observability/prometheus.yml')).toContain('- job_name: mailer');
+    expect(read('.github/workflows/ci.yml')).toContain('app: [api, worker, beat, mailer]');
+    expect(read('.github/workflows/release.yml')).toContain('app: [api, worker, beat, mailer]');
+    expect(read('.github/dependabot.yml')).toContain('"/apps/beat", "/apps/mailer"]');
+
+    inCopy('pnpm', [
+      'exec',
+      'biome',
+      'check',
+      'apps/mailer',
+      '.railway',
+      '.github',
+      'infra',
+      'tooling/env-reference',
+      'tooling/coverage',
+      'docs',
+    ]);
+    inCopy('pnpm', [
+      'turbo',
+      'run',
+      'typecheck',
+      '--filter=@repo/mailer',
+      '--filter=@repo/env-reference',
+      '--filter=@repo/deploy-checks',
+      '--filter=@repo/coverage',
+    ]);
+    // the app's own tests (real Redis, real processes), the generated environment reference and
+    // the deploy checks: every platform file against the code, the new app included
+    inCopy('pnpm', ['--filter', '@repo/mailer', 'test']);
+    inCopy('pnpm', ['--filter', '@repo/env-reference', 'test']);
+    inCopy('pnpm', ['--filter', '@repo/deploy-checks', 'test']);
   });
 });

@@ -1,5 +1,6 @@
 export { HOOK_TIMEOUT_MS, READY_DEADLINE_MS, TEST_TIMEOUT_MS } from './deadlines.ts';
 export { freePort } from './free-port.ts';
+export { type CapturedJsonLines, captureJsonLines } from './json-lines.ts';
 export { createTestDatabase, type TestDatabase } from './postgres.ts';
 export { cpuTimeMs, rssBytes } from './process-usage.ts';
 export { type ReadinessAnswer, readinessOnceStarted } from './readiness.ts';

@@ -1,24 +1,19 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { createLogger } from '@repo/logger';
+import { captureJsonLines } from '@repo/testing';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { requestLogging } from './request-logging.ts';
 
 async function appWithLogging() {
-  const lines: Record<string, unknown>[] = [];
+  const logs = captureJsonLines();
   const logger = await createLogger({
     service: 'api',
     version: 'test',
     config: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-        done();
-      },
-    }),
+    destination: logs.destination,
   });
   const app = express();
   app.use(requestLogging(logger));
@@ -39,7 +34,7 @@ async function appWithLogging() {
   app.get('/v1/slow', (_req, res) => {
     setTimeout(() => res.json({ late: true }), 200);
   });
-  return { app, lines };
+  return { app, lines: logs.lines };
 }
 
 describe('requestLogging', () => {

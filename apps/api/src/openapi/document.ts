@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { problemTypes, problemTypeUri } from '../problems.ts';
 import { healthOperations } from '../routes/health.contract.ts';
@@ -37,35 +38,61 @@ export function createOpenApiDocument(): OpenApiDocument {
     const path = openApiPath(operation.path);
     paths[path] = { ...paths[path], [operation.method]: toOpenApiOperation(operation) };
   }
-  return createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'jobstack API',
-      version: CONTRACT_VERSION,
-      description: `Background jobs over HTTP: create them, follow them, cancel them. PostgreSQL is the record of every job.\n\nEvery error is \`application/problem+json\` (RFC 9457); clients branch on its \`type\`:\n\n${PROBLEM_TYPES_DESCRIPTION}`,
-    },
-    tags: [
-      { name: 'Jobs', description: 'Background jobs: create, follow, list and cancel them.' },
-      { name: 'Schedules', description: 'The recurring schedules.' },
-      { name: 'Health', description: 'Probes and metrics for orchestrators and Prometheus.' },
-      { name: 'Contract', description: 'This document.' },
-    ],
-    paths,
-    components: {
-      securitySchemes: {
-        apiKey: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'One of API_KEYS: `Authorization: Bearer <key>`.',
-        },
-        metricsToken: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'METRICS_TOKEN, when it is set: `Authorization: Bearer <token>`.',
+  return createDocument(
+    {
+      openapi: '3.1.0',
+      info: {
+        title: 'jobstack API',
+        version: CONTRACT_VERSION,
+        description: `Background jobs over HTTP: create them, follow them, cancel them. PostgreSQL is the record of every job.\n\nEvery error is \`application/problem+json\` (RFC 9457); clients branch on its \`type\`:\n\n${PROBLEM_TYPES_DESCRIPTION}`,
+      },
+      tags: [
+        { name: 'Jobs', description: 'Background jobs: create, follow, list and cancel them.' },
+        { name: 'Schedules', description: 'The recurring schedules.' },
+        { name: 'Health', description: 'Probes and metrics for orchestrators and Prometheus.' },
+        { name: 'Contract', description: 'This document.' },
+      ],
+      paths,
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'One of API_KEYS: `Authorization: Bearer <key>`.',
+          },
+          metricsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'METRICS_TOKEN, when it is set: `Authorization: Bearer <token>`.',
+          },
         },
       },
     },
-  });
+    {
+      // z.json() (payload fields such as webhook.deliver's `body`) is a union that refers to
+      // itself (arrays and objects of JSON values); rendered as such, openapi-typescript makes a
+      // type that refers to itself, which TypeScript rejects. It means any JSON value: {}.
+      override: ({ zodSchema, jsonSchema }) => {
+        if (!isJsonValueUnion(zodSchema)) return;
+        for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+        jsonSchema.description = 'Any JSON value.';
+      },
+    },
+  );
+}
+
+/** The union z.json() builds: its array member's elements are the lazy schema of z.json() itself. */
+function isJsonValueUnion(schema: z.core.$ZodType): boolean {
+  const { def } = schema._zod;
+  return (
+    def.type === 'union' &&
+    (def as z.core.$ZodUnionDef).options.some((option) => {
+      const member = option._zod.def;
+      return (
+        member.type === 'array' && (member as z.core.$ZodArrayDef).element._zod.def.type === 'lazy'
+      );
+    })
+  );
 }
 
 /** apps/api/openapi.json: the document, two-space indented, with a final newline. */

@@ -1,5 +1,11 @@
 import { JOB_STATUSES } from '@repo/db';
-import { concurrencyKeySchema, JOB_TYPE_NAMES } from '@repo/jobs';
+import {
+  concurrencyKeySchema,
+  ENQUEUEABLE_JOB_TYPES,
+  JOB_TYPE_NAMES,
+  type JobType,
+  jobTypes,
+} from '@repo/jobs';
 import { z } from 'zod';
 import { jobResourceSchema } from '../job-resource.ts';
 import {
@@ -17,31 +23,55 @@ export const MAX_PAGE_SIZE = 100;
 /** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
 export const MAX_WAIT_SECONDS = 20;
 
-export const createJobBody = z
-  .strictObject({
-    type: z
-      .string()
-      .min(1)
-      .max(100)
-      .meta({ description: 'A job type clients may enqueue (docs/job-types.md).' }),
-    payload: z
-      .unknown()
-      .refine((value) => value !== undefined, 'payload is required')
-      .meta({ description: "The job's input, validated against its type's schema." }),
-    runAt: z.iso
-      .datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone' })
-      .refine((value) => Date.parse(value) - Date.now() <= MAX_RUN_AT_AHEAD_MS, {
-        message: 'runAt may lie at most 365 days ahead',
-      })
-      .nullish()
-      .meta({ description: 'Run no earlier than this (at most 365 days ahead); now by default.' }),
-    maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish().meta({
-      description: "Attempts before the job fails for good; the type's default otherwise.",
-    }),
-    concurrencyKey: concurrencyKeySchema.nullish().meta({
-      description: "The key the type's concurrency and rate limits count per, e.g. a tenant.",
-    }),
-  })
+export const createJobBody = z.strictObject({
+  type: z
+    .string()
+    .min(1)
+    .max(100)
+    .meta({ description: 'A job type clients may enqueue (docs/job-types.md).' }),
+  payload: z
+    .unknown()
+    .refine((value) => value !== undefined, 'payload is required')
+    .meta({ description: "The job's input, validated against its type's schema." }),
+  runAt: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone' })
+    .refine((value) => Date.parse(value) - Date.now() <= MAX_RUN_AT_AHEAD_MS, {
+      message: 'runAt may lie at most 365 days ahead',
+    })
+    .nullish()
+    .meta({ description: 'Run no earlier than this (at most 365 days ahead); now by default.' }),
+  maxAttempts: z.int().min(1).max(MAX_ATTEMPTS_LIMIT).nullish().meta({
+    description: "Attempts before the job fails for good; the type's default otherwise.",
+  }),
+  concurrencyKey: concurrencyKeySchema.nullish().meta({
+    description: "The key the type's concurrency and rate limits count per, e.g. a tenant.",
+  }),
+});
+
+/** `webhook.deliver` → `CreateWebhookDeliverJob`: the name of a type's request in the document. */
+function createJobSchemaId(type: JobType): string {
+  const words = type.split(/[.-]/).map((word) => word.charAt(0).toUpperCase() + word.slice(1));
+  return `Create${words.join('')}Job`;
+}
+
+/**
+ * The body of POST /v1/jobs as the document describes it: one shape per job type clients may
+ * enqueue, with that type's payload schema. The router validates the same pieces in two steps
+ * (createJobBody, then the payload against its type's schema), so an unknown type is answered
+ * `unknown-job-type` rather than with every member's mismatch.
+ */
+const [firstTypeBody, ...otherTypeBodies] = ENQUEUEABLE_JOB_TYPES.map((type) =>
+  createJobBody
+    .extend({
+      type: z.literal(type).meta({ description: jobTypes[type].description }),
+      payload: jobTypes[type].payload,
+    })
+    .meta({ id: createJobSchemaId(type) }),
+);
+if (firstTypeBody === undefined) throw new Error('no job type may be enqueued through the API');
+
+export const createJobBodyByType = z
+  .discriminatedUnion('type', [firstTypeBody, ...otherTypeBodies])
   .meta({ id: 'CreateJob' });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
@@ -114,7 +144,7 @@ export const createJob = defineOperation({
     'Records the job in PostgreSQL, then queues it. Every 503 carries `jobMayExist`: with `true`, retry with the same Idempotency-Key.',
   tag: 'Jobs',
   security: 'apiKey',
-  request: { headers: idempotencyHeaders, body: createJobBody },
+  request: { headers: idempotencyHeaders, body: createJobBodyByType },
   responses: {
     202: { description: 'The job was created.', headers: jobLocation, content: jobContent },
     200: {

@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { type Env, loadConfig } from '@repo/config';
 import { migrate } from '@repo/db';
 import { createLogger, type Logger } from '@repo/logger';
 import {
+  captureJsonLines,
   createTestDatabase,
   createTestRedisPrefix,
   TEST_REDIS_URL,
@@ -59,17 +59,12 @@ export async function startApiUnderTest(
   });
   if (ownDatabase) await migrate({ databaseUrl: database.url });
 
-  const lines: string[] = [];
+  const logs = captureJsonLines();
   const logger: Logger = await createLogger({
     service: 'api',
     version: 'test',
     config,
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    }),
+    destination: logs.destination,
   });
 
   const service = await createApiService(config, logger, {
@@ -91,7 +86,7 @@ export async function startApiUnderTest(
     ...service,
     config,
     prefix: keys.prefix,
-    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs: () => [...logs.lines],
     async close() {
       await service.stop(AbortSignal.timeout(5_000));
       await keys.cleanup();

@@ -1,0 +1,9 @@
+import { describeHealthcheckEntry } from '@repo/health/testing';
+
+// The image's HEALTHCHECK (src/healthcheck.ts), as Docker runs it, asking the port worker reads
+// from HEALTH_PORT.
+describeHealthcheckEntry({
+  entry: new URL('./healthcheck.ts', import.meta.url),
+  service: 'worker',
+  portVariable: 'HEALTH_PORT',
+});
