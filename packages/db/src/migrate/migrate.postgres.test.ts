@@ -67,7 +67,7 @@ describe('migrate (real PostgreSQL)', () => {
         `SELECT table_name FROM information_schema.tables
           WHERE table_schema = 'public' ORDER BY table_name`,
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['_prisma_migrations', 'jobs']);
+      expect(tables.map((t) => t.table_name)).toEqual(['_prisma_migrations', 'jobs', 'schedules']);
       const enumValues = await queryRows<{ value: string }>(
         db.url,
         `SELECT unnest(enum_range(NULL::job_status))::text AS value`,
