@@ -1,10 +1,9 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { expectUnreadyOnEvictingRedis } from '@repo/jobs/testing';
 import {
-  createOwnRedis,
   createTestDatabase,
   createTestRedisPrefix,
   freePort,
-  readinessOnceStarted,
   type ServiceProcess,
   startServiceProcess,
   TEST_REDIS_URL,
@@ -67,40 +66,22 @@ describe('api process (real PostgreSQL and Redis)', () => {
   }
 
   it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
-    const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
-    try {
-      const port = await freePort();
-      const api = startServiceProcess(entry, {
-        DATABASE_URL: database.url,
-        MIGRATE_ON_START: 'true',
-        REDIS_URL: evicting.url,
-        QUEUE_PREFIX: keys.prefix,
-        API_KEYS: TEST_API_KEY,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-      });
-      processes.push(api);
-      const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
-      expect(answer).toMatchObject({
-        status: 503,
-        body: {
-          status: 'down',
-          checks: {
-            database: { status: 'ok' },
-            redis: { status: 'ok' },
-            redis_eviction_policy: { status: 'down', error: 'RedisEvictionPolicyError' },
-          },
-        },
-      });
-      const logged = await api.waitForLog((line) => line.msg === 'health check failed');
-      expect(logged).toMatchObject({
-        check: 'redis_eviction_policy',
-        err: { message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru") },
-      });
-      expect(await api.stop()).toBe(0);
-    } finally {
-      await evicting.destroy();
-    }
+    await expectUnreadyOnEvictingRedis({
+      start: (redisUrl, port) => {
+        const api = startServiceProcess(entry, {
+          DATABASE_URL: database.url,
+          MIGRATE_ON_START: 'true',
+          REDIS_URL: redisUrl,
+          QUEUE_PREFIX: keys.prefix,
+          API_KEYS: TEST_API_KEY,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+        });
+        processes.push(api);
+        return api;
+      },
+      okChecks: ['database', 'redis'],
+    });
   });
 
   it('refuses to start in production without API keys, naming the variable', {

@@ -21,6 +21,7 @@ import {
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
 import { createDbBatchSizeMetric } from '@repo/metrics';
+import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.ts';
@@ -47,6 +48,8 @@ export interface ApiService extends RunningService {
   readiness: Health;
   /** http://<host>:<port> of the listening server. */
   url: string;
+  /** The Express app the server runs (its routes are what the OpenAPI document must describe). */
+  app: Express;
   http: HttpServer;
   db: Db;
   jobs: JobRepository;
@@ -119,6 +122,7 @@ export async function createApiService(
   return {
     readiness: health,
     url: `http://${host}:${port}`,
+    app,
     http,
     db,
     jobs,

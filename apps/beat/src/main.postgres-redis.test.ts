@@ -7,13 +7,12 @@ import {
   listSchedules,
   declaredSchedules as schedules,
 } from '@repo/jobs';
+import { expectUnreadyOnEvictingRedis } from '@repo/jobs/testing';
 import {
-  createOwnRedis,
   createTestDatabase,
   createTestRedisPrefix,
   freePort,
   READY_DEADLINE_MS,
-  readinessOnceStarted,
   type ServiceProcess,
   startServiceProcess,
   TEST_REDIS_URL,
@@ -188,36 +187,19 @@ describe('beat (real processes, real PostgreSQL and Redis)', () => {
   });
 
   it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
-    const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
-    try {
-      const port = await freePort();
-      const beat = startServiceProcess(entry, {
-        DATABASE_URL: database.url,
-        REDIS_URL: evicting.url,
-        QUEUE_PREFIX: keys.prefix,
-        HEALTH_PORT: String(port),
-        HEALTH_HOST: '127.0.0.1',
-      });
-      beats.push(beat);
-      const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
-      expect(answer).toMatchObject({
-        status: 503,
-        body: {
-          status: 'down',
-          checks: {
-            redis: { status: 'ok' },
-            redis_eviction_policy: { status: 'down', error: 'RedisEvictionPolicyError' },
-          },
-        },
-      });
-      const logged = await beat.waitForLog((line) => line.msg === 'health check failed');
-      expect(logged).toMatchObject({
-        check: 'redis_eviction_policy',
-        err: { message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru") },
-      });
-      expect(await beat.stop()).toBe(0);
-    } finally {
-      await evicting.destroy();
-    }
+    await expectUnreadyOnEvictingRedis({
+      start: (redisUrl, port) => {
+        const beat = startServiceProcess(entry, {
+          DATABASE_URL: database.url,
+          REDIS_URL: redisUrl,
+          QUEUE_PREFIX: keys.prefix,
+          HEALTH_PORT: String(port),
+          HEALTH_HOST: '127.0.0.1',
+        });
+        beats.push(beat);
+        return beat;
+      },
+      okChecks: ['redis'],
+    });
   });
 });

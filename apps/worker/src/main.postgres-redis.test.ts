@@ -1,11 +1,5 @@
-import {
-  createOwnRedis,
-  freePort,
-  readinessOnceStarted,
-  type ServiceProcess,
-  startServiceProcess,
-  TEST_REDIS_URL,
-} from '@repo/testing';
+import { expectUnreadyOnEvictingRedis } from '@repo/jobs/testing';
+import { freePort, type ServiceProcess, startServiceProcess, TEST_REDIS_URL } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
 
@@ -27,15 +21,22 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
   // blocks the others' checks for its own interval.
   const fastRecovery = { JOB_LOCK_DURATION: '5s', JOB_STALLED_INTERVAL: '1s' };
 
-  async function startWorker(env: Record<string, string> = {}) {
-    const port = await freePort();
-    const worker = startServiceProcess(entry, {
+  /** What a worker process of this file needs: the harness's database and queue, its own port. */
+  function workerProcessEnv(port: number, redisUrl = TEST_REDIS_URL) {
+    return {
       DATABASE_URL: h.database.url,
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: h.config.QUEUE_PREFIX,
       WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
       HEALTH_PORT: String(port),
       HEALTH_HOST: '127.0.0.1',
+    };
+  }
+
+  async function startWorker(env: Record<string, string> = {}) {
+    const port = await freePort();
+    const worker = startServiceProcess(entry, {
+      ...workerProcessEnv(port),
       ...fastRecovery,
       ...env,
     });
@@ -45,40 +46,15 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
   }
 
   it('is not ready while Redis may evict keys, and says why', async () => {
-    const evicting = await createOwnRedis(['--maxmemory-policy', 'allkeys-lru']);
-    try {
-      const port = await freePort();
-      const worker = startServiceProcess(entry, {
-        DATABASE_URL: h.database.url,
-        REDIS_URL: evicting.url,
-        QUEUE_PREFIX: h.config.QUEUE_PREFIX,
-        WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
-        HEALTH_PORT: String(port),
-        HEALTH_HOST: '127.0.0.1',
-      });
-      processes.push(worker);
-      // started, yet not ready: the eviction-policy check fails
-      const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
-      expect(answer).toMatchObject({
-        status: 503,
-        body: {
-          status: 'down',
-          checks: {
-            database: { status: 'ok' },
-            redis: { status: 'ok' },
-            redis_eviction_policy: { status: 'down', error: 'RedisEvictionPolicyError' },
-          },
-        },
-      });
-      const logged = await worker.waitForLog((line) => line.msg === 'health check failed');
-      expect(logged).toMatchObject({
-        check: 'redis_eviction_policy',
-        err: { message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru") },
-      });
-      expect(await worker.stop()).toBe(0);
-    } finally {
-      await evicting.destroy();
-    }
+    await expectUnreadyOnEvictingRedis({
+      start: (redisUrl, port) => {
+        const worker = startServiceProcess(entry, workerProcessEnv(port, redisUrl));
+        processes.push(worker);
+        // started, yet not ready: the eviction-policy check fails
+        return worker;
+      },
+      okChecks: ['database', 'redis'],
+    });
   });
 
   it('on SIGTERM finishes the job in progress, then exits 0', async () => {

@@ -449,36 +449,9 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
         }),
       );
     }
-    const target = targets[variant.name];
     figures.push(
-      figure({
-        subject: variant.name,
-        metric: 'throughput',
-        unit: 'jobs/s',
-        value: variant.jobsPerSecond,
-        baseline: { name: 'bare BullMQ', value: bare.jobsPerSecond },
-        target: target === undefined ? undefined : { of: 'ratio', op: '>=', value: target },
-      }),
-      figure({
-        subject: variant.name,
-        metric: 'CPU per job, all processes',
-        unit: 'µs',
-        value: totalCpuUs(variant),
-        baseline: { name: 'bare BullMQ', value: totalCpuUs(bare) },
-      }),
-      figure({
-        subject: variant.name,
-        metric: `latency p50 at ${settings.paceRate}/s`,
-        unit: 'ms',
-        value: variant.latencyP50Ms,
-        baseline: { name: 'bare BullMQ', value: bare.latencyP50Ms },
-      }),
-      figure({
-        subject: variant.name,
-        metric: `latency p99 at ${settings.paceRate}/s`,
-        unit: 'ms',
-        value: variant.latencyP99Ms,
-        baseline: { name: 'bare BullMQ', value: bare.latencyP99Ms },
+      ...figuresAgainst(variant, { name: 'bare BullMQ', result: bare }, settings, {
+        throughputTarget: targets[variant.name],
       }),
     );
   }
@@ -486,34 +459,8 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
   const byHand = others.find((variant) => variant.name === SAME_ARCHITECTURE);
   if (endToEndResult && byHand) {
     figures.push(
-      figure({
-        subject: 'end to end',
-        metric: 'throughput',
-        unit: 'jobs/s',
-        value: endToEndResult.jobsPerSecond,
-        baseline: { name: SAME_ARCHITECTURE, value: byHand.jobsPerSecond },
-        target: { of: 'ratio', op: '>=', value: 1.5 },
-      }),
-      figure({
-        subject: 'end to end',
-        metric: 'CPU per job, all processes',
-        unit: 'µs',
-        value: totalCpuUs(endToEndResult),
-        baseline: { name: SAME_ARCHITECTURE, value: totalCpuUs(byHand) },
-      }),
-      figure({
-        subject: 'end to end',
-        metric: `latency p50 at ${settings.paceRate}/s`,
-        unit: 'ms',
-        value: endToEndResult.latencyP50Ms,
-        baseline: { name: SAME_ARCHITECTURE, value: byHand.latencyP50Ms },
-      }),
-      figure({
-        subject: 'end to end',
-        metric: `latency p99 at ${settings.paceRate}/s`,
-        unit: 'ms',
-        value: endToEndResult.latencyP99Ms,
-        baseline: { name: SAME_ARCHITECTURE, value: byHand.latencyP99Ms },
+      ...figuresAgainst(endToEndResult, { name: SAME_ARCHITECTURE, result: byHand }, settings, {
+        throughputTarget: 1.5,
       }),
     );
   }
@@ -529,6 +476,54 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
     ],
   };
+}
+
+/**
+ * A variant's throughput (with the ratio it must reach, if any), CPU per job and paced latency
+ * (p50, p99) against a baseline's.
+ */
+function figuresAgainst(
+  result: VariantResult,
+  baseline: { name: string; result: VariantResult },
+  settings: Settings,
+  options: { throughputTarget?: number } = {},
+): Figure[] {
+  const { throughputTarget } = options;
+  const against = (value: number) => ({ name: baseline.name, value });
+  return [
+    figure({
+      subject: result.name,
+      metric: 'throughput',
+      unit: 'jobs/s',
+      value: result.jobsPerSecond,
+      baseline: against(baseline.result.jobsPerSecond),
+      target:
+        throughputTarget === undefined
+          ? undefined
+          : { of: 'ratio', op: '>=', value: throughputTarget },
+    }),
+    figure({
+      subject: result.name,
+      metric: 'CPU per job, all processes',
+      unit: 'µs',
+      value: totalCpuUs(result),
+      baseline: against(totalCpuUs(baseline.result)),
+    }),
+    figure({
+      subject: result.name,
+      metric: `latency p50 at ${settings.paceRate}/s`,
+      unit: 'ms',
+      value: result.latencyP50Ms,
+      baseline: against(baseline.result.latencyP50Ms),
+    }),
+    figure({
+      subject: result.name,
+      metric: `latency p99 at ${settings.paceRate}/s`,
+      unit: 'ms',
+      value: result.latencyP99Ms,
+      baseline: against(baseline.result.latencyP99Ms),
+    }),
+  ];
 }
 
 function totalCpuUs(result: VariantResult): number {

@@ -134,6 +134,30 @@ describe('retryingFetch', () => {
     ).rejects.toThrow(/after 2 attempt\(s\): no answer within 20 ms/);
   });
 
+  it('lets an answer whose headers came in time stream its body for longer', async () => {
+    // as fetch does, the request's signal also ends the body it answered with
+    const slowBody = (request: Request) =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              request.signal.addEventListener('abort', () =>
+                controller.error(request.signal.reason),
+              );
+              setTimeout(() => {
+                controller.enqueue(new TextEncoder().encode('event: status\n\n'));
+                controller.close();
+              }, 200);
+            },
+          }),
+        ),
+      );
+    const response = await retryingFetch(slowBody, { ...fast, attemptTimeoutMs: 20 })(
+      new Request('http://api.test/v1/jobs/1/events'),
+    );
+    await expect(response.text()).resolves.toBe('event: status\n\n');
+  });
+
   it('knows which requests are safe to send twice', () => {
     expect(isRetryable(new Request('http://api.test/', { method: 'GET' }))).toBe(true);
     expect(isRetryable(new Request('http://api.test/', { method: 'DELETE' }))).toBe(true);

@@ -52,16 +52,19 @@ export function retryingFetch(
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts;
       let response: Response;
-      const timeout = AbortSignal.timeout(attemptTimeoutMs);
+      // the limit ends once the answer's headers are in: reading its body (an event stream may
+      // last long) is bounded by the caller's signal alone
+      const attemptLimit = new AbortController();
+      const timer = setTimeout(() => attemptLimit.abort(), attemptTimeoutMs);
       try {
         // each attempt sends a copy (a body can be read once) with its own time limit
         const copy = last ? request : request.clone();
         response = await fetch(
-          new Request(copy, { signal: AbortSignal.any([request.signal, timeout]) }),
+          new Request(copy, { signal: AbortSignal.any([request.signal, attemptLimit.signal]) }),
         );
       } catch (error) {
-        // the caller's abort ends it all; the attempt's own timeout is a failure like the network's
-        const timedOut = timeout.aborted && !request.signal.aborted;
+        // the caller's abort ends it all; the attempt's own time limit is a failure like the network's
+        const timedOut = attemptLimit.signal.aborted && !request.signal.aborted;
         if (!timedOut && !isNetworkError(error)) throw error;
         const reason = timedOut ? `no answer within ${attemptTimeoutMs} ms` : describe(error);
         if (last) {
@@ -72,6 +75,8 @@ export function retryingFetch(
         }
         await sleep(backoff(attempt, baseDelayMs, maxDelayMs), request.signal);
         continue;
+      } finally {
+        clearTimeout(timer);
       }
       if (response.status !== 503 || last) return response;
       // the body is not needed: release the connection

@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHealth, type Health } from './health.ts';
+import type { Health } from './health.ts';
 import { checkReadiness } from './healthcheck.ts';
-import { type HealthServer, startHealthServer } from './server.ts';
+import type { HealthServer } from './server.ts';
+import { startTestHealthServer } from './testing/health-server.ts';
 
 describe('checkReadiness (real HTTP)', () => {
   let health: Health;
   let server: HealthServer;
 
   beforeAll(async () => {
-    health = createHealth({ service: 'worker', version: '1', timeoutMs: 100, checks: [] });
-    server = await startHealthServer({
-      health,
-      port: 0,
-      host: '127.0.0.1',
-      logger: { warn: () => undefined, error: () => undefined },
-    });
+    ({ health, server } = await startTestHealthServer('worker'));
   });
   afterAll(() => server.close());
 

@@ -1,9 +1,5 @@
-import { Writable } from 'node:stream';
-import { createLogger } from '@repo/logger';
-import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../app.ts';
 import { jobResourceSchema } from '../job-resource.ts';
 import { ADMIN_QUEUES_PATH } from '../routes/admin-queues.ts';
 import { healthReportSchema } from '../routes/health.contract.ts';
@@ -36,24 +32,8 @@ describe('the OpenAPI document of a running api (real PostgreSQL and Redis)', ()
   });
 
   it('has every route the app mounts, and nothing else', async () => {
-    const logger = await createLogger({
-      service: 'api',
-      version: 'test',
-      config: api.config,
-      destination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    });
-    const app = createApp({
-      config: api.config,
-      jobs: api.jobs,
-      schedules: api.schedules,
-      queue: api.queue,
-      redis: api.redis,
-      logger,
-      health: api.readiness,
-      metrics: new Registry(),
-    });
     // the dashboard is a web page for people, with bull-board's own routes: not part of the API
-    const mounted = mountedRoutes(app, [ADMIN_QUEUES_PATH]);
+    const mounted = mountedRoutes(api.app, [ADMIN_QUEUES_PATH]);
     const documented = API_OPERATIONS.map(
       (operation) => `${operation.method.toUpperCase()} ${operation.path}`,
     ).sort();

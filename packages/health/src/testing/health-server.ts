@@ -4,6 +4,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealth, type Health } from '../health.ts';
 import { type HealthServer, startHealthServer } from '../server.ts';
 
+/**
+ * A real health server with no checks on a free loopback port, its logger silent: readiness
+ * answers 503 until the test calls `health.setLifecycle('ready')`.
+ */
+export async function startTestHealthServer(
+  service: string,
+): Promise<{ health: Health; server: HealthServer }> {
+  const health = createHealth({ service, version: '1', timeoutMs: 100, checks: [] });
+  const server = await startHealthServer({
+    health,
+    port: 0,
+    host: '127.0.0.1',
+    logger: { warn: () => undefined, error: () => undefined },
+  });
+  return { health, server };
+}
+
 export interface HealthcheckEntryOptions {
   /** The app's src/healthcheck.ts. */
   entry: URL;
@@ -32,13 +49,7 @@ export function describeHealthcheckEntry(options: HealthcheckEntryOptions): void
     let server: HealthServer;
 
     beforeAll(async () => {
-      health = createHealth({ service: options.service, version: '1', timeoutMs: 100, checks: [] });
-      server = await startHealthServer({
-        health,
-        port: 0,
-        host: '127.0.0.1',
-        logger: { warn: () => undefined, error: () => undefined },
-      });
+      ({ health, server } = await startTestHealthServer(options.service));
     });
     afterAll(() => server.close());
 
