@@ -178,6 +178,7 @@ export default defineRailway((ctx) => {
         '/apps/beat/**',
         '/packages/batching/**',
         '/packages/config/**',
+        '/packages/db/**',
         '/packages/health/**',
         '/packages/jobs/**',
         '/packages/lifecycle/**',
@@ -195,7 +196,8 @@ export default defineRailway((ctx) => {
       restartPolicyMaxRetries: 10,
       drainingSeconds: DRAINING_SECONDS,
     },
-    env: shared,
+    // the schedules defined through the API; beat waits, not ready, until their migration ran
+    env: { ...shared, DATABASE_URL: db.env.DATABASE_URL, DATABASE_POOL_SIZE: '2' },
   });
 
   return project('jobstack', { resources: [db, queue, api, worker, beat] });

@@ -344,6 +344,8 @@ describe('fuzzing the api (real PostgreSQL and Redis)', () => {
       segment.map((s) => `/v1/jobs/${s}/events`),
       segment.map((s) => `/v1/jobs/${s}/retry`),
       fc.constantFrom('/v1/jobs/batch', '/v1/jobs/retry'),
+      segment.map((s) => `/v1/schedules/${s}`),
+      segment.map((s) => `/v1/schedules/${s}/trigger`),
       query.map((q) => `/v1/jobs?${q}`),
       fc.webPath(),
       segment.map((s) => `/${s}`),

@@ -42,7 +42,7 @@ describe('Redis killed under worker and beat: every log line is JSON (own redis-
     };
     [worker, beat] = await Promise.all([
       startApp('worker', { ...env, DATABASE_URL: database.url }),
-      startApp('beat', env),
+      startApp('beat', { ...env, DATABASE_URL: database.url }),
     ]);
   });
   afterAll(async () => {

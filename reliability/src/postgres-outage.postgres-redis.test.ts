@@ -44,7 +44,7 @@ describe('PostgreSQL unavailable for a while (real PostgreSQL behind a cut proxy
     [api, worker, beat] = await Promise.all([
       startApp('api', env),
       startApp('worker', { ...env, JOB_STALLED_INTERVAL: '1s', JOB_LOCK_DURATION: '5s' }),
-      startApp('beat', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: keys.prefix }),
+      startApp('beat', env),
     ]);
   });
 

@@ -29,7 +29,7 @@ const scan = (dir) => {
 scan(join(deployDir, 'dist'));
 for (const dir of readdirSync(store).filter((d) => d.startsWith('@repo+'))) scan(join(store, dir));
 
-// an app without the database (beat) imports no compiler: leave its client alone
+// an app without the database imports no compiler: leave its client alone
 for (const runtime of used.size > 0 ? runtimes : []) {
   for (const file of readdirSync(runtime)) {
     if (file.startsWith('query_compiler_') && !used.has(file)) rmSync(join(runtime, file));

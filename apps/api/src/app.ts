@@ -1,4 +1,9 @@
-import type { JobAttemptLog, JobRepository, WebhookEndpointRepository } from '@repo/db';
+import type {
+  JobAttemptLog,
+  JobRepository,
+  ScheduleRepository,
+  WebhookEndpointRepository,
+} from '@repo/db';
 import type { Health } from '@repo/health';
 import { healthRouter } from '@repo/health/express';
 import type { JobQueue } from '@repo/jobs';
@@ -47,6 +52,8 @@ export type AppConfig = Pick<
 export interface AppDeps {
   config: AppConfig;
   jobs: JobRepository;
+  /** The schedules defined through the API. */
+  schedules: ScheduleRepository;
   queue: JobQueue;
   /** The queue's connection. */
   redis: Redis;
@@ -141,7 +148,17 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(jobEventsRouter({ jobs: deps.jobs, hub: deps.jobEvents }));
-  app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));
+  app.use(
+    schedulesRouter({
+      schedules: deps.schedules,
+      jobs: deps.jobs,
+      queue: deps.queue,
+      redis: deps.redis,
+      prefix: config.QUEUE_PREFIX,
+      config,
+      redisTimeoutMs,
+    }),
+  );
 
   app.use((req) => {
     throw new NotFoundError(req.path.slice(0, 200));

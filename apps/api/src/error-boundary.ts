@@ -1,5 +1,10 @@
-import { InvalidCursorError, isDatabaseUnavailableError, JobJsonError } from '@repo/db';
-import { InvalidPayloadError, UnknownJobTypeError } from '@repo/jobs';
+import {
+  InvalidCursorError,
+  isDatabaseUnavailableError,
+  JobJsonError,
+  ScheduleKeyTakenError,
+} from '@repo/db';
+import { InvalidPayloadError, InvalidScheduleTimingError, UnknownJobTypeError } from '@repo/jobs';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import {
   DependencyUnavailableError,
@@ -45,6 +50,19 @@ export function toProblemError(error: unknown): ProblemError {
     return new ValidationError(
       `The payload does not match the schema of job type "${error.type}".`,
       error.issues.map((issue) => ({ ...issue, path: ['body', 'payload', ...issue.path] })),
+    );
+  }
+
+  if (error instanceof InvalidScheduleTimingError) {
+    return new ValidationError(`The schedule's ${error.field} is not valid.`, [
+      { code: 'custom', path: ['body', error.field], message: error.message },
+    ]);
+  }
+  if (error instanceof ScheduleKeyTakenError) {
+    return new ProblemError(
+      'schedule-exists',
+      `A schedule with key "${error.key}" exists already. Change it with PATCH /v1/schedules/${encodeURIComponent(error.key)}, or choose another key.`,
+      { cause: error, extensions: { key: error.key } },
     );
   }
 

@@ -53,7 +53,8 @@ export const jobResourceSchema = z
     finishedAt: timestamp.nullable(),
     idempotencyKey: z.string().nullable(),
     schedulerId: z.string().nullable().meta({
-      description: 'The schedule a scheduled run came from; null for jobs posted to the API.',
+      description:
+        'The schedule a scheduled or triggered run came from; null for jobs posted to the API.',
     }),
     concurrencyKey: z
       .string()

@@ -105,10 +105,30 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
     expect(await healthy.queue.getJob(failed.body.jobId)).toBeDefined();
   });
 
-  it('answers 503 on schedules, keeps serving reads from PostgreSQL and reports not ready', async () => {
-    const schedules = await request(broken.url).get('/v1/schedules').set(auth);
-    expect(schedules.status).toBe(503);
-    expect(schedules.body.type).toBe(`${PROBLEM_TYPE_BASE}queue-unavailable`);
+  it('answers 503 where a job must be queued, keeps serving reads from PostgreSQL and reports not ready', async () => {
+    // a schedule is recorded in PostgreSQL; beat learns of it at its next resync
+    const schedule = await request(broken.url)
+      .post('/v1/schedules')
+      .set(auth)
+      .send({ key: 'outage.echo', type: 'system.echo', payload: {}, everySeconds: 3_600 });
+    expect(schedule.status).toBe(201);
+    expect(broken.logs()).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        key: 'outage.echo',
+        msg: 'schedule change not announced; beat applies it at its next resync',
+      }),
+    );
+    await request(broken.url).get('/v1/schedules/outage.echo').set(auth).expect(200);
+
+    // running it now needs Redis: the row is recorded, and the answer says so
+    const triggered = await request(broken.url).post('/v1/schedules/outage.echo/trigger').set(auth);
+    expect(triggered.status).toBe(503);
+    expect(triggered.body.type).toBe(`${PROBLEM_TYPE_BASE}queue-unavailable`);
+    expect(await healthy.jobs.findById(triggered.body.jobId)).toMatchObject({
+      status: 'queued',
+      schedulerId: 'outage.echo',
+    });
 
     await request(broken.url).get('/v1/jobs').set(auth).expect(200);
 
@@ -213,8 +233,12 @@ describe('REQUEST_TIMEOUT (real PostgreSQL, Redis on a closed port)', () => {
   });
 
   it('answers a request still running after REQUEST_TIMEOUT with 503 and closes the connection', async () => {
+    // queueing a job waits for BullMQ's connection, which never becomes ready
     const started = performance.now();
-    const res = await request(api.url).get('/v1/schedules').set(auth);
+    const res = await request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .send({ type: 'system.echo', payload: {} });
     const elapsed = performance.now() - started;
 
     expect(res.status).toBe(503);

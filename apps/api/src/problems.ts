@@ -14,9 +14,15 @@ export const problemTypes = {
   'not-found': { status: 404, title: 'Not found' },
   'job-not-found': { status: 404, title: 'Job not found' },
   'webhook-endpoint-not-found': { status: 404, title: 'Webhook endpoint not found' },
+  'schedule-not-found': { status: 404, title: 'Schedule not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'job-not-cancellable': { status: 409, title: 'The job can no longer be cancelled' },
   'job-not-retryable': { status: 409, title: 'The job cannot be retried' },
+  'schedule-exists': { status: 409, title: 'A schedule with this key exists already' },
+  'schedule-read-only': {
+    status: 409,
+    title: 'The schedule is declared in code and cannot be changed through the API',
+  },
   'request-incomplete': { status: 408, title: 'The request did not arrive in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
@@ -126,6 +132,29 @@ export class WebhookEndpointNotFoundError extends ProblemError {
     super('webhook-endpoint-not-found', `There is no webhook endpoint with id ${id}.`, {
       extensions: { webhookEndpointId: id },
     });
+  }
+}
+
+export class ScheduleNotFoundError extends ProblemError {
+  override readonly name = 'ScheduleNotFoundError';
+
+  constructor(key: string) {
+    super('schedule-not-found', `There is no schedule with key "${key}".`, {
+      extensions: { key },
+    });
+  }
+}
+
+/** A schedule declared in code: listed and readable through the API, changed only in code. */
+export class ScheduleReadOnlyError extends ProblemError {
+  override readonly name = 'ScheduleReadOnlyError';
+
+  constructor(key: string, attempted: string) {
+    super(
+      'schedule-read-only',
+      `Schedule "${key}" is declared in code ("source": "code"); it cannot be ${attempted} through the API. Change it in the code, or define a schedule of your own under another key.`,
+      { extensions: { key, source: 'code' } },
+    );
   }
 }
 

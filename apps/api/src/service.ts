@@ -2,6 +2,7 @@ import {
   createDb,
   createJobAttemptLog,
   createJobRepository,
+  createScheduleRepository,
   createWebhookEndpointRepository,
   type Db,
   databaseHealthCheck,
@@ -9,6 +10,7 @@ import {
   type JobRepository,
   type JobRepositoryOptions,
   prepareSchema,
+  type ScheduleRepository,
   type WebhookEndpointRepository,
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
@@ -61,6 +63,7 @@ export interface ApiService extends RunningService {
   http: HttpServer;
   db: Db;
   jobs: JobRepository;
+  schedules: ScheduleRepository;
   queue: JobQueue;
   redis: Redis;
   metrics: Registry;
@@ -121,6 +124,7 @@ export async function createApiService(
     logger,
   });
 
+  const schedules = createScheduleRepository(db);
   const webhookEndpoints = createWebhookEndpointRepository(db);
   const jobAttempts = createJobAttemptLog(db);
   const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
@@ -154,6 +158,7 @@ export async function createApiService(
   const app = createApp({
     config,
     jobs,
+    schedules,
     queue,
     redis,
     logger,
@@ -178,6 +183,7 @@ export async function createApiService(
     http,
     db,
     jobs,
+    schedules,
     queue,
     redis,
     metrics,

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createJobQueue, defineSchedule, listSchedules, syncSchedules } from '@repo/jobs';
+import {
+  createJobQueue,
+  defineSchedule,
+  listSchedules,
+  declaredSchedules as schedules,
+  syncSchedules,
+} from '@repo/jobs';
 import { createLogger, type Logger } from '@repo/logger';
 import {
   captureJsonLines,
@@ -13,10 +19,9 @@ import { Redis } from 'ioredis';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScheduleSync } from './schedule-sync.ts';
-import { schedules } from './schedules.ts';
 
 // The sync loop in-process against real Redis: what beat does when a newer beat runs (a deploy)
-// and when Redis cannot be reached. main.redis.test.ts runs beat itself for the usual path.
+// and when Redis cannot be reached. main.postgres-redis.test.ts runs beat itself for the usual path.
 
 async function capturingLogger(): Promise<{ logger: Logger; lines: Record<string, unknown>[] }> {
   const logs = captureJsonLines();

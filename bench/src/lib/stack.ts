@@ -79,7 +79,7 @@ export async function startApp(
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(port),
     },
-    beat: { HEALTH_HOST: '127.0.0.1', HEALTH_PORT: String(port) },
+    beat: { DATABASE_URL: data.database.url, HEALTH_HOST: '127.0.0.1', HEALTH_PORT: String(port) },
   };
   const child = startServiceProcess(
     paths.dist(app),

@@ -6,9 +6,9 @@ export const OBSERVABILITY_DIR = 'infra/observability';
 
 /**
  * Metrics a PromQL expression may use besides the jobstack_* ones: what Prometheus records about
- * every target, and the beat's sync counter (it predates the jobstack_ names).
+ * every target, and beat's schedule metrics (they predate the jobstack_ names).
  */
-const OTHER_KNOWN_METRICS = new Set(['up', 'beat_schedule_syncs_total']);
+const OTHER_KNOWN_METRICS = new Set(['up', 'beat_schedule_syncs_total', 'beat_schedules_left_out']);
 
 // Words of PromQL that look like metric names: keywords, and label lists after these
 const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);

@@ -43,10 +43,11 @@ describe(RAILWAY_PROGRAM, () => {
     expect(graph.resources.map((r) => r.address).sort()).toEqual(
       ['database.Postgres', 'database.Redis', ...apps.map((app) => `service.${app}`)].sort(),
     );
-    // one edge per reference: every app reaches Redis, the two that use it PostgreSQL
+    // one edge per reference: every app reaches Redis, the three that use it PostgreSQL
     const edges = graph.edges.map((e) => `${e.from} ${e.key} -> ${e.to}`);
     expect(edges.filter((edge) => edge.endsWith('database.Postgres')).sort()).toEqual([
       'service.api DATABASE_URL -> database.Postgres',
+      'service.beat DATABASE_URL -> database.Postgres',
       'service.worker DATABASE_URL -> database.Postgres',
     ]);
     expect(edges.filter((edge) => edge.endsWith('database.Redis')).sort()).toEqual(

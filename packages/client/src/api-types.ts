@@ -240,10 +240,59 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the recurring schedules, with their next run */
+        /** List the schedules, declared in code and defined through the API */
         get: operations["listSchedules"];
         put?: never;
+        /**
+         * Define a schedule
+         * @description Records the schedule in PostgreSQL; beat applies it to Redis at once (within a couple of seconds).
+         */
+        post: operations["createSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/schedules/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a schedule */
+        get: operations["getSchedule"];
+        put?: never;
         post?: never;
+        /**
+         * Delete a schedule
+         * @description Its jobs stay. Schedules declared in code (`"source": "code"`) are read-only here: 409 `schedule-read-only`.
+         */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a schedule
+         * @description Schedules declared in code (`"source": "code"`) are read-only here: 409 `schedule-read-only`.
+         */
+        patch: operations["updateSchedule"];
+        trace?: never;
+    };
+    "/v1/schedules/{key}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a schedule once now
+         * @description Creates a job as the schedule would (its schedulerId is the key), beside its regular runs. Schedules declared in code (`"source": "code"`) are read-only here: 409 `schedule-read-only`.
+         */
+        post: operations["triggerSchedule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -458,6 +507,51 @@ export interface components {
             /** @description Only the events of jobs of these types; empty for every type. */
             jobTypes?: ("system.echo" | "webhook.deliver" | "maintenance.reconcile" | "maintenance.prune")[];
         };
+        CreateSchedule: {
+            /** @description The schedule's key: its name in the API and its job scheduler's id. */
+            key: string;
+            /** @description The job type each run is: one clients may enqueue (docs/job-types.md). */
+            type: string;
+            /** @description Each run's input, validated against its type's schema. */
+            payload: unknown;
+            /**
+             * @description A cron expression (5 fields, or 6 with seconds first), read in `timezone`. Give either this or everySeconds.
+             * @example 30 2 * * *
+             */
+            cron?: string;
+            /**
+             * @description The IANA time zone `cron` is read in; UTC by default. Cron schedules only.
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /** @description Run every this many seconds instead of on a cron expression. */
+            everySeconds?: number;
+            /** @description A paused schedule does not run until resumed. */
+            paused?: boolean;
+            description?: string | null;
+        };
+        /** @description The fields to change; the others stay. Giving cron turns an interval schedule into a cron one (UTC unless timezone is given) and everySeconds the other way round. */
+        UpdateSchedule: {
+            /** @description The job type each run is: one clients may enqueue (docs/job-types.md). */
+            type?: string;
+            /** @description Each run's input, validated against its type's schema. */
+            payload?: unknown;
+            /**
+             * @description A cron expression (5 fields, or 6 with seconds first), read in `timezone`. Give either this or everySeconds.
+             * @example 30 2 * * *
+             */
+            cron?: string;
+            /**
+             * @description The IANA time zone `cron` is read in; UTC by default. Cron schedules only.
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /** @description Run every this many seconds instead of on a cron expression. */
+            everySeconds?: number;
+            /** @description A paused schedule does not run until resumed. */
+            paused?: boolean;
+            description?: string | null;
+        };
         /** @description Any JSON value. */
         __schema0: unknown;
         /** @description Any JSON value. */
@@ -491,7 +585,7 @@ export interface components {
             workerId: string | null;
             finishedAt: string | null;
             idempotencyKey: string | null;
-            /** @description The schedule a scheduled run came from; null for jobs posted to the API. */
+            /** @description The schedule a scheduled or triggered run came from; null for jobs posted to the API. */
             schedulerId: string | null;
             /** @description The key the type's concurrency and rate limits apply per. */
             concurrencyKey: string | null;
@@ -567,6 +661,13 @@ export interface components {
             links?: {
                 job: string;
             };
+            /** @description `schedule-not-found`, `schedule-exists`, `schedule-read-only`: the schedule key. */
+            key?: string;
+            /**
+             * @description `schedule-exists`, `schedule-read-only`: the key is declared in code.
+             * @enum {string}
+             */
+            source?: "code";
         } & {
             [key: string]: unknown;
         };
@@ -677,18 +778,51 @@ export interface components {
                 self: string;
             };
         };
+        ScheduleList: {
+            schedules: components["schemas"]["Schedule"][];
+        };
         Schedule: {
-            /** @description The schedule's key. */
-            id: string;
+            /** @description The schedule's name, and its job scheduler's id. */
+            key: string;
+            /**
+             * @description code: declared in the code, read-only here. api: defined through the API.
+             * @enum {string}
+             */
+            source: "code" | "api";
             /** @description The job type each run is. */
             type: string;
-            /** @description The cron pattern; null for an interval. */
-            pattern: string | null;
-            /** @description The interval in milliseconds; null for cron. */
-            every: number | null;
-            /** @description The cron pattern's IANA time zone. */
-            tz: string | null;
-            nextRunAt: string | null;
+            /** @description Any JSON value. */
+            payload: unknown;
+            /** @description The cron expression; null for an interval. */
+            cron: string | null;
+            /** @description The IANA time zone `cron` is read in; null for an interval. */
+            timezone: string | null;
+            /** @description The interval in seconds; null for a cron expression. */
+            everySeconds: number | null;
+            paused: boolean;
+            description: string | null;
+            /** @description The next five runs, as the scheduler computes them (daylight-saving changes included); empty while paused. */
+            nextRuns: string[];
+            /** @description The latest job the schedule started, scheduled or triggered. */
+            lastJob: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
+                /** Format: date-time */
+                createdAt: string;
+                links: {
+                    self: string;
+                };
+            } | null;
+            /** @description null for a schedule declared in code. */
+            createdAt: string | null;
+            /** @description null for a schedule declared in code. */
+            updatedAt: string | null;
+            links: {
+                self: string;
+                trigger: string;
+            };
         };
         HealthReport: {
             /** @enum {string} */
@@ -1957,15 +2091,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every schedule beat registered. */
+            /** @description Every schedule: those declared in code first, then the API’s by key. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        schedules: components["schemas"]["Schedule"][];
-                    };
+                    "application/json": components["schemas"]["ScheduleList"];
                 };
             };
             /** @description `unauthorized`: Authentication required. */
@@ -1988,7 +2120,441 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `request-timeout`: The request took too long. `queue-unavailable`: The job queue is unavailable. */
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSchedule"];
+            };
+        };
+        responses: {
+            /** @description The schedule was defined. */
+            201: {
+                headers: {
+                    /** @description The path of the schedule. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description `malformed-json`: The request body is not valid JSON. `validation-failed`: The request is not valid. `unknown-job-type`: Unknown job type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-exists`: A schedule with this key exists already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload-too-large`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type. */
+            415: {
+                headers: {
+                    /** @description The media type to send: application/json. */
+                    "Accept-Post": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's key: its name in the API and its job scheduler's id. */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-not-found`: Schedule not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's key: its name in the API and its job scheduler's id. */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-not-found`: Schedule not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-read-only`: The schedule is declared in code and cannot be changed through the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's key: its name in the API and its job scheduler's id. */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSchedule"];
+            };
+        };
+        responses: {
+            /** @description The schedule as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description `malformed-json`: The request body is not valid JSON. `validation-failed`: The request is not valid. `unknown-job-type`: Unknown job type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-not-found`: Schedule not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-read-only`: The schedule is declared in code and cannot be changed through the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload-too-large`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type. */
+            415: {
+                headers: {
+                    /** @description The media type to send: application/json. */
+                    "Accept-Post": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    triggerSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's key: its name in the API and its job scheduler's id. */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job was created. */
+            202: {
+                headers: {
+                    /** @description The path of the job: /v1/jobs/{id}. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. `unknown-job-type`: Unknown job type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-not-found`: Schedule not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `schedule-read-only`: The schedule is declared in code and cannot be changed through the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. `queue-unavailable`: The job queue is unavailable. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying (absent on request-timeout). */

@@ -187,7 +187,10 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
   });
 
   it('lists the schedules', async () => {
-    expect(await client.listSchedules()).toEqual([]);
+    // the api lists the schedules declared in code even before beat has run
+    expect(await client.listSchedules()).toContainEqual(
+      expect.objectContaining({ key: 'maintenance.reconcile', source: 'code', everySeconds: 60 }),
+    );
   });
 
   it('retries a 503 with the same Idempotency-Key, and the job is created once', {
@@ -249,7 +252,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
         apiKey: API_KEY,
         retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
       });
-      expect(await throughProxy.listSchedules()).toEqual([]);
+      expect((await throughProxy.listSchedules()).length).toBeGreaterThan(0);
       expect(proxy.dropped()).toBe(2);
 
       const once = createJobstackClient({

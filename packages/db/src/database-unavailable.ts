@@ -50,18 +50,6 @@ export function isOutageFromDatabaseCall(error: unknown): boolean {
  * For the error of a database call: rethrows an outage as DatabaseUnavailableError saying what
  * was being done, anything else unchanged.
  */
-/** Runs one database operation; an outage becomes DatabaseUnavailableError saying what was being done. */
-export async function withOutagesTranslated<T>(
-  doing: string,
-  operation: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    rethrowUnavailable(error, doing);
-  }
-}
-
 export function rethrowUnavailable(error: unknown, doing: string): never {
   if (error instanceof DatabaseUnavailableError) throw error;
   if (isOutageFromDatabaseCall(error)) {
@@ -71,6 +59,18 @@ export function rethrowUnavailable(error: unknown, doing: string): never {
     );
   }
   throw error;
+}
+
+/** Runs one database operation, its outages rethrown as DatabaseUnavailableError (rethrowUnavailable). */
+export async function withOutagesTranslated<T>(
+  doing: string,
+  operation: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    rethrowUnavailable(error, doing);
+  }
 }
 
 /** Prisma's client errors are named PrismaClient…Error and carry the client's version. */

@@ -71,6 +71,14 @@ export {
 } from './migrate/migration-errors.ts';
 export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-files.ts';
 export { type PrepareSchemaOptions, prepareSchema } from './prepare-schema.ts';
+export { ScheduleKeyTakenError } from './schedules/schedule-errors.ts';
+export type { ScheduleDefinition, ScheduleRecord } from './schedules/schedule-record.ts';
+export {
+  createScheduleRepository,
+  type ScheduleRepository,
+  type ScheduleRun,
+  type ScheduleUpdateOutcome,
+} from './schedules/schedule-repository.ts';
 export {
   type CreateWebhookEndpointInput,
   createWebhookEndpointRepository,

@@ -1,3 +1,4 @@
+export { declaredSchedules } from './declared-schedules.ts';
 export type { JobTypeDefinition, JobTypeLimits, JobTypeOptions } from './define-job-type.ts';
 export {
   createJobEnqueuer,
@@ -64,6 +65,18 @@ export {
   jobTypes,
 } from './registry.ts';
 export {
+  checkCron,
+  checkTimezone,
+  DEFAULT_SCHEDULE_TIMEZONE,
+  InvalidScheduleTimingError,
+  NEXT_RUNS_SHOWN,
+  nextRuns,
+  type ScheduleTiming,
+} from './schedule-timing.ts';
+export {
+  announceScheduleChange,
+  type DefinedSchedule,
+  type DefinedSchedules,
   defineSchedule,
   leaveSchedules,
   listSchedules,
@@ -71,7 +84,9 @@ export {
   type ScheduleInfo,
   type ScheduleOwnerOptions,
   type ScheduleSyncResult,
+  type SkippedSchedule,
   type SyncSchedulesOptions,
   syncSchedules,
+  watchScheduleChanges,
 } from './schedules.ts';
 export { WEBHOOK_RESERVED_HEADERS } from './types/webhook-deliver.ts';

@@ -56,7 +56,7 @@ export function renderJobTypeReference(): string {
     '',
     '<!-- Generated from packages/jobs/src/registry.ts by `pnpm --filter @repo/jobs docs:job-types`. Do not edit by hand. -->',
     '',
-    'Clients enqueue a job with `POST /v1/jobs` (see [apps/api/README.md](../apps/api/README.md)); a type enqueued by "schedules only" runs on the schedules in `apps/beat/src/schedules.ts`, and the API answers 400 `unknown-job-type` for it.',
+    'Clients enqueue a job with `POST /v1/jobs` (see [apps/api/README.md](../apps/api/README.md)); a type enqueued by "schedules only" runs on the schedules declared in `packages/jobs/src/declared-schedules.ts`, and the API answers 400 `unknown-job-type` for it.',
     'A payload is a JSON object: `?` marks an optional field, and a field the type does not list is refused (400) unless the row says otherwise.',
     'Attempts is the default number of tries (a request may set `maxAttempts`); a failed try is retried after the backoff, doubled on each further retry.',
     'Limits are how many jobs of the type run at once and how fast they start, across every worker: per `concurrencyKey` (a request may set one, e.g. a tenant id) or for the whole type; a job over a limit waits, queued, without using an attempt. `JOB_LIMITS` ([environment.md](environment.md)) overrides them.',

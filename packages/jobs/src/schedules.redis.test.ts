@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import {
+  type DefinedSchedule,
   defineSchedule,
   leaveSchedules,
   listSchedules,
@@ -179,6 +180,132 @@ describe('syncSchedules (real Redis)', { timeout: 30_000 }, () => {
       expect((await older.sync(oldList)).supersededBy).toBe(a.generation);
       expect(await ids(older.queue)).toEqual(['hourly-reconcile', 'reconcile']);
       await Promise.all([older.leave(), newerTwin.leave()]);
+    });
+  });
+  describe('defined schedules (loadDefined)', () => {
+    const nightly = (revision: number, paused = false): DefinedSchedule => ({
+      declaration: defineSchedule({
+        id: 'api.nightly',
+        type: 'webhook.deliver',
+        payload: { url: 'https://example.com/hook', body: { revision } },
+        pattern: '30 2 * * *',
+        tz: 'Europe/Berlin',
+      }),
+      revision,
+      paused,
+    });
+    /** A sync whose read saw `defined`, and every write up to `revision` (default: their newest). */
+    const syncWith = (
+      beat: ReturnType<typeof replica>,
+      defined: readonly DefinedSchedule[],
+      revision = Math.max(0, ...defined.map((schedule) => schedule.revision)),
+    ) =>
+      syncSchedules(beat.queue, [reconcile], {
+        ...beat.owner,
+        loadDefined: async () => ({ schedules: defined, revision }),
+      });
+    const payloadOf = async (queue: JobQueue, id: string) =>
+      (await queue.getJobScheduler(id))?.template?.data;
+
+    it('applies them beside the declarations, removes paused and deleted ones, and never applies an older definition', async () => {
+      await keys.cleanup();
+      const beat = replica();
+      expect(await syncWith(beat, [nightly(5)])).toMatchObject({
+        upserted: ['reconcile', 'api.nightly'],
+        removed: [],
+        skipped: [],
+      });
+      expect(await ids(beat.queue)).toEqual(['api.nightly', 'reconcile']);
+      expect((await listSchedules(beat.queue)).find((s) => s.id === 'api.nightly')).toMatchObject({
+        type: 'webhook.deliver',
+        pattern: '30 2 * * *',
+        tz: 'Europe/Berlin',
+      });
+
+      // a replica that read before the change (revision 4) does not revert revision 5
+      expect(await syncWith(beat, [nightly(4)])).toMatchObject({
+        skipped: [{ id: 'api.nightly', reason: 'older-than-applied' }],
+      });
+      expect(await payloadOf(beat.queue, 'api.nightly')).toEqual({
+        url: 'https://example.com/hook',
+        body: { revision: 5 },
+      });
+
+      // paused: out of Redis, and a read from before the pause does not bring it back
+      expect(await syncWith(beat, [nightly(6, true)])).toMatchObject({ removed: ['api.nightly'] });
+      expect(await ids(beat.queue)).toEqual(['reconcile']);
+      await syncWith(beat, [nightly(5)]);
+      expect(await ids(beat.queue)).toEqual(['reconcile']);
+      // resumed (a newer write): back
+      await syncWith(beat, [nightly(7)]);
+      expect(await ids(beat.queue)).toEqual(['api.nightly', 'reconcile']);
+
+      // deleted: removed, and a read from before the delete (revision 7) does not bring it back
+      expect(await syncWith(beat, [], 8)).toMatchObject({ removed: ['api.nightly'] });
+      expect(await syncWith(beat, [nightly(7)])).toMatchObject({
+        skipped: [{ id: 'api.nightly', reason: 'older-than-applied' }],
+      });
+      expect(await ids(beat.queue)).toEqual(['reconcile']);
+      // created again with the same key: a newer revision
+      await syncWith(beat, [nightly(9)]);
+      expect(await ids(beat.queue)).toEqual(['api.nightly', 'reconcile']);
+    });
+
+    it('leaves a scheduler applied from a newer definition than its read saw', async () => {
+      await keys.cleanup();
+      const fast = replica();
+      const slow = replica();
+      await syncWith(fast, [nightly(9)]);
+      // the slow replica read the table before the schedule existed (its newest revision: 3)
+      const other = { ...nightly(3), declaration: { ...nightly(3).declaration, id: 'api.other' } };
+      expect(await syncWith(slow, [other])).toMatchObject({
+        skipped: [{ id: 'api.nightly', reason: 'applied-after-read' }],
+      });
+      expect(await ids(slow.queue)).toEqual(['api.nightly', 'api.other', 'reconcile']);
+    });
+
+    it('leaves a key declared in code to the declaration and skips one that is not valid', async () => {
+      await keys.cleanup();
+      const beat = replica();
+      const shadowing: DefinedSchedule = {
+        declaration: defineSchedule({
+          id: 'reconcile',
+          type: 'maintenance.prune',
+          payload: {},
+          every: 5_000,
+        }),
+        revision: 1,
+        paused: false,
+      };
+      const broken: DefinedSchedule = {
+        declaration: {
+          ...nightly(2).declaration,
+          id: 'api.broken',
+          payload: { url: 42, body: null } as unknown as { url: string; body: null },
+        },
+        revision: 2,
+        paused: false,
+      };
+      const result = await syncWith(beat, [shadowing, broken]);
+      expect(result.skipped).toEqual([
+        { id: 'reconcile', reason: 'declared-in-code' },
+        { id: 'api.broken', reason: 'invalid', detail: expect.stringContaining('url') },
+      ]);
+      expect(await listSchedules(beat.queue)).toEqual([
+        expect.objectContaining({ id: 'reconcile', type: 'maintenance.reconcile', every: 60_000 }),
+      ]);
+    });
+
+    it('does not count as the same list as a beat with the same declarations that applies none', async () => {
+      await keys.cleanup();
+      const older = replica();
+      const newer = replica();
+      await older.sync([reconcile]);
+      const applied = await syncWith(newer, [nightly(1)]);
+      expect(applied.supersededBy).toBeUndefined();
+      // the older build (no defined schedules) is superseded: it does not remove api.nightly
+      expect(await older.sync([reconcile])).toMatchObject({ supersededBy: applied.generation });
+      expect(await ids(older.queue)).toEqual(['api.nightly', 'reconcile']);
     });
   });
 });

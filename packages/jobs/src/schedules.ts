@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { parseJobPayload } from './payloads.ts';
+import { parseJobPayload, resolveJobType } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
 import type { JobPayload, JobType } from './registry.ts';
+import { checkCron, DEFAULT_SCHEDULE_TIMEZONE } from './schedule-timing.ts';
 
 export type ScheduleDeclaration<T extends JobType = JobType> = {
   /** Stable id of the BullMQ job scheduler; renaming it replaces the schedule. */
@@ -17,9 +18,30 @@ export function defineSchedule<T extends JobType>(declaration: ScheduleDeclarati
   return declaration;
 }
 
+/**
+ * A schedule defined at run time (the api's `schedules` table) rather than in code. `revision`
+ * orders every definition ever written (one sequence for all keys): beat never applies one older
+ * than the last it applied for its key.
+ */
+export interface DefinedSchedule {
+  declaration: ScheduleDeclaration;
+  revision: number;
+  /** A paused schedule is kept out of Redis until it is resumed. */
+  paused: boolean;
+}
+
+/** A defined schedule a sync left alone, and why. */
+export interface SkippedSchedule {
+  id: string;
+  reason: 'declared-in-code' | 'invalid' | 'older-than-applied' | 'applied-after-read';
+  detail?: string;
+}
+
 export interface ScheduleSyncResult {
   upserted: string[];
   removed: string[];
+  /** Defined schedules this sync did not apply (or, for `applied-after-read`, did not remove). */
+  skipped: SkippedSchedule[];
   /** The generation of this declaration set (see syncSchedules). */
   generation: number;
   /** Set when a newer declaration set is running: this sync then changed nothing. */
@@ -44,6 +66,21 @@ export interface SyncSchedulesOptions extends ScheduleOwnerOptions {
   lockTtlMs?: number;
   /** How long to wait for another replica's sync to finish. */
   waitMs?: number;
+  /**
+   * The schedules defined at run time, read while this sync holds the lock (so replicas apply
+   * them one after another, each from a fresh read). Without it, only the declarations count.
+   */
+  loadDefined?: () => Promise<DefinedSchedules>;
+}
+
+/** One read of the defined schedules. */
+export interface DefinedSchedules {
+  schedules: readonly DefinedSchedule[];
+  /**
+   * Every write (create, change, delete) up to this revision is reflected in `schedules`: the
+   * table's revision sequence, read after the rows.
+   */
+  revision: number;
 }
 
 /**
@@ -59,37 +96,179 @@ export interface SyncSchedulesOptions extends ScheduleOwnerOptions {
  * neither removes what the newer list added nor brings back what it dropped) until no instance
  * of a newer list is left, say after a rollback. Instances register with each sync, for
  * `instanceTtlMs`, and leave on a graceful stop (`leaveSchedules`).
+ *
+ * Schedules defined at run time (`loadDefined`, the api's table) are applied too: a paused one
+ * is removed, one whose id is declared in code is left to the declaration. They are read under
+ * the lock, so replicas apply them in turn, each from a fresh read. Should a lock run out mid-sync
+ * (a sync slower than `lockTtlMs`), revisions keep a slower replica from undoing a faster one:
+ * per id, Redis keeps the revision last applied (and, once removed, a mark just above it), a
+ * definition older than that is not applied, and a scheduler applied from a definition newer
+ * than anything this read saw is not removed.
  */
 export async function syncSchedules(
   queue: JobQueue,
   declarations: readonly ScheduleDeclaration[],
   options: SyncSchedulesOptions,
 ): Promise<ScheduleSyncResult> {
-  const ids = new Set<string>();
+  const declaredIds = new Set<string>();
   for (const declaration of declarations) {
-    if (ids.has(declaration.id)) throw new Error(`schedule "${declaration.id}" is declared twice`);
-    ids.add(declaration.id);
+    if (declaredIds.has(declaration.id)) {
+      throw new Error(`schedule "${declaration.id}" is declared twice`);
+    }
+    declaredIds.add(declaration.id);
     parseJobPayload(declaration.type, declaration.payload);
   }
   const schedulers = declarations.map(toScheduler);
-  const fingerprint = fingerprintOf(schedulers);
+  const fingerprint = fingerprintOf(schedulers, options.loadDefined !== undefined);
 
   return withLock(options, async () => {
     const { generation, newest } = await registerInstance(options, fingerprint);
-    if (generation < newest) return { upserted: [], removed: [], generation, supersededBy: newest };
+    if (generation < newest) {
+      return { upserted: [], removed: [], skipped: [], generation, supersededBy: newest };
+    }
+
+    const { schedules: defined, revision: readRevision } = (await options.loadDefined?.()) ?? {
+      schedules: [],
+      revision: 0,
+    };
+    const applied = await readAppliedRevisions(options);
+    const skipped: SkippedSchedule[] = [];
+    const keep = new Set(declaredIds);
+    const definedUpserts: { scheduler: SchedulerSpec; revision: number }[] = [];
+    const pausedRevisions: [string, number][] = [];
+    for (const { declaration, revision, paused } of defined) {
+      const id = declaration.id;
+      if (declaredIds.has(id)) {
+        skipped.push({ id, reason: 'declared-in-code' });
+        continue;
+      }
+      const appliedRevision = applied.get(id) ?? 0;
+      if (revision < appliedRevision) {
+        keep.add(id);
+        skipped.push({ id, reason: 'older-than-applied' });
+        continue;
+      }
+      if (paused) {
+        pausedRevisions.push([id, revision]);
+        continue;
+      }
+      try {
+        parseJobPayload(resolveJobType(declaration.type), declaration.payload);
+        checkTiming(declaration);
+      } catch (error) {
+        // a type removed from the code, or a payload its schema no longer accepts: this schedule
+        // stays out of Redis, the others are applied
+        skipped.push({ id, reason: 'invalid', detail: (error as Error).message });
+        continue;
+      }
+      keep.add(id);
+      definedUpserts.push({ scheduler: toScheduler(declaration), revision });
+    }
 
     const upserted: string[] = [];
     for (const scheduler of schedulers) {
       await queue.upsertJobScheduler(scheduler.id, scheduler.repeat, scheduler.template);
       upserted.push(scheduler.id);
     }
+    for (const { scheduler, revision } of definedUpserts) {
+      await queue.upsertJobScheduler(scheduler.id, scheduler.repeat, scheduler.template);
+      await recordAppliedRevision(options, scheduler.id, revision);
+      upserted.push(scheduler.id);
+    }
+    for (const [id, revision] of pausedRevisions) {
+      await recordAppliedRevision(options, id, revision);
+      applied.set(id, revision);
+    }
     const removed: string[] = [];
     for (const scheduler of await queue.getJobSchedulers(0, -1)) {
       const id = scheduler.id ?? scheduler.key;
-      if (!ids.has(id) && (await queue.removeJobScheduler(id))) removed.push(id);
+      if (keep.has(id)) continue;
+      // applied from a definition written after this read (by a sync that did not wait for this
+      // one's lock): it stays
+      if ((applied.get(id) ?? 0) > readRevision) {
+        skipped.push({ id, reason: 'applied-after-read' });
+        continue;
+      }
+      if (await queue.removeJobScheduler(id)) removed.push(id);
+      // a defined schedule removed (deleted or paused) after revision r is marked r + 0.5: above
+      // every definition read before, below any written after (revisions are whole numbers)
+      const removedAfter = applied.get(id);
+      if (removedAfter !== undefined && Number.isInteger(removedAfter)) {
+        await recordAppliedRevision(options, id, removedAfter + 0.5);
+      }
     }
-    return { upserted, removed, generation };
+    return { upserted, removed, skipped, generation };
   });
+}
+
+function checkTiming(declaration: ScheduleDeclaration): void {
+  if (declaration.pattern !== undefined) {
+    checkCron(declaration.pattern, declaration.tz ?? DEFAULT_SCHEDULE_TIMEZONE);
+  } else if (!Number.isInteger(declaration.every) || declaration.every <= 0) {
+    throw new Error(
+      `every must be a positive whole number of milliseconds, got ${declaration.every}`,
+    );
+  }
+}
+
+/** Where a sync records, per scheduler id, the revision of the defined schedule it last applied. */
+function appliedRevisionsKey(prefix: string): string {
+  return `${prefix}:beat:schedule-revisions`;
+}
+
+async function readAppliedRevisions(options: ScheduleOwnerOptions): Promise<Map<string, number>> {
+  const stored = await options.redis.hgetall(appliedRevisionsKey(options.prefix));
+  return new Map(Object.entries(stored).map(([id, revision]) => [id, Number(revision)]));
+}
+
+// Only ever raised, and kept after the scheduler is removed: a definition read before the
+// schedule was deleted or paused cannot bring it back.
+const RAISE_REVISION_SCRIPT = `local current = tonumber(redis.call('hget', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > current then redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end
+return 1`;
+
+async function recordAppliedRevision(
+  options: ScheduleOwnerOptions,
+  id: string,
+  revision: number,
+): Promise<void> {
+  await options.redis.eval(
+    RAISE_REVISION_SCRIPT,
+    1,
+    appliedRevisionsKey(options.prefix),
+    id,
+    String(revision),
+  );
+}
+
+/** Announces a change of the defined schedules, so every beat resyncs now (see watchScheduleChanges). */
+export async function announceScheduleChange(
+  redis: Redis,
+  prefix: string,
+  key: string,
+): Promise<void> {
+  await redis.publish(scheduleChangesChannel(prefix), key);
+}
+
+/**
+ * Calls `onChange` with the key of every announced change. `subscriber` must be a connection of
+ * its own: a subscribed connection runs no other command. ioredis subscribes again after a
+ * reconnect; changes announced meanwhile are picked up by the periodic resync.
+ */
+export async function watchScheduleChanges(
+  subscriber: Redis,
+  prefix: string,
+  onChange: (key: string) => void,
+): Promise<void> {
+  const channel = scheduleChangesChannel(prefix);
+  subscriber.on('message', (from: string, key: string) => {
+    if (from === channel) onChange(key);
+  });
+  await subscriber.subscribe(channel);
+}
+
+function scheduleChangesChannel(prefix: string): string {
+  return `${prefix}:beat:schedule-changes`;
 }
 
 /**
@@ -114,15 +293,23 @@ function toScheduler(d: ScheduleDeclaration): SchedulerSpec {
   return {
     id: d.id,
     repeat:
-      d.pattern === undefined ? { every: d.every } : { pattern: d.pattern, tz: d.tz ?? 'UTC' },
+      d.pattern === undefined
+        ? { every: d.every }
+        : { pattern: d.pattern, tz: d.tz ?? DEFAULT_SCHEDULE_TIMEZONE },
     template: { name: d.type, data: d.payload, opts: scheduledJobOptions(d.type) },
   };
 }
 
-/** Everything a sync writes, so two lists that would write the same schedulers share a fingerprint. */
-function fingerprintOf(schedulers: readonly SchedulerSpec[]): string {
+/**
+ * Everything a sync writes, so two lists that would write the same schedulers share a
+ * fingerprint. A beat that also applies defined schedules has another fingerprint than one with
+ * the same declarations that does not (a build from before they existed, which would remove
+ * them): whichever started last is the newest, and only it changes anything.
+ */
+function fingerprintOf(schedulers: readonly SchedulerSpec[], appliesDefined: boolean): string {
   const sorted = [...schedulers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  const written = appliesDefined ? { schedulers: sorted, defined: true } : sorted;
+  return createHash('sha256').update(JSON.stringify(written)).digest('hex');
 }
 
 function ownerKeys(prefix: string) {

@@ -31,7 +31,7 @@ export interface RunningApp {
  */
 export async function startApp(
   app: App,
-  env: { DATABASE_URL?: string; REDIS_URL: string; QUEUE_PREFIX: string } & Record<string, string>,
+  env: { DATABASE_URL: string; REDIS_URL: string; QUEUE_PREFIX: string } & Record<string, string>,
   options: { waitReady?: boolean } = {},
 ): Promise<RunningApp> {
   const port = await freePort();

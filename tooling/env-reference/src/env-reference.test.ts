@@ -22,7 +22,7 @@ describe('environment reference', () => {
       'REDIS_URL',
       'WEBHOOK_SECRETS_KEY',
     ]);
-    expect(requiredInProduction('beat')).toEqual(['REDIS_URL']);
+    expect(requiredInProduction('beat')).toEqual(['DATABASE_URL', 'REDIS_URL']);
     const port = describeServiceEnv('api').find((v) => v.name === 'PORT');
     expect(port).toMatchObject({ required: 'no', default: '8000', secret: false });
     const workerHealth = describeServiceEnv('worker').find((v) => v.name === 'HEALTH_PORT');

@@ -121,7 +121,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['worker', workerEnv, ['DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRETS_KEY']],
-    ['beat', beatEnv, ['REDIS_URL']],
+    ['beat', beatEnv, ['DATABASE_URL', 'REDIS_URL']],
     ['migrate', migrateEnv, ['DATABASE_URL']],
   ] as const)('names the required variables of %s', (_name, schema, expected) => {
     const error = configError(() => loadConfig(schema, {}));

@@ -5,6 +5,7 @@ import { ADMIN_QUEUES_PATH } from '../routes/admin-queues.ts';
 import { healthReportSchema } from '../routes/health.contract.ts';
 import { jobListSchema } from '../routes/jobs.contract.ts';
 import { scheduleListSchema } from '../routes/schedules.contract.ts';
+import { scheduleResourceSchema } from '../schedule-resource.ts';
 import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
 import { mountedRoutes } from '../testing/mounted-routes.ts';
 import { API_OPERATIONS, createOpenApiDocument } from './document.ts';
@@ -57,9 +58,29 @@ describe('the OpenAPI document of a running api (real PostgreSQL and Redis)', ()
     const list = await request(api.url).get('/v1/jobs?limit=1').set(auth);
     expect(jobListSchema.parse(list.body).jobs).toHaveLength(1);
 
+    const defined = await request(api.url)
+      .post('/v1/schedules')
+      .set(auth)
+      .send({ key: 'contract', type: 'system.echo', payload: {}, cron: '0 * * * *' });
+    expect(defined.status).toBe(201);
+    scheduleResourceSchema.parse(defined.body);
+    const changed = await request(api.url)
+      .patch('/v1/schedules/contract')
+      .set(auth)
+      .send({ everySeconds: 60 });
+    scheduleResourceSchema.parse(changed.body);
+    const triggered = await request(api.url).post('/v1/schedules/contract/trigger').set(auth);
+    expect(triggered.status).toBe(202);
+    jobResourceSchema.parse(triggered.body);
+    const readOnly = await request(api.url).delete('/v1/schedules/maintenance.prune').set(auth);
+    expect(problemSchema.parse(readOnly.body).key).toBe('maintenance.prune');
+
     const schedules = await request(api.url).get('/v1/schedules').set(auth);
     expect(schedules.status).toBe(200);
-    scheduleListSchema.parse(schedules.body);
+    const listed = scheduleListSchema.parse(schedules.body).schedules;
+    expect(listed.find((schedule) => schedule.key === 'contract')?.lastJob?.id).toBe(
+      triggered.body.id,
+    );
 
     const cancelled = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
     expect(jobResourceSchema.parse(cancelled.body).status).toBe('cancelled');

@@ -112,6 +112,13 @@ export const problemSchema = z
       .object({ job: z.string() })
       .optional()
       .meta({ description: 'Where the job named by `jobId` is.' }),
+    key: z.string().optional().meta({
+      description:
+        '`schedule-not-found`, `schedule-exists`, `schedule-read-only`: the schedule key.',
+    }),
+    source: z.enum(['code']).optional().meta({
+      description: '`schedule-exists`, `schedule-read-only`: the key is declared in code.',
+    }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
 

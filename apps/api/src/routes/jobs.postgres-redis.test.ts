@@ -449,30 +449,6 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
     });
   });
 
-  describe('GET /v1/schedules', () => {
-    it('lists the registered schedules with their next run time', async () => {
-      await api.queue.upsertJobScheduler(
-        'maintenance.prune.nightly',
-        { pattern: '0 3 * * *', tz: 'UTC' },
-        { name: 'maintenance.prune', data: {} },
-      );
-      const res = await request(api.url).get('/v1/schedules').set(auth);
-
-      expect(res.status).toBe(200);
-      expect(res.body.schedules).toEqual([
-        {
-          id: 'maintenance.prune.nightly',
-          type: 'maintenance.prune',
-          pattern: '0 3 * * *',
-          every: null,
-          tz: 'UTC',
-          nextRunAt: expect.stringMatching(/T03:00:00\.000Z$/),
-        },
-      ]);
-      expect(Date.parse(res.body.schedules[0].nextRunAt)).toBeGreaterThan(Date.now());
-    });
-  });
-
   async function rowsWithKey(key: string): Promise<number> {
     const page = await api.jobs.list({ limit: 100 });
     return page.jobs.filter((job) => job.idempotencyKey === key).length;

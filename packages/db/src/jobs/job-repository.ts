@@ -33,6 +33,8 @@ export interface CreateJobInput {
   ttl?: number | null;
   /** The job this one retries. */
   retryOf?: string | null;
+  /** The schedule a run started on demand (POST /v1/schedules/:key/trigger) belongs to. */
+  schedulerId?: string | null;
 }
 
 export interface CreateJobOptions {
@@ -292,6 +294,7 @@ interface InsertItem {
   priority: number | null;
   ttl: number | null;
   retryOf: string | null;
+  schedulerId: string | null;
 }
 
 export interface JobRepositoryOptions {
@@ -772,16 +775,17 @@ function insertStatement(items: readonly InsertItem[]): { text: string; values: 
   return {
     text: `
     INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
-                      tags, metadata, priority, ttl, expires_at, retry_of)
+                      tags, metadata, priority, ttl, expires_at, retry_of, scheduler_id)
     SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
            ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
            COALESCE(priority, 5), ttl,
            -- now() is created_at's default: the deadline counts from creation without a runAt
-           COALESCE(run_at, now()) + make_interval(secs => ttl), retry_of
+           COALESCE(run_at, now()) + make_interval(secs => ttl), retry_of, scheduler_id
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                  $7::text[], $8::text[], $9::text[], $10::int[], $11::int[], $12::uuid[])
+                  $7::text[], $8::text[], $9::text[], $10::int[], $11::int[], $12::uuid[],
+                  $13::text[])
         AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
-                metadata, priority, ttl, retry_of)
+                metadata, priority, ttl, retry_of, scheduler_id)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING ${JOB_COLUMNS}`,
     values: [
@@ -797,6 +801,7 @@ function insertStatement(items: readonly InsertItem[]): { text: string; values: 
       items.map((item) => item.priority),
       items.map((item) => item.ttl),
       items.map((item) => item.retryOf),
+      items.map((item) => item.schedulerId),
     ],
   };
 }
@@ -815,6 +820,7 @@ function toInsertItem(input: CreateJobInput): InsertItem {
     priority: input.priority ?? null,
     ttl: input.ttl ?? null,
     retryOf: input.retryOf ?? null,
+    schedulerId: input.schedulerId ?? null,
   };
 }
 
@@ -827,7 +833,8 @@ function checkLimit(limit: number): number {
   return limit;
 }
 
-function toJson(value: unknown, what: string): string {
+/** JSON for a jsonb column, refusing (JobJsonError) what JSON or jsonb cannot hold. */
+export function toJson(value: unknown, what: string): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

@@ -72,6 +72,7 @@ describe('migrate (real PostgreSQL)', () => {
         'job_attempts',
         'job_events',
         'jobs',
+        'schedules',
         'webhook_endpoints',
       ]);
       const enumValues = await queryRows<{ value: string }>(
