@@ -1,4 +1,10 @@
-import { createOwnRedis, freePort, readinessOnceStarted, type ServiceProcess } from '@repo/testing';
+import {
+  createOwnRedis,
+  freePort,
+  READY_DEADLINE_MS,
+  readinessOnceStarted,
+  type ServiceProcess,
+} from '@repo/testing';
 import { expect } from 'vitest';
 
 /**
