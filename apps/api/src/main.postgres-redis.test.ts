@@ -65,7 +65,7 @@ describe('api process (real PostgreSQL and Redis)', () => {
     return { api, url, port };
   }
 
-  it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
+  it('is not ready while Redis may evict keys, and says why', async () => {
     await expectUnreadyOnEvictingRedis({
       start: (redisUrl, port) => {
         const api = startServiceProcess(entry, {

@@ -186,7 +186,7 @@ describe('beat (real processes, real PostgreSQL and Redis)', () => {
     await queue.close();
   });
 
-  it('is not ready while Redis may evict keys, and says why', { timeout: 60_000 }, async () => {
+  it('is not ready while Redis may evict keys, and says why', async () => {
     await expectUnreadyOnEvictingRedis({
       start: (redisUrl, port) => {
         const beat = startServiceProcess(entry, {

@@ -1,4 +1,10 @@
-import { createOwnRedis, freePort, readinessOnceStarted, type ServiceProcess } from '@repo/testing';
+import {
+  createOwnRedis,
+  freePort,
+  READY_DEADLINE_MS,
+  readinessOnceStarted,
+  type ServiceProcess,
+} from '@repo/testing';
 import { expect } from 'vitest';
 
 /**
@@ -16,7 +22,10 @@ export async function expectUnreadyOnEvictingRedis(options: {
   try {
     const port = await freePort();
     const app = options.start(evicting.url, port);
-    const answer = await readinessOnceStarted(`http://127.0.0.1:${port}/health/ready`);
+    const answer = await readinessOnceStarted(
+      `http://127.0.0.1:${port}/health/ready`,
+      READY_DEADLINE_MS,
+    );
     expect(answer).toMatchObject({
       status: 503,
       body: {
