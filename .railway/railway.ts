@@ -93,6 +93,7 @@ export default defineRailway((ctx) => {
         '/packages/metrics/**',
         '/packages/outages/**',
         '/packages/tracing/**',
+        '/packages/webhooks/**',
         '/tooling/docker/**',
         '/tooling/testing/**',
         '/tooling/tsconfig/**',
@@ -116,6 +117,7 @@ export default defineRailway((ctx) => {
       DATABASE_URL: db.env.DATABASE_URL,
       API_KEYS: ctx.shared.API_KEYS,
       METRICS_TOKEN: ctx.shared.METRICS_TOKEN,
+      WEBHOOK_SECRETS_KEY: ctx.shared.WEBHOOK_SECRETS_KEY,
       // Railway's proxy sits in front: trust one hop of X-Forwarded-*.
       TRUST_PROXY: '1',
       MIGRATE_ON_START: 'false',
@@ -158,6 +160,7 @@ export default defineRailway((ctx) => {
     env: {
       ...shared,
       DATABASE_URL: db.env.DATABASE_URL,
+      WEBHOOK_SECRETS_KEY: ctx.shared.WEBHOOK_SECRETS_KEY,
       WEBHOOK_SIGNING_SECRET: ctx.shared.WEBHOOK_SIGNING_SECRET,
       // Jobs at once per replica.
       WORKER_CONCURRENCY: '10',

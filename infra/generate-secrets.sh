@@ -40,6 +40,8 @@ write api_keys "$(hex 32)"
 write metrics_token "$(hex 32)"
 # the Standard Webhooks format the worker requires: whsec_ + base64 of 32 random bytes
 write webhook_signing_secret "whsec_$(base64_of 32)"
+# seals the webhook endpoints' signing secrets (AES-256-GCM): 32 random bytes, base64
+write webhook_secrets_key "$(base64_of 32)"
 
 # derived from the passwords above (hex: safe in a URL as they are)
 write migrate_database_url \

@@ -1,8 +1,10 @@
-import type { JobRepository } from '@repo/db';
+import type { JobAttemptLog, JobRepository, WebhookEndpointRepository } from '@repo/db';
 import type { Health } from '@repo/health';
 import { healthRouter } from '@repo/health/express';
 import type { JobQueue } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
+import type { SecretBox } from '@repo/webhooks';
+import { allowsRawUrls } from '@repo/webhooks/env';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -16,10 +18,13 @@ import { requestTimeout } from './middleware/request-timeout.ts';
 import { apiSecurityHeaders } from './middleware/security-headers.ts';
 import { NotFoundError } from './problems.ts';
 import { adminQueuesRouter } from './routes/admin-queues.ts';
+import { jobAttemptsRouter } from './routes/job-attempts.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { schedulesRouter } from './routes/schedules.ts';
+import { webhookEndpointsRouter } from './routes/webhook-endpoints.ts';
+import { webhookDeliveryCheck } from './webhook-delivery-check.ts';
 
 export type AppConfig = Pick<
   ApiConfig,
@@ -31,6 +36,9 @@ export type AppConfig = Pick<
   | 'ADMIN_USERNAME'
   | 'ADMIN_PASSWORD'
   | 'HEALTH_CHECK_TIMEOUT'
+  | 'NODE_ENV'
+  | 'WEBHOOK_ALLOW_RAW_URLS'
+  | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
 >;
 
 export interface AppDeps {
@@ -43,6 +51,10 @@ export interface AppDeps {
   health: Health;
   /** Where the HTTP and queue metrics are registered; /metrics serves all of it. */
   metrics: Registry;
+  webhookEndpoints: WebhookEndpointRepository;
+  jobAttempts: Pick<JobAttemptLog, 'listForJob'>;
+  /** Seals the endpoints' signing secrets; undefined without WEBHOOK_SECRETS_KEY. */
+  secretBox: SecretBox | undefined;
 }
 
 const HEALTH_PATHS = ['/health', '/health/live', '/health/ready'];
@@ -104,6 +116,19 @@ export function createApp(deps: AppDeps): Express {
       health: deps.health,
       config,
       redisTimeoutMs,
+      checkPayload: webhookDeliveryCheck({
+        endpoints: deps.webhookEndpoints,
+        allowRawUrls: allowsRawUrls(config),
+      }),
+    }),
+  );
+  app.use(jobAttemptsRouter({ jobs: deps.jobs, attempts: deps.jobAttempts }));
+  app.use(
+    webhookEndpointsRouter({
+      endpoints: deps.webhookEndpoints,
+      secretBox: deps.secretBox,
+      allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      config,
     }),
   );
   app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));

@@ -3,6 +3,7 @@ import { databaseEnv, migrationEnv } from '@repo/db/env';
 import { healthCheckEnv } from '@repo/health/env';
 import { redisEnv } from '@repo/jobs/env';
 import { drainEnv, shutdownEnv } from '@repo/lifecycle/env';
+import { webhookEndpointsEnv } from '@repo/webhooks/env';
 import { z } from 'zod';
 
 const trustProxy = z
@@ -80,6 +81,7 @@ export const apiEnv = z
     ...shutdownEnv().shape,
     ...drainEnv().shape,
     ...healthCheckEnv().shape,
+    ...webhookEndpointsEnv().shape,
   })
   .superRefine((env, ctx) => {
     if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {

@@ -13,6 +13,7 @@ export const problemTypes = {
   unauthorized: { status: 401, title: 'Authentication required' },
   'not-found': { status: 404, title: 'Not found' },
   'job-not-found': { status: 404, title: 'Job not found' },
+  'webhook-endpoint-not-found': { status: 404, title: 'Webhook endpoint not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'job-not-cancellable': { status: 409, title: 'The job can no longer be cancelled' },
   'request-incomplete': { status: 408, title: 'The request did not arrive in time' },
@@ -28,6 +29,10 @@ export const problemTypes = {
   'queue-unavailable': { status: 503, title: 'The job queue is unavailable' },
   'request-timeout': { status: 503, title: 'The request took too long' },
   'server-busy': { status: 503, title: 'The server is too busy to take the request now' },
+  'webhook-secrets-unavailable': {
+    status: 503,
+    title: 'Webhook endpoint secrets cannot be made on this server',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemSlug = keyof typeof problemTypes;
@@ -110,6 +115,16 @@ export class JobNotFoundError extends ProblemError {
 
   constructor(id: string) {
     super('job-not-found', `There is no job with id ${id}.`, { extensions: { jobId: id } });
+  }
+}
+
+export class WebhookEndpointNotFoundError extends ProblemError {
+  override readonly name = 'WebhookEndpointNotFoundError';
+
+  constructor(id: string) {
+    super('webhook-endpoint-not-found', `There is no webhook endpoint with id ${id}.`, {
+      extensions: { webhookEndpointId: id },
+    });
   }
 }
 

@@ -1,11 +1,15 @@
 import {
   createDb,
+  createJobAttemptLog,
   createJobRepository,
+  createWebhookEndpointRepository,
   type Db,
   databaseHealthCheck,
+  type JobAttemptLog,
   type JobRepository,
   type JobRepositoryOptions,
   prepareSchema,
+  type WebhookEndpointRepository,
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health } from '@repo/health';
@@ -19,6 +23,7 @@ import {
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
 import { createDbBatchSizeMetric } from '@repo/metrics';
+import { createSecretBox } from '@repo/webhooks';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -54,6 +59,8 @@ export interface ApiService extends RunningService {
   queue: JobQueue;
   redis: Redis;
   metrics: Registry;
+  webhookEndpoints: WebhookEndpointRepository;
+  jobAttempts: JobAttemptLog;
 }
 
 /**
@@ -108,7 +115,21 @@ export async function createApiService(
     logger,
   });
 
-  const app = createApp({ config, jobs, queue, redis, logger, health, metrics });
+  const webhookEndpoints = createWebhookEndpointRepository(db);
+  const jobAttempts = createJobAttemptLog(db);
+  const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
+  const app = createApp({
+    config,
+    jobs,
+    queue,
+    redis,
+    logger,
+    health,
+    metrics,
+    webhookEndpoints,
+    jobAttempts,
+    secretBox: secretsKey ? createSecretBox(secretsKey) : undefined,
+  });
   const http = createHttpServer(app, config);
   const listen = options.listen ?? { port: config.PORT, host: config.HOST };
   const { port } = await http.listen(listen.port, listen.host);
@@ -125,6 +146,8 @@ export async function createApiService(
     queue,
     redis,
     metrics,
+    webhookEndpoints,
+    jobAttempts,
     async drain() {
       // readiness is already 503 (runService turns it so on the signal), and the listener stays
       // open for SHUTDOWN_DRAIN_DELAY: load balancers take a while (a probe interval or two) to

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from '@repo/config';
 import { describe, expect, it } from 'vitest';
-import { webhookEnv } from './env.ts';
+import { webhookEnv, workerEnv } from './env.ts';
 
 const whsec = (key: Buffer) => `whsec_${key.toString('base64')}`;
 
@@ -26,7 +26,7 @@ describe('WEBHOOK_SIGNING_SECRET', () => {
       NODE_ENV: 'development',
       WEBHOOK_SIGNING_SECRET: ` ${value}\n`,
     });
-    expect(config.WEBHOOK_SIGNING_SECRET.reveal()).toBe(value);
+    expect(config.WEBHOOK_SIGNING_SECRET?.reveal()).toBe(value);
     for (const text of [
       JSON.stringify(config),
       inspect(config),
@@ -42,7 +42,7 @@ describe('WEBHOOK_SIGNING_SECRET', () => {
       loadConfig(webhookEnv, {
         NODE_ENV: 'development',
         WEBHOOK_SIGNING_SECRET: value,
-      }).WEBHOOK_SIGNING_SECRET.reveal(),
+      }).WEBHOOK_SIGNING_SECRET?.reveal(),
     ).toBe(value);
   });
 
@@ -71,7 +71,7 @@ describe('WEBHOOK_SIGNING_SECRET', () => {
       NODE_ENV: 'development',
       WEBHOOK_SIGNING_SECRET: converted,
     });
-    const key = Buffer.from(config.WEBHOOK_SIGNING_SECRET.reveal().slice(6), 'base64');
+    const key = Buffer.from(config.WEBHOOK_SIGNING_SECRET?.reveal().slice(6) ?? '', 'base64');
     expect(key.toString()).toBe(old);
   });
 
@@ -94,9 +94,31 @@ describe('WEBHOOK_SIGNING_SECRET', () => {
     );
   });
 
-  it('is required, and the error says what it is and how to make one', () => {
-    const message = signingSecretProblem('');
-    expect(message).toMatch(/^is required but not set — Signs webhook deliveries/);
-    expect(message).toContain('echo "whsec_$(openssl rand -base64 32)"');
+  it('is required only while deliveries to raw URLs are allowed, and the error says how to do without', () => {
+    const env = {
+      DATABASE_URL: 'postgresql://unused@127.0.0.1/unused',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      WEBHOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
+    };
+    const problems = (values: Record<string, string>) => {
+      try {
+        loadConfig(workerEnv, { ...env, ...values });
+        return [];
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        return error.problems.map((p) => `${p.variable}: ${p.message}`);
+      }
+    };
+    expect(problems({ NODE_ENV: 'development' })).toEqual([
+      expect.stringMatching(
+        /^WEBHOOK_SIGNING_SECRET: is required while deliveries to raw URLs are allowed .*WEBHOOK_ALLOW_RAW_URLS=false$/,
+      ),
+    ]);
+    expect(problems({ NODE_ENV: 'development', WEBHOOK_ALLOW_RAW_URLS: 'false' })).toEqual([]);
+    // production allows only endpoints unless told otherwise
+    expect(problems({ NODE_ENV: 'production' })).toEqual([]);
+    expect(problems({ NODE_ENV: 'production', WEBHOOK_ALLOW_RAW_URLS: 'true' })).toEqual([
+      expect.stringMatching(/^WEBHOOK_SIGNING_SECRET: is required while/),
+    ]);
   });
 });

@@ -1,15 +1,9 @@
-import {
-  boolean,
-  describeEnv,
-  duration,
-  integer,
-  runtimeEnv,
-  standardWebhooksSecret,
-} from '@repo/config';
+import { describeEnv, duration, integer, runtimeEnv, standardWebhooksSecret } from '@repo/config';
 import { databaseEnv, migrationEnv } from '@repo/db/env';
 import { healthCheckEnv, healthServerEnv } from '@repo/health/env';
 import { jobLimitsEnv, redisEnv } from '@repo/jobs/env';
 import { shutdownEnv } from '@repo/lifecycle/env';
+import { allowsRawUrls, webhookEndpointsEnv } from '@repo/webhooks/env';
 import { z } from 'zod';
 
 export const jobWorkerEnv = z.object({
@@ -32,21 +26,18 @@ export const jobWorkerEnv = z.object({
 export type JobWorkerConfig = z.output<typeof jobWorkerEnv>;
 
 export const webhookEnv = z.object({
-  WEBHOOK_SIGNING_SECRET: describeEnv(standardWebhooksSecret(), {
+  ...webhookEndpointsEnv().shape,
+  WEBHOOK_SIGNING_SECRET: describeEnv(standardWebhooksSecret().optional(), {
     description:
-      'Signs webhook deliveries (HMAC-SHA256), in the Standard Webhooks format: whsec_ followed by the base64 of 24 to 64 random bytes. Receivers verify with the same value (README: Webhooks). Generate with: echo "whsec_$(openssl rand -base64 32)"',
+      'Signs webhook deliveries to raw URLs (HMAC-SHA256), in the Standard Webhooks format: whsec_ followed by the base64 of 24 to 64 random bytes; required where WEBHOOK_ALLOW_RAW_URLS is on (deliveries to endpoints use their own secrets). Receivers verify with the same value (README: Webhooks). Generate with: echo "whsec_$(openssl rand -base64 32)"',
     example: 'whsec_<base64 of 32 random bytes>',
     secret: true,
   }),
   WEBHOOK_TIMEOUT: describeEnv(duration({ min: 100, max: 300_000 }).prefault('10s'), {
     description: 'Per-request timeout of a webhook delivery.',
   }),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: describeEnv(boolean().prefault('false'), {
-    description:
-      'Allow deliveries to loopback, private and link-local addresses. Off by default so a job cannot probe the internal network.',
-  }),
 });
-export type WebhookConfig = z.output<typeof webhookEnv>;
+export type WebhookConfig = z.output<typeof webhookEnv> & { NODE_ENV: string };
 
 export const maintenanceEnv = z.object({
   RECONCILE_AFTER: describeEnv(duration({ min: 1_000 }).prefault('2m'), {
@@ -63,17 +54,28 @@ export const maintenanceEnv = z.object({
 export type MaintenanceConfig = z.output<typeof maintenanceEnv>;
 
 /** Every variable the worker reads: the packages' fragments it uses and its own. */
-export const workerEnv = z.object({
-  ...runtimeEnv().shape,
-  ...databaseEnv().shape,
-  ...migrationEnv().shape,
-  ...redisEnv().shape,
-  ...jobWorkerEnv.shape,
-  ...jobLimitsEnv().shape,
-  ...webhookEnv.shape,
-  ...maintenanceEnv.shape,
-  ...shutdownEnv().shape,
-  ...healthServerEnv(8001).shape,
-  ...healthCheckEnv().shape,
-});
+export const workerEnv = z
+  .object({
+    ...runtimeEnv().shape,
+    ...databaseEnv().shape,
+    ...migrationEnv().shape,
+    ...redisEnv().shape,
+    ...jobWorkerEnv.shape,
+    ...jobLimitsEnv().shape,
+    ...webhookEnv.shape,
+    ...maintenanceEnv.shape,
+    ...shutdownEnv().shape,
+    ...healthServerEnv(8001).shape,
+    ...healthCheckEnv().shape,
+  })
+  .superRefine((env, ctx) => {
+    if (allowsRawUrls(env) && env.WEBHOOK_SIGNING_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SIGNING_SECRET'],
+        message:
+          'is required while deliveries to raw URLs are allowed (WEBHOOK_ALLOW_RAW_URLS, true by default outside production): set it, or set WEBHOOK_ALLOW_RAW_URLS=false',
+      });
+    }
+  });
 export type WorkerConfig = z.output<typeof workerEnv>;

@@ -1,4 +1,9 @@
-import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
+import {
+  createJobAttemptLog,
+  createWebhookEndpointRepository,
+  DatabaseUnavailableError,
+  type JobRepository,
+} from '@repo/db';
 import { createLogger } from '@repo/logger';
 import { captureJsonLines } from '@repo/testing';
 import type { Worker } from 'bullmq';
@@ -53,7 +58,10 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
           jobs,
           queue: h.queue,
           webhookMetrics: h.metrics.webhooks,
+          webhookEndpoints: createWebhookEndpointRepository(h.db),
+          secretBox: undefined,
         }),
+        attempts: createJobAttemptLog(h.db),
         logger,
         metrics: h.metrics,
         fair: h.fair,

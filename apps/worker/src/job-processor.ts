@@ -1,4 +1,9 @@
-import { DatabaseUnavailableError, type JobRepository } from '@repo/db';
+import {
+  type AttemptOutcome,
+  DatabaseUnavailableError,
+  type JobAttemptLog,
+  type JobRepository,
+} from '@repo/db';
 import {
   type FairScheduler,
   InvalidPayloadError,
@@ -14,7 +19,7 @@ import type { Logger } from '@repo/logger';
 import { activeTraceId, inSpan, traceIdOfMetadata } from '@repo/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
-import type { JobHandlers } from './handlers/index.ts';
+import type { AttemptDetails, JobHandlers } from './handlers/index.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** The reason `worker.cancelAllJobs` is given when shutdown runs out of time. */
@@ -38,6 +43,8 @@ export interface JobProcessorDeps {
     'ensureScheduled' | 'findById' | 'markRunning' | 'markSucceeded' | 'markFailed'
   >;
   handlers: JobHandlers;
+  /** Where each attempt is recorded when it ends (GET /v1/jobs/:id/attempts). */
+  attempts: Pick<JobAttemptLog, 'record'>;
   logger: Logger;
   metrics: WorkerMetrics;
   /** Concurrency and rate limits per job type and key (packages/jobs README: fair execution). */
@@ -217,6 +224,27 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
 
     const startedAt = performance.now();
     const seconds = () => (performance.now() - startedAt) / 1000;
+    const attemptStarted = new Date();
+    const details: AttemptDetails = {};
+    /**
+     * The attempt's history row, written just before the status, so that a job seen finished has
+     * its last attempt listed. A history that cannot be written is logged here and costs the job
+     * nothing (its row is the record that counts).
+     */
+    const recordAttempt = (outcome: AttemptOutcome, error?: unknown) =>
+      deps.attempts
+        .record({
+          jobId: id,
+          attempt,
+          startedAt: attemptStarted,
+          finishedAt: new Date(),
+          outcome,
+          error: error === undefined ? null : describeError(error),
+          httpStatus: details.httpStatus ?? null,
+        })
+        .catch((failure: unknown) =>
+          logger.warn({ err: failure, outcome }, 'the attempt could not be added to the history'),
+        );
     deps.metrics.jobs.active.inc();
     try {
       const handler = deps.handlers[type] as (p: unknown, c: unknown) => Promise<unknown>;
@@ -226,7 +254,9 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         maxAttempts,
         signal: signal ?? new AbortController().signal,
         logger,
+        details,
       });
+      await recordAttempt('succeeded');
       await deps.jobs.markSucceeded(id, result ?? null);
       deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;
@@ -236,6 +266,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       if (error instanceof DatabaseUnavailableError) throw error;
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
+        await recordAttempt('interrupted', error);
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
         await job.moveToWait(token);
         deps.metrics.jobs.attemptEnded(type, 'interrupted', seconds());
@@ -245,6 +276,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       const unrecoverable = error instanceof UnrecoverableError;
       const lastInQueue = queueAttempt >= queueAttempts;
       const final = unrecoverable || lastInQueue || attempt >= maxAttempts;
+      await recordAttempt(final ? 'failed' : 'retrying', error);
       await deps.jobs.markFailed(id, { error: describeError(error), final });
       deps.metrics.jobs.attemptEnded(type, final ? 'failed' : 'retried', seconds());
       logger[final ? 'error' : 'warn']({ err: error, final }, 'job attempt failed');

@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import {
   createDb,
+  createJobAttemptLog,
+  createJobEventOutbox,
   createJobRepository,
+  createWebhookEndpointRepository,
   type Db,
   databaseHealthCheck,
   type JobRepository,
@@ -11,6 +14,7 @@ import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
 import {
   createFairScheduler,
+  createJobEnqueuer,
   createJobQueue,
   createRedisConnection,
   type FairScheduler,
@@ -21,17 +25,24 @@ import {
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
+import { createSecretBox } from '@repo/webhooks';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { WorkerConfig } from './env.ts';
 import { createHandlers } from './handlers/index.ts';
+import { startJobEventRelay } from './job-event-relay.ts';
 import { createJobProcessor, recordDeferredFailure, SHUTDOWN_REASON } from './job-processor.ts';
 import { createJobWorker } from './job-worker.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
 
 /** How often a worker started before its deploy's migration checks whether it has finished. */
 const SCHEMA_RETRY_INTERVAL_MS = 2_000;
+/**
+ * How often the job event outbox is read while it is empty: an event waits at most this long
+ * before its deliveries are queued, at the cost of one small query per worker per interval.
+ */
+const JOB_EVENT_POLL_INTERVAL_MS = 1_000;
 
 export interface WorkerServiceOptions {
   version: string;
@@ -75,6 +86,10 @@ export async function createWorkerService(
   const metrics = createWorkerMetrics(registry);
   // the host name names the worker on each attempt's row: a container's id in Docker
   const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize, workerId: hostname() });
+  const attempts = createJobAttemptLog(db, { workerId: hostname() });
+  const webhookEndpoints = createWebhookEndpointRepository(db);
+  const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
+  const secretBox = secretsKey ? createSecretBox(secretsKey) : undefined;
   const redis = createRedisConnection({
     url: config.REDIS_URL.reveal(),
     family: config.REDIS_FAMILY,
@@ -91,7 +106,15 @@ export async function createWorkerService(
   });
   const processor = createJobProcessor({
     jobs,
-    handlers: createHandlers({ config, jobs, queue, webhookMetrics: metrics.webhooks }),
+    handlers: createHandlers({
+      config,
+      jobs,
+      queue,
+      webhookMetrics: metrics.webhooks,
+      webhookEndpoints,
+      secretBox,
+    }),
+    attempts,
     logger,
     metrics,
     fair,
@@ -147,6 +170,14 @@ export async function createWorkerService(
     },
     logger,
   );
+  const eventRelay = startJobEventRelay({
+    outbox: createJobEventOutbox(db),
+    endpoints: webhookEndpoints,
+    jobs,
+    enqueue: createJobEnqueuer(queue),
+    logger,
+    intervalMs: JOB_EVENT_POLL_INTERVAL_MS,
+  });
   const running = worker.run();
   running.catch((error: unknown) => logger.fatal({ err: error }, 'worker loop ended'));
   await worker.waitUntilReady();
@@ -169,6 +200,8 @@ export async function createWorkerService(
       deadline.addEventListener('abort', cancel, { once: true });
       await worker.close();
       deadline.removeEventListener('abort', cancel);
+      // after the worker: the last jobs' events are relayed by another worker, or after a restart
+      await eventRelay.stop();
       await queue.close();
       await redis.quit();
       await db.disconnect();

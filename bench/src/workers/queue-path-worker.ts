@@ -63,6 +63,7 @@ const worker = createJobWorker({
         maxAttempts: job.opts.attempts ?? 1,
         signal: abort.signal,
         logger,
+        details: {},
       });
     } finally {
       if (limited) await fair.release(String(job.id), type, concurrencyKey);

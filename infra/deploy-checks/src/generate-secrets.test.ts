@@ -39,6 +39,7 @@ describe('infra/generate-secrets.sh', () => {
       API_KEYS: read('api_keys'),
       METRICS_TOKEN: read('metrics_token'),
       WEBHOOK_SIGNING_SECRET: read('webhook_signing_secret'),
+      WEBHOOK_SECRETS_KEY: read('webhook_secrets_key'),
       DATABASE_APP_ROLE: 'jobstack_app',
       DATABASE_APP_PASSWORD: read('app_database_password'),
     };

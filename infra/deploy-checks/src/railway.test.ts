@@ -85,6 +85,7 @@ describe(RAILWAY_PROGRAM, () => {
     expect(railwaySharedVariables(loaded())).toEqual([
       'API_KEYS',
       'METRICS_TOKEN',
+      'WEBHOOK_SECRETS_KEY',
       'WEBHOOK_SIGNING_SECRET',
     ]);
   });

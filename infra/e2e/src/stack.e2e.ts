@@ -128,7 +128,13 @@ function secretValues(): string[] {
   for (const file of ['.env', 'infra/.env']) {
     for (const value of secretsOf(repoPath(file))) if (!published.has(value)) values.add(value);
   }
-  for (const name of ['api_keys', 'metrics_token', 'webhook_signing_secret', 'redis_password']) {
+  for (const name of [
+    'api_keys',
+    'metrics_token',
+    'webhook_signing_secret',
+    'webhook_secrets_key',
+    'redis_password',
+  ]) {
     values.add(secretFile(name));
   }
   return [...values];

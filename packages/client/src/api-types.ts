@@ -64,6 +64,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a job's attempts
+         * @description Each attempt that has ended, in order. One still running is not listed yet: the job shows when it started (`attemptStartedAt`) and where (`workerId`).
+         */
+        get: operations["listJobAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints, newest first */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Create a webhook endpoint
+         * @description Answers with the signing secret, which is never shown again (rotate it to get a new one).
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Deliveries to it that have not been made yet fail for good.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Changes the fields given and keeps the others.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's signing secret
+         * @description Answers with a new secret. For 24 hours the one it replaces signs too (one signature per secret in `webhook-signature`), so receivers can switch over.
+         */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/schedules": {
         parameters: {
             query?: never;
@@ -197,13 +283,15 @@ export interface components {
         };
         CreateWebhookDeliverJob: {
             /**
-             * @description POSTs `body` as JSON to `url`, signed with HMAC-SHA256 as Standard Webhooks (see the README). Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once. (enum property replaced by openapi-typescript)
+             * @description POSTs `body` as JSON to the webhook endpoint `endpointId` (POST /v1/webhook-endpoints), signed with the endpoint's secret as Standard Webhooks (see the README). A raw `url` instead, signed with WEBHOOK_SIGNING_SECRET, only where WEBHOOK_ALLOW_RAW_URLS is on. Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
             type: "webhook.deliver";
             payload: {
+                /** Format: uuid */
+                endpointId?: string;
                 /** Format: uri */
-                url: string;
+                url?: string;
                 body: components["schemas"]["__schema1"];
                 headers?: {
                     [key: string]: string;
@@ -215,6 +303,38 @@ export interface components {
             maxAttempts?: number | null;
             /** @description The key the type's concurrency and rate limits count per, e.g. a tenant. */
             concurrencyKey?: string | null;
+        };
+        CreateWebhookEndpoint: {
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: an http(s) URL on the internet.
+             */
+            url: string;
+            /** @description For people; not sent. */
+            description?: string | null;
+            /**
+             * @description The job events it receives: a job (any but webhook.deliver) reaching that status.
+             * @default []
+             */
+            eventTypes?: ("job.succeeded" | "job.failed" | "job.expired" | "job.cancelled")[];
+            /**
+             * @description Only the events of jobs of these types; empty for every type.
+             * @default []
+             */
+            jobTypes?: ("system.echo" | "webhook.deliver" | "maintenance.reconcile" | "maintenance.prune")[];
+        };
+        UpdateWebhookEndpoint: {
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: an http(s) URL on the internet.
+             */
+            url?: string;
+            /** @description For people; not sent. */
+            description?: string | null;
+            /** @description The job events it receives: a job (any but webhook.deliver) reaching that status. */
+            eventTypes?: ("job.succeeded" | "job.failed" | "job.expired" | "job.cancelled")[];
+            /** @description Only the events of jobs of these types; empty for every type. */
+            jobTypes?: ("system.echo" | "webhook.deliver" | "maintenance.reconcile" | "maintenance.prune")[];
         };
         /** @description Any JSON value. */
         __schema0: unknown;
@@ -285,6 +405,11 @@ export interface components {
             jobId?: string;
             /** @description `job-not-cancellable`: its status. */
             jobStatus?: string;
+            /**
+             * Format: uuid
+             * @description `webhook-endpoint-not-found`: the endpoint asked for.
+             */
+            webhookEndpointId?: string;
             /** @description On a 503 of POST /v1/jobs: whether the job may have been created (retry with the same Idempotency-Key). */
             jobMayExist?: boolean;
             /** @description `unknown-job-type`: the types clients may enqueue. */
@@ -313,6 +438,82 @@ export interface components {
             links: {
                 self: string;
                 next: string | null;
+            };
+        };
+        JobAttemptList: {
+            /** Format: uuid */
+            jobId: string;
+            attempts: components["schemas"]["JobAttempt"][];
+            links: {
+                self: string;
+                job: string;
+            };
+        };
+        JobAttempt: {
+            /** @description The job's attempt number, 1 for the first. */
+            attempt: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string;
+            durationMs: number;
+            /**
+             * @description succeeded; failed (for good); retrying (failed, tried again); interrupted (by a worker shutdown, run again without using an attempt).
+             * @enum {string}
+             */
+            outcome: "succeeded" | "failed" | "retrying" | "interrupted";
+            error: string | null;
+            /** @description The worker (host name) that ran it. */
+            workerId: string | null;
+            /** @description webhook.deliver: the receiver's HTTP status, when it answered. */
+            httpStatus: number | null;
+        };
+        WebhookEndpointWithSecret: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("job.succeeded" | "job.failed" | "job.expired" | "job.cancelled")[];
+            /** @description Empty: the events of every job type. */
+            jobTypes: string[];
+            /** @description Until then the secret replaced by the latest rotation signs too; null when none does. */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            links: {
+                self: string;
+            };
+            /** @description The signing secret (Standard Webhooks `whsec_…`), shown only in this answer: receivers verify deliveries with it. */
+            secret: string;
+        };
+        WebhookEndpointList: {
+            webhookEndpoints: components["schemas"]["WebhookEndpoint"][];
+            /** @description null on the last page. */
+            nextCursor: string | null;
+            links: {
+                self: string;
+                next: string | null;
+            };
+        };
+        /** @description A webhook endpoint; its secret is never shown again. */
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("job.succeeded" | "job.failed" | "job.expired" | "job.cancelled")[];
+            /** @description Empty: the events of every job type. */
+            jobTypes: string[];
+            /** @description Until then the secret replaced by the latest rotation signs too; null when none does. */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            links: {
+                self: string;
             };
         };
         Schedule: {
@@ -687,6 +888,539 @@ export interface operations {
                 };
             };
             /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listJobAttempts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobAttemptList"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `job-not-found`: Job not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description Endpoints per page. */
+                limit?: number;
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. `invalid-cursor`: The pagination cursor is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret. */
+            201: {
+                headers: {
+                    /** @description /v1/webhook-endpoints/{id} */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description `malformed-json`: The request body is not valid JSON. `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload-too-large`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type. */
+            415: {
+                headers: {
+                    /** @description The media type to send: application/json. */
+                    "Accept-Post": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. `webhook-secrets-unavailable`: Webhook endpoint secrets cannot be made on this server. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook-endpoint-not-found`: Webhook endpoint not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook-endpoint-not-found`: Webhook endpoint not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description `malformed-json`: The request body is not valid JSON. `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook-endpoint-not-found`: Webhook endpoint not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload-too-large`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type. */
+            415: {
+                headers: {
+                    /** @description The media type to send: application/json. */
+                    "Accept-Post": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint, with its new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook-endpoint-not-found`: Webhook endpoint not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. `webhook-secrets-unavailable`: Webhook endpoint secrets cannot be made on this server. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying (absent on request-timeout). */

@@ -8,5 +8,6 @@ export const publishedSecretValues: readonly { value: string; source: string }[]
     source: '.env.development',
   },
   { value: 'dev-webhook-signing-secret-not-for-production', source: '.env.development' },
+  { value: 'ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktbm90LXByb2Q=', source: '.env.development' },
   { value: 'dev-admin-password', source: '.env.development' },
 ];

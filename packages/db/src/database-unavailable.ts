@@ -50,6 +50,18 @@ export function isOutageFromDatabaseCall(error: unknown): boolean {
  * For the error of a database call: rethrows an outage as DatabaseUnavailableError saying what
  * was being done, anything else unchanged.
  */
+/** Runs one database operation; an outage becomes DatabaseUnavailableError saying what was being done. */
+export async function withOutagesTranslated<T>(
+  doing: string,
+  operation: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    rethrowUnavailable(error, doing);
+  }
+}
+
 export function rethrowUnavailable(error: unknown, doing: string): never {
   if (error instanceof DatabaseUnavailableError) throw error;
   if (isOutageFromDatabaseCall(error)) {

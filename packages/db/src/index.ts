@@ -6,7 +6,20 @@ export {
 } from './create-db.ts';
 export { databaseHealthCheck } from './database-health-check.ts';
 export { DatabaseUnavailableError, isDatabaseUnavailableError } from './database-unavailable.ts';
+export {
+  ATTEMPT_OUTCOMES,
+  type AttemptOutcome,
+  createJobAttemptLog,
+  type JobAttemptInput,
+  type JobAttemptLog,
+  type JobAttemptRecord,
+} from './jobs/job-attempts.ts';
 export { InvalidCursorError, InvalidListLimitError, JobJsonError } from './jobs/job-errors.ts';
+export {
+  createJobEventOutbox,
+  type JobEventOutbox,
+  type JobEventRecord,
+} from './jobs/job-events.ts';
 export {
   FINISHED_JOB_STATUSES,
   JOB_STATUSES,
@@ -56,3 +69,13 @@ export {
 } from './migrate/migration-errors.ts';
 export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-files.ts';
 export { type PrepareSchemaOptions, prepareSchema } from './prepare-schema.ts';
+export {
+  type CreateWebhookEndpointInput,
+  createWebhookEndpointRepository,
+  type UpdateWebhookEndpointInput,
+  WEBHOOK_ENDPOINT_LIST_MAX_LIMIT,
+  type WebhookEndpointPage,
+  type WebhookEndpointRecord,
+  type WebhookEndpointRepository,
+  type WebhookSubscription,
+} from './webhook-endpoints/webhook-endpoint-repository.ts';

@@ -1,10 +1,22 @@
-export { BlockedDestinationError, isPublicAddress, type ResolveHost } from './address-guard.ts';
+export {
+  assertPublicHost,
+  BlockedDestinationError,
+  isPublicAddress,
+  type ResolveHost,
+} from './address-guard.ts';
 export {
   deliverWebhook,
   type WebhookDelivery,
   WebhookDeliveryError,
   type WebhookDeliveryResult,
 } from './deliver.ts';
+export {
+  createSecretBox,
+  parseSecretsKey,
+  SECRETS_KEY_BYTES,
+  type SecretBox,
+  SecretBoxError,
+} from './secret-box.ts';
 export {
   type SignatureInput,
   signWebhook,

@@ -16,7 +16,12 @@ describe('environment reference', () => {
   });
 
   it('derives required variables and defaults from the schemas', () => {
-    expect(requiredInProduction('api').sort()).toEqual(['API_KEYS', 'DATABASE_URL', 'REDIS_URL']);
+    expect(requiredInProduction('api').sort()).toEqual([
+      'API_KEYS',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'WEBHOOK_SECRETS_KEY',
+    ]);
     expect(requiredInProduction('beat')).toEqual(['REDIS_URL']);
     const port = describeServiceEnv('api').find((v) => v.name === 'PORT');
     expect(port).toMatchObject({ required: 'no', default: '8000', secret: false });
@@ -34,6 +39,11 @@ describe('environment reference', () => {
     const secrets = describeServiceEnv('worker')
       .filter((v) => v.secret)
       .map((v) => v.name);
-    expect(secrets.sort()).toEqual(['DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SIGNING_SECRET']);
+    expect(secrets.sort()).toEqual([
+      'DATABASE_URL',
+      'REDIS_URL',
+      'WEBHOOK_SECRETS_KEY',
+      'WEBHOOK_SIGNING_SECRET',
+    ]);
   });
 });

@@ -13,7 +13,9 @@ const API_KEY_B = 'api-key-bbbbbbbbbbbbbbbbbbbb';
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const ADMIN_PASSWORD = 'admin-pw-7d1e9c4b2a';
 const SIGNING_SECRET = 'whsec_R82vuZnCgHfXjf50PuCmizpPwCnjonipCKeoXbnOqwA=';
+const SECRETS_KEY = 'q2Gk0nW7c1rYb8uE3fJt5zLx9pAi4sVd6mQo1hNe7Rw=';
 const SECRETS = [
+  SECRETS_KEY,
   DB_PASSWORD,
   REDIS_PASSWORD,
   API_KEY_A,
@@ -31,6 +33,7 @@ const validApiEnv = {
   METRICS_TOKEN,
   ADMIN_USERNAME: 'admin',
   ADMIN_PASSWORD,
+  WEBHOOK_SECRETS_KEY: SECRETS_KEY,
 };
 
 function configError(fn: () => unknown): ConfigError {
@@ -73,8 +76,9 @@ describe('loadConfig', () => {
       'API_KEYS',
       'DATABASE_URL',
       'REDIS_URL',
+      'WEBHOOK_SECRETS_KEY',
     ]);
-    expect(error.message).toMatch(/^Invalid environment for api \(3 problems\):\n/);
+    expect(error.message).toMatch(/^Invalid environment for api \(4 problems\):\n/);
     expect(error.message).toContain(
       '  - DATABASE_URL: is required but not set — PostgreSQL connection URL.',
     );
@@ -109,14 +113,14 @@ describe('loadConfig', () => {
       loadConfig(apiEnv, { NODE_ENV: 'production', PORT: 'eighty' }, { service: 'api' }),
     );
     expect(error.summary).not.toContain('\n');
-    expect(error.summary).toMatch(/^Invalid environment for api \(4 problems\): /);
+    expect(error.summary).toMatch(/^Invalid environment for api \(5 problems\): /);
     for (const { variable, message } of error.problems) {
       expect(error.summary).toContain(`${variable}: ${message}`);
     }
   });
 
   it.each([
-    ['worker', workerEnv, ['DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SIGNING_SECRET']],
+    ['worker', workerEnv, ['DATABASE_URL', 'REDIS_URL', 'WEBHOOK_SECRETS_KEY']],
     ['beat', beatEnv, ['REDIS_URL']],
     ['migrate', migrateEnv, ['DATABASE_URL']],
   ] as const)('names the required variables of %s', (_name, schema, expected) => {
@@ -268,7 +272,7 @@ describe('loadConfig', () => {
       inspect(api, { depth: 10 }),
       String(api.DATABASE_URL),
       `${api.REDIS_URL} ${api.API_KEYS} ${api.METRICS_TOKEN} ${api.ADMIN_PASSWORD}`,
-      `${config.WEBHOOK_SIGNING_SECRET}`,
+      `${config.WEBHOOK_SIGNING_SECRET} ${config.WEBHOOK_SECRETS_KEY}`,
     ]) {
       expectNoSecret(text);
     }

@@ -24,6 +24,7 @@ const validEnv = () => ({
   ADMIN_USERNAME: 'admin',
   ADMIN_PASSWORD: own(),
   WEBHOOK_SIGNING_SECRET: whsec(randomBytes(32)),
+  WEBHOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
 });
 
 /**

@@ -23,6 +23,7 @@ const env = {
   DATABASE_URL: `postgresql://app:${DB_PASSWORD}@db.internal:5432/app`,
   REDIS_URL: 'redis://cache.internal:6379',
   API_KEYS: API_KEY,
+  WEBHOOK_SECRETS_KEY: 'Yk3p9WcN2rT8vQ5xZ1bL7mF4hJ6sD0aE3uG9iK2oP5c=',
 };
 
 function problemsOf(fn: () => unknown): Record<string, string> {

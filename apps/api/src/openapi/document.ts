@@ -2,14 +2,18 @@ import type { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { problemTypes, problemTypeUri } from '../problems.ts';
 import { healthOperations } from '../routes/health.contract.ts';
+import { jobAttemptsOperations } from '../routes/job-attempts.contract.ts';
 import { jobsOperations } from '../routes/jobs.contract.ts';
 import { getOpenApiDocument } from '../routes/openapi.contract.ts';
 import { schedulesOperations } from '../routes/schedules.contract.ts';
+import { webhookEndpointsOperations } from '../routes/webhook-endpoints.contract.ts';
 import { type ApiOperation, openApiPath, toOpenApiOperation } from './operation.ts';
 
 /** Every operation the api serves, in the document's order. */
 export const API_OPERATIONS: readonly ApiOperation[] = [
   ...jobsOperations,
+  ...jobAttemptsOperations,
+  ...webhookEndpointsOperations,
   ...schedulesOperations,
   ...healthOperations,
   getOpenApiDocument,

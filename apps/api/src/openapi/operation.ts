@@ -96,6 +96,10 @@ export const problemSchema = z
       .meta({ description: '`validation-failed`: every issue found.' }),
     jobId: z.uuid().optional().meta({ description: 'The job the problem is about.' }),
     jobStatus: z.string().optional().meta({ description: '`job-not-cancellable`: its status.' }),
+    webhookEndpointId: z
+      .uuid()
+      .optional()
+      .meta({ description: '`webhook-endpoint-not-found`: the endpoint asked for.' }),
     jobMayExist: z.boolean().optional().meta({
       description:
         'On a 503 of POST /v1/jobs: whether the job may have been created (retry with the same Idempotency-Key).',

@@ -32,6 +32,7 @@ import {
 } from '../problems.ts';
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
+import type { PayloadCheck } from '../webhook-delivery-check.ts';
 import {
   createJobBody,
   idempotencyHeaders,
@@ -61,6 +62,8 @@ export interface JobsRouterOptions {
   health: Health;
   config: Pick<HttpConfig, 'BODY_LIMIT' | 'REQUEST_TIMEOUT'>;
   redisTimeoutMs: number;
+  /** What a payload must satisfy beyond its schema (a webhook endpoint that exists). */
+  checkPayload?: PayloadCheck;
 }
 
 export function jobsRouter(options: JobsRouterOptions): Router {
@@ -187,9 +190,11 @@ export function jobsRouter(options: JobsRouterOptions): Router {
         );
         const body = parseRequestPart(createJobBody, req.body, 'body');
         const type = resolveEnqueueableType(body.type);
+        const payload = parseJobPayload(type, body.payload);
+        await options.checkPayload?.(type, payload);
         const request = {
           type,
-          payload: parseJobPayload(type, body.payload),
+          payload,
           maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
           runAt: body.runAt ? new Date(body.runAt) : null,
           concurrencyKey: body.concurrencyKey ?? null,

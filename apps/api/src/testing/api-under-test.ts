@@ -16,6 +16,8 @@ export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 export const ROTATED_API_KEY = 'rotated-api-key-0123456789abcdef';
 export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
 export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password' };
+/** Seals the endpoints' signing secrets (base64 of 32 bytes); `WEBHOOK_SECRETS_KEY: ''` unsets it. */
+export const TEST_WEBHOOK_SECRETS_KEY = Buffer.alloc(32, 0xa7).toString('base64');
 
 export interface ApiUnderTest extends ApiService {
   config: Readonly<ApiConfig>;
@@ -55,6 +57,7 @@ export async function startApiUnderTest(
     METRICS_TOKEN: TEST_METRICS_TOKEN,
     ADMIN_USERNAME: TEST_ADMIN.username,
     ADMIN_PASSWORD: TEST_ADMIN.password,
+    WEBHOOK_SECRETS_KEY: TEST_WEBHOOK_SECRETS_KEY,
     ...options.env,
   });
   if (ownDatabase) await migrate({ databaseUrl: database.url });

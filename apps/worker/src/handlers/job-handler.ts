@@ -13,6 +13,13 @@ export interface JobContext {
   /** Aborts when the worker is shutting down and the job must give way. */
   signal: AbortSignal;
   logger: Logger;
+  /** What the handler learns about its attempt, recorded with it (GET /v1/jobs/:id/attempts). */
+  details: AttemptDetails;
+}
+
+export interface AttemptDetails {
+  /** A webhook delivery: the receiver's HTTP status, when it answered. */
+  httpStatus?: number;
 }
 
 /**

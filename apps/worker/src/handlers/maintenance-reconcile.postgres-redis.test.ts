@@ -18,6 +18,7 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
     attempt: 1,
     maxAttempts: 1,
     signal: new AbortController().signal,
+    details: {},
     logger: await createLogger({
       service: 'worker',
       version: 'test',

@@ -3,13 +3,13 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '@repo/config';
 import { createLogger } from '@repo/logger';
-import { createWebhookDeliveryMetrics } from '@repo/metrics';
+import { createWebhookDeliveryMetrics, type WebhookDeliveryMetrics } from '@repo/metrics';
 import { generateSigningSecret, signingKey, WebhookSigningError } from '@repo/webhooks';
 import { UnrecoverableError } from 'bullmq';
 import { Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { workerEnv } from '../env.ts';
+import { type WorkerConfig, workerEnv } from '../env.ts';
 import { webhookDeliver } from './webhook-deliver.ts';
 
 const SIGNING_SECRET = generateSigningSecret();
@@ -51,7 +51,16 @@ async function context() {
     maxAttempts: 3,
     signal: new AbortController().signal,
     logger,
+    details: {},
   };
+}
+
+/** Deliveries to raw URLs only: no endpoint is ever looked up. */
+function rawUrlDeps(config: WorkerConfig, metrics: WebhookDeliveryMetrics) {
+  const endpoints = {
+    findById: () => Promise.reject(new Error('a raw url delivery looked an endpoint up')),
+  };
+  return { config, metrics, endpoints, secretBox: undefined };
 }
 
 describe('webhook.deliver handler', () => {
@@ -62,7 +71,7 @@ describe('webhook.deliver handler', () => {
 
     const registry = new Registry();
     const metrics = createWebhookDeliveryMetrics(registry);
-    const guarded = webhookDeliver(loadConfig(workerEnv, base), metrics);
+    const guarded = webhookDeliver(rawUrlDeps(loadConfig(workerEnv, base), metrics));
     const refusal = await guarded({ url, body: {} }, ctx).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(UnrecoverableError);
     expect((refusal as Error).message).toMatch(
@@ -71,8 +80,10 @@ describe('webhook.deliver handler', () => {
     expect(hook.received).toHaveLength(0);
 
     const open = webhookDeliver(
-      loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
-      metrics,
+      rawUrlDeps(
+        loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+        metrics,
+      ),
     );
     await expect(open({ url, body: {} }, ctx)).resolves.toMatchObject({ status: 200 });
     expect(hook.received).toHaveLength(1);
@@ -89,8 +100,10 @@ describe('webhook.deliver handler', () => {
     const hook = await receiver();
     const ctx = await context();
     const deliver = webhookDeliver(
-      loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
-      createWebhookDeliveryMetrics(new Registry()),
+      rawUrlDeps(
+        loadConfig(workerEnv, { ...base, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }),
+        createWebhookDeliveryMetrics(new Registry()),
+      ),
     );
     await deliver({ url: `http://127.0.0.1:${hook.port}/hook`, body: { order: 7 } }, ctx);
     const [delivery] = hook.received;
@@ -101,6 +114,30 @@ describe('webhook.deliver handler', () => {
     );
     expect(event).toEqual({ order: 7 });
     expect(delivery?.headers['webhook-id']).toBe(ctx.id);
+  });
+});
+
+describe('webhook.deliver to a raw url where WEBHOOK_ALLOW_RAW_URLS is off', () => {
+  it('fails for good without sending anything, and says what to use instead', async () => {
+    const hook = await receiver();
+    const ctx = await context();
+    const deliver = webhookDeliver(
+      rawUrlDeps(
+        loadConfig(workerEnv, {
+          ...base,
+          WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+          WEBHOOK_ALLOW_RAW_URLS: 'false',
+        }),
+        createWebhookDeliveryMetrics(new Registry()),
+      ),
+    );
+    const refusal = await deliver(
+      { url: `http://127.0.0.1:${hook.port}/hook`, body: {} },
+      ctx,
+    ).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(UnrecoverableError);
+    expect((refusal as Error).message).toContain('WEBHOOK_ALLOW_RAW_URLS is off');
+    expect(hook.received).toEqual([]);
   });
 });
 

@@ -63,6 +63,9 @@ export interface WorkerHarness {
   close(): Promise<void>;
 }
 
+/** The key the harness's workers open endpoint secrets with (base64 of 32 bytes). */
+export const TEST_WEBHOOK_SECRETS_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+
 export async function createWorkerHarness(
   label: string,
   env: Record<string, string> = {},
@@ -77,6 +80,7 @@ export async function createWorkerHarness(
     QUEUE_PREFIX: keys.prefix,
     WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('test-signing-secret-test-signing-secret').toString('base64')}`,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOK_SECRETS_KEY: TEST_WEBHOOK_SECRETS_KEY,
     WORKER_CONCURRENCY: '4',
     ...env,
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createBatcher, positiveInteger } from '@repo/batching';
 import type { Db } from '../create-db.ts';
-import { isDatabaseUnavailableError, rethrowUnavailable } from '../database-unavailable.ts';
+import { isDatabaseUnavailableError, withOutagesTranslated } from '../database-unavailable.ts';
 import { JOB_COLUMNS } from './job-columns.ts';
 import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
@@ -518,16 +518,21 @@ export function createJobRepository(
         // short statements, each holding its row locks briefly; SKIP LOCKED steps around rows
         // another session is working on
         for (;;) {
-          const { rowCount } = await pool.query(
-            `DELETE FROM jobs WHERE id IN (
-               SELECT id FROM jobs
-                WHERE finished_at < $1::timestamptz AND status IN ${FINISHED}
-                ORDER BY finished_at
-                LIMIT $2::int
-                FOR UPDATE SKIP LOCKED)`,
+          // a job's attempts go with it (job_attempts has no foreign key to cascade)
+          const { rows: counted } = await pool.query<{ deleted: number }>(
+            `WITH gone AS (
+               DELETE FROM jobs WHERE id IN (
+                 SELECT id FROM jobs
+                  WHERE finished_at < $1::timestamptz AND status IN ${FINISHED}
+                  ORDER BY finished_at
+                  LIMIT $2::int
+                  FOR UPDATE SKIP LOCKED)
+               RETURNING id),
+             attempts AS (DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM gone))
+             SELECT count(*)::int AS deleted FROM gone`,
             [input.before, batchSize],
           );
-          const deleted = rowCount ?? 0;
+          const deleted = counted[0]?.deleted ?? 0;
           total += deleted;
           if (deleted < batchSize) return total;
         }
@@ -554,14 +559,6 @@ export function createJobRepository(
         };
       }),
   };
-}
-
-async function withOutagesTranslated<T>(doing: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    rethrowUnavailable(error, doing);
-  }
 }
 
 function checkLimit(limit: number): number {

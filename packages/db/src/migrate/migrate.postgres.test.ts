@@ -67,7 +67,13 @@ describe('migrate (real PostgreSQL)', () => {
         `SELECT table_name FROM information_schema.tables
           WHERE table_schema = 'public' ORDER BY table_name`,
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['_prisma_migrations', 'jobs']);
+      expect(tables.map((t) => t.table_name)).toEqual([
+        '_prisma_migrations',
+        'job_attempts',
+        'job_events',
+        'jobs',
+        'webhook_endpoints',
+      ]);
       const enumValues = await queryRows<{ value: string }>(
         db.url,
         `SELECT unnest(enum_range(NULL::job_status))::text AS value`,

@@ -22,12 +22,21 @@ const headerName = z
 export const webhookDeliver = defineJobType({
   type: 'webhook.deliver',
   description:
-    'POSTs `body` as JSON to `url`, signed with HMAC-SHA256 as Standard Webhooks (see the README). Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once.',
-  payload: z.strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2_048),
-    body: z.json(),
-    headers: z.record(headerName, z.string().max(1_024)).optional(),
-  }),
+    "POSTs `body` as JSON to the webhook endpoint `endpointId` (POST /v1/webhook-endpoints), signed with the endpoint's secret as Standard Webhooks (see the README). A raw `url` instead, signed with WEBHOOK_SIGNING_SECRET, only where WEBHOOK_ALLOW_RAW_URLS is on. Retries network errors, 429 and 5xx with exponential backoff; other 4xx fail at once.",
+  payload: z
+    .strictObject({
+      endpointId: z.uuid({ error: 'expected a webhook endpoint id (a UUID)' }).optional(),
+      url: z
+        .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+        .max(2_048)
+        .optional(),
+      body: z.json(),
+      headers: z.record(headerName, z.string().max(1_024)).optional(),
+    })
+    .refine((payload) => (payload.endpointId === undefined) !== (payload.url === undefined), {
+      message: 'expected either endpointId (a webhook endpoint) or url, not both',
+      path: ['endpointId'],
+    }),
   result: z.object({ status: z.int(), durationMs: z.number() }),
   enqueueable: true,
   options: {
