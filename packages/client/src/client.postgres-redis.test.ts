@@ -15,6 +15,8 @@ import { JobstackApiError, JobstackConnectionError, WaitForJobTimeoutError } fro
 const apiEntry = new URL('../../../apps/api/src/main.ts', import.meta.url).pathname;
 const workerEntry = new URL('../../../apps/worker/src/main.ts', import.meta.url).pathname;
 const API_KEY = 'client-test-api-key-0123456789abcdef';
+/** Seals the webhook endpoints' signing secrets (base64 of 32 bytes). */
+const WEBHOOK_SECRETS_KEY = Buffer.alloc(32, 0x5c).toString('base64');
 
 /** A TCP proxy to `port` that cuts the first `drop` connections at once: a network error. */
 async function flakyProxy(
@@ -63,6 +65,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       MIGRATE_ON_START: 'true',
       REDIS_URL: redis.url,
       API_KEYS: API_KEY,
+      WEBHOOK_SECRETS_KEY,
       HOST: '127.0.0.1',
       PORT: String(apiPort),
     });
@@ -72,6 +75,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('client-test-webhook-secret-0123456789abcdef').toString('base64')}`,
+      WEBHOOK_SECRETS_KEY,
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(healthPort),
     });
@@ -95,6 +99,43 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
 
     const finished = await client.waitForJob(job.id, { timeoutMs: 60_000 });
     expect(finished).toMatchObject({ id: job.id, status: 'succeeded', result: { data: 'hello' } });
+
+    expect(await client.listJobAttempts(job.id)).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'succeeded', error: null }),
+    ]);
+  });
+
+  it('manages a webhook endpoint: its secret shown at creation and rotation only', async () => {
+    const created = await client.createWebhookEndpoint({
+      url: 'https://example.com/hooks/jobstack',
+      description: 'alerts',
+      eventTypes: ['job.failed'],
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+
+    const read = await client.getWebhookEndpoint(created.id);
+    expect(read).toMatchObject({
+      id: created.id,
+      description: 'alerts',
+      eventTypes: ['job.failed'],
+    });
+    expect(read).not.toHaveProperty('secret');
+    const page = await client.listWebhookEndpoints({ limit: 100 });
+    expect(page.webhookEndpoints.map((endpoint) => endpoint.id)).toContain(created.id);
+
+    const updated = await client.updateWebhookEndpoint(created.id, { description: 'on-call' });
+    expect(updated.description).toBe('on-call');
+
+    const rotated = await client.rotateWebhookEndpointSecret(created.id);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(created.secret);
+    expect(rotated.previousSecretExpiresAt).not.toBeNull();
+
+    await client.deleteWebhookEndpoint(created.id);
+    await expect(client.getWebhookEndpoint(created.id)).rejects.toMatchObject({
+      status: 404,
+      slug: 'webhook-endpoint-not-found',
+    });
   });
 
   it('answers the first job for a repeated Idempotency-Key', async () => {

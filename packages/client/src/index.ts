@@ -4,16 +4,23 @@ export type { components, operations, paths } from './api-types.ts';
 export {
   type CreateJobInput,
   type CreateJobOptions,
+  type CreateWebhookEndpointInput,
   createJobstackClient,
+  type JobAttempt,
   type JobList,
   type JobStatus,
   type JobstackClient,
   type JobstackClientOptions,
   type ListJobsQuery,
+  type ListWebhookEndpointsQuery,
   type RequestOptions,
   type Schedule,
   TERMINAL_JOB_STATUSES,
+  type UpdateWebhookEndpointInput,
   type WaitForJobOptions,
+  type WebhookEndpoint,
+  type WebhookEndpointList,
+  type WebhookEndpointWithSecret,
 } from './client.ts';
 export {
   type Job,
