@@ -322,6 +322,7 @@ describe('fuzzing the api (real PostgreSQL and Redis)', () => {
     const path = fc.oneof(
       segment.map((s) => `/v1/jobs/${s}`),
       segment.map((s) => `/v1/jobs/${s}/cancel`),
+      segment.map((s) => `/v1/jobs/${s}/events`),
       query.map((q) => `/v1/jobs?${q}`),
       fc.webPath(),
       segment.map((s) => `/${s}`),

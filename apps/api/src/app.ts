@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ApiConfig } from './env.ts';
 import { errorBoundary } from './error-boundary.ts';
+import type { JobEventHub } from './live/job-event-hub.ts';
 import { httpMetrics, registerScrapeTimeGauges } from './metrics.ts';
 import { requireBearerToken } from './middleware/authentication.ts';
 import { methodNotAllowed } from './middleware/method-not-allowed.ts';
@@ -19,6 +20,7 @@ import { apiSecurityHeaders } from './middleware/security-headers.ts';
 import { NotFoundError } from './problems.ts';
 import { adminQueuesRouter } from './routes/admin-queues.ts';
 import { jobAttemptsRouter } from './routes/job-attempts.ts';
+import { jobEventsRouter } from './routes/job-events.ts';
 import { jobsRouter } from './routes/jobs.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { openApiRouter } from './routes/openapi.ts';
@@ -39,6 +41,7 @@ export type AppConfig = Pick<
   | 'NODE_ENV'
   | 'WEBHOOK_ALLOW_RAW_URLS'
   | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
+  | 'QUEUE_PREFIX'
 >;
 
 export interface AppDeps {
@@ -55,6 +58,10 @@ export interface AppDeps {
   jobAttempts: Pick<JobAttemptLog, 'listForJob'>;
   /** Seals the endpoints' signing secrets; undefined without WEBHOOK_SECRETS_KEY. */
   secretBox: SecretBox | undefined;
+  /** Routes the workers' announcements to the job event streams open in this process. */
+  jobEvents: JobEventHub;
+  /** Counts cancel requests by outcome. */
+  onCancel?: (outcome: 'cancelled' | 'cancel_requested') => void;
 }
 
 const HEALTH_PATHS = ['/health', '/health/live', '/health/ready'];
@@ -120,6 +127,8 @@ export function createApp(deps: AppDeps): Express {
         endpoints: deps.webhookEndpoints,
         allowRawUrls: allowsRawUrls(config),
       }),
+      queuePrefix: config.QUEUE_PREFIX,
+      ...(deps.onCancel ? { onCancel: deps.onCancel } : {}),
     }),
   );
   app.use(jobAttemptsRouter({ jobs: deps.jobs, attempts: deps.jobAttempts }));
@@ -131,6 +140,7 @@ export function createApp(deps: AppDeps): Express {
       config,
     }),
   );
+  app.use(jobEventsRouter({ jobs: deps.jobs, hub: deps.jobEvents }));
   app.use(schedulesRouter({ queue: deps.queue, redisTimeoutMs }));
 
   app.use((req) => {

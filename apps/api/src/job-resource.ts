@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type JobRecord } from '@repo/db';
+import { JOB_STATUSES, type JobProgress, type JobRecord } from '@repo/db';
 import type { WaitingFor } from '@repo/jobs';
 import { z } from 'zod';
 import { jsonValueSchema } from './openapi/operation.ts';
@@ -8,6 +8,15 @@ export function jobPath(id: string): string {
 }
 
 const timestamp = z.iso.datetime();
+
+/** What a job's handler reported (`ctx.progress`), as stored on its row. */
+export const jobProgressSchema = z
+  .strictObject({
+    percent: z.number().min(0).max(100),
+    message: z.string().nullable(),
+    updatedAt: timestamp.meta({ description: 'When it was written.' }),
+  })
+  .meta({ id: 'JobProgress' });
 
 /**
  * A job as the API shows it: jobResource below must produce exactly this (its return type is
@@ -57,6 +66,14 @@ export const jobResourceSchema = z
         description:
           'Why a queued job has not started; known only on GET /v1/jobs/{id}, null elsewhere.',
       }),
+    progress: jobProgressSchema.nullable().meta({
+      description:
+        'What the running attempt last reported; null until it reports, and again when an attempt starts.',
+    }),
+    cancelRequestedAt: timestamp.nullable().meta({
+      description:
+        'When a client asked to cancel the job while it ran; the attempt then ends `cancelled`.',
+    }),
     links: z.strictObject({ self: z.string() }),
   })
   .meta({ id: 'Job' });
@@ -92,6 +109,10 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     /** The key the type's concurrency and rate limits apply per; null for none. */
     concurrencyKey: job.concurrencyKey ?? null,
     waitingFor,
+    /** What the running attempt last reported: { percent, message, updatedAt }; null before. */
+    progress: (job.progress as JobProgress | null) ?? null,
+    /** When a client asked to cancel the job while it ran; it then ends `cancelled`. */
+    cancelRequestedAt: job.cancelRequestedAt?.toISOString() ?? null,
     links: { self: jobPath(job.id) },
   };
 }

@@ -18,18 +18,21 @@ import {
   createRedisConnection,
   isRedisUnavailableError,
   type JobQueue,
+  jobEventsChannel,
   redisHealthChecks,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
-import { createDbBatchSizeMetric } from '@repo/metrics';
+import { createDbBatchSizeMetric, createJobOperationMetrics } from '@repo/metrics';
 import { createSecretBox } from '@repo/webhooks';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
+import pTimeout from 'p-timeout';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import type { ApiConfig } from './env.ts';
 import { createHttpServer, type HttpServer } from './http-server.ts';
+import { createJobEventHub, type JobEventHub } from './live/job-event-hub.ts';
 
 export interface ApiServiceOptions {
   version: string;
@@ -44,6 +47,8 @@ export interface ApiServiceOptions {
    * that migrated the database themselves, or made it unreachable on purpose, turn it off.
    */
   prepareSchema?: boolean;
+  /** How often job event streams get a heartbeat; default 15 s (tests shorten it). */
+  eventHeartbeatMs?: number;
 }
 
 /** The api, started: what main.ts runs, and what the tests drive over HTTP and inspect. */
@@ -61,6 +66,7 @@ export interface ApiService extends RunningService {
   metrics: Registry;
   webhookEndpoints: WebhookEndpointRepository;
   jobAttempts: JobAttemptLog;
+  jobEvents: JobEventHub;
 }
 
 /**
@@ -118,6 +124,33 @@ export async function createApiService(
   const webhookEndpoints = createWebhookEndpointRepository(db);
   const jobAttempts = createJobAttemptLog(db);
   const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
+  const operationMetrics = createJobOperationMetrics(metrics);
+  // a subscribed connection can send nothing else; unlike the fail-fast one it waits out an
+  // outage, and subscribes again when Redis is back
+  const subscriber = redis.duplicate({
+    connectionName: `${connectionName}-events`,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+  });
+  // an outage is logged once, by the main connection (logRedisErrors above)
+  subscriber.on('error', (error: Error) => {
+    if (!isRedisUnavailableError(error))
+      logger.error({ err: error }, 'job events subscriber error');
+  });
+  const jobEvents = createJobEventHub({
+    subscriber,
+    channel: jobEventsChannel(config.QUEUE_PREFIX),
+    jobs,
+    logger,
+    gauge: operationMetrics.eventStreams,
+    ...(options.eventHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventHeartbeatMs }),
+  });
+  // Without Redis the api still starts (and answers 503 where it needs it); event streams then
+  // follow the rows on their heartbeat until the subscription is confirmed.
+  await pTimeout(jobEvents.start(), { milliseconds: config.HEALTH_CHECK_TIMEOUT }).catch(
+    (error: unknown) =>
+      logger.warn({ err: error }, 'job event streams not subscribed yet; they follow the rows'),
+  );
   const app = createApp({
     config,
     jobs,
@@ -129,6 +162,8 @@ export async function createApiService(
     webhookEndpoints,
     jobAttempts,
     secretBox: secretsKey ? createSecretBox(secretsKey) : undefined,
+    jobEvents,
+    onCancel: operationMetrics.cancelled,
   });
   const http = createHttpServer(app, config);
   const listen = options.listen ?? { port: config.PORT, host: config.HOST };
@@ -148,6 +183,7 @@ export async function createApiService(
     metrics,
     webhookEndpoints,
     jobAttempts,
+    jobEvents,
     async drain() {
       // readiness is already 503 (runService turns it so on the signal), and the listener stays
       // open for SHUTDOWN_DRAIN_DELAY: load balancers take a while (a probe interval or two) to
@@ -157,6 +193,9 @@ export async function createApiService(
       await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_DELAY));
     },
     async stop(deadline) {
+      // open streams would hold the server until the deadline; ended, their clients reconnect
+      // to a replica still in rotation
+      await jobEvents.close();
       await http.stop(deadline);
       await queue.close();
       // QUIT needs a live connection; while Redis is down there is nothing to say goodbye to

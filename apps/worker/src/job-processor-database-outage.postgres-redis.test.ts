@@ -65,6 +65,8 @@ describe('a job while PostgreSQL is unavailable (real PostgreSQL and Redis)', ()
         logger,
         metrics: h.metrics,
         fair: h.fair,
+        cancellation: { watch: () => ({ signal: new AbortController().signal, release() {} }) },
+        events: { status() {}, progress() {} },
       }),
     });
     void worker.run();

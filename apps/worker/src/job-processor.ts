@@ -20,6 +20,9 @@ import { activeTraceId, inSpan, traceIdOfMetadata } from '@repo/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
 import type { AttemptDetails, JobHandlers } from './handlers/index.ts';
+import type { CancellationListener } from './live/job-cancellation.ts';
+import type { JobEventPublisher } from './live/job-event-publisher.ts';
+import { createProgressReporter } from './live/progress-reporter.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** The reason `worker.cancelAllJobs` is given when shutdown runs out of time. */
@@ -40,7 +43,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface JobProcessorDeps {
   jobs: Pick<
     JobRepository,
-    'ensureScheduled' | 'findById' | 'markRunning' | 'markSucceeded' | 'markFailed'
+    | 'ensureScheduled'
+    | 'findById'
+    | 'markRunning'
+    | 'markSucceeded'
+    | 'markFailed'
+    | 'markCancelled'
+    | 'recordProgress'
   >;
   handlers: JobHandlers;
   /** Where each attempt is recorded when it ends (GET /v1/jobs/:id/attempts). */
@@ -49,6 +58,10 @@ export interface JobProcessorDeps {
   metrics: WorkerMetrics;
   /** Concurrency and rate limits per job type and key (packages/jobs README: fair execution). */
   fair: Pick<FairScheduler, 'isLimited' | 'admit' | 'release'>;
+  /** Aborts a running job's handler when a client cancels it. */
+  cancellation: Pick<CancellationListener, 'watch'>;
+  /** Announces status and progress changes to the api's event streams. */
+  events: JobEventPublisher;
 }
 
 /**
@@ -189,8 +202,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       jobFields: Record<string, unknown>;
     },
   ): Promise<unknown> {
-    // BullMQ's count: this BullMQ job's try and the tries it was given
-    const queueAttempt = job.attemptsMade + 1;
+    // the tries BullMQ gave this BullMQ job
     const queueAttempts = job.opts.attempts ?? 1;
     if (job.repeatJobKey && job.id) {
       await deps.jobs.ensureScheduled({
@@ -202,6 +214,49 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         schedulerId: job.repeatJobKey,
       });
     }
+    // watched before the attempt starts, so a request made from now on reaches it; one made
+    // earlier is on the row, and markRunning reports it
+    const cancellation = deps.cancellation.watch(id);
+    try {
+      return await runAttempt(job, {
+        id,
+        type,
+        payload,
+        signal,
+        token,
+        jobLogger,
+        jobFields,
+        cancellation: cancellation.signal,
+      });
+    } finally {
+      cancellation.release();
+    }
+  }
+
+  async function runAttempt(
+    job: Job,
+    {
+      id,
+      type,
+      payload,
+      signal,
+      token,
+      jobLogger,
+      jobFields,
+      cancellation,
+    }: {
+      id: string;
+      type: JobType;
+      payload: JobPayload<JobType>;
+      signal: AbortSignal | undefined;
+      token: string | undefined;
+      jobLogger: Logger;
+      jobFields: Record<string, unknown>;
+      cancellation: AbortSignal;
+    },
+  ): Promise<unknown> {
+    const queueAttempt = job.attemptsMade + 1;
+    const queueAttempts = job.opts.attempts ?? 1;
     const started = await deps.jobs.markRunning(id, queueAttempt, queueAttempts);
     outage.reported = false;
     if (!started) {
@@ -215,6 +270,15 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     // enqueued again with the attempts it had left)
     const { attempt, maxAttempts } = started;
     const logger = deps.logger.child({ ...jobFields, attempt });
+    if (started.cancelRequested) {
+      // cancelled while an earlier delivery of it ran (a redelivery after a stall): not run again
+      await deps.jobs.markCancelled(id);
+      deps.events.status(id);
+      deps.metrics.jobs.attemptEnded(type, 'cancelled');
+      logger.info('job cancelled on request before this attempt started; not run');
+      return { cancelled: true };
+    }
+    deps.events.status(id);
     if (queueAttempt === 1) {
       // due: when it was enqueued, or its run time; a later attempt's due time (after a backoff)
       // is not recorded, so only first attempts are timed
@@ -245,6 +309,25 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         .catch((failure: unknown) =>
           logger.warn({ err: failure, outcome }, 'the attempt could not be added to the history'),
         );
+    const progress = createProgressReporter({
+      write: async (report) => {
+        const written = await deps.jobs.recordProgress(id, report);
+        if (!written) return;
+        deps.events.progress(id, written);
+        // the dashboard (bull-board) shows BullMQ's own progress field
+        await job.updateProgress(written.percent);
+      },
+      onError: (error) => logger.warn({ err: error }, 'could not record the job progress'),
+    });
+    /** The handler ran to its end or gave up after a cancellation: the job ends cancelled. */
+    const endCancelled = async (result: unknown) => {
+      await recordAttempt('cancelled');
+      await deps.jobs.markCancelled(id, result ?? null);
+      deps.events.status(id);
+      deps.metrics.jobs.attemptEnded(type, 'cancelled', seconds());
+      logger.info('job cancelled on request while running');
+      return { cancelled: true };
+    };
     deps.metrics.jobs.active.inc();
     try {
       const handler = deps.handlers[type] as (p: unknown, c: unknown) => Promise<unknown>;
@@ -252,22 +335,31 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         id,
         attempt,
         maxAttempts,
-        signal: signal ?? new AbortController().signal,
+        signal: signal ? AbortSignal.any([signal, cancellation]) : cancellation,
         logger,
         details,
+        progress: progress.report,
       });
+      await progress.flush();
+      // a handler that ignored the signal: its result is kept, the job ends cancelled
+      if (cancellation.aborted) return await endCancelled(result);
       await recordAttempt('succeeded');
       await deps.jobs.markSucceeded(id, result ?? null);
+      deps.events.status(id);
       deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;
     } catch (error) {
+      await progress.flush();
       // the record could not be written (e.g. markSucceeded), or the handler could not reach
       // the database: not the job's failure
       if (error instanceof DatabaseUnavailableError) throw error;
+      // cancelled: not a failure, and never retried (returning completes the BullMQ job)
+      if (cancellation.aborted) return await endCancelled(null);
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await recordAttempt('interrupted', error);
         await deps.jobs.markFailed(id, { error: 'interrupted by worker shutdown', final: false });
+        deps.events.status(id);
         await job.moveToWait(token);
         deps.metrics.jobs.attemptEnded(type, 'interrupted', seconds());
         logger.warn('job interrupted by shutdown; returned to the queue');
@@ -277,7 +369,14 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       const lastInQueue = queueAttempt >= queueAttempts;
       const final = unrecoverable || lastInQueue || attempt >= maxAttempts;
       await recordAttempt(final ? 'failed' : 'retrying', error);
-      await deps.jobs.markFailed(id, { error: describeError(error), final });
+      const recorded = await deps.jobs.markFailed(id, { error: describeError(error), final });
+      deps.events.status(id);
+      if (recorded?.status === 'cancelled') {
+        // its cancellation was requested while the news had not reached this process yet
+        deps.metrics.jobs.attemptEnded(type, 'cancelled', seconds());
+        logger.info({ err: error }, 'job attempt failed after its cancellation was requested');
+        return { cancelled: true };
+      }
       deps.metrics.jobs.attemptEnded(type, final ? 'failed' : 'retried', seconds());
       logger[final ? 'error' : 'warn']({ err: error, final }, 'job attempt failed');
       // the row has no attempts left although its BullMQ job has: BullMQ must not retry it
@@ -298,7 +397,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
  * Listen with it on the worker's `failed` event.
  */
 export function recordDeferredFailure(
-  deps: Pick<JobProcessorDeps, 'jobs' | 'logger' | 'metrics' | 'fair'>,
+  deps: Pick<JobProcessorDeps, 'jobs' | 'logger' | 'metrics' | 'fair' | 'events'>,
 ) {
   return async (job: Job | undefined): Promise<void> => {
     const id = job?.deferredFailure ? rowIdOf(job) : null;
@@ -309,6 +408,7 @@ export function recordDeferredFailure(
       await deps.fair.release(job.id as string, job.name, concurrencyKey);
     }
     await deps.jobs.markFailed(id, { error: job.deferredFailure, final: true });
+    deps.events.status(id);
     deps.metrics.jobs.attemptEnded(job.name, 'failed');
     deps.logger.error(
       {

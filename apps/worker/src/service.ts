@@ -20,6 +20,8 @@ import {
   type FairScheduler,
   isRedisUnavailableError,
   type JobQueue,
+  jobCancelChannel,
+  jobEventsChannel,
   redisHealthChecks,
   resolveJobLimits,
 } from '@repo/jobs';
@@ -34,6 +36,8 @@ import { createHandlers } from './handlers/index.ts';
 import { startJobEventRelay } from './job-event-relay.ts';
 import { createJobProcessor, recordDeferredFailure, SHUTDOWN_REASON } from './job-processor.ts';
 import { createJobWorker } from './job-worker.ts';
+import { createCancellationListener } from './live/job-cancellation.ts';
+import { createJobEventPublisher } from './live/job-event-publisher.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
 
 /** How often a worker started before its deploy's migration checks whether it has finished. */
@@ -104,6 +108,24 @@ export async function createWorkerService(
     connection: redis,
     limits: resolveJobLimits(config.JOB_LIMITS),
   });
+  // a subscribed connection can send nothing else, so cancellations get one of their own
+  const subscriber = redis.duplicate({ connectionName: `${connectionName}-cancel` });
+  // an outage is logged once, by the main connection (logRedisErrors below)
+  subscriber.on('error', (error: Error) => {
+    if (!isRedisUnavailableError(error))
+      logger.error({ err: error }, 'cancellation subscriber error');
+  });
+  const cancellation = createCancellationListener({
+    subscriber,
+    channel: jobCancelChannel(config.QUEUE_PREFIX),
+    jobs,
+    logger,
+  });
+  const events = createJobEventPublisher({
+    redis,
+    channel: jobEventsChannel(config.QUEUE_PREFIX),
+    logger,
+  });
   const processor = createJobProcessor({
     jobs,
     handlers: createHandlers({
@@ -118,6 +140,8 @@ export async function createWorkerService(
     logger,
     metrics,
     fair,
+    cancellation,
+    events,
   });
   const worker = createJobWorker({
     connection: redis,
@@ -138,7 +162,7 @@ export async function createWorkerService(
       'job stalled: its worker stopped renewing the lock; back in the queue',
     ),
   );
-  const recordFailure = recordDeferredFailure({ jobs, logger, metrics, fair });
+  const recordFailure = recordDeferredFailure({ jobs, logger, metrics, fair, events });
   worker.on('failed', (job) => {
     recordFailure(job).catch((error: unknown) =>
       logger.error(
@@ -178,6 +202,8 @@ export async function createWorkerService(
     logger,
     intervalMs: JOB_EVENT_POLL_INTERVAL_MS,
   });
+  // subscribed before the first job starts: a cancellation published from then on reaches it
+  await cancellation.start();
   const running = worker.run();
   running.catch((error: unknown) => logger.fatal({ err: error }, 'worker loop ended'));
   await worker.waitUntilReady();
@@ -202,6 +228,7 @@ export async function createWorkerService(
       deadline.removeEventListener('abort', cancel);
       // after the worker: the last jobs' events are relayed by another worker, or after a restart
       await eventRelay.stop();
+      await cancellation.close();
       await queue.close();
       await redis.quit();
       await db.disconnect();

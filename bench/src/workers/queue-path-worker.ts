@@ -64,6 +64,8 @@ const worker = createJobWorker({
         signal: abort.signal,
         logger,
         details: {},
+        // the queue path is measured without the job rows, so progress has nowhere to go
+        progress: () => {},
       });
     } finally {
       if (limited) await fair.release(String(job.id), type, concurrencyKey);

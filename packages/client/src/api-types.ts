@@ -56,8 +56,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a queued job */
+        /**
+         * Cancel a queued or running job
+         * @description A queued job is cancelled at once (200). A running job is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry.
+         */
         post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a job's status changes and progress (Server-Sent Events)
+         * @description Events `status` (data: the job, first its state at connect, then on every status change) and `progress` (data: `{ id, progress }`), a `: heartbeat` comment every 15 s; the stream ends after a finished status. Event ids are row write times in ms: reconnect with `Last-Event-ID` to skip progress already seen.
+         */
+        get: operations["streamJobEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -265,7 +288,7 @@ export interface components {
         CreateJob: components["schemas"]["CreateSystemEchoJob"] | components["schemas"]["CreateWebhookDeliverJob"];
         CreateSystemEchoJob: {
             /**
-             * @description Returns its payload after an optional delay (at most 60 s). Used by smoke tests, benchmarks and shutdown tests. (enum property replaced by openapi-typescript)
+             * @description Returns its payload after an optional delay (at most 60 s), reporting its progress along the delay; cancelling it stops the delay. Used by smoke tests, benchmarks and shutdown tests. (enum property replaced by openapi-typescript)
              * @enum {string}
              */
             type: "system.echo";
@@ -375,9 +398,22 @@ export interface components {
             concurrencyKey: string | null;
             /** @description Why a queued job has not started; known only on GET /v1/jobs/{id}, null elsewhere. */
             waitingFor: ("concurrency" | "rateLimit") | null;
+            /** @description What the running attempt last reported; null until it reports, and again when an attempt starts. */
+            progress: components["schemas"]["JobProgress"] | null;
+            /** @description When a client asked to cancel the job while it ran; the attempt then ends `cancelled`. */
+            cancelRequestedAt: string | null;
             links: {
                 self: string;
             };
+        };
+        JobProgress: {
+            percent: number;
+            message: string | null;
+            /**
+             * Format: date-time
+             * @description When it was written.
+             */
+            updatedAt: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -461,7 +497,7 @@ export interface components {
              * @description succeeded; failed (for good); retrying (failed, tried again); interrupted (by a worker shutdown, run again without using an attempt).
              * @enum {string}
              */
-            outcome: "succeeded" | "failed" | "retrying" | "interrupted";
+            outcome: "succeeded" | "failed" | "retrying" | "interrupted" | "cancelled";
             error: string | null;
             /** @description The worker (host name) that ran it. */
             workerId: string | null;
@@ -840,6 +876,17 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            /** @description The job was running: it is being stopped, and ends `cancelled`. */
+            202: {
+                headers: {
+                    /** @description The path of the job: /v1/jobs/{id}. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
             /** @description `validation-failed`: The request is not valid. */
             400: {
                 headers: {
@@ -871,6 +918,81 @@ export interface operations {
             };
             /** @description `job-not-cancellable`: The job can no longer be cancelled. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event seen, when reconnecting. */
+                "last-event-id"?: string;
+            };
+            path: {
+                /** @description The job id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `job-not-found`: Job not found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,6 +36,7 @@ export {
   JOB_LIST_MAX_LIMIT,
   type JobBacklog,
   type JobPage,
+  type JobProgress,
   type JobRepository,
   type JobRepositoryOptions,
   type ListJobsInput,

@@ -28,6 +28,13 @@ export {
   resolveJobLimits,
 } from './fair-execution/limits.ts';
 export {
+  decodeJobEvent,
+  encodeJobEvent,
+  type JobEventMessage,
+  jobCancelChannel,
+  jobEventsChannel,
+} from './job-channels.ts';
+export {
   MAX_PAYLOAD_DEPTH,
   parseJobPayload,
   resolveEnqueueableType,

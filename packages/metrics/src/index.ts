@@ -7,6 +7,12 @@ export {
   type JobMetrics,
   type JobOutcome,
 } from './job-metrics.ts';
+export {
+  CANCEL_OUTCOMES,
+  type CancelOutcome,
+  createJobOperationMetrics,
+  type JobOperationMetrics,
+} from './job-operation-metrics.ts';
 export { exportedMetricNames } from './metric-names.ts';
 export {
   type JobBacklog,

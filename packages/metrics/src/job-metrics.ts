@@ -5,7 +5,8 @@ import { boundedLabel } from './bounded-label.ts';
  * How an attempt ended. `retried`: it failed and another attempt follows; `failed`: it failed
  * and none follows; `rejected`: the job does not match the contract or has no record, so it never
  * ran; `skipped`: a redelivered job whose record had already finished; `interrupted`: the worker
- * shut down and put it back without using an attempt.
+ * shut down and put it back without using an attempt; `cancelled`: a client cancelled the job
+ * while it ran (or before a redelivery of it started), and it ended without a retry.
  */
 export const JOB_OUTCOMES = [
   'succeeded',
@@ -14,6 +15,7 @@ export const JOB_OUTCOMES = [
   'rejected',
   'skipped',
   'interrupted',
+  'cancelled',
 ] as const;
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
@@ -46,7 +48,7 @@ export function createJobMetrics(options: {
   const types = new Set(options.types);
   const jobs = new Counter({
     name: 'jobstack_jobs_total',
-    help: 'Job attempts that ended, by type and outcome (succeeded, retried, failed, rejected, skipped, interrupted)',
+    help: 'Job attempts that ended, by type and outcome (succeeded, retried, failed, rejected, skipped, interrupted, cancelled)',
     labelNames: ['type', 'outcome'] as const,
     registers,
   });

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { createDbBatchSizeMetric } from './db-metrics.ts';
 import { createHttpRequestMetrics } from './http-metrics.ts';
 import { createJobMetrics } from './job-metrics.ts';
+import { createJobOperationMetrics } from './job-operation-metrics.ts';
 import { registerScrapeTimeMetrics } from './scrape-time-metrics.ts';
 import { createWebhookDeliveryMetrics } from './webhook-metrics.ts';
 
@@ -15,6 +16,7 @@ export function exportedMetricNames(): ReadonlyMap<string, string> {
   createHttpRequestMetrics(registry);
   createWebhookDeliveryMetrics(registry);
   createDbBatchSizeMetric(registry);
+  createJobOperationMetrics(registry);
   registerScrapeTimeMetrics({
     registry,
     readQueue: () => Promise.reject(new Error('not read')),

@@ -68,6 +68,20 @@ describe('the OpenAPI document of a running api (real PostgreSQL and Redis)', ()
     expect(again.status).toBe(409);
     expect(problemSchema.parse(again.body).jobStatus).toBe('cancelled');
 
+    // a running job with progress, whose cancellation is requested
+    const running = await request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .send({ type: 'system.echo', payload: {}, runAt: new Date(Date.now() + 3_600_000) });
+    await api.jobs.markRunning(running.body.id, 1);
+    await api.jobs.recordProgress(running.body.id, { percent: 12.5, message: 'contract' });
+    const stopping = await request(api.url).post(`/v1/jobs/${running.body.id}/cancel`).set(auth);
+    expect(stopping.status).toBe(202);
+    expect(jobResourceSchema.parse(stopping.body)).toMatchObject({
+      status: 'running',
+      progress: { percent: 12.5, message: 'contract' },
+    });
+
     for (const path of ['/health', '/health/live', '/health/ready']) {
       healthReportSchema.parse((await request(api.url).get(path)).body);
     }

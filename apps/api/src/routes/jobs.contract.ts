@@ -221,11 +221,20 @@ export const cancelJob = defineOperation({
   method: 'post',
   path: '/v1/jobs/:id/cancel',
   operationId: 'cancelJob',
-  summary: 'Cancel a queued job',
+  summary: 'Cancel a queued or running job',
+  description:
+    'A queued job is cancelled at once (200). A running job is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry.',
   tag: 'Jobs',
   security: 'apiKey',
   request: { params: jobIdParams },
-  responses: { 200: { description: 'The cancelled job.', content: jobContent } },
+  responses: {
+    200: { description: 'The cancelled job.', content: jobContent },
+    202: {
+      description: 'The job was running: it is being stopped, and ends `cancelled`.',
+      headers: jobLocation,
+      content: jobContent,
+    },
+  },
   problems: [
     ...AUTHENTICATED_PROBLEMS,
     'validation-failed',
@@ -235,4 +244,40 @@ export const cancelJob = defineOperation({
   ],
 });
 
-export const jobsOperations = [createJob, listJobs, getJob, cancelJob];
+export const streamJobEvents = defineOperation({
+  method: 'get',
+  path: '/v1/jobs/:id/events',
+  operationId: 'streamJobEvents',
+  summary: "Stream a job's status changes and progress (Server-Sent Events)",
+  description:
+    'Events `status` (data: the job, first its state at connect, then on every status change) and `progress` (data: `{ id, progress }`), a `: heartbeat` comment every 15 s; the stream ends after a finished status. Event ids are row write times in ms: reconnect with `Last-Event-ID` to skip progress already seen.',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: {
+    params: jobIdParams,
+    headers: z.object({
+      'last-event-id': z
+        .string()
+        .optional()
+        .meta({ description: 'The id of the last event seen, when reconnecting.' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The event stream.',
+      content: {
+        'text/event-stream': {
+          schema: z.string().meta({ description: 'Server-Sent Events.' }),
+        },
+      },
+    },
+  },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    'validation-failed',
+    'job-not-found',
+    'database-unavailable',
+  ],
+});
+
+export const jobsOperations = [createJob, listJobs, getJob, cancelJob, streamJobEvents];

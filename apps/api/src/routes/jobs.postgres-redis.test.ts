@@ -423,12 +423,21 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(await api.queue.getJob(created.body.id)).toBeUndefined();
     });
 
-    it('answers 409 for a running job, 404 for a missing one and 400 for a malformed id', async () => {
+    it('answers 202 with cancelRequestedAt for a running job, 404 for a missing one and 400 for a malformed id', async () => {
       const created = await post(echo());
       await api.jobs.markRunning(created.body.id, 1);
       const running = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
-      expect(running.status).toBe(409);
-      expect(running.body.jobStatus).toBe('running');
+      expect(running.status).toBe(202);
+      expect(running.headers.location).toBe(`/v1/jobs/${created.body.id}`);
+      expect(running.body).toMatchObject({
+        id: created.body.id,
+        status: 'running',
+        cancelRequestedAt: expect.stringMatching(/Z$/),
+      });
+      // asking again changes nothing: the first request's time stays
+      const again = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+      expect(again.status).toBe(202);
+      expect(again.body.cancelRequestedAt).toBe(running.body.cancelRequestedAt);
 
       const missing = await request(api.url)
         .post('/v1/jobs/00000000-0000-4000-8000-000000000000/cancel')

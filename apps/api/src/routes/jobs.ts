@@ -3,9 +3,12 @@ import { isDatabaseUnavailableError, type JobRecord, type JobRepository } from '
 import type { Health } from '@repo/health';
 import {
   createJobEnqueuer,
+  encodeJobEvent,
   isRedisUnavailableError,
   type JobQueue,
   type JobType,
+  jobCancelChannel,
+  jobEventsChannel,
   jobTypes,
   parseJobPayload,
   readWaitingFor,
@@ -64,6 +67,10 @@ export interface JobsRouterOptions {
   redisTimeoutMs: number;
   /** What a payload must satisfy beyond its schema (a webhook endpoint that exists). */
   checkPayload?: PayloadCheck;
+  /** The queue's prefix, which the cancel and event channels are named under. */
+  queuePrefix: string;
+  /** Counts cancel requests by outcome (a metric). */
+  onCancel?: (outcome: 'cancelled' | 'cancel_requested') => void;
 }
 
 export function jobsRouter(options: JobsRouterOptions): Router {
@@ -173,6 +180,23 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     } catch (error) {
       if (!(error instanceof DependencyUnavailableError) && !isLockedJobError(error)) throw error;
       log.warn({ err: error, jobId: id }, 'cancelled job stays in Redis; the worker will skip it');
+    }
+  }
+
+  /**
+   * Publishes on a pub/sub channel: to the worker holding a running job that is cancelled, or to
+   * the api processes streaming a job's events. The row already says what the message says, so a
+   * Redis outage here is logged, not answered with an error: the worker still ends the attempt
+   * cancelled when it finishes, and event streams read the row on their next heartbeat.
+   */
+  async function announce(channel: string, message: string, log: Logger): Promise<void> {
+    try {
+      await callRedis('announce the change', options.redisTimeoutMs, () =>
+        options.redis.publish(channel, message),
+      );
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      log.warn({ err: error, channel }, 'could not announce a job change; the row records it');
     }
   }
 
@@ -288,11 +312,23 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       if (outcome.outcome === 'conflict') {
         throw new ProblemError(
           'job-not-cancellable',
-          `Job ${id} is ${outcome.job.status}; only queued jobs can be cancelled.`,
+          `Job ${id} is ${outcome.job.status}; only queued or running jobs can be cancelled.`,
           { extensions: { jobId: id, jobStatus: outcome.job.status } },
         );
       }
+      options.onCancel?.(outcome.outcome);
+      if (outcome.outcome === 'cancel_requested') {
+        // recorded on the row: the attempt ends cancelled even if the news cannot reach its worker
+        await announce(jobCancelChannel(options.queuePrefix), id, req.log);
+        res.status(202).location(jobPath(id)).json(jobResource(outcome.job));
+        return;
+      }
       await removeFromQueue(id, req.log);
+      await announce(
+        jobEventsChannel(options.queuePrefix),
+        encodeJobEvent({ kind: 'status', jobId: id }),
+        req.log,
+      );
       res.json(jobResource(outcome.job));
     })
     .all(methodNotAllowed(['POST']));

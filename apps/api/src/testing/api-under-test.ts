@@ -22,6 +22,8 @@ export const TEST_WEBHOOK_SECRETS_KEY = Buffer.alloc(32, 0xa7).toString('base64'
 export interface ApiUnderTest extends ApiService {
   config: Readonly<ApiConfig>;
   prefix: string;
+  /** Its database: another api started with it is a second replica of this one. */
+  database: TestDatabase;
   /** Every log line written so far, parsed. */
   logs(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -34,6 +36,8 @@ export interface ApiUnderTestOptions {
   database?: TestDatabase;
   /** The job repository's bound on creates waiting for their INSERT (a small one to test it). */
   createMaxWaiting?: number;
+  /** How often job event streams get a heartbeat (a short one to see it). */
+  eventHeartbeatMs?: number;
 }
 
 /**
@@ -79,6 +83,9 @@ export async function startApiUnderTest(
     ...(options.createMaxWaiting === undefined
       ? {}
       : { repository: { createMaxWaiting: options.createMaxWaiting } }),
+    ...(options.eventHeartbeatMs === undefined
+      ? {}
+      : { eventHeartbeatMs: options.eventHeartbeatMs }),
   });
   // the producer connection has no offline queue: commands sent before it is ready fail, which
   // would make the first readiness probe of a test flaky
@@ -88,7 +95,9 @@ export async function startApiUnderTest(
   return {
     ...service,
     config,
-    prefix: keys.prefix,
+    // the test's own, unless the environment shares another api's (a second replica)
+    prefix: config.QUEUE_PREFIX,
+    database,
     logs: () => [...logs.lines],
     async close() {
       await service.stop(AbortSignal.timeout(5_000));

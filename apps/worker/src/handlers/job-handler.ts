@@ -10,9 +10,20 @@ export interface JobContext {
    */
   attempt: number;
   maxAttempts: number;
-  /** Aborts when the worker is shutting down and the job must give way. */
+  /**
+   * Aborts when the worker is shutting down and the job must give way, or when a client cancels
+   * the job (POST /v1/jobs/:id/cancel; the reason is then a JobCancelledError). Pass it to what
+   * the handler waits on. A handler that ignores it runs to its end, and the job ends cancelled.
+   */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Reports how far the job has got: `percent` from 0 to 100 (anything else throws an
+   * InvalidProgressError), an optional message. Returns at once; the row (`progress`) is written
+   * at most once a second, always with the latest report, and the last one before the handler
+   * returns is written before the job finishes.
+   */
+  progress(percent: number, message?: string): void;
   /** What the handler learns about its attempt, recorded with it (GET /v1/jobs/:id/attempts). */
   details: AttemptDetails;
 }

@@ -19,6 +19,7 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
     maxAttempts: 1,
     signal: new AbortController().signal,
     details: {},
+    progress: () => {},
     logger: await createLogger({
       service: 'worker',
       version: 'test',

@@ -50,6 +50,7 @@ async function context() {
     attempt: 1,
     maxAttempts: 3,
     signal: new AbortController().signal,
+    progress: () => {},
     logger,
     details: {},
   };

@@ -4,7 +4,13 @@ import { isDatabaseUnavailableError, withOutagesTranslated } from '../database-u
 import { isUuid } from './list-cursor.ts';
 
 /** How an attempt ended. */
-export const ATTEMPT_OUTCOMES = ['succeeded', 'failed', 'retrying', 'interrupted'] as const;
+export const ATTEMPT_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'retrying',
+  'interrupted',
+  'cancelled',
+] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 export interface JobAttemptInput {
@@ -13,7 +19,10 @@ export interface JobAttemptInput {
   attempt: number;
   startedAt: Date;
   finishedAt: Date;
-  /** succeeded; failed for good; retrying (failed, tried again); interrupted by a shutdown. */
+  /**
+   * succeeded; failed for good; retrying (failed, tried again); interrupted by a shutdown;
+   * cancelled on request while it ran.
+   */
   outcome: AttemptOutcome;
   error?: string | null;
   /** A webhook delivery's HTTP status, when the receiver answered. */

@@ -86,6 +86,8 @@ describe('job repository (real PostgreSQL)', () => {
         attemptStartedAt: null,
         workerId: null,
         finishedAt: null,
+        progress: null,
+        cancelRequestedAt: null,
         updatedAt: expect.any(Date),
       } satisfies Record<keyof JobRecord, unknown>);
       expect(job.updatedAt.getTime()).toBe(job.createdAt.getTime());
@@ -311,12 +313,12 @@ describe('job repository (real PostgreSQL)', () => {
       });
     });
 
-    it('answers conflict for a running job and not_found for a missing or malformed id', async () => {
+    it('requests the cancellation of a running job and answers not_found for a missing or malformed id', async () => {
       const job = await queued('cancel.running');
       await jobs.markRunning(job.id, 1);
       expect(await jobs.cancel(job.id)).toMatchObject({
-        outcome: 'conflict',
-        job: { status: 'running' },
+        outcome: 'cancel_requested',
+        job: { status: 'running', cancelRequestedAt: expect.any(Date) },
       });
       expect((await jobs.findById(job.id))?.status).toBe('running');
       expect(await jobs.cancel(randomUUID())).toEqual({ outcome: 'not_found' });
@@ -334,20 +336,32 @@ describe('job repository (real PostgreSQL)', () => {
   describe('worker transitions', () => {
     it('markRunning starts an attempt; a redelivery keeps startedAt and counts the attempt', async () => {
       const job = await queued('run');
-      expect(await jobs.markRunning(job.id, 1)).toEqual({ attempt: 1, maxAttempts: 3 });
+      expect(await jobs.markRunning(job.id, 1)).toEqual({
+        attempt: 1,
+        maxAttempts: 3,
+        cancelRequested: false,
+      });
       const running = await jobs.findById(job.id);
       expect(running).toMatchObject({ id: job.id, status: 'running', attempts: 1 });
       expect(running?.startedAt).toBeInstanceOf(Date);
       await setRow(job.id, `started_at = started_at - interval '1 minute'`);
       const firstStart = (await jobs.findById(job.id))?.startedAt;
-      expect(await jobs.markRunning(job.id, 2)).toEqual({ attempt: 2, maxAttempts: 3 });
+      expect(await jobs.markRunning(job.id, 2)).toEqual({
+        attempt: 2,
+        maxAttempts: 3,
+        cancelRequested: false,
+      });
       expect(await jobs.findById(job.id)).toMatchObject({
         status: 'running',
         attempts: 2,
         startedAt: firstStart,
       });
       // the same attempt delivered again (a stalled job) counts once
-      expect(await jobs.markRunning(job.id, 2, 3)).toEqual({ attempt: 2, maxAttempts: 3 });
+      expect(await jobs.markRunning(job.id, 2, 3)).toEqual({
+        attempt: 2,
+        maxAttempts: 3,
+        cancelRequested: false,
+      });
     });
 
     it('markRunning records each attempt: its start and the worker running it; the first start stays', async () => {
@@ -382,10 +396,22 @@ describe('job repository (real PostgreSQL)', () => {
       const job = (await jobs.create({ type: 'run.carried', payload: {}, maxAttempts: 5 })).job;
       // two attempts used; reconcile enqueued it again with the three it had left
       await setRow(job.id, 'attempts = 2');
-      expect(await jobs.markRunning(job.id, 1, 3)).toEqual({ attempt: 3, maxAttempts: 5 });
-      expect(await jobs.markRunning(job.id, 3, 3)).toEqual({ attempt: 5, maxAttempts: 5 });
+      expect(await jobs.markRunning(job.id, 1, 3)).toEqual({
+        attempt: 3,
+        maxAttempts: 5,
+        cancelRequested: false,
+      });
+      expect(await jobs.markRunning(job.id, 3, 3)).toEqual({
+        attempt: 5,
+        maxAttempts: 5,
+        cancelRequested: false,
+      });
       // a BullMQ job given more attempts than the row allows counts from 1
-      expect(await jobs.markRunning(job.id, 1, 9)).toEqual({ attempt: 1, maxAttempts: 5 });
+      expect(await jobs.markRunning(job.id, 1, 9)).toEqual({
+        attempt: 1,
+        maxAttempts: 5,
+        cancelRequested: false,
+      });
     });
 
     it('markRunning returns null for a cancelled, finished, missing or malformed job', async () => {
@@ -747,7 +773,9 @@ describe('job repository (real PostgreSQL)', () => {
 
       const running = await Promise.all(ids.map((id) => target.jobs.markRunning(id, 1)));
       expect(target.statements('UPDATE')).toBe(1);
-      expect(running).toEqual(ids.map(() => ({ attempt: 1, maxAttempts: 3 })));
+      expect(running).toEqual(
+        ids.map(() => ({ attempt: 1, maxAttempts: 3, cancelRequested: false })),
+      );
       expect(await countRows(`type = 'batch.transitions' AND status = 'running'`, [])).toBe(20);
 
       const [first, ...others] = ids as [string, ...string[]];
@@ -789,7 +817,12 @@ describe('job repository (real PostgreSQL)', () => {
         target.jobs.markRunning(finished, 2),
       ]);
       expect(target.statements('UPDATE') - before).toBe(1);
-      expect(outcomes).toEqual([{ attempt: 2, maxAttempts: 3 }, true, false, null]);
+      expect(outcomes).toEqual([
+        { attempt: 2, maxAttempts: 3, cancelRequested: false },
+        true,
+        false,
+        null,
+      ]);
       expect(await target.jobs.findById(toStart)).toMatchObject({
         status: 'running',
         attempts: 2,

@@ -52,8 +52,13 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+/**
+ * `cancelled`: the job was queued and is cancelled now. `cancel_requested`: the job is running;
+ * `cancelRequestedAt` is set, and the attempt ends cancelled (the worker holding it is told).
+ */
 export type CancelOutcome =
   | { outcome: 'cancelled'; job: JobRecord }
+  | { outcome: 'cancel_requested'; job: JobRecord }
   | { outcome: 'not_found' }
   | { outcome: 'conflict'; job: JobRecord };
 
@@ -72,6 +77,20 @@ export interface StartedAttempt {
   /** 1 on the first attempt; attempts used before a reconcile re-enqueue are included. */
   attempt: number;
   maxAttempts: number;
+  /**
+   * A client asked to cancel the job before this attempt started (while an earlier attempt ran):
+   * the worker must not run it, and ends it cancelled (`markCancelled`).
+   */
+  cancelRequested: boolean;
+}
+
+/** What a running attempt last reported (`recordProgress`), as stored on the row. */
+export interface JobProgress {
+  /** 0 to 100. */
+  percent: number;
+  message: string | null;
+  /** ISO-8601, the database's clock: also the row's updatedAt at that write. */
+  updatedAt: string;
 }
 
 /** A queued or running job nobody has touched for a while: what reconcile checks against Redis. */
@@ -103,8 +122,14 @@ export interface JobRepository {
   findById(id: string): Promise<JobRecord | null>;
   /** Newest first, (createdAt desc, id desc); throws InvalidCursorError, InvalidListLimitError. */
   list(input: ListJobsInput): Promise<JobPage>;
-  /** Only a queued job can be cancelled; the check and the change are one atomic update. */
+  /**
+   * A queued job is cancelled at once; on a running one the cancellation is requested
+   * (`cancelRequestedAt`, kept from the first request). The check and the change are one atomic
+   * update. Finished jobs answer conflict.
+   */
   cancel(id: string): Promise<CancelOutcome>;
+  /** The jobs among `ids` that exist (any order); malformed ids are left out. */
+  findByIds(ids: readonly string[]): Promise<JobRecord[]>;
   /**
    * An attempt starts: status running, startedAt set on the first attempt, attemptStartedAt on
    * every attempt, workerId to this repository's `workerId` option, and attempts = the
@@ -116,13 +141,30 @@ export interface JobRepository {
    * row back on every job costs the worker throughput; BENCHMARKS.md.)
    */
   markRunning(id: string, attempt: number, queueAttempts?: number): Promise<StartedAttempt | null>;
-  /** False when the job was not running (already finished elsewhere, or missing). */
+  /**
+   * False when the job was not running (already finished elsewhere, or missing). A job whose
+   * cancellation was requested ends `cancelled` instead, with its result recorded.
+   */
   markSucceeded(id: string, result: unknown): Promise<boolean>;
   /**
    * `final`: failed for good (finishedAt set). Otherwise back to queued to await a retry, with
-   * the error recorded. Null when the job had already finished or is missing.
+   * the error recorded. A job whose cancellation was requested ends `cancelled` instead, for
+   * good. Null when the job had already finished or is missing.
    */
   markFailed(id: string, failure: { error: string; final: boolean }): Promise<JobRecord | null>;
+  /**
+   * Ends a queued or running job `cancelled` (finishedAt set), keeping `result` when the
+   * handler returned one. Null when the job had already finished or is missing.
+   */
+  markCancelled(id: string, result?: unknown): Promise<JobRecord | null>;
+  /**
+   * Stores what the running attempt reports (percent 0–100, checked by the caller) on the row.
+   * Null when the job is not running (it finished meanwhile, or is missing).
+   */
+  recordProgress(
+    id: string,
+    progress: { percent: number; message: string | null },
+  ): Promise<JobProgress | null>;
   /**
    * Gives a scheduled run its row the first time a worker sees it; later calls change nothing,
    * except recording the BullMQ job id on a row an older version created without it.
@@ -286,7 +328,9 @@ export function createJobRepository(
     (items) => ({
       text: `
         UPDATE jobs
-           SET status = item.next_status::job_status,
+           SET status = CASE WHEN item.next_status = 'succeeded' AND cancel_requested_at IS NOT NULL
+                             THEN 'cancelled'::job_status
+                             ELSE item.next_status::job_status END,
                attempts = CASE WHEN item.next_status = 'running'
                                THEN GREATEST(max_attempts - COALESCE(item.queue_attempts, max_attempts), 0)
                                     + item.attempt
@@ -297,6 +341,7 @@ export function createJobRepository(
                                          THEN now() ELSE attempt_started_at END,
                worker_id = CASE WHEN item.next_status = 'running'
                                 THEN $6::text ELSE worker_id END,
+               progress = CASE WHEN item.next_status = 'running' THEN NULL ELSE progress END,
                result = CASE WHEN item.next_status = 'succeeded'
                              THEN item.new_result::jsonb ELSE result END,
                error = CASE WHEN item.next_status = 'succeeded' THEN NULL ELSE error END,
@@ -309,7 +354,8 @@ export function createJobRepository(
                  WHEN 'running' THEN status IN ${ACTIVE}
                  ELSE status = 'running'
                END
-        RETURNING id, attempts AS attempt, max_attempts AS "maxAttempts"`,
+        RETURNING id, attempts AS attempt, max_attempts AS "maxAttempts",
+                  cancel_requested_at IS NOT NULL AS "cancelRequested"`,
       values: [
         items.map((item) => item.id),
         items.map((item) => item.to),
@@ -400,23 +446,32 @@ export function createJobRepository(
     cancel: (id) =>
       withOutagesTranslated('cancel a job', async (): Promise<CancelOutcome> => {
         if (!isUuid(id)) return { outcome: 'not_found' };
-        // The update is the atomic part. When it changes nothing, the read says why; should the
-        // job have become queued again in between (a retry), the update is tried again.
-        for (let attempt = 1; attempt <= 3; attempt += 1) {
-          const cancelled = await firstRow(
-            `UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
-              WHERE id = $1::uuid AND status = 'queued'
-             RETURNING ${JOB_COLUMNS}`,
-            [id],
-          );
-          if (cancelled) return { outcome: 'cancelled', job: cancelled };
-          const current = await firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [
-            id,
-          ]);
-          if (!current) return { outcome: 'not_found' };
-          if (current.status !== 'queued') return { outcome: 'conflict', job: current };
-        }
-        throw new Error(`job ${id} kept changing while it was being cancelled`);
+        // One atomic update decides: a queued job is cancelled, a running one is asked to stop
+        // (the first request's time is kept). When it changes nothing, the read says why.
+        const changed = await firstRow(
+          `UPDATE jobs
+              SET status = CASE WHEN status = 'queued' THEN 'cancelled'::job_status ELSE status END,
+                  finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+                  cancel_requested_at = CASE WHEN status = 'running'
+                                             THEN COALESCE(cancel_requested_at, now())
+                                             ELSE cancel_requested_at END,
+                  updated_at = CASE WHEN status = 'running' AND cancel_requested_at IS NOT NULL
+                                    THEN updated_at ELSE now() END
+            WHERE id = $1::uuid AND status IN ${ACTIVE}
+           RETURNING ${JOB_COLUMNS}`,
+          [id],
+        );
+        if (changed?.status === 'cancelled') return { outcome: 'cancelled', job: changed };
+        if (changed) return { outcome: 'cancel_requested', job: changed };
+        const current = await firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [id]);
+        return current ? { outcome: 'conflict', job: current } : { outcome: 'not_found' };
+      }),
+
+    findByIds: (ids) =>
+      withOutagesTranslated('read jobs', async () => {
+        const valid = ids.filter(isUuid);
+        if (valid.length === 0) return [];
+        return rows(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])`, [valid]);
       }),
 
     markRunning: async (id, attempt, queueAttempts) => {
@@ -427,7 +482,13 @@ export function createJobRepository(
         attempt,
         queueAttempts: queueAttempts ?? null,
       });
-      return started && { attempt: started.attempt, maxAttempts: started.maxAttempts };
+      return (
+        started && {
+          attempt: started.attempt,
+          maxAttempts: started.maxAttempts,
+          cancelRequested: started.cancelRequested,
+        }
+      );
     },
 
     markSucceeded: async (id, result) => {
@@ -443,15 +504,54 @@ export function createJobRepository(
         if (!isUuid(id)) return null;
         // text columns cannot hold NUL; an error message must never make recording it fail
         const error = failure.error.replaceAll('\u0000', '\uFFFD');
+        // a job whose cancellation was requested is not retried: it ends cancelled
         const outcome = failure.final
-          ? `status = 'failed', finished_at = now()`
-          : `status = 'queued'`;
+          ? `status = CASE WHEN cancel_requested_at IS NULL THEN 'failed'::job_status
+                           ELSE 'cancelled'::job_status END,
+             finished_at = now()`
+          : `status = CASE WHEN cancel_requested_at IS NULL THEN 'queued'::job_status
+                           ELSE 'cancelled'::job_status END,
+             finished_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE now() END`;
         return firstRow(
           `UPDATE jobs SET ${outcome}, error = $2, updated_at = now()
             WHERE id = $1::uuid AND status IN ${ACTIVE}
            RETURNING ${JOB_COLUMNS}`,
           [id, error],
         );
+      }),
+
+    markCancelled: (id, result) =>
+      withOutagesTranslated('mark a job cancelled', async () => {
+        if (!isUuid(id)) return null;
+        const json = result === undefined || result === null ? null : toJson(result, 'result');
+        return firstRow(
+          `UPDATE jobs SET status = 'cancelled', finished_at = now(),
+                           result = COALESCE($2::jsonb, result), updated_at = now()
+            WHERE id = $1::uuid AND status IN ${ACTIVE}
+           RETURNING ${JOB_COLUMNS}`,
+          [id, json],
+        );
+      }),
+
+    recordProgress: (id, progress) =>
+      withOutagesTranslated('record job progress', async () => {
+        if (!isUuid(id)) return null;
+        const message = progress.message?.replaceAll('\u0000', '\uFFFD') ?? null;
+        // the row's updatedAt and the progress's share one instant, so a reader can order them
+        const written = await firstRow(
+          `WITH now_ms AS (SELECT date_trunc('milliseconds', now()) AS at)
+           UPDATE jobs
+              SET progress = jsonb_build_object(
+                    'percent', $2::float8,
+                    'message', $3::text,
+                    'updatedAt', to_char(now_ms.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+                  updated_at = now_ms.at
+             FROM now_ms
+            WHERE id = $1::uuid AND status = 'running'
+           RETURNING jobs.progress`,
+          [id, progress.percent, message],
+        );
+        return (written?.progress as JobProgress | undefined) ?? null;
       }),
 
     ensureScheduled: (input) =>

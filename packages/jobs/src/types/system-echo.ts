@@ -11,7 +11,7 @@ const payload = z.strictObject({
 export const systemEcho = defineJobType({
   type: 'system.echo',
   description:
-    'Returns its payload after an optional delay (at most 60 s). Used by smoke tests, benchmarks and shutdown tests.',
+    'Returns its payload after an optional delay (at most 60 s), reporting its progress along the delay; cancelling it stops the delay. Used by smoke tests, benchmarks and shutdown tests.',
   payload,
   result: payload,
   enqueueable: true,
