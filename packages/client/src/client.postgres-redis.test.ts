@@ -105,6 +105,30 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     ]);
   });
 
+  it("streams a job's events until it has finished", async () => {
+    const job = await client.createJob({
+      type: 'system.echo',
+      payload: { data: 'streamed', delayMs: 1_500 },
+    });
+    const events = [];
+    for await (const event of client.streamJobEvents(job.id)) events.push(event);
+
+    const statuses = events.flatMap((event) => (event.type === 'status' ? [event.job.status] : []));
+    // first the job as it was when the stream opened, last its finished state, which ends the stream
+    expect(['queued', 'running']).toContain(statuses[0]);
+    expect(statuses.at(-1)).toBe('succeeded');
+    const last = events.at(-1);
+    expect(last?.type === 'status' && last.job.result).toEqual({
+      data: 'streamed',
+      delayMs: 1_500,
+    });
+    expect(events.every((event) => event.eventId !== undefined)).toBe(true);
+
+    await expect(
+      client.streamJobEvents('00000000-0000-4000-8000-000000000000').next(),
+    ).rejects.toMatchObject({ status: 404, slug: 'job-not-found' });
+  });
+
   it('manages a webhook endpoint: its secret shown at creation and rotation only', async () => {
     const created = await client.createWebhookEndpoint({
       url: 'https://example.com/hooks/jobstack',

@@ -1,6 +1,7 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, operations, paths } from './api-types.ts';
 import { type Job, JobstackApiError, WaitForJobTimeoutError } from './errors.ts';
+import { type JobEvent, readJobEvents } from './job-events.ts';
 import { type RetryOptions, retryingFetch, sleep } from './retrying-fetch.ts';
 
 export type CreateJobInput = components['schemas']['CreateJob'];
@@ -79,6 +80,15 @@ export interface JobstackClient {
   iterateJobs(query?: Omit<ListJobsQuery, 'cursor'>, options?: RequestOptions): AsyncGenerator<Job>;
   /** POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable` otherwise). */
   cancelJob(id: string, options?: RequestOptions): Promise<Job>;
+  /**
+   * GET /v1/jobs/:id/events: the job's status changes and progress as they happen (Server-Sent
+   * Events), first its state as it is; the iteration ends after a finished status. After a broken
+   * connection, call again with the last event's `eventId` as `lastEventId` to skip what was seen.
+   */
+  streamJobEvents(
+    id: string,
+    options?: RequestOptions & { lastEventId?: string },
+  ): AsyncGenerator<JobEvent>;
   /** GET /v1/jobs/:id/attempts: each attempt of the job (start, end, outcome, error), oldest first. */
   listJobAttempts(id: string, options?: RequestOptions): Promise<JobAttempt[]>;
   /** GET /v1/schedules. */
@@ -187,6 +197,19 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
 
     cancelJob(id, { signal } = {}) {
       return dataOf(api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal }));
+    },
+
+    async *streamJobEvents(id, { signal, lastEventId } = {}) {
+      const { response, error } = await api.GET('/v1/jobs/{id}/events', {
+        params: {
+          path: { id },
+          header: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+        },
+        parseAs: 'stream',
+        signal,
+      });
+      if (!response.ok || response.body === null) throw JobstackApiError.from(response, error);
+      yield* readJobEvents(response.body);
     },
 
     async listJobAttempts(id, { signal } = {}) {

@@ -30,4 +30,5 @@ export {
   type Problem,
   WaitForJobTimeoutError,
 } from './errors.ts';
+export type { JobEvent, JobProgress } from './job-events.ts';
 export type { RetryOptions } from './retrying-fetch.ts';
