@@ -112,14 +112,27 @@ export function writeJson(node: JsonNode): string {
   }
 }
 
-/** A POST /v1/jobs body (text) with an edge-case tree as the payload's data, or as the payload. */
+/**
+ * A POST /v1/jobs body (text) with an edge-case tree as the payload's data, as the payload, or
+ * inside the job's metadata (a JSON object of the client's, stored as jsonb like the payload).
+ */
 export const edgeCaseJobBody = fc
-  .tuple(fc.oneof(jsonTree, deepArrays), fc.boolean(), fc.boolean())
-  .map(([tree, asData, duplicateType]) => {
-    const payload = asData ? `{"data":${writeJson(tree)}}` : writeJson(tree);
+  .tuple(
+    fc.oneof(jsonTree, deepArrays),
+    fc.constantFrom('data', 'payload', 'metadata'),
+    fc.boolean(),
+  )
+  .map(([tree, where, duplicateType]) => {
+    const payload =
+      where === 'data'
+        ? `{"data":${writeJson(tree)}}`
+        : where === 'payload'
+          ? writeJson(tree)
+          : '{}';
+    const metadata = where === 'metadata' ? `,"metadata":{"data":${writeJson(tree)}}` : '';
     // a repeated top-level key: JSON.parse (and jsonb) keep the last one
     const type = duplicateType ? '"type":"nope","type":"system.echo"' : '"type":"system.echo"';
-    return { tree, text: `{${type},"payload":${payload}}` };
+    return { tree, text: `{${type},"payload":${payload}${metadata}}` };
   });
 
 /** What a tree holds, to check that the generators reach each case. */

@@ -103,6 +103,11 @@ const jobBody = fc.oneof(
           fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
         ),
         maxAttempts: anyValue,
+        concurrencyKey: fc.oneof(anyValue, unicode),
+        tags: fc.oneof(anyValue, fc.array(fc.oneof(unicode, anyValue), { maxLength: 12 })),
+        metadata: fc.oneof(anyValue, fc.dictionary(unicode, anyValue, { maxKeys: 4 })),
+        priority: fc.oneof(anyValue, fc.integer({ min: -1, max: 12 })),
+        ttl: fc.oneof(anyValue, fc.integer({ min: -1, max: 31_536_002 })),
         extra: anyValue,
       },
       { requiredKeys: [] },
@@ -268,10 +273,13 @@ describe('fuzzing the api (real PostgreSQL and Redis)', () => {
         expect([202, 400], text.slice(0, 300)).toContain(res.status);
         if (res.status !== 202) return;
         // what JSON.parse read (duplicate keys: the last; -0 and 0 are the same JSON) is stored
-        const sentPayload = (JSON.parse(text) as { payload: unknown }).payload;
+        const parsed = JSON.parse(text) as { payload: unknown; metadata?: unknown };
         const stored = await fetch(`${api.url}/v1/jobs/${answer.id}`, { headers: withAuth() });
-        const job = (await stored.json()) as { payload: unknown };
-        expect(canonicalize(job.payload), text.slice(0, 300)).toBe(canonicalize(sentPayload));
+        const job = (await stored.json()) as { payload: unknown; metadata: unknown };
+        expect(canonicalize(job.payload), text.slice(0, 300)).toBe(canonicalize(parsed.payload));
+        expect(canonicalize(job.metadata), text.slice(0, 300)).toBe(
+          canonicalize(parsed.metadata ?? {}),
+        );
       }),
       { numRuns: RUNS.edgeCaseJson, seed },
     );
@@ -314,7 +322,18 @@ describe('fuzzing the api (real PostgreSQL and Redis)', () => {
       fc.webQueryParameters(),
       fc
         .dictionary(
-          fc.constantFrom('status', 'type', 'limit', 'cursor', 'x', 'limit[]'),
+          fc.constantFrom(
+            'status',
+            'type',
+            'limit',
+            'cursor',
+            'x',
+            'limit[]',
+            'tag',
+            'tag[]',
+            'createdAfter',
+            'createdBefore',
+          ),
           fc.oneof(printable, unicode, fc.integer().map(String)),
         )
         .map((params) => new URLSearchParams(params).toString()),
@@ -323,6 +342,8 @@ describe('fuzzing the api (real PostgreSQL and Redis)', () => {
       segment.map((s) => `/v1/jobs/${s}`),
       segment.map((s) => `/v1/jobs/${s}/cancel`),
       segment.map((s) => `/v1/jobs/${s}/events`),
+      segment.map((s) => `/v1/jobs/${s}/retry`),
+      fc.constantFrom('/v1/jobs/batch', '/v1/jobs/retry'),
       query.map((q) => `/v1/jobs?${q}`),
       fc.webPath(),
       segment.map((s) => `/${s}`),

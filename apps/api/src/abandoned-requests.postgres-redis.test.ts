@@ -125,7 +125,7 @@ describe('POST /v1/jobs abandoned or refused while PostgreSQL is stuck (real Pos
       await waitFor('the job in Redis', async () => (await api.queue.getJob(id)) ?? undefined);
       const created = (await jobIds()).filter((jobId) => !before.has(jobId));
       expect(created).toEqual([id]);
-      const waitingInRedis = await api.queue.getJobs(['waiting']);
+      const waitingInRedis = await api.queue.getJobs(['prioritized']);
       expect(
         waitingInRedis
           .filter((job) => job.id !== undefined && !before.has(job.id))

@@ -50,8 +50,8 @@ export function toProblemError(error: unknown): ProblemError {
 
   // JSON that PostgreSQL's jsonb cannot hold (the NUL character)
   if (error instanceof JobJsonError) {
-    return new ValidationError('The payload cannot be stored.', [
-      { code: 'custom', path: ['body', 'payload'], message: error.message },
+    return new ValidationError(`The ${error.field} cannot be stored.`, [
+      { code: 'custom', path: ['body', error.field], message: error.message },
     ]);
   }
 

@@ -59,6 +59,26 @@ export const jobResourceSchema = z
       .string()
       .nullable()
       .meta({ description: "The key the type's concurrency and rate limits apply per." }),
+    tags: z.array(z.string()).meta({ description: 'Labels to find the job by; [] when none.' }),
+    metadata: z
+      .record(z.string(), jsonValueSchema)
+      .meta({ description: "The client's own data about the job, as given; {} when none." }),
+    priority: z
+      .int()
+      .min(1)
+      .max(10)
+      .meta({ description: 'Among waiting jobs, 1 runs first and 10 last.' }),
+    ttl: z
+      .int()
+      .nullable()
+      .meta({ description: 'Seconds the job may wait to start once due; null for no limit.' }),
+    expiresAt: timestamp.nullable().meta({
+      description: 'When the job expires unless started by then (runAt, else createdAt, + ttl).',
+    }),
+    retryOf: z
+      .uuid()
+      .nullable()
+      .meta({ description: 'The job this one retries; null for a job of its own.' }),
     waitingFor: z
       .enum(['concurrency', 'rateLimit'] satisfies WaitingFor[])
       .nullable()
@@ -108,6 +128,18 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     schedulerId: job.schedulerId ?? null,
     /** The key the type's concurrency and rate limits apply per; null for none. */
     concurrencyKey: job.concurrencyKey ?? null,
+    /** Labels to find the job by; [] when none. */
+    tags: job.tags ?? [],
+    /** The client's own data about the job, as given; {} when none. */
+    metadata: (job.metadata ?? {}) as Record<string, unknown>,
+    /** 1 (first) … 10 (last) among the jobs waiting for a worker. */
+    priority: job.priority,
+    /** Seconds the job may wait to start once due; null for no limit. */
+    ttl: job.ttl ?? null,
+    /** When it expires unless started by then (runAt, else createdAt, + ttl); null without a ttl. */
+    expiresAt: job.expiresAt?.toISOString() ?? null,
+    /** The job this one retries; null for a job of its own. */
+    retryOf: job.retryOf ?? null,
     waitingFor,
     /** What the running attempt last reported: { percent, message, updatedAt }; null before. */
     progress: (job.progress as JobProgress | null) ?? null,

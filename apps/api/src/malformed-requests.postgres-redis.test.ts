@@ -77,7 +77,7 @@ const cases: MalformedRequest[] = [
   },
   {
     name: 'an unknown top-level field',
-    body: { ...echo, priority: 1 },
+    body: { ...echo, priorty: 1 },
     status: 400,
     slug: 'validation-failed',
   },

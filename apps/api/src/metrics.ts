@@ -51,10 +51,12 @@ export function registerScrapeTimeGauges(options: {
     registry: options.registry,
     readQueue: async () => {
       const counts = await callRedis('count the queued jobs', options.timeoutMs, () =>
-        options.queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
+        options.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed'),
       );
       return {
-        waiting: counts.waiting ?? 0,
+        // every job has a priority, so BullMQ keeps waiting jobs in its prioritized set; jobs
+        // without one (scheduled runs, and jobs queued by older versions) are in its wait list
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
         delayed: counts.delayed ?? 0,
         active: counts.active ?? 0,
         failed: counts.failed ?? 0,

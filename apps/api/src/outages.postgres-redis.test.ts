@@ -81,7 +81,7 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
     const queued = await healthy.queue.getJob(id);
     expect(queued?.data).toEqual({ data: 'reconcile me' });
     expect(queued?.opts.attempts).toBe(4);
-    expect(await queued?.getState()).toBe('waiting');
+    expect(await queued?.getState()).toBe('prioritized');
   });
 
   it('completes the enqueue when the client retries with the same Idempotency-Key', async () => {

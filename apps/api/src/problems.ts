@@ -16,6 +16,7 @@ export const problemTypes = {
   'webhook-endpoint-not-found': { status: 404, title: 'Webhook endpoint not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'job-not-cancellable': { status: 409, title: 'The job can no longer be cancelled' },
+  'job-not-retryable': { status: 409, title: 'The job cannot be retried' },
   'request-incomplete': { status: 408, title: 'The request did not arrive in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

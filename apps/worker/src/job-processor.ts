@@ -50,6 +50,7 @@ export interface JobProcessorDeps {
     | 'markFailed'
     | 'markCancelled'
     | 'recordProgress'
+    | 'expire'
   >;
   handlers: JobHandlers;
   /** Where each attempt is recorded when it ends (GET /v1/jobs/:id/attempts). */
@@ -260,6 +261,13 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     const started = await deps.jobs.markRunning(id, queueAttempt, queueAttempts);
     outage.reported = false;
     if (!started) {
+      // a queued job markRunning refused was not started within its ttl: it ends, never run
+      const expired = await deps.jobs.expire(id);
+      if (expired) {
+        deps.metrics.jobs.attemptEnded(type, 'expired');
+        jobLogger.info({ expiresAt: expired.expiresAt }, 'job expired: not started within its ttl');
+        return { skipped: expired.status };
+      }
       const existing = await deps.jobs.findById(id);
       if (!existing) throw new UnrecoverableError(`job ${id} has no record in Postgres`);
       deps.metrics.jobs.attemptEnded(type, 'skipped');

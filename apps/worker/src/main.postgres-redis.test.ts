@@ -118,7 +118,7 @@ describe('worker process (real PostgreSQL, Redis and signals)', () => {
       error: 'interrupted by worker shutdown',
     });
     const queued = await h.queue.getJob(job.id);
-    expect(await queued?.getState()).toBe('waiting');
+    expect(await queued?.getState()).toBe('prioritized');
     expect(queued?.attemptsMade).toBe(0);
     await h.queue.remove(job.id);
   });

@@ -27,6 +27,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create up to 1,000 jobs
+         * @description Each item is answered on its own, in request order; the valid ones are written in one INSERT and queued in one addBulk.
+         */
+        post: operations["createJobsBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry the finished jobs a filter matches
+         * @description One retry per job: running it again answers with the same retries.
+         */
+        post: operations["retryJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}": {
         parameters: {
             query?: never;
@@ -61,6 +101,26 @@ export interface paths {
          * @description A queued job is cancelled at once (200). A running job is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry.
          */
         post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed, cancelled or expired job
+         * @description A new job with retryOf; the job has one retry, so asking again answers with it (200).
+         */
+        post: operations["retryJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -303,6 +363,16 @@ export interface components {
             maxAttempts?: number | null;
             /** @description The key the type's concurrency and rate limits count per, e.g. a tenant. */
             concurrencyKey?: string | null;
+            /** @description Up to 10 distinct labels to find the job by (GET /v1/jobs?tag=…). */
+            tags?: string[] | null;
+            /** @description The client's own data about the job: a JSON object of at most 4,096 bytes. */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Among waiting jobs, 1 runs first and 10 last; 5 by default. */
+            priority?: number | null;
+            /** @description Seconds the job may wait to start once due (runAt, else creation); past that it ends expired and never runs. */
+            ttl?: number | null;
         };
         CreateWebhookDeliverJob: {
             /**
@@ -326,6 +396,35 @@ export interface components {
             maxAttempts?: number | null;
             /** @description The key the type's concurrency and rate limits count per, e.g. a tenant. */
             concurrencyKey?: string | null;
+            /** @description Up to 10 distinct labels to find the job by (GET /v1/jobs?tag=…). */
+            tags?: string[] | null;
+            /** @description The client's own data about the job: a JSON object of at most 4,096 bytes. */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Among waiting jobs, 1 runs first and 10 last; 5 by default. */
+            priority?: number | null;
+            /** @description Seconds the job may wait to start once due (runAt, else creation); past that it ends expired and never runs. */
+            ttl?: number | null;
+        };
+        CreateJobBatch: {
+            /** @description 1-1000 POST /v1/jobs bodies, each with an optional idempotencyKey. */
+            jobs: unknown[];
+        };
+        RetryJobs: {
+            /** @enum {string} */
+            status: "failed" | "cancelled" | "expired";
+            /** @enum {string} */
+            type?: "system.echo" | "webhook.deliver" | "maintenance.reconcile" | "maintenance.prune";
+            tag?: string | string[];
+            /** Format: date-time */
+            createdAfter?: string;
+            /** Format: date-time */
+            createdBefore?: string;
+            /** @default 100 */
+            limit?: number;
+            /** @default false */
+            dryRun?: boolean;
         };
         CreateWebhookEndpoint: {
             /**
@@ -369,7 +468,7 @@ export interface components {
             /** @description The job type (docs/job-types.md). */
             type: string;
             /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
             /** @description Any JSON value. */
             payload: unknown;
             /** @description What the handler returned; null until it succeeded. */
@@ -396,6 +495,20 @@ export interface components {
             schedulerId: string | null;
             /** @description The key the type's concurrency and rate limits apply per. */
             concurrencyKey: string | null;
+            /** @description Labels to find the job by; [] when none. */
+            tags: string[];
+            /** @description The client's own data about the job, as given; {} when none. */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @description Among waiting jobs, 1 runs first and 10 last. */
+            priority: number;
+            /** @description Seconds the job may wait to start once due; null for no limit. */
+            ttl: number | null;
+            /** @description When the job expires unless started by then (runAt, else createdAt, + ttl). */
+            expiresAt: string | null;
+            /** @description The job this one retries; null for a job of its own. */
+            retryOf: string | null;
             /** @description Why a queued job has not started; known only on GET /v1/jobs/{id}, null elsewhere. */
             waitingFor: ("concurrency" | "rateLimit") | null;
             /** @description What the running attempt last reported; null until it reports, and again when an attempt starts. */
@@ -475,6 +588,18 @@ export interface components {
                 self: string;
                 next: string | null;
             };
+        };
+        JobBatchResults: {
+            results: {
+                /** @description 202 created, 200 an idempotencyKey repeated, else the problem status. */
+                status: number;
+                job?: components["schemas"]["Job"];
+                error?: components["schemas"]["Problem"];
+            }[];
+        };
+        RetryJobsResult: {
+            matched: number;
+            jobs: string[];
         };
         JobAttemptList: {
             /** Format: uuid */
@@ -604,9 +729,15 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
-                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
                 type?: "system.echo" | "webhook.deliver" | "maintenance.reconcile" | "maintenance.prune";
                 concurrencyKey?: string;
+                /** @description Repeatable: only jobs carrying every tag given. */
+                tag?: string | string[];
+                /** @description Only jobs created at or after this ISO-8601 date-time. */
+                createdAfter?: string;
+                /** @description Only jobs created before this ISO-8601 date-time. */
+                createdBefore?: string;
                 /** @description Jobs per page. */
                 limit?: number;
                 /** @description The previous page's `nextCursor`; keep the other parameters the same. */
@@ -750,6 +881,174 @@ export interface operations {
             /** @description `idempotency-key-reused`: The Idempotency-Key was already used for a different request. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. `queue-unavailable`: The job queue is unavailable. `server-busy`: The server is too busy to take the request now. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createJobsBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateJobBatch"];
+            };
+        };
+        responses: {
+            /** @description One result per item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobBatchResults"];
+                };
+            };
+            /** @description `malformed-json`: The request body is not valid JSON. `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload-too-large`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type. */
+            415: {
+                headers: {
+                    /** @description The media type to send: application/json. */
+                    "Accept-Post": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetryJobs"];
+            };
+        };
+        responses: {
+            /** @description How many jobs matched, and the ids of their retries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetryJobsResult"];
+                };
+            };
+            /** @description `malformed-json`: The request body is not valid JSON. `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload-too-large`: The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported-media-type`: Unsupported media type. */
+            415: {
+                headers: {
+                    /** @description The media type to send: application/json. */
+                    "Accept-Post": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -935,6 +1234,100 @@ export interface operations {
                 };
             };
             /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (absent on request-timeout). */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The retry the job already has. */
+            200: {
+                headers: {
+                    /** @description The path of the job: /v1/jobs/{id}. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The retry was created. */
+            202: {
+                headers: {
+                    /** @description The path of the job: /v1/jobs/{id}. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized`: Authentication required. */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `job-not-found`: Job not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `job-not-retryable`: The job cannot be retried. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal-error`: Internal server error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request-timeout`: The request took too long. `database-unavailable`: The database is unavailable. `queue-unavailable`: The job queue is unavailable. `server-busy`: The server is too busy to take the request now. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying (absent on request-timeout). */

@@ -31,6 +31,7 @@ export {
   type CancelOutcome,
   type CreateJobInput,
   type CreateJobOptions,
+  type CreateManyOutcome,
   createJobRepository,
   JOB_CREATE_MAX_WAITING,
   JOB_LIST_MAX_LIMIT,

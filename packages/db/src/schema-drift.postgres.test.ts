@@ -74,6 +74,26 @@ function sampleValue(type: string, kind: string, variant: 0 | 1): unknown {
   }
 }
 
+/** A sample value for a field; a list field (e.g. String[]) gets a list of them. */
+function fieldValue(field: { type: string; kind: string }, isList: boolean, variant: 0 | 1) {
+  const value = sampleValue(field.type, field.kind, variant);
+  return isList ? [value, sampleValue(field.type, field.kind, variant)] : value;
+}
+
+/**
+ * The array columns (`table.column`). The runtime data model does not say which fields are lists
+ * (String[]); their columns are PostgreSQL arrays, and the last test below checks those columns
+ * against what Prisma builds from the schema.
+ */
+async function arrayColumns(url: string): Promise<Set<string>> {
+  const found = await queryRows<{ name: string }>(
+    url,
+    `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+      WHERE table_schema = 'public' AND data_type = 'ARRAY'`,
+  );
+  return new Set(found.map((column) => column.name));
+}
+
 // What information_schema reports for the column of each Prisma scalar type.
 const COLUMN_TYPES: Record<string, string[]> = {
   String: ['text', 'character varying', 'character', 'uuid', 'citext'],
@@ -90,6 +110,15 @@ const COLUMN_TYPES: Record<string, string[]> = {
   ],
   Json: ['jsonb', 'json'],
   Bytes: ['bytea'],
+};
+
+/** The array types (udt_name) a list field may have, by their element's data_type. */
+const ARRAY_ELEMENT_TYPES: Record<string, string> = {
+  _text: 'text',
+  _varchar: 'character varying',
+  _int4: 'integer',
+  _int8: 'bigint',
+  _uuid: 'uuid',
 };
 
 /** Tables, columns (with types, nullability, defaults), indexes, constraints and enums. */
@@ -149,16 +178,17 @@ describe('schema.prisma and the migrations describe the same database (real Post
   it('creates, reads and updates every field of every model through the generated client', async () => {
     const { models } = runtimeDataModel(db);
     expect(Object.keys(models).length).toBeGreaterThan(0);
+    const arrays = await arrayColumns(migrated.url);
     for (const [name, model] of Object.entries(models)) {
       const delegate = (db.prisma as unknown as Record<string, ModelDelegate>)[
         name.charAt(0).toLowerCase() + name.slice(1)
       ];
       if (!delegate) throw new Error(`the client has no delegate for model ${name}`);
       const fields = model.fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
+      const isList = (f: { name: string; dbName?: string }) =>
+        arrays.has(`${model.dbName ?? name}.${f.dbName ?? f.name}`);
 
-      const initial = Object.fromEntries(
-        fields.map((f) => [f.name, sampleValue(f.type, f.kind, 0)]),
-      );
+      const initial = Object.fromEntries(fields.map((f) => [f.name, fieldValue(f, isList(f), 0)]));
       const created = await delegate.create({ data: initial });
       expect(created, name).toEqual(initial);
 
@@ -167,7 +197,7 @@ describe('schema.prisma and the migrations describe the same database (real Post
       const updates = Object.fromEntries(
         fields
           .filter((f) => !idFields.includes(f.name))
-          .map((f) => [f.name, sampleValue(f.type, f.kind, 1)]),
+          .map((f) => [f.name, fieldValue(f, isList(f), 1)]),
       );
       await delegate.update({ where, data: updates });
       expect(await delegate.findUniqueOrThrow({ where }), name).toEqual({ ...where, ...updates });
@@ -232,6 +262,11 @@ describe('schema.prisma and the migrations describe the same database (real Post
           [actual?.udt_name],
         );
         expect(labels.map((l) => l.label)).toEqual(Object.values(enumValues[field.type] ?? {}));
+      } else if (actual?.data_type === 'ARRAY') {
+        // an array's element type: udt_name is the array type, "_" and the element's name
+        expect(COLUMN_TYPES[field.type], key(table, column)).toContain(
+          ARRAY_ELEMENT_TYPES[actual.udt_name],
+        );
       } else {
         expect(COLUMN_TYPES[field.type], key(table, column)).toContain(actual?.data_type);
       }

@@ -16,6 +16,8 @@ export interface EnqueueJobInput<T extends JobType> {
   maxAttempts?: number | null;
   /** Limits of the type apply per key (README: fair execution); carried in the BullMQ job's data. */
   concurrencyKey?: string | null;
+  /** 1 (first) … 10 (last); DEFAULT_JOB_PRIORITY when none. */
+  priority?: number | null;
 }
 
 /** The most jobs one `addBulk` of `createJobEnqueuer` carries. */
@@ -42,6 +44,7 @@ function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
         jobId: input.id,
         maxAttempts: input.maxAttempts,
         runAt: input.runAt,
+        priority: input.priority,
       }),
       ...(metadata === undefined ? {} : { telemetry: { metadata } }),
     },
@@ -74,6 +77,21 @@ export async function enqueueJob<T extends JobType>(
     const job = toQueuedJob(input);
     await queue.add(job.name, job.data, job.opts);
   });
+}
+
+/**
+ * Adds many jobs in one `addBulk` (one round trip), e.g. the jobs of one batch request; invalid
+ * payloads never reach Redis (the whole call throws before anything is added).
+ */
+export async function enqueueJobs(
+  queue: JobQueue,
+  inputs: readonly EnqueueJobInput<JobType>[],
+): Promise<void> {
+  if (inputs.length === 0) return;
+  const jobs = await Promise.all(
+    inputs.map((input) => inEnqueueSpan(input, async () => toQueuedJob(input))),
+  );
+  await queue.addBulk(jobs);
 }
 
 export type EnqueueJob = <T extends JobType>(input: EnqueueJobInput<T>) => Promise<void>;

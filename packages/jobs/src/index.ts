@@ -5,6 +5,7 @@ export {
   type EnqueueJob,
   type EnqueueJobInput,
   enqueueJob,
+  enqueueJobs,
   type JobEnqueuerOptions,
 } from './enqueue.ts';
 export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
@@ -40,6 +41,7 @@ export {
   resolveEnqueueableType,
   resolveJobType,
 } from './payloads.ts';
+export { DEFAULT_JOB_PRIORITY, jobPrioritySchema, queuePriority } from './priority.ts';
 export { createJobQueue, type JobQueue, jobOptions, QUEUE_NAME } from './queue.ts';
 export {
   createRedisConnection,

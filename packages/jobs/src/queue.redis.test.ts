@@ -2,8 +2,9 @@ import { BatchQueueFullError } from '@repo/batching';
 import { createTestRedisPrefix, TEST_REDIS_URL, type TestRedisPrefix } from '@repo/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createJobEnqueuer, enqueueJob } from './enqueue.ts';
+import { createJobEnqueuer, enqueueJob, enqueueJobs } from './enqueue.ts';
 import { InvalidPayloadError } from './errors.ts';
+import { DEFAULT_JOB_PRIORITY } from './priority.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import { createRedisConnection, isRedisUnavailableError } from './redis-connection.ts';
 
@@ -41,15 +42,17 @@ describe('enqueueJob (real Redis)', () => {
     expect(job?.opts).toMatchObject({
       attempts: 8,
       backoff: { type: 'exponential', delay: 2_000 },
+      // the default priority is a BullMQ priority too: BullMQ runs jobs without one first
+      priority: DEFAULT_JOB_PRIORITY,
     });
-    expect(await job?.getState()).toBe('waiting');
+    expect(await job?.getState()).toBe('prioritized');
   });
 
   it('adds one job when the same id is enqueued twice', async () => {
     const id = crypto.randomUUID();
     await enqueueJob(queue, { id, type: 'system.echo', payload: { data: 1 } });
     await enqueueJob(queue, { id, type: 'system.echo', payload: { data: 2 } });
-    const jobs = await queue.getJobs(['waiting']);
+    const jobs = await queue.getJobs(['prioritized']);
     expect(jobs.filter((j) => j.id === id).map((j) => j.data)).toEqual([{ data: 1 }]);
   });
 
@@ -69,6 +72,28 @@ describe('enqueueJob (real Redis)', () => {
       enqueueJob(queue, { id, type: 'system.echo', payload: { delayMs: -1 } as never }),
     ).rejects.toBeInstanceOf(InvalidPayloadError);
     expect(await queue.getJob(id)).toBeUndefined();
+  });
+
+  it('enqueueJobs adds many jobs in one addBulk, each with its priority; an invalid one adds none', async () => {
+    const ids = [crypto.randomUUID(), crypto.randomUUID()];
+    const addBulk = vi.spyOn(queue, 'addBulk');
+    await enqueueJobs(queue, [
+      { id: ids[0] as string, type: 'system.echo', payload: { data: 0 }, priority: 9 },
+      { id: ids[1] as string, type: 'system.echo', payload: { data: 1 } },
+    ]);
+    expect(addBulk).toHaveBeenCalledTimes(1);
+    addBulk.mockRestore();
+    expect((await queue.getJob(ids[0] as string))?.opts.priority).toBe(9);
+    expect((await queue.getJob(ids[1] as string))?.opts.priority).toBe(DEFAULT_JOB_PRIORITY);
+
+    const invalid = [crypto.randomUUID(), crypto.randomUUID()];
+    await expect(
+      enqueueJobs(queue, [
+        { id: invalid[0] as string, type: 'system.echo', payload: { data: 0 } },
+        { id: invalid[1] as string, type: 'system.echo', payload: { delayMs: -1 } as never },
+      ]),
+    ).rejects.toBeInstanceOf(InvalidPayloadError);
+    expect(await queue.getJob(invalid[0] as string)).toBeUndefined();
   });
 });
 
@@ -118,7 +143,7 @@ describe('createJobEnqueuer (real Redis)', () => {
       expect(job?.opts.attempts).toBe(n + 1);
     }
     expect(await (await queue.getJob(ids[0] as string))?.getState()).toBe('delayed');
-    expect(await (await queue.getJob(ids[1] as string))?.getState()).toBe('waiting');
+    expect(await (await queue.getJob(ids[1] as string))?.getState()).toBe('prioritized');
   });
 
   it('fails every job of a batch together when Redis is gone, without retrying them one by one', async () => {

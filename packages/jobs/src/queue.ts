@@ -1,5 +1,6 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { queuePriority } from './priority.ts';
 import type { JobType } from './registry.ts';
 import { jobTypes } from './registry.ts';
 
@@ -13,16 +14,25 @@ export function createJobQueue(connection: Redis, prefix: string): JobQueue {
   return new Queue(QUEUE_NAME, { connection, prefix });
 }
 
-/** BullMQ options for one job: the type's defaults, the caller's attempts, and a delay until `runAt`. */
+/**
+ * BullMQ options for one job: the type's defaults, the caller's attempts and priority (1–10;
+ * `DEFAULT_JOB_PRIORITY` when none), and a delay until `runAt`.
+ */
 export function jobOptions(
   type: JobType,
-  overrides: { jobId?: string; maxAttempts?: number | null; runAt?: Date | null } = {},
+  overrides: {
+    jobId?: string;
+    maxAttempts?: number | null;
+    runAt?: Date | null;
+    priority?: number | null;
+  } = {},
 ): JobsOptions {
   const defaults = jobTypes[type].options;
   const delay = overrides.runAt ? Math.max(0, overrides.runAt.getTime() - Date.now()) : 0;
   return {
     ...(overrides.jobId === undefined ? {} : { jobId: overrides.jobId }),
     attempts: overrides.maxAttempts ?? defaults.attempts,
+    priority: queuePriority(overrides.priority),
     backoff: { type: 'exponential', delay: defaults.backoffMs },
     ...(delay > 0 ? { delay } : {}),
     removeOnComplete: { age: defaults.keepCompletedSeconds },

@@ -6,7 +6,8 @@ import { boundedLabel } from './bounded-label.ts';
  * and none follows; `rejected`: the job does not match the contract or has no record, so it never
  * ran; `skipped`: a redelivered job whose record had already finished; `interrupted`: the worker
  * shut down and put it back without using an attempt; `cancelled`: a client cancelled the job
- * while it ran (or before a redelivery of it started), and it ended without a retry.
+ * while it ran (or before a redelivery of it started), and it ended without a retry; `expired`:
+ * the job was not started within its ttl, so it ended without running.
  */
 export const JOB_OUTCOMES = [
   'succeeded',
@@ -16,6 +17,7 @@ export const JOB_OUTCOMES = [
   'skipped',
   'interrupted',
   'cancelled',
+  'expired',
 ] as const;
 export type JobOutcome = (typeof JOB_OUTCOMES)[number];
 
@@ -48,7 +50,7 @@ export function createJobMetrics(options: {
   const types = new Set(options.types);
   const jobs = new Counter({
     name: 'jobstack_jobs_total',
-    help: 'Job attempts that ended, by type and outcome (succeeded, retried, failed, rejected, skipped, interrupted, cancelled)',
+    help: 'Job attempts that ended, by type and outcome (succeeded, retried, failed, rejected, skipped, interrupted, cancelled, expired)',
     labelNames: ['type', 'outcome'] as const,
     registers,
   });

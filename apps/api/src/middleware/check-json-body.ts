@@ -29,7 +29,8 @@ interface Node {
   parent: Node | undefined;
 }
 
-function findProblem(root: unknown, maxDepth: number): ValidationError | undefined {
+/** The first thing `checkJsonBody` refuses in `root`, with its path from the body; undefined if none. */
+export function findProblem(root: unknown, maxDepth: number): ValidationError | undefined {
   const pending: Node[] = [{ value: root, depth: 0, key: undefined, parent: undefined }];
   for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     const { value } = node;

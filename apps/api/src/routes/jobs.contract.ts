@@ -4,14 +4,27 @@ import {
   ENQUEUEABLE_JOB_TYPES,
   JOB_TYPE_NAMES,
   type JobType,
+  jobPrioritySchema,
   jobTypes,
 } from '@repo/jobs';
 import { z } from 'zod';
+import {
+  DEFAULT_BULK_RETRY,
+  instantQuerySchema,
+  MAX_BULK_RETRY,
+  MAX_TAGS,
+  metadataSchema,
+  RETRYABLE_STATUSES,
+  tagQuerySchema,
+  tagsSchema,
+  ttlSchema,
+} from '../job-fields.ts';
 import { jobResourceSchema } from '../job-resource.ts';
 import {
   AUTHENTICATED_PROBLEMS,
   defineOperation,
   JSON_BODY_PROBLEMS,
+  problemSchema,
 } from '../openapi/operation.ts';
 
 /** Attempts a client may ask for; the job type's default applies when it asks for none. */
@@ -46,6 +59,19 @@ export const createJobBody = z.strictObject({
   concurrencyKey: concurrencyKeySchema.nullish().meta({
     description: "The key the type's concurrency and rate limits count per, e.g. a tenant.",
   }),
+  tags: tagsSchema.nullish().meta({
+    description: `Up to ${MAX_TAGS} distinct labels to find the job by (GET /v1/jobs?tag=…).`,
+  }),
+  metadata: metadataSchema.nullish().meta({
+    description: "The client's own data about the job: a JSON object of at most 4,096 bytes.",
+  }),
+  priority: jobPrioritySchema.nullish().meta({
+    description: 'Among waiting jobs, 1 runs first and 10 last; 5 by default.',
+  }),
+  ttl: ttlSchema.nullish().meta({
+    description:
+      'Seconds the job may wait to start once due (runAt, else creation); past that it ends expired and never runs.',
+  }),
 });
 
 /** `webhook.deliver` → `CreateWebhookDeliverJob`: the name of a type's request in the document. */
@@ -75,15 +101,15 @@ export const createJobBodyByType = z
   .meta({ id: 'CreateJob' });
 
 // Printable ASCII without spaces: what clients generate (UUIDs, hashes) and safe to store and log.
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces');
+
 export const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1-255 printable ASCII characters without spaces')
-    .optional()
-    .meta({
-      description:
-        'Makes the request safe to retry: the same key with the same request answers the first job (200).',
-    }),
+  'idempotency-key': idempotencyKeySchema.optional().meta({
+    description:
+      'Makes the request safe to retry: the same key with the same request answers the first job (200).',
+  }),
 });
 
 export const jobIdParams = z.object({
@@ -94,6 +120,15 @@ export const listJobsQuery = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
   type: z.enum(JOB_TYPE_NAMES).optional(),
   concurrencyKey: concurrencyKeySchema.optional(),
+  tag: tagQuerySchema.meta({
+    description: 'Repeatable: only jobs carrying every tag given.',
+  }),
+  createdAfter: instantQuerySchema.meta({
+    description: 'Only jobs created at or after this ISO-8601 date-time.',
+  }),
+  createdBefore: instantQuerySchema.meta({
+    description: 'Only jobs created before this ISO-8601 date-time.',
+  }),
   limit: z.coerce
     .number()
     .int()
@@ -244,6 +279,132 @@ export const cancelJob = defineOperation({
   ],
 });
 
+/** The most jobs one POST /v1/jobs/batch creates. */
+export const MAX_BATCH_JOBS = 1_000;
+
+// each item is validated on its own (batchItem), so the list itself is only checked to be one
+export const batchBody = z
+  .strictObject({
+    jobs: z
+      .array(z.unknown())
+      .min(1)
+      .max(MAX_BATCH_JOBS)
+      .meta({
+        description: `1-${MAX_BATCH_JOBS} POST /v1/jobs bodies, each with an optional idempotencyKey.`,
+      }),
+  })
+  .meta({ id: 'CreateJobBatch' });
+
+export const batchItem = createJobBody.extend({
+  idempotencyKey: idempotencyKeySchema.optional().meta({
+    description: 'What the Idempotency-Key header is for a single job.',
+  }),
+});
+
+const batchResultsSchema = z
+  .strictObject({
+    results: z.array(
+      z.strictObject({
+        status: z.int().meta({
+          description: '202 created, 200 an idempotencyKey repeated, else the problem status.',
+        }),
+        job: jobResourceSchema.optional(),
+        error: problemSchema.optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'JobBatchResults' });
+
+export const createJobsBatch = defineOperation({
+  method: 'post',
+  path: '/v1/jobs/batch',
+  operationId: 'createJobsBatch',
+  summary: 'Create up to 1,000 jobs',
+  description:
+    'Each item is answered on its own, in request order; the valid ones are written in one INSERT and queued in one addBulk.',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { body: batchBody },
+  responses: {
+    200: {
+      description: 'One result per item.',
+      content: { 'application/json': { schema: batchResultsSchema } },
+    },
+  },
+  problems: [...AUTHENTICATED_PROBLEMS, ...JSON_BODY_PROBLEMS, 'database-unavailable'],
+});
+
+export const bulkRetryBody = z
+  .strictObject({
+    status: z.enum(RETRYABLE_STATUSES),
+    type: z.enum(JOB_TYPE_NAMES).optional(),
+    tag: tagQuerySchema,
+    createdAfter: instantQuerySchema,
+    createdBefore: instantQuerySchema,
+    limit: z.int().min(1).max(MAX_BULK_RETRY).default(DEFAULT_BULK_RETRY),
+    dryRun: z.boolean().default(false),
+  })
+  .meta({ id: 'RetryJobs' });
+
+export const retryJobs = defineOperation({
+  method: 'post',
+  path: '/v1/jobs/retry',
+  operationId: 'retryJobs',
+  summary: 'Retry the finished jobs a filter matches',
+  description: 'One retry per job: running it again answers with the same retries.',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { body: bulkRetryBody },
+  responses: {
+    200: {
+      description: 'How many jobs matched, and the ids of their retries.',
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({ matched: z.int().min(0), jobs: z.array(z.uuid()) })
+            .meta({ id: 'RetryJobsResult' }),
+        },
+      },
+    },
+  },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    ...JSON_BODY_PROBLEMS,
+    'database-unavailable',
+    'queue-unavailable',
+    'server-busy',
+  ],
+});
+
+export const retryJob = defineOperation({
+  method: 'post',
+  path: '/v1/jobs/:id/retry',
+  operationId: 'retryJob',
+  summary: 'Retry a failed, cancelled or expired job',
+  description:
+    'A new job with retryOf; the job has one retry, so asking again answers with it (200).',
+  tag: 'Jobs',
+  security: 'apiKey',
+  request: { params: jobIdParams },
+  responses: {
+    202: { description: 'The retry was created.', headers: jobLocation, content: jobContent },
+    200: {
+      description: 'The retry the job already has.',
+      headers: jobLocation,
+      content: jobContent,
+    },
+  },
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    'validation-failed',
+    'job-not-found',
+    'job-not-retryable',
+    'database-unavailable',
+    'queue-unavailable',
+    'server-busy',
+  ],
+});
+
 export const streamJobEvents = defineOperation({
   method: 'get',
   path: '/v1/jobs/:id/events',
@@ -280,4 +441,13 @@ export const streamJobEvents = defineOperation({
   ],
 });
 
-export const jobsOperations = [createJob, listJobs, getJob, cancelJob, streamJobEvents];
+export const jobsOperations = [
+  createJob,
+  createJobsBatch,
+  retryJobs,
+  listJobs,
+  getJob,
+  cancelJob,
+  retryJob,
+  streamJobEvents,
+];

@@ -52,7 +52,7 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(queued?.name).toBe('system.echo');
       expect(queued?.data).toEqual({ data: { n: 1 } });
       expect(queued?.opts.attempts).toBe(3);
-      expect(await queued?.getState()).toBe('waiting');
+      expect(await queued?.getState()).toBe('prioritized');
     });
 
     it('records a concurrencyKey, returns it, and queues it with the job', async () => {
@@ -229,7 +229,7 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(statuses.filter((s) => s === 200)).toHaveLength(19);
       expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
       expect(await rowsWithKey(key)).toBe(1);
-      const queued = await api.queue.getJobs(['waiting']);
+      const queued = await api.queue.getJobs(['prioritized']);
       expect(queued.filter((job) => job.id === responses[0]?.body.id)).toHaveLength(1);
     });
 

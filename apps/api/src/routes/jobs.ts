@@ -1,9 +1,18 @@
 import { BatchQueueFullError } from '@repo/batching';
-import { isDatabaseUnavailableError, type JobRecord, type JobRepository } from '@repo/db';
+import {
+  FINISHED_JOB_STATUSES,
+  isDatabaseUnavailableError,
+  type JobRecord,
+  type JobRepository,
+} from '@repo/db';
 import type { Health } from '@repo/health';
 import {
   createJobEnqueuer,
+  DEFAULT_JOB_PRIORITY,
+  ENQUEUEABLE_JOB_TYPES,
   encodeJobEvent,
+  enqueueJobs,
+  InvalidPayloadError,
   isRedisUnavailableError,
   type JobQueue,
   type JobType,
@@ -20,23 +29,37 @@ import type { Logger } from '@repo/logger';
 import canonicalize from 'canonicalize';
 import express, { type Request, Router } from 'express';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
 import type { HttpConfig } from '../env.ts';
+import { problemDetailsOf, toProblemError } from '../error-boundary.ts';
 import { JobCreationProgress } from '../job-creation-progress.ts';
+import { RETRYABLE_STATUSES, retryIdempotencyKey } from '../job-fields.ts';
 import { jobPath, jobResource } from '../job-resource.ts';
-import { checkJsonBody } from '../middleware/check-json-body.ts';
+import { checkJsonBody, findProblem } from '../middleware/check-json-body.ts';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
 import { requestAbandonment } from '../middleware/request-timeout.ts';
 import { requireJsonBody } from '../middleware/require-json-body.ts';
 import {
   DependencyUnavailableError,
   JobNotFoundError,
+  type ProblemDetails,
   ProblemError,
   ServerBusyError,
+  ValidationError,
 } from '../problems.ts';
+
+/** One item's outcome in a POST /v1/jobs/batch answer, in request order. */
+type BatchResult =
+  | { status: 200 | 202; job: ReturnType<typeof jobResource> }
+  | { status: number; error: ProblemDetails };
+
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
 import type { PayloadCheck } from '../webhook-delivery-check.ts';
 import {
+  batchBody,
+  batchItem,
+  bulkRetryBody,
   createJobBody,
   idempotencyHeaders,
   type JobList,
@@ -49,7 +72,57 @@ import {
 export const MAX_BODY_DEPTH = 64;
 const WAIT_POLL_INTERVAL_MS = 250;
 
-const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+/** What a valid POST /v1/jobs body (or batch item) asks for, the defaults filled in. */
+function jobRequestOf(body: z.output<typeof createJobBody>) {
+  const type = resolveEnqueueableType(body.type);
+  return {
+    type,
+    payload: parseJobPayload(type, body.payload),
+    maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
+    runAt: body.runAt ? new Date(body.runAt) : null,
+    concurrencyKey: body.concurrencyKey ?? null,
+    tags: body.tags ?? [],
+    metadata: body.metadata ?? {},
+    priority: body.priority ?? DEFAULT_JOB_PRIORITY,
+    ttl: body.ttl ?? null,
+  };
+}
+
+/** What BullMQ is given for a job row: its id, contract-checked payload and options. */
+function enqueueInputOf(job: JobRecord) {
+  const type = resolveJobType(job.type);
+  return {
+    id: job.id,
+    type,
+    payload: parseJobPayload(type, job.payload),
+    runAt: job.runAt,
+    maxAttempts: job.maxAttempts,
+    concurrencyKey: job.concurrencyKey,
+    priority: job.priority,
+  };
+}
+
+/** A batch item's problem, its paths starting at the item (["body", "jobs", 3, "payload"]). */
+function withinItem(problem: ProblemError, index: number): ProblemError {
+  if (!(problem instanceof ValidationError)) return problem;
+  return new ValidationError(
+    `Job ${index} of the batch did not pass validation: ${problem.message}`,
+    problem.issues.map((issue) => ({
+      ...issue,
+      path: [
+        'body',
+        'jobs',
+        index,
+        ...(issue.path[0] === 'body' ? issue.path.slice(1) : issue.path),
+      ],
+    })),
+  );
+}
+
+/** How many retries of a bulk retry are written and queued together (one INSERT, one addBulk). */
+const BULK_RETRY_CHUNK = 100;
+
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set(FINISHED_JOB_STATUSES);
 
 /**
  * The most jobs that may wait for their `addBulk` (ten full batches). Past it, while Redis is slow,
@@ -85,16 +158,8 @@ export function jobsRouter(options: JobsRouterOptions): Router {
    * to reconcile.
    */
   async function enqueue(job: JobRecord, progress: JobCreationProgress): Promise<void> {
-    const type = resolveJobType(job.type);
     await callRedis('enqueue the job', options.redisTimeoutMs, () =>
-      enqueueJob({
-        id: job.id,
-        type,
-        payload: parseJobPayload(type, job.payload),
-        runAt: job.runAt,
-        maxAttempts: job.maxAttempts,
-        concurrencyKey: job.concurrencyKey,
-      }),
+      enqueueJob(enqueueInputOf(job)),
     ).catch((error: unknown) => {
       if (error instanceof BatchQueueFullError) {
         throw new ServerBusyError(
@@ -212,17 +277,8 @@ export function jobsRouter(options: JobsRouterOptions): Router {
           { 'idempotency-key': req.get('idempotency-key') },
           'headers',
         );
-        const body = parseRequestPart(createJobBody, req.body, 'body');
-        const type = resolveEnqueueableType(body.type);
-        const payload = parseJobPayload(type, body.payload);
-        await options.checkPayload?.(type, payload);
-        const request = {
-          type,
-          payload,
-          maxAttempts: body.maxAttempts ?? jobTypes[type].options.attempts,
-          runAt: body.runAt ? new Date(body.runAt) : null,
-          concurrencyKey: body.concurrencyKey ?? null,
-        };
+        const request = jobRequestOf(parseRequestPart(createJobBody, req.body, 'body'));
+        await options.checkPayload?.(request.type, request.payload);
 
         const progress = new JobCreationProgress(idempotencyKey !== undefined);
         const abandonment = requestAbandonment(req);
@@ -260,7 +316,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     )
     .get(async (req, res) => {
       const query = parseRequestPart(listJobsQuery, req.query, 'query');
-      const page = await jobs.list(query);
+      const page = await jobs.list({ ...query, tags: query.tag });
       const body: JobList = {
         jobs: page.jobs.map((job) => jobResource(job)),
         nextCursor: page.nextCursor,
@@ -272,6 +328,200 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       res.json(body);
     })
     .all(methodNotAllowed(['GET', 'HEAD', 'POST']));
+
+  /**
+   * Creates the retry of a finished job, or finds the one it already has (one retry per job,
+   * through its idempotency key), and queues it if it is still queued. The retry is a new job:
+   * the source's type, payload, tags, metadata, priority, concurrency key, attempts and ttl,
+   * due now, and `retryOf` naming the source. The source row is not changed.
+   */
+  async function retry(source: JobRecord, req: Request) {
+    const type = resolveEnqueueableType(source.type);
+    const progress = new JobCreationProgress(true);
+    const { job, created } = await createRow(
+      {
+        type,
+        // the payload must still match the type's contract, which may have changed since
+        payload: parseJobPayload(type, source.payload),
+        maxAttempts: source.maxAttempts,
+        concurrencyKey: source.concurrencyKey,
+        tags: source.tags ?? [],
+        metadata: (source.metadata ?? {}) as Record<string, unknown>,
+        priority: source.priority,
+        ttl: source.ttl,
+        retryOf: source.id,
+        idempotencyKey: retryIdempotencyKey(source.id),
+      },
+      req,
+      progress,
+    );
+    progress.recorded(job.id);
+    if (job.status === 'queued') await enqueue(job, progress);
+    return { job, created };
+  }
+
+  const isRetryable = (job: JobRecord) =>
+    (RETRYABLE_STATUSES as readonly string[]).includes(job.status);
+
+  router
+    .route('/v1/jobs/retry')
+    .post(
+      requireJsonBody(),
+      express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
+      checkJsonBody(MAX_BODY_DEPTH),
+      async (req, res) => {
+        const body = parseRequestPart(bulkRetryBody, req.body, 'body');
+        const { jobs: matched } = await jobs.list({
+          status: body.status,
+          type: body.type,
+          tags: body.tag,
+          createdAfter: body.createdAfter,
+          createdBefore: body.createdBefore,
+          limit: body.limit,
+        });
+        // jobs of the types that run on schedules only are not retried through the API
+        const sources = matched.filter((job) => ENQUEUEABLE_JOB_TYPES.includes(job.type as never));
+        if (body.dryRun) {
+          res.json({ matched: sources.length, jobs: [] });
+          return;
+        }
+        const retries: string[] = [];
+        // a statement's worth at a time: the jobs of one chunk share an INSERT and an addBulk
+        for (let start = 0; start < sources.length; start += BULK_RETRY_CHUNK) {
+          const chunk = sources.slice(start, start + BULK_RETRY_CHUNK);
+          const results = await Promise.all(
+            chunk.map((source) =>
+              retry(source, req).catch((error: unknown) => {
+                // a payload its type no longer accepts cannot be retried; the others go on
+                if (error instanceof InvalidPayloadError) {
+                  req.log.warn(
+                    { jobId: source.id, err: error },
+                    'job not retried: payload no longer valid',
+                  );
+                  return null;
+                }
+                throw error;
+              }),
+            ),
+          );
+          for (const result of results) if (result) retries.push(result.job.id);
+        }
+        res.json({ matched: sources.length, jobs: retries });
+      },
+    )
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/v1/jobs/:id/retry')
+    .post(async (req, res) => {
+      const { id } = parseRequestPart(jobIdParams, req.params, 'params');
+      const source = await jobs.findById(id);
+      if (!source) throw new JobNotFoundError(id);
+      if (!isRetryable(source)) {
+        throw new ProblemError(
+          'job-not-retryable',
+          `Job ${id} is ${source.status}; only ${RETRYABLE_STATUSES.join(', ')} jobs can be retried.`,
+          { extensions: { jobId: id, jobStatus: source.status } },
+        );
+      }
+      if (!ENQUEUEABLE_JOB_TYPES.includes(source.type as never)) {
+        throw new ProblemError(
+          'job-not-retryable',
+          `Job ${id} is of type ${source.type}, which runs on schedules only.`,
+          { extensions: { jobId: id, jobStatus: source.status } },
+        );
+      }
+      const { job, created } = await retry(source, req);
+      res
+        .status(created ? 202 : 200)
+        .location(jobPath(job.id))
+        .json(jobResource(job));
+    })
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/v1/jobs/batch')
+    .post(
+      requireJsonBody(),
+      express.json({ limit: options.config.BODY_LIMIT, strict: true, type: 'application/json' }),
+      async (req, res) => {
+        const { jobs: items } = parseRequestPart(batchBody, req.body, 'body');
+        const results: BatchResult[] = new Array(items.length);
+        const failed = (index: number, problem: ProblemError) => {
+          results[index] = { status: problem.status, error: problemDetailsOf(problem, req) };
+        };
+        const valid: {
+          index: number;
+          request: ReturnType<typeof jobRequestOf>;
+          idempotencyKey: string | undefined;
+        }[] = [];
+        for (const [index, item] of items.entries()) {
+          try {
+            // what checkJsonBody checks of a whole body, per item, so one item cannot fail the rest
+            const unstorable = findProblem(item, MAX_BODY_DEPTH);
+            if (unstorable) throw unstorable;
+            const body = parseRequestPart(batchItem, item, 'body');
+            valid.push({ index, request: jobRequestOf(body), idempotencyKey: body.idempotencyKey });
+          } catch (error) {
+            failed(index, withinItem(toProblemError(error), index));
+          }
+        }
+
+        // one INSERT for every valid item, then one addBulk for the jobs still queued
+        const outcomes = await jobs.createMany(
+          valid.map(({ request, idempotencyKey }) => ({
+            ...request,
+            ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          })),
+        );
+        const toEnqueue: { index: number; job: JobRecord }[] = [];
+        for (const [position, outcome] of outcomes.entries()) {
+          const { index, request, idempotencyKey } = valid[position] as (typeof valid)[number];
+          if ('error' in outcome) {
+            failed(index, withinItem(toProblemError(outcome.error), index));
+          } else if (!outcome.created && !isSameRequest(outcome.job, request)) {
+            failed(
+              index,
+              new ProblemError(
+                'idempotency-key-reused',
+                `Idempotency key "${idempotencyKey}" was first used for a different request (job ${outcome.job.id}). Use a new key for a new job.`,
+                { extensions: { jobId: outcome.job.id, links: { job: jobPath(outcome.job.id) } } },
+              ),
+            );
+          } else {
+            results[index] = { status: outcome.created ? 202 : 200, job: jobResource(outcome.job) };
+            if (outcome.job.status === 'queued') toEnqueue.push({ index, job: outcome.job });
+          }
+        }
+        try {
+          await callRedis('enqueue the jobs', options.redisTimeoutMs, () =>
+            enqueueJobs(
+              queue,
+              // an item repeating an earlier item's key names the same job: it is added once
+              [...new Map(toEnqueue.map(({ job }) => [job.id, job])).values()].map(enqueueInputOf),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof DependencyUnavailableError)) throw error;
+          // the rows exist and stay queued: reconcile queues them once Redis is back
+          for (const { index, job } of toEnqueue) {
+            failed(
+              index,
+              new DependencyUnavailableError(
+                'redis',
+                `Job ${job.id} was recorded but could not be queued because Redis is unavailable. It stays queued and is queued automatically once Redis is back; posting the item again with the same idempotencyKey queues it sooner.`,
+                {
+                  cause: error.cause ?? error,
+                  extensions: { jobMayExist: true, jobId: job.id, links: { job: jobPath(job.id) } },
+                },
+              ),
+            );
+          }
+        }
+        res.json({ results });
+      },
+    )
+    .all(methodNotAllowed(['POST']));
 
   router
     .route('/v1/jobs/:id')
@@ -348,11 +598,19 @@ function isSameRequest(
     maxAttempts: number;
     runAt: Date | null;
     concurrencyKey: string | null;
+    tags: readonly string[];
+    metadata: Record<string, unknown>;
+    priority: number;
+    ttl: number | null;
   },
 ): boolean {
   return (
     job.type === request.type &&
     job.concurrencyKey === request.concurrencyKey &&
+    (job.tags ?? []).join(',') === request.tags.join(',') &&
+    canonicalize(job.metadata) === canonicalize(request.metadata) &&
+    job.priority === request.priority &&
+    job.ttl === request.ttl &&
     job.maxAttempts === request.maxAttempts &&
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
     canonicalize(job.payload) === canonicalize(request.payload)
@@ -379,12 +637,17 @@ function listPath(query: {
   status?: string | undefined;
   type?: string | undefined;
   concurrencyKey?: string | undefined;
+  tag?: readonly string[] | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
   limit: number;
   cursor?: string | undefined;
 }): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
-    if (value !== undefined) params.set(name, String(value));
+    if (Array.isArray(value)) for (const item of value) params.append(name, String(item));
+    else if (value instanceof Date) params.set(name, value.toISOString());
+    else if (value !== undefined) params.set(name, String(value));
   }
   return `/v1/jobs?${params}`;
 }

@@ -113,7 +113,7 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
     await age([orphan.id], '1 hour');
 
     expect(await reconcile()).toMatchObject({ requeued: 1 });
-    expect(await h.queue.getJobState(orphan.id)).toBe('waiting');
+    expect(await h.queue.getJobState(orphan.id)).toBe('prioritized');
     expect(await h.queue.getDelayedCount()).toBe(500);
     // the next run finds nothing more to do
     expect(await reconcile()).toMatchObject({ requeued: 0 });
@@ -155,21 +155,30 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
       checked: 25,
       requeued: 0,
       failed: 0,
+      expired: 0,
       caughtUp: false,
     });
     expect(await reconcile(limits)).toEqual({
       checked: 25,
       requeued: 0,
       failed: 0,
+      expired: 0,
       caughtUp: false,
     });
-    expect(await reconcile(limits)).toEqual({ checked: 1, requeued: 1, failed: 0, caughtUp: true });
-    expect(await h.queue.getJobState(orphan.id)).toBe('waiting');
+    expect(await reconcile(limits)).toEqual({
+      checked: 1,
+      requeued: 1,
+      failed: 0,
+      expired: 0,
+      caughtUp: true,
+    });
+    expect(await h.queue.getJobState(orphan.id)).toBe('prioritized');
     // and then from the oldest again; the orphan, just touched, is no longer stale
     expect(await reconcile(limits)).toEqual({
       checked: 25,
       requeued: 0,
       failed: 0,
+      expired: 0,
       caughtUp: false,
     });
 

@@ -46,12 +46,13 @@ const LOST_WHILE_RUNNING =
  */
 export function maintenanceReconcile(deps: {
   config: MaintenanceConfig;
-  jobs: Pick<JobRepository, 'findStale' | 'requeue' | 'markFailed'>;
+  jobs: Pick<JobRepository, 'findStale' | 'requeue' | 'markFailed' | 'expireOverdue'>;
   queue: JobQueue;
   limits?: ReconcileLimits;
 }): JobHandler<'maintenance.reconcile'> {
   const { pageSize, jobsPerRun } = deps.limits ?? DEFAULT_LIMITS;
   return async (_payload, { logger }) => {
+    const expired = await expireOverdue(deps, pageSize, jobsPerRun, logger);
     const before = new Date(Date.now() - deps.config.RECONCILE_AFTER);
     let after = await readCursor(deps.queue, logger);
     let checked = 0;
@@ -79,8 +80,32 @@ export function maintenanceReconcile(deps: {
     if (outcome.requeued > 0 || outcome.failed > 0) {
       logger.warn({ ...outcome, checked }, 'repaired jobs whose BullMQ job was missing or failed');
     }
-    return { checked, ...outcome, caughtUp };
+    return { checked, ...outcome, expired, caughtUp };
   };
+}
+
+/**
+ * Ends the queued jobs whose ttl has run out without a worker starting them, and takes them off
+ * the queue. A worker that takes one up anyway (it held the job at that moment) finds its row
+ * expired and skips it, as it skips a cancelled job.
+ */
+async function expireOverdue(
+  deps: { jobs: Pick<JobRepository, 'expireOverdue'>; queue: JobQueue },
+  pageSize: number,
+  jobsPerRun: number,
+  logger: Logger,
+): Promise<number> {
+  let expired = 0;
+  while (expired < jobsPerRun) {
+    const limit = Math.min(pageSize, jobsPerRun - expired);
+    const page = await deps.jobs.expireOverdue({ limit });
+    expired += page.length;
+    // BullMQ's remove leaves a job a worker holds the lock of (it answers 0); that worker skips it
+    await Promise.all(page.map((job) => deps.queue.remove(job.queueJobId)));
+    if (page.length < limit) break;
+  }
+  if (expired > 0) logger.info({ expired }, 'expired queued jobs not started within their ttl');
+  return expired;
 }
 
 async function repair(
@@ -126,6 +151,7 @@ async function repair(
       runAt: row.runAt,
       maxAttempts: attemptsLeft,
       concurrencyKey: row.concurrencyKey,
+      priority: row.priority,
     });
     return 'requeued';
   } catch (error) {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createJobAttemptLog, createWebhookEndpointRepository } from '@repo/db';
 import {
   decodeJobEvent,
   type JobEventMessage,
@@ -54,6 +55,8 @@ describe('cancelling a running job in the worker (real PostgreSQL, Redis and Bul
       jobs: h.jobs,
       queue: h.queue,
       webhookMetrics: h.metrics.webhooks,
+      webhookEndpoints: createWebhookEndpointRepository(h.db),
+      secretBox: undefined,
     });
     worker = createJobWorker({
       connection: h.redis,
@@ -73,6 +76,7 @@ describe('cancelling a running job in the worker (real PostgreSQL, Redis and Bul
         logger,
         metrics: h.metrics,
         fair: h.fair,
+        attempts: createJobAttemptLog(h.db),
         cancellation,
         events: createJobEventPublisher({
           redis: h.redis,

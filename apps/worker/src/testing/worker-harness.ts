@@ -56,7 +56,7 @@ export interface WorkerHarness {
   submit<T extends JobType>(
     type: T,
     payload: JobPayload<T>,
-    options?: { maxAttempts?: number; concurrencyKey?: string },
+    options?: { maxAttempts?: number; concurrencyKey?: string; priority?: number; ttl?: number },
   ): Promise<JobRecord>;
   /** Polls the row until `done` holds. */
   waitForRow(id: string, done: (row: JobRecord) => boolean, timeoutMs?: number): Promise<JobRecord>;
@@ -129,6 +129,8 @@ export async function createWorkerHarness(
         payload,
         maxAttempts: options.maxAttempts ?? 3,
         concurrencyKey,
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
+        ttl: options.ttl ?? null,
       });
       await enqueueJob(queue, {
         id: job.id,
@@ -136,6 +138,7 @@ export async function createWorkerHarness(
         payload,
         maxAttempts: job.maxAttempts,
         concurrencyKey,
+        priority: job.priority,
       });
       return job;
     },

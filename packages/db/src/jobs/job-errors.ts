@@ -17,4 +17,11 @@ export class InvalidListLimitError extends RangeError {
 /** A payload or result that cannot be stored as JSON (undefined, a function, a cycle, a BigInt). */
 export class JobJsonError extends TypeError {
   override readonly name = 'JobJsonError';
+  /** Which field of the job cannot be stored: `payload`, `result` or `metadata`. */
+  readonly field: string;
+
+  constructor(message: string, options: ErrorOptions & { field: string }) {
+    super(message, options);
+    this.field = options.field;
+  }
 }

@@ -17,6 +17,7 @@ export const FINISHED_JOB_STATUSES = [
   'succeeded',
   'failed',
   'cancelled',
+  'expired',
 ] as const satisfies readonly JobStatus[];
 
 /** What a jsonb column holds once read back. */

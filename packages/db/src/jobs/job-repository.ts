@@ -20,6 +20,19 @@ export interface CreateJobInput {
   idempotencyKey?: string;
   /** The key the type's limits apply per; validated by the caller (@repo/jobs concurrencyKeySchema). */
   concurrencyKey?: string | null;
+  /** Labels to find the job by; validated by the caller. Default: none. */
+  tags?: readonly string[];
+  /** The client's own data about the job, a JSON object; validated by the caller. Default: {}. */
+  metadata?: Record<string, unknown>;
+  /** 1 (first) … 10 (last); validated by the caller. Default: the column's, 5. */
+  priority?: number;
+  /**
+   * Seconds the job may wait to start once due (its runAt, else its creation); past that it
+   * expires and never runs. Null or omitted: no limit.
+   */
+  ttl?: number | null;
+  /** The job this one retries. */
+  retryOf?: string | null;
 }
 
 export interface CreateJobOptions {
@@ -40,6 +53,12 @@ export interface ListJobsInput {
   status?: JobStatus | undefined;
   type?: string | undefined;
   concurrencyKey?: string | undefined;
+  /** Only jobs carrying every one of these tags. */
+  tags?: readonly string[] | undefined;
+  /** Only jobs created at or after this instant. */
+  createdAfter?: Date | undefined;
+  /** Only jobs created before this instant. */
+  createdBefore?: Date | undefined;
   /** 1..JOB_LIST_MAX_LIMIT */
   limit: number;
   /** The `nextCursor` of the previous page. */
@@ -51,6 +70,9 @@ export interface JobPage {
   /** Pass it back as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
 }
+
+/** One item of `createMany`: its job, or why it cannot be stored. */
+export type CreateManyOutcome = { job: JobRecord; created: boolean } | { error: JobJsonError };
 
 /**
  * `cancelled`: the job was queued and is cancelled now. `cancel_requested`: the job is running;
@@ -118,10 +140,27 @@ export interface JobRepository {
     input: CreateJobInput,
     options?: CreateJobOptions,
   ): Promise<{ job: JobRecord; created: boolean }>;
+  /**
+   * Creates up to JOB_LIST_MAX_LIMIT jobs in one INSERT, each as `create` would (a taken
+   * idempotency key answers with its job, `created: false`). An item whose payload or metadata
+   * cannot be stored gets its JobJsonError and the others are created; the outcomes are in the
+   * order of `inputs`.
+   */
+  createMany(inputs: readonly CreateJobInput[]): Promise<CreateManyOutcome[]>;
   /** Null when there is no such job — also for an id that is not a UUID, which cannot exist. */
   findById(id: string): Promise<JobRecord | null>;
   /** Newest first, (createdAt desc, id desc); throws InvalidCursorError, InvalidListLimitError. */
   list(input: ListJobsInput): Promise<JobPage>;
+  /**
+   * Ends a queued job that was not started by its deadline (`expiresAt`) as `expired`, and
+   * returns it; null when it is not such a job (started, not queued, not yet due to expire).
+   */
+  expire(id: string): Promise<JobRecord | null>;
+  /**
+   * Ends as `expired` up to `limit` queued jobs past their deadline, most overdue first; returns
+   * their ids and BullMQ job ids, to take them off the queue.
+   */
+  expireOverdue(input: { limit: number }): Promise<{ id: string; queueJobId: string }[]>;
   /**
    * A queued job is cancelled at once; on a running one the cancellation is requested
    * (`cancelRequestedAt`, kept from the first request). The check and the change are one atomic
@@ -213,7 +252,10 @@ export interface JobBacklog {
 // Statuses an attempt may start from or end in: running covers a job whose worker died and
 // which BullMQ hands to another worker; queued covers the first attempt and retries.
 const ACTIVE = `('queued', 'running')`;
-const FINISHED = `('succeeded', 'failed', 'cancelled')`;
+const FINISHED = `('succeeded', 'failed', 'cancelled', 'expired')`;
+// A queued job that was never started and whose deadline has passed may not start any more.
+// Never NULL (a job without a ttl has no expires_at), so NOT of it is safe in a WHERE.
+const PAST_ITS_TTL = `(started_at IS NULL AND expires_at IS NOT NULL AND expires_at <= now())`;
 
 /**
  * The most calls one statement carries. `create`, `markRunning` and `markSucceeded` run on every
@@ -244,6 +286,12 @@ interface InsertItem {
   runAt: Date | null;
   idempotencyKey: string | null;
   concurrencyKey: string | null;
+  /** The tags as a JSON array: unnest() would flatten an array of arrays into one. */
+  tags: string;
+  metadata: string;
+  priority: number | null;
+  ttl: number | null;
+  retryOf: string | null;
 }
 
 export interface JobRepositoryOptions {
@@ -293,33 +341,10 @@ export function createJobRepository(
     });
   }
 
-  // ON CONFLICT also settles two items with one key in one batch: the first is inserted.
-  const inserts = batchedWrites<InsertItem, JobRecord>(
-    'create a job',
-    (items) => ({
-      text: `
-      INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
-      SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
-                    $7::text[])
-          AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key)
-      ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING ${JOB_COLUMNS}`,
-      values: [
-        items.map((item) => item.id),
-        items.map((item) => item.type),
-        items.map((item) => item.payload),
-        items.map((item) => item.maxAttempts),
-        items.map((item) => item.runAt),
-        items.map((item) => item.idempotencyKey),
-        items.map((item) => item.concurrencyKey),
-      ],
-    }),
-    {
-      maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING,
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    },
-  );
+  const inserts = batchedWrites<InsertItem, JobRecord>('create a job', insertStatement, {
+    maxWaiting: options.createMaxWaiting ?? JOB_CREATE_MAX_WAITING,
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+  });
 
   // Both worker transitions share one statement, so a batch carries every job that started or
   // finished meanwhile: twice the rows per statement, half the statements.
@@ -351,7 +376,7 @@ export function createJobRepository(
             AS item(job_id, next_status, attempt, queue_attempts, new_result)
          WHERE jobs.id = item.job_id
            AND CASE item.next_status
-                 WHEN 'running' THEN status IN ${ACTIVE}
+                 WHEN 'running' THEN status IN ${ACTIVE} AND NOT ${PAST_ITS_TTL}
                  ELSE status = 'running'
                END
         RETURNING id, attempts AS attempt, max_attempts AS "maxAttempts",
@@ -370,15 +395,7 @@ export function createJobRepository(
 
   return {
     create: async (input, createOptions = {}) => {
-      const item: InsertItem = {
-        id: randomUUID(),
-        type: input.type,
-        payload: toJson(input.payload, 'payload'),
-        maxAttempts: input.maxAttempts,
-        runAt: input.runAt ?? null,
-        idempotencyKey: input.idempotencyKey ?? null,
-        concurrencyKey: input.concurrencyKey ?? null,
-      };
+      const item = toInsertItem(input);
       const key = item.idempotencyKey;
       // The unique index decides between concurrent identical requests: one insert wins, the
       // others do nothing and then read the winner's row — in a new statement, whose snapshot
@@ -400,6 +417,52 @@ export function createJobRepository(
       );
     },
 
+    createMany: (inputs) =>
+      withOutagesTranslated('create jobs', async () => {
+        if (inputs.length > JOB_LIST_MAX_LIMIT) {
+          throw new RangeError(`createMany takes at most ${JOB_LIST_MAX_LIMIT} jobs`);
+        }
+        const outcomes: CreateManyOutcome[] = new Array(inputs.length);
+        const items: { index: number; item: InsertItem }[] = [];
+        for (const [index, input] of inputs.entries()) {
+          try {
+            items.push({ index, item: toInsertItem(input) });
+          } catch (error) {
+            if (!(error instanceof JobJsonError)) throw error;
+            outcomes[index] = { error };
+          }
+        }
+        if (items.length === 0) return outcomes;
+        const statement = insertStatement(items.map(({ item }) => item));
+        options.onBatch?.(items.length);
+        const inserted = new Map(
+          (await rows(statement.text, statement.values)).map((row) => [row.id, row]),
+        );
+        // the items whose key was taken: by an earlier job, or by an item before them here
+        const takenKeys = items
+          .filter(({ item }) => !inserted.has(item.id) && item.idempotencyKey !== null)
+          .map(({ item }) => item.idempotencyKey as string);
+        const byKey = new Map(
+          takenKeys.length === 0
+            ? []
+            : (
+                await rows(
+                  `SELECT ${JOB_COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])`,
+                  [takenKeys],
+                )
+              ).map((row) => [row.idempotencyKey, row]),
+        );
+        for (const { index, item } of items) {
+          const created = inserted.get(item.id);
+          const existing =
+            item.idempotencyKey === null ? undefined : byKey.get(item.idempotencyKey);
+          if (created) outcomes[index] = { job: created, created: true };
+          else if (existing) outcomes[index] = { job: existing, created: false };
+          else throw new Error(`job ${item.id} was not inserted and its key names no job`);
+        }
+        return outcomes;
+      }),
+
     findById: (id) =>
       withOutagesTranslated('read a job', async () => {
         if (!isUuid(id)) return null;
@@ -419,6 +482,16 @@ export function createJobRepository(
         if (input.type !== undefined) conditions.push(`type = ${param(input.type)}`);
         if (input.concurrencyKey !== undefined) {
           conditions.push(`concurrency_key = ${param(input.concurrencyKey)}`);
+        }
+        // containment (@>), which the GIN index on tags answers
+        if (input.tags !== undefined && input.tags.length > 0) {
+          conditions.push(`tags @> ${param(input.tags)}::text[]`);
+        }
+        if (input.createdAfter !== undefined) {
+          conditions.push(`created_at >= ${param(input.createdAfter)}::timestamptz`);
+        }
+        if (input.createdBefore !== undefined) {
+          conditions.push(`created_at < ${param(input.createdBefore)}::timestamptz`);
         }
         if (after) {
           // a row comparison, which the (…, created_at DESC, id DESC) indexes answer directly
@@ -441,6 +514,39 @@ export function createJobRepository(
           jobs,
           nextCursor: found.length > limit && last ? encodeCursor(last) : null,
         };
+      }),
+
+    expire: (id) =>
+      withOutagesTranslated('expire a job', async () => {
+        if (!isUuid(id)) return null;
+        return firstRow(
+          `UPDATE jobs SET status = 'expired', finished_at = now(), updated_at = now()
+            WHERE id = $1::uuid AND status = 'queued' AND ${PAST_ITS_TTL}
+           RETURNING ${JOB_COLUMNS}`,
+          [id],
+        );
+      }),
+
+    expireOverdue: (input) =>
+      withOutagesTranslated('expire overdue jobs', async () => {
+        const limit = checkLimit(input.limit);
+        // the partial index on expires_at (queued rows with a ttl) finds them; SKIP LOCKED steps
+        // around a row a worker is starting this moment. A materialized CTE, because the planner
+        // may run an IN (… LIMIT) subquery more than once and so update more than `limit` rows.
+        const { rows: expired } = await pool.query<{ id: string; queueJobId: string }>(
+          `WITH due AS MATERIALIZED (
+             SELECT id FROM jobs
+              WHERE status = 'queued' AND expires_at IS NOT NULL AND ${PAST_ITS_TTL}
+              ORDER BY expires_at
+              LIMIT $1::int
+              FOR UPDATE SKIP LOCKED)
+           UPDATE jobs SET status = 'expired', finished_at = now(), updated_at = now()
+             FROM due
+            WHERE jobs.id = due.id
+           RETURNING jobs.id, COALESCE(jobs.queue_job_id, jobs.id::text) AS "queueJobId"`,
+          [limit],
+        );
+        return expired;
       }),
 
     cancel: (id) =>
@@ -661,6 +767,57 @@ export function createJobRepository(
   };
 }
 
+// ON CONFLICT also settles two items with one key in one statement: the first is inserted.
+function insertStatement(items: readonly InsertItem[]): { text: string; values: unknown[] } {
+  return {
+    text: `
+    INSERT INTO jobs (id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key,
+                      tags, metadata, priority, ttl, expires_at, retry_of)
+    SELECT id, type, payload::jsonb, max_attempts, run_at, idempotency_key, concurrency_key,
+           ARRAY(SELECT jsonb_array_elements_text(tags::jsonb)), metadata::jsonb,
+           COALESCE(priority, 5), ttl,
+           -- now() is created_at's default: the deadline counts from creation without a runAt
+           COALESCE(run_at, now()) + make_interval(secs => ttl), retry_of
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[],
+                  $7::text[], $8::text[], $9::text[], $10::int[], $11::int[], $12::uuid[])
+        AS item(id, type, payload, max_attempts, run_at, idempotency_key, concurrency_key, tags,
+                metadata, priority, ttl, retry_of)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING ${JOB_COLUMNS}`,
+    values: [
+      items.map((item) => item.id),
+      items.map((item) => item.type),
+      items.map((item) => item.payload),
+      items.map((item) => item.maxAttempts),
+      items.map((item) => item.runAt),
+      items.map((item) => item.idempotencyKey),
+      items.map((item) => item.concurrencyKey),
+      items.map((item) => item.tags),
+      items.map((item) => item.metadata),
+      items.map((item) => item.priority),
+      items.map((item) => item.ttl),
+      items.map((item) => item.retryOf),
+    ],
+  };
+}
+
+function toInsertItem(input: CreateJobInput): InsertItem {
+  return {
+    id: randomUUID(),
+    type: input.type,
+    payload: toJson(input.payload, 'payload'),
+    maxAttempts: input.maxAttempts,
+    runAt: input.runAt ?? null,
+    idempotencyKey: input.idempotencyKey ?? null,
+    concurrencyKey: input.concurrencyKey ?? null,
+    tags: JSON.stringify(input.tags ?? []),
+    metadata: toJson(input.metadata ?? {}, 'metadata'),
+    priority: input.priority ?? null,
+    ttl: input.ttl ?? null,
+    retryOf: input.retryOf ?? null,
+  };
+}
+
 function checkLimit(limit: number): number {
   if (!Number.isInteger(limit) || limit < 1 || limit > JOB_LIST_MAX_LIMIT) {
     throw new InvalidListLimitError(
@@ -677,18 +834,19 @@ function toJson(value: unknown, what: string): string {
   } catch (error) {
     throw new JobJsonError(
       `the job ${what} cannot be stored as JSON: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      { cause: error, field: what },
     );
   }
   if (json === undefined) {
-    throw new JobJsonError(`the job ${what} cannot be stored as JSON: it is ${typeof value}`);
+    throw new JobJsonError(`the job ${what} cannot be stored as JSON: it is ${typeof value}`, {
+      field: what,
+    });
   }
   // an escaped NUL, not a literal backslash followed by "u0000"
   if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(json)) {
     throw new JobJsonError(
       `the job ${what} contains the NUL character (\\u0000), which PostgreSQL jsonb cannot store`,
+      { field: what },
     );
   }
   // JSON.stringify escapes a lone surrogate (and only a lone one) as \udXXX; jsonb refuses it,
@@ -696,6 +854,7 @@ function toJson(value: unknown, what: string): string {
   if (/(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/.test(json)) {
     throw new JobJsonError(
       `the job ${what} contains a lone UTF-16 surrogate (not well-formed Unicode), which PostgreSQL jsonb cannot store`,
+      { field: what },
     );
   }
   return json;

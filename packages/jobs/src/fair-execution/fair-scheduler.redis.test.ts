@@ -112,7 +112,7 @@ describe('fair execution scripts (real Redis)', () => {
     expect(await b.fair.holders('system.echo', 'A')).toBe(2);
 
     await b.fair.release(a1, 'system.echo', 'A');
-    expect(await b.state(a3)).toBe('waiting');
+    expect(await b.state(a3)).toBe('prioritized');
     expect(await b.fetchAndAdmit()).toEqual({ id: a3, admitted: true, key: 'A' });
     expect(await b.fair.waitingFor(a3)).toBeNull();
     expect(await b.fair.holders('system.echo', 'A')).toBe(2);
@@ -174,7 +174,7 @@ describe('fair execution scripts (real Redis)', () => {
     b.clock.now = start + 1_001;
     await third?.promote();
     expect(await b.fetchAndAdmit()).toEqual({ id: ids[2], admitted: true, key: 'A' });
-    expect(await b.state(ids[3] as string)).toBe('waiting');
+    expect(await b.state(ids[3] as string)).toBe('prioritized');
     expect(await b.fetchAndAdmit()).toEqual({ id: ids[3], admitted: false, key: 'A' });
     const timed = await b.queue.getJob(ids[3] as string);
     // due when the start at +400 leaves the window
@@ -202,7 +202,7 @@ describe('fair execution scripts (real Redis)', () => {
     );
     expect(await b.fair.admit(p1Fetched.job, p1Fetched.token, 'system.echo', 'A')).toBe(false);
     await b.fair.release(newcomer, 'system.echo', 'A');
-    expect(await b.state(p1)).toBe('waiting');
+    expect(await b.state(p1)).toBe('prioritized');
     expect(await b.state(p2)).toBe('delayed');
   });
 
@@ -217,7 +217,7 @@ describe('fair execution scripts (real Redis)', () => {
     await (await b.queue.getJob(removed))?.remove();
     await b.fair.release(running, 'system.echo', 'A');
     expect(await b.fair.waitingFor(removed)).toBeNull();
-    expect(await b.state(next)).toBe('waiting');
+    expect(await b.state(next)).toBe('prioritized');
     expect(await b.fetchAndAdmit()).toEqual({ id: next, admitted: true, key: 'A' });
   });
 });

@@ -12,7 +12,7 @@ const maintenanceOptions = {
 export const maintenanceReconcile = defineJobType({
   type: 'maintenance.reconcile',
   description:
-    'Checks the jobs queued or running in Postgres for longer than RECONCILE_AFTER against their BullMQ jobs: enqueues again, with the attempts they have left, those whose BullMQ job is missing (a crash between commit and enqueue, a job Redis lost), and marks failed those BullMQ failed for good. Walks them oldest first, a bounded number per run, each run going on where the previous one stopped. Idempotent.',
+    'Ends as expired the queued jobs not started within their ttl, and checks the jobs queued or running in Postgres for longer than RECONCILE_AFTER against their BullMQ jobs: enqueues again, with the attempts they have left, those whose BullMQ job is missing (a crash between commit and enqueue, a job Redis lost), and marks failed those BullMQ failed for good. Walks them oldest first, a bounded number per run, each run going on where the previous one stopped. Idempotent.',
   payload: z.strictObject({}),
   result: z.object({
     /** Stale jobs looked at in this run. */
@@ -21,6 +21,8 @@ export const maintenanceReconcile = defineJobType({
     requeued: z.int(),
     /** Marked failed: failed for good in BullMQ, rejected by the contract, or out of attempts. */
     failed: z.int(),
+    /** Queued jobs ended as expired: not started within their ttl. */
+    expired: z.int(),
     /** The run reached the newest stale job; the next one starts from the oldest again. */
     caughtUp: z.boolean(),
   }),

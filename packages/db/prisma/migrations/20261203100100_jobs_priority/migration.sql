@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "jobs" ADD COLUMN "priority" INTEGER NOT NULL DEFAULT 5;
