@@ -105,6 +105,22 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     ]);
   });
 
+  it('creates jobs in a batch, each item answered on its own', async () => {
+    const { results } = await client.createJobsBatch({
+      jobs: [
+        { type: 'system.echo', payload: { data: 'batched' }, runAt: inAnHour() },
+        { type: 'system.echo', payload: { delayMs: -1 } },
+      ],
+    });
+    expect(results).toEqual([
+      expect.objectContaining({ status: 202, job: expect.objectContaining({ status: 'queued' }) }),
+      expect.objectContaining({
+        status: 400,
+        error: expect.objectContaining({ type: 'https://jobstack.dev/problems/validation-failed' }),
+      }),
+    ]);
+  });
+
   it("streams a job's events until it has finished", async () => {
     const job = await client.createJob({
       type: 'system.echo',
@@ -249,6 +265,11 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       slug: 'job-not-cancellable',
       problem: { jobStatus: 'cancelled' },
     });
+
+    // a cancelled job can be run again: one retry, answered again when asked twice
+    const retry = await client.retryJob(delayed.id);
+    expect(retry).toMatchObject({ retryOf: delayed.id, status: 'queued' });
+    expect((await client.retryJob(delayed.id)).id).toBe(retry.id);
   });
 
   it('lists the schedules', async () => {

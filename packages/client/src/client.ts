@@ -10,6 +10,10 @@ export type JobStatus = Job['status'];
 export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
 export type Schedule = components['schemas']['Schedule'];
 export type JobAttempt = components['schemas']['JobAttempt'];
+export type CreateJobBatchInput = components['schemas']['CreateJobBatch'];
+export type JobBatchResults = components['schemas']['JobBatchResults'];
+export type RetryJobsInput = components['schemas']['RetryJobs'];
+export type RetryJobsResult = components['schemas']['RetryJobsResult'];
 export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 /** A webhook endpoint with its signing secret: only creating it and rotating its secret show it. */
 export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];
@@ -25,6 +29,7 @@ export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(
   'succeeded',
   'failed',
   'cancelled',
+  'expired',
 ]);
 
 /** The longest `Prefer: wait` the API honours; waitForJob asks for at most this per request. */
@@ -89,6 +94,15 @@ export interface JobstackClient {
     id: string,
     options?: RequestOptions & { lastEventId?: string },
   ): AsyncGenerator<JobEvent>;
+  /** POST /v1/jobs/batch: up to 1,000 jobs; each item is answered on its own, in order. */
+  createJobsBatch(input: CreateJobBatchInput, options?: RequestOptions): Promise<JobBatchResults>;
+  /**
+   * POST /v1/jobs/:id/retry: a new job that runs a failed, cancelled or expired one again
+   * (`retryOf` names it); asking again answers the same retry.
+   */
+  retryJob(id: string, options?: RequestOptions): Promise<Job>;
+  /** POST /v1/jobs/retry: one retry for each finished job the filter matches (`dryRun` counts them). */
+  retryJobs(input: RetryJobsInput, options?: RequestOptions): Promise<RetryJobsResult>;
   /** GET /v1/jobs/:id/attempts: each attempt of the job (start, end, outcome, error), oldest first. */
   listJobAttempts(id: string, options?: RequestOptions): Promise<JobAttempt[]>;
   /** GET /v1/schedules. */
@@ -121,7 +135,7 @@ export interface JobstackClient {
     id: string,
     options?: RequestOptions,
   ): Promise<WebhookEndpointWithSecret>;
-  /** Resolves with the job once its status is terminal (succeeded, failed or cancelled). */
+  /** Resolves with the job once its status is terminal (succeeded, failed, cancelled or expired). */
   waitForJob(id: string, options?: WaitForJobOptions): Promise<Job>;
   /** The typed openapi-fetch client underneath, with auth and retries, for any operation. */
   readonly api: Client<paths>;
@@ -210,6 +224,18 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       });
       if (!response.ok || response.body === null) throw JobstackApiError.from(response, error);
       yield* readJobEvents(response.body);
+    },
+
+    createJobsBatch(input, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/batch', { body: input, signal }));
+    },
+
+    retryJob(id, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/{id}/retry', { params: { path: { id } }, signal }));
+    },
+
+    retryJobs(input, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/retry', { body: input, signal }));
     },
 
     async listJobAttempts(id, { signal } = {}) {

@@ -2,11 +2,13 @@
 // API (package.json "exports").
 export type { components, operations, paths } from './api-types.ts';
 export {
+  type CreateJobBatchInput,
   type CreateJobInput,
   type CreateJobOptions,
   type CreateWebhookEndpointInput,
   createJobstackClient,
   type JobAttempt,
+  type JobBatchResults,
   type JobList,
   type JobStatus,
   type JobstackClient,
@@ -14,6 +16,8 @@ export {
   type ListJobsQuery,
   type ListWebhookEndpointsQuery,
   type RequestOptions,
+  type RetryJobsInput,
+  type RetryJobsResult,
   type Schedule,
   TERMINAL_JOB_STATUSES,
   type UpdateWebhookEndpointInput,
