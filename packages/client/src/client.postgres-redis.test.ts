@@ -15,6 +15,8 @@ import { JobstackApiError, JobstackConnectionError, WaitForJobTimeoutError } fro
 const apiEntry = new URL('../../../apps/api/src/main.ts', import.meta.url).pathname;
 const workerEntry = new URL('../../../apps/worker/src/main.ts', import.meta.url).pathname;
 const API_KEY = 'client-test-api-key-0123456789abcdef';
+/** Seals the webhook endpoints' signing secrets (base64 of 32 bytes). */
+const WEBHOOK_SECRETS_KEY = Buffer.alloc(32, 0x5c).toString('base64');
 
 /** A TCP proxy to `port` that cuts the first `drop` connections at once: a network error. */
 async function flakyProxy(
@@ -63,6 +65,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       MIGRATE_ON_START: 'true',
       REDIS_URL: redis.url,
       API_KEYS: API_KEY,
+      WEBHOOK_SECRETS_KEY,
       HOST: '127.0.0.1',
       PORT: String(apiPort),
     });
@@ -72,6 +75,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('client-test-webhook-secret-0123456789abcdef').toString('base64')}`,
+      WEBHOOK_SECRETS_KEY,
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(healthPort),
     });
@@ -95,6 +99,83 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
 
     const finished = await client.waitForJob(job.id, { timeoutMs: 60_000 });
     expect(finished).toMatchObject({ id: job.id, status: 'succeeded', result: { data: 'hello' } });
+
+    expect(await client.listJobAttempts(job.id)).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'succeeded', error: null }),
+    ]);
+  });
+
+  it('creates jobs in a batch, each item answered on its own', async () => {
+    const { results } = await client.createJobsBatch({
+      jobs: [
+        { type: 'system.echo', payload: { data: 'batched' }, runAt: inAnHour() },
+        { type: 'system.echo', payload: { delayMs: -1 } },
+      ],
+    });
+    expect(results).toEqual([
+      expect.objectContaining({ status: 202, job: expect.objectContaining({ status: 'queued' }) }),
+      expect.objectContaining({
+        status: 400,
+        error: expect.objectContaining({ type: 'https://jobstack.dev/problems/validation-failed' }),
+      }),
+    ]);
+  });
+
+  it("streams a job's events until it has finished", async () => {
+    const job = await client.createJob({
+      type: 'system.echo',
+      payload: { data: 'streamed', delayMs: 1_500 },
+    });
+    const events = [];
+    for await (const event of client.streamJobEvents(job.id)) events.push(event);
+
+    const statuses = events.flatMap((event) => (event.type === 'status' ? [event.job.status] : []));
+    // first the job as it was when the stream opened, last its finished state, which ends the stream
+    expect(['queued', 'running']).toContain(statuses[0]);
+    expect(statuses.at(-1)).toBe('succeeded');
+    const last = events.at(-1);
+    expect(last?.type === 'status' && last.job.result).toEqual({
+      data: 'streamed',
+      delayMs: 1_500,
+    });
+    expect(events.every((event) => event.eventId !== undefined)).toBe(true);
+
+    await expect(
+      client.streamJobEvents('00000000-0000-4000-8000-000000000000').next(),
+    ).rejects.toMatchObject({ status: 404, slug: 'job-not-found' });
+  });
+
+  it('manages a webhook endpoint: its secret shown at creation and rotation only', async () => {
+    const created = await client.createWebhookEndpoint({
+      url: 'https://example.com/hooks/jobstack',
+      description: 'alerts',
+      eventTypes: ['job.failed'],
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+
+    const read = await client.getWebhookEndpoint(created.id);
+    expect(read).toMatchObject({
+      id: created.id,
+      description: 'alerts',
+      eventTypes: ['job.failed'],
+    });
+    expect(read).not.toHaveProperty('secret');
+    const page = await client.listWebhookEndpoints({ limit: 100 });
+    expect(page.webhookEndpoints.map((endpoint) => endpoint.id)).toContain(created.id);
+
+    const updated = await client.updateWebhookEndpoint(created.id, { description: 'on-call' });
+    expect(updated.description).toBe('on-call');
+
+    const rotated = await client.rotateWebhookEndpointSecret(created.id);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(created.secret);
+    expect(rotated.previousSecretExpiresAt).not.toBeNull();
+
+    await client.deleteWebhookEndpoint(created.id);
+    await expect(client.getWebhookEndpoint(created.id)).rejects.toMatchObject({
+      status: 404,
+      slug: 'webhook-endpoint-not-found',
+    });
   });
 
   it('answers the first job for a repeated Idempotency-Key', async () => {
@@ -184,6 +265,11 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
       slug: 'job-not-cancellable',
       problem: { jobStatus: 'cancelled' },
     });
+
+    // a cancelled job can be run again: one retry, answered again when asked twice
+    const retry = await client.retryJob(delayed.id);
+    expect(retry).toMatchObject({ retryOf: delayed.id, status: 'queued' });
+    expect((await client.retryJob(delayed.id)).id).toBe(retry.id);
   });
 
   it('lists the schedules', async () => {

@@ -1,6 +1,7 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, operations, paths } from './api-types.ts';
 import { type Job, JobstackApiError, WaitForJobTimeoutError } from './errors.ts';
+import { type JobEvent, readJobEvents } from './job-events.ts';
 import { type RetryOptions, retryingFetch, sleep } from './retrying-fetch.ts';
 
 export type CreateJobInput = components['schemas']['CreateJob'];
@@ -8,12 +9,27 @@ export type JobList = components['schemas']['JobList'];
 export type JobStatus = Job['status'];
 export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
 export type Schedule = components['schemas']['Schedule'];
+export type JobAttempt = components['schemas']['JobAttempt'];
+export type CreateJobBatchInput = components['schemas']['CreateJobBatch'];
+export type JobBatchResults = components['schemas']['JobBatchResults'];
+export type RetryJobsInput = components['schemas']['RetryJobs'];
+export type RetryJobsResult = components['schemas']['RetryJobsResult'];
+export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
+/** A webhook endpoint with its signing secret: only creating it and rotating its secret show it. */
+export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];
+export type WebhookEndpointList = components['schemas']['WebhookEndpointList'];
+export type CreateWebhookEndpointInput = components['schemas']['CreateWebhookEndpoint'];
+export type UpdateWebhookEndpointInput = components['schemas']['UpdateWebhookEndpoint'];
+export type ListWebhookEndpointsQuery = NonNullable<
+  operations['listWebhookEndpoints']['parameters']['query']
+>;
 
 /** The statuses a job does not leave. */
 export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>([
   'succeeded',
   'failed',
   'cancelled',
+  'expired',
 ]);
 
 /** The longest `Prefer: wait` the API honours; waitForJob asks for at most this per request. */
@@ -69,9 +85,57 @@ export interface JobstackClient {
   iterateJobs(query?: Omit<ListJobsQuery, 'cursor'>, options?: RequestOptions): AsyncGenerator<Job>;
   /** POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable` otherwise). */
   cancelJob(id: string, options?: RequestOptions): Promise<Job>;
+  /**
+   * GET /v1/jobs/:id/events: the job's status changes and progress as they happen (Server-Sent
+   * Events), first its state as it is; the iteration ends after a finished status. After a broken
+   * connection, call again with the last event's `eventId` as `lastEventId` to skip what was seen.
+   */
+  streamJobEvents(
+    id: string,
+    options?: RequestOptions & { lastEventId?: string },
+  ): AsyncGenerator<JobEvent>;
+  /** POST /v1/jobs/batch: up to 1,000 jobs; each item is answered on its own, in order. */
+  createJobsBatch(input: CreateJobBatchInput, options?: RequestOptions): Promise<JobBatchResults>;
+  /**
+   * POST /v1/jobs/:id/retry: a new job that runs a failed, cancelled or expired one again
+   * (`retryOf` names it); asking again answers the same retry.
+   */
+  retryJob(id: string, options?: RequestOptions): Promise<Job>;
+  /** POST /v1/jobs/retry: one retry for each finished job the filter matches (`dryRun` counts them). */
+  retryJobs(input: RetryJobsInput, options?: RequestOptions): Promise<RetryJobsResult>;
+  /** GET /v1/jobs/:id/attempts: each attempt of the job (start, end, outcome, error), oldest first. */
+  listJobAttempts(id: string, options?: RequestOptions): Promise<JobAttempt[]>;
   /** GET /v1/schedules. */
   listSchedules(options?: RequestOptions): Promise<Schedule[]>;
-  /** Resolves with the job once its status is terminal (succeeded, failed or cancelled). */
+  /** POST /v1/webhook-endpoints: the endpoint with its signing secret, which is shown only now. */
+  createWebhookEndpoint(
+    input: CreateWebhookEndpointInput,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpointWithSecret>;
+  /** GET /v1/webhook-endpoints: one page. */
+  listWebhookEndpoints(
+    query?: ListWebhookEndpointsQuery,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpointList>;
+  /** GET /v1/webhook-endpoints/:id. */
+  getWebhookEndpoint(id: string, options?: RequestOptions): Promise<WebhookEndpoint>;
+  /** PATCH /v1/webhook-endpoints/:id: changes the fields given. */
+  updateWebhookEndpoint(
+    id: string,
+    changes: UpdateWebhookEndpointInput,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpoint>;
+  /** DELETE /v1/webhook-endpoints/:id. */
+  deleteWebhookEndpoint(id: string, options?: RequestOptions): Promise<void>;
+  /**
+   * POST /v1/webhook-endpoints/:id/rotate-secret: a new secret (shown only now); the previous one
+   * keeps signing too until `previousSecretExpiresAt`.
+   */
+  rotateWebhookEndpointSecret(
+    id: string,
+    options?: RequestOptions,
+  ): Promise<WebhookEndpointWithSecret>;
+  /** Resolves with the job once its status is terminal (succeeded, failed, cancelled or expired). */
   waitForJob(id: string, options?: WaitForJobOptions): Promise<Job>;
   /** The typed openapi-fetch client underneath, with auth and retries, for any operation. */
   readonly api: Client<paths>;
@@ -149,8 +213,70 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       return dataOf(api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal }));
     },
 
+    async *streamJobEvents(id, { signal, lastEventId } = {}) {
+      const { response, error } = await api.GET('/v1/jobs/{id}/events', {
+        params: {
+          path: { id },
+          header: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+        },
+        parseAs: 'stream',
+        signal,
+      });
+      if (!response.ok || response.body === null) throw JobstackApiError.from(response, error);
+      yield* readJobEvents(response.body);
+    },
+
+    createJobsBatch(input, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/batch', { body: input, signal }));
+    },
+
+    retryJob(id, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/{id}/retry', { params: { path: { id } }, signal }));
+    },
+
+    retryJobs(input, { signal } = {}) {
+      return dataOf(api.POST('/v1/jobs/retry', { body: input, signal }));
+    },
+
+    async listJobAttempts(id, { signal } = {}) {
+      return (await dataOf(api.GET('/v1/jobs/{id}/attempts', { params: { path: { id } }, signal })))
+        .attempts;
+    },
+
     async listSchedules({ signal } = {}) {
       return (await dataOf(api.GET('/v1/schedules', { signal }))).schedules;
+    },
+
+    createWebhookEndpoint(input, { signal } = {}) {
+      return dataOf(api.POST('/v1/webhook-endpoints', { body: input, signal }));
+    },
+
+    listWebhookEndpoints(query = {}, { signal } = {}) {
+      return dataOf(api.GET('/v1/webhook-endpoints', { params: { query }, signal }));
+    },
+
+    getWebhookEndpoint(id, { signal } = {}) {
+      return dataOf(api.GET('/v1/webhook-endpoints/{id}', { params: { path: { id } }, signal }));
+    },
+
+    updateWebhookEndpoint(id, changes, { signal } = {}) {
+      return dataOf(
+        api.PATCH('/v1/webhook-endpoints/{id}', {
+          params: { path: { id } },
+          body: changes,
+          signal,
+        }),
+      );
+    },
+
+    async deleteWebhookEndpoint(id, { signal } = {}) {
+      await dataOf(api.DELETE('/v1/webhook-endpoints/{id}', { params: { path: { id } }, signal }));
+    },
+
+    rotateWebhookEndpointSecret(id, { signal } = {}) {
+      return dataOf(
+        api.POST('/v1/webhook-endpoints/{id}/rotate-secret', { params: { path: { id } }, signal }),
+      );
     },
 
     async waitForJob(id, { timeoutMs = 60_000, pollIntervalMs = 1_000, signal } = {}) {

@@ -2,18 +2,29 @@
 // API (package.json "exports").
 export type { components, operations, paths } from './api-types.ts';
 export {
+  type CreateJobBatchInput,
   type CreateJobInput,
   type CreateJobOptions,
+  type CreateWebhookEndpointInput,
   createJobstackClient,
+  type JobAttempt,
+  type JobBatchResults,
   type JobList,
   type JobStatus,
   type JobstackClient,
   type JobstackClientOptions,
   type ListJobsQuery,
+  type ListWebhookEndpointsQuery,
   type RequestOptions,
+  type RetryJobsInput,
+  type RetryJobsResult,
   type Schedule,
   TERMINAL_JOB_STATUSES,
+  type UpdateWebhookEndpointInput,
   type WaitForJobOptions,
+  type WebhookEndpoint,
+  type WebhookEndpointList,
+  type WebhookEndpointWithSecret,
 } from './client.ts';
 export {
   type Job,
@@ -23,4 +34,5 @@ export {
   type Problem,
   WaitForJobTimeoutError,
 } from './errors.ts';
+export type { JobEvent, JobProgress } from './job-events.ts';
 export type { RetryOptions } from './retrying-fetch.ts';
