@@ -145,6 +145,31 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     ).rejects.toMatchObject({ status: 404, slug: 'job-not-found' });
   });
 
+  it('manages a schedule: create, read, change, run once now, delete', async () => {
+    const created = await client.createSchedule({
+      key: 'client-nightly',
+      type: 'system.echo',
+      payload: { data: 'scheduled' },
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      paused: true,
+    });
+    expect(created).toMatchObject({ key: 'client-nightly', source: 'api', paused: true });
+    expect((await client.getSchedule('client-nightly')).key).toBe('client-nightly');
+    expect(
+      (await client.updateSchedule('client-nightly', { description: 'nightly' })).description,
+    ).toBe('nightly');
+
+    const job = await client.triggerSchedule('client-nightly');
+    expect(job).toMatchObject({ schedulerId: 'client-nightly', payload: { data: 'scheduled' } });
+
+    await client.deleteSchedule('client-nightly');
+    await expect(client.getSchedule('client-nightly')).rejects.toMatchObject({
+      status: 404,
+      slug: 'schedule-not-found',
+    });
+  });
+
   it('manages a webhook endpoint: its secret shown at creation and rotation only', async () => {
     const created = await client.createWebhookEndpoint({
       url: 'https://example.com/hooks/jobstack',

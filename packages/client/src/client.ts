@@ -10,6 +10,8 @@ export type JobStatus = Job['status'];
 export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
 export type Schedule = components['schemas']['Schedule'];
 export type JobAttempt = components['schemas']['JobAttempt'];
+export type CreateScheduleInput = components['schemas']['CreateSchedule'];
+export type UpdateScheduleInput = components['schemas']['UpdateSchedule'];
 export type CreateJobBatchInput = components['schemas']['CreateJobBatch'];
 export type JobBatchResults = components['schemas']['JobBatchResults'];
 export type RetryJobsInput = components['schemas']['RetryJobs'];
@@ -105,8 +107,22 @@ export interface JobstackClient {
   retryJobs(input: RetryJobsInput, options?: RequestOptions): Promise<RetryJobsResult>;
   /** GET /v1/jobs/:id/attempts: each attempt of the job (start, end, outcome, error), oldest first. */
   listJobAttempts(id: string, options?: RequestOptions): Promise<JobAttempt[]>;
-  /** GET /v1/schedules. */
+  /** GET /v1/schedules: those declared in code (read-only here) and those defined through the API. */
   listSchedules(options?: RequestOptions): Promise<Schedule[]>;
+  /** POST /v1/schedules: beat applies it within seconds. */
+  createSchedule(input: CreateScheduleInput, options?: RequestOptions): Promise<Schedule>;
+  /** GET /v1/schedules/:key. */
+  getSchedule(key: string, options?: RequestOptions): Promise<Schedule>;
+  /** PATCH /v1/schedules/:key: changes the fields given. */
+  updateSchedule(
+    key: string,
+    changes: UpdateScheduleInput,
+    options?: RequestOptions,
+  ): Promise<Schedule>;
+  /** DELETE /v1/schedules/:key (its jobs stay). */
+  deleteSchedule(key: string, options?: RequestOptions): Promise<void>;
+  /** POST /v1/schedules/:key/trigger: runs it once now, beside its regular runs. */
+  triggerSchedule(key: string, options?: RequestOptions): Promise<Job>;
   /** POST /v1/webhook-endpoints: the endpoint with its signing secret, which is shown only now. */
   createWebhookEndpoint(
     input: CreateWebhookEndpointInput,
@@ -245,6 +261,28 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
 
     async listSchedules({ signal } = {}) {
       return (await dataOf(api.GET('/v1/schedules', { signal }))).schedules;
+    },
+
+    createSchedule(input, { signal } = {}) {
+      return dataOf(api.POST('/v1/schedules', { body: input, signal }));
+    },
+
+    getSchedule(key, { signal } = {}) {
+      return dataOf(api.GET('/v1/schedules/{key}', { params: { path: { key } }, signal }));
+    },
+
+    updateSchedule(key, changes, { signal } = {}) {
+      return dataOf(
+        api.PATCH('/v1/schedules/{key}', { params: { path: { key } }, body: changes, signal }),
+      );
+    },
+
+    async deleteSchedule(key, { signal } = {}) {
+      await dataOf(api.DELETE('/v1/schedules/{key}', { params: { path: { key } }, signal }));
+    },
+
+    triggerSchedule(key, { signal } = {}) {
+      return dataOf(api.POST('/v1/schedules/{key}/trigger', { params: { path: { key } }, signal }));
     },
 
     createWebhookEndpoint(input, { signal } = {}) {
