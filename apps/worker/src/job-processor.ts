@@ -65,6 +65,18 @@ export interface JobProcessorDeps {
   events: JobEventPublisher;
 }
 
+/** A job whose payload matched its contract and that holds its fair-execution slots. */
+interface AdmittedJob {
+  id: string;
+  type: JobType;
+  payload: JobPayload<JobType>;
+  signal: AbortSignal | undefined;
+  token: string | undefined;
+  jobLogger: Logger;
+  /** What every line about the job carries (see runAndRecord), but the attempt. */
+  jobFields: Record<string, unknown>;
+}
+
 /**
  * Runs one BullMQ job and keeps its Postgres row in step:
  * running (startedAt, attempts) → succeeded (result) | failed (error; final or awaiting retry).
@@ -182,27 +194,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     }
   }
 
-  async function runAdmitted(
-    job: Job,
-    {
-      id,
-      type,
-      payload,
-      signal,
-      token,
-      jobLogger,
-      jobFields,
-    }: {
-      id: string;
-      type: JobType;
-      payload: JobPayload<JobType>;
-      signal: AbortSignal | undefined;
-      token: string | undefined;
-      jobLogger: Logger;
-      /** What every line about the job carries (see runAndRecord), but the attempt. */
-      jobFields: Record<string, unknown>;
-    },
-  ): Promise<unknown> {
+  async function runAdmitted(job: Job, admitted: AdmittedJob): Promise<unknown> {
+    const { id, type, payload } = admitted;
     // the tries BullMQ gave this BullMQ job
     const queueAttempts = job.opts.attempts ?? 1;
     if (job.repeatJobKey && job.id) {
@@ -219,16 +212,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     // earlier is on the row, and markRunning reports it
     const cancellation = deps.cancellation.watch(id);
     try {
-      return await runAttempt(job, {
-        id,
-        type,
-        payload,
-        signal,
-        token,
-        jobLogger,
-        jobFields,
-        cancellation: cancellation.signal,
-      });
+      return await runAttempt(job, { ...admitted, cancellation: cancellation.signal });
     } finally {
       cancellation.release();
     }
@@ -245,16 +229,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       jobLogger,
       jobFields,
       cancellation,
-    }: {
-      id: string;
-      type: JobType;
-      payload: JobPayload<JobType>;
-      signal: AbortSignal | undefined;
-      token: string | undefined;
-      jobLogger: Logger;
-      jobFields: Record<string, unknown>;
-      cancellation: AbortSignal;
-    },
+    }: AdmittedJob & { cancellation: AbortSignal },
   ): Promise<unknown> {
     const queueAttempt = job.attemptsMade + 1;
     const queueAttempts = job.opts.attempts ?? 1;
