@@ -38,6 +38,7 @@ describe('app wiring, read from this repository', () => {
       'apps/beat',
       'packages/batching',
       'packages/config',
+      'packages/db',
       'packages/health',
       'packages/jobs',
       'packages/lifecycle',
