@@ -23,7 +23,7 @@ describe('job type reference', () => {
 
   it('reads the payload fields, their optionality and the unknown-field rule from the schema', () => {
     expect(describeJobType(jobTypes['webhook.deliver'])).toMatchObject({
-      payloadFields: ['url', 'body', 'headers?'],
+      payloadFields: ['endpointId?', 'url?', 'body', 'headers?'],
       unknownFields: 'refused',
       attempts: 8,
       backoffMs: 2_000,
