@@ -117,7 +117,7 @@ export default function generators(plop: PlopTypes.NodePlopAPI): void {
         {
           type: 'modify',
           path: `${root}/apps/worker/src/handlers/index.ts`,
-          pattern: /(\nexport type \{ JobContext)/,
+          pattern: /(\nexport type \{[^}]*\} from '\.\/job-handler\.ts';)/,
           template: "import { {{ camel }} } from './{{ kebab }}.ts';\n$1",
           data,
         },

@@ -244,12 +244,20 @@ describe('job repository: ttl and the expired status (real PostgreSQL)', () => {
   it('starts a job within its deadline, and never expires a job once it has started', async () => {
     const onTime = await withTtl(60);
     expect(await jobs.expire(onTime.id)).toBeNull();
-    expect(await jobs.markRunning(onTime.id, 1, 2)).toEqual({ attempt: 1, maxAttempts: 2 });
+    expect(await jobs.markRunning(onTime.id, 1, 2)).toEqual({
+      attempt: 1,
+      maxAttempts: 2,
+      cancelRequested: false,
+    });
     // its first attempt fails and it waits for a retry past the deadline: it still gets it
     await jobs.markFailed(onTime.id, { error: 'boom', final: false });
     await createdAgo(onTime.id, 120);
     expect(await jobs.expire(onTime.id)).toBeNull();
-    expect(await jobs.markRunning(onTime.id, 2, 2)).toEqual({ attempt: 2, maxAttempts: 2 });
+    expect(await jobs.markRunning(onTime.id, 2, 2)).toEqual({
+      attempt: 2,
+      maxAttempts: 2,
+      cancelRequested: false,
+    });
   });
 
   it('expireOverdue ends the queued jobs past their deadline only, a page at a time', async () => {

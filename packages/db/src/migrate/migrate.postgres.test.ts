@@ -85,6 +85,7 @@ describe('migrate (real PostgreSQL)', () => {
         'succeeded',
         'failed',
         'cancelled',
+        'expired',
       ]);
     });
 
