@@ -8,7 +8,7 @@ import { freePort, type ServiceProcess, startServiceProcess } from '@repo/testin
 import { waitForStatus } from './lib/http-probe.ts';
 import { runLoad } from './lib/load.ts';
 import { paths } from './lib/paths.ts';
-import { BENCH_API_KEY, createBenchData, TEST_REDIS_URL } from './lib/stack.ts';
+import { BENCH_API_KEY, BENCH_SECRETS_KEY, createBenchData, TEST_REDIS_URL } from './lib/stack.ts';
 import { median } from './lib/stats.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -39,6 +39,7 @@ try {
         REDIS_URL: TEST_REDIS_URL,
         QUEUE_PREFIX: data.keys.prefix,
         API_KEYS: BENCH_API_KEY,
+        WEBHOOK_SECRETS_KEY: BENCH_SECRETS_KEY,
         HOST: '127.0.0.1',
         PORT: String(port),
       },

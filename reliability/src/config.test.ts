@@ -25,7 +25,9 @@ function productionEnv(service: ServiceName): { env: Record<string, string>; sec
       ? `${variable.name.startsWith('REDIS') ? 'redis' : 'postgresql'}://user:${marker}@127.0.0.1:9/db`
       : variable.name === 'WEBHOOK_SIGNING_SECRET'
         ? `whsec_${randomBytes(32).toString('base64')}`
-        : `${marker}${randomBytes(16).toString('hex')}`;
+        : variable.name === 'WEBHOOK_SECRETS_KEY'
+          ? randomBytes(32).toString('base64')
+          : `${marker}${randomBytes(16).toString('hex')}`;
     env[variable.name] = value;
     if (variable.secret) secrets.push(marker, value);
   }
@@ -71,7 +73,9 @@ describe('missing configuration (each app, each variable it requires in producti
       expect.arrayContaining([
         'api:DATABASE_URL',
         'api:API_KEYS',
-        'worker:WEBHOOK_SIGNING_SECRET',
+        'api:WEBHOOK_SECRETS_KEY',
+        'worker:WEBHOOK_SECRETS_KEY',
+        'beat:DATABASE_URL',
         'beat:REDIS_URL',
       ]),
     );

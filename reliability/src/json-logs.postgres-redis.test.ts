@@ -2,6 +2,7 @@
 // real PostgreSQL; real processes with NODE_ENV=production and the default log format) and comes
 // back: every line either process writes, on stdout and on stderr, is one JSON object, and the
 // outage is logged once per failure by the connection, not again by BullMQ's objects.
+import { randomBytes } from 'node:crypto';
 import { migrate } from '@repo/db';
 import {
   createOwnRedis,
@@ -41,7 +42,11 @@ describe('Redis killed under worker and beat: every log line is JSON (own redis-
       HEALTH_CHECK_TIMEOUT: '1s',
     };
     [worker, beat] = await Promise.all([
-      startApp('worker', { ...env, DATABASE_URL: database.url }),
+      startApp('worker', {
+        ...env,
+        DATABASE_URL: database.url,
+        WEBHOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
+      }),
       startApp('beat', { ...env, DATABASE_URL: database.url }),
     ]);
   });

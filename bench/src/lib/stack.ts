@@ -14,6 +14,8 @@ import { type App, paths } from './paths.ts';
 
 export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
 export const BENCH_SIGNING_SECRET = 'whsec_xqF7KONK8P1LvllXiWFarANYPUsbWmrotD1y3WEnbxI=';
+/** WEBHOOK_SECRETS_KEY, which api and worker require in production: 32 bytes, base64. */
+export const BENCH_SECRETS_KEY = 'am9ic3RhY2sgYmVuY2ggc2VjcmV0cyBrZXkgMzIgYiE=';
 export { TEST_DATABASE_URL, TEST_REDIS_URL };
 
 /** A migrated database and a Redis prefix of the bench's own, removed by `drop()`. */
@@ -63,6 +65,7 @@ export async function startApp(
     LOG_FORMAT: 'json',
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: data.keys.prefix,
+    WEBHOOK_SECRETS_KEY: BENCH_SECRETS_KEY,
   };
   const own: Record<App, Record<string, string>> = {
     api: {
