@@ -104,6 +104,13 @@ describe('webhook endpoint repository (real PostgreSQL)', () => {
   it('lists newest first, a page at a time', async () => {
     const created = [];
     for (let i = 0; i < 5; i += 1) created.push(await endpoint({ description: `e${i}` }));
+    // one creation a second apart each: rows made within the same millisecond would be ordered by
+    // their random ids, which is the keyset's tie-break but not the order they were made in
+    await db.pool.query(
+      `UPDATE webhook_endpoints
+          SET created_at = now() - make_interval(secs => 10 - substr(description, 2)::int)
+        WHERE description ~ '^e[0-4]$'`,
+    );
     const first = await endpoints.list({ limit: 2 });
     const second = await endpoints.list({ limit: 2, cursor: first.nextCursor ?? undefined });
     const third = await endpoints.list({ limit: 2, cursor: second.nextCursor ?? undefined });
