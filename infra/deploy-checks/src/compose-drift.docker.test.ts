@@ -15,10 +15,10 @@ describe('a drift in the compose files', () => {
   it('a variable removed: names the file, the service and the variable', () => {
     if (!stack) throw new Error('no compose stack');
     const project = composeConfig(stack);
-    delete project.services.worker?.environment?.WEBHOOK_SIGNING_SECRET_FILE;
+    delete project.services.worker?.environment?.WEBHOOK_SECRETS_KEY_FILE;
     expect(messages(checkRequiredVariables(composeTargets(project, 'infra/compose.yaml')))).toEqual(
       [
-        'infra/compose.yaml: service "worker": does not provide WEBHOOK_SIGNING_SECRET, which the worker config requires in production (docs/environment.md)',
+        'infra/compose.yaml: service "worker": does not provide WEBHOOK_SECRETS_KEY, which the worker config requires in production (docs/environment.md)',
       ],
     );
   });
