@@ -55,6 +55,12 @@ export const JSON_BODY_PROBLEMS = [
 ] as const;
 
 /** A JSON value: what a job's payload and result may hold. */
+/** The paging members of every keyset-paginated list (jobs, webhook endpoints). */
+export const keysetPageFields = {
+  nextCursor: z.string().nullable().meta({ description: 'null on the last page.' }),
+  links: z.strictObject({ self: z.string(), next: z.string().nullable() }),
+};
+
 export const jsonValueSchema = z.unknown().meta({
   description: 'Any JSON value.',
 });

@@ -24,6 +24,7 @@ import {
   AUTHENTICATED_PROBLEMS,
   defineOperation,
   JSON_BODY_PROBLEMS,
+  keysetPageFields,
   problemSchema,
 } from '../openapi/operation.ts';
 
@@ -158,8 +159,7 @@ const preferWaitHeaders = z.object({
 export const jobListSchema = z
   .strictObject({
     jobs: z.array(jobResourceSchema),
-    nextCursor: z.string().nullable().meta({ description: 'null on the last page.' }),
-    links: z.strictObject({ self: z.string(), next: z.string().nullable() }),
+    ...keysetPageFields,
   })
   .meta({ id: 'JobList' });
 

@@ -4,6 +4,7 @@ import {
   AUTHENTICATED_PROBLEMS,
   defineOperation,
   JSON_BODY_PROBLEMS,
+  keysetPageFields,
 } from '../openapi/operation.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './jobs.contract.ts';
 
@@ -111,8 +112,7 @@ export const webhookEndpointWithSecretSchema = z
 export const webhookEndpointListSchema = z
   .strictObject({
     webhookEndpoints: z.array(webhookEndpointSchema),
-    nextCursor: z.string().nullable().meta({ description: 'null on the last page.' }),
-    links: z.strictObject({ self: z.string(), next: z.string().nullable() }),
+    ...keysetPageFields,
   })
   .meta({ id: 'WebhookEndpointList' });
 
