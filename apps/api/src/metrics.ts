@@ -55,7 +55,7 @@ export function registerScrapeTimeGauges(options: {
       );
       return {
         // every job has a priority, so BullMQ keeps waiting jobs in its prioritized set; jobs
-        // without one (scheduled runs, and jobs queued by older versions) are in its wait list
+        // without one (queued by older versions) are in its wait list
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
         delayed: counts.delayed ?? 0,
         active: counts.active ?? 0,

@@ -85,7 +85,7 @@ describe('beat (real processes, real PostgreSQL and Redis)', () => {
     const registered = await listSchedules(queue);
     expect(registered.map((s) => s.id).sort()).toEqual(schedules.map((s) => s.id).sort());
     // exactly one upcoming job per declared scheduler: no duplicate runs
-    const upcoming = await queue.getJobs(['delayed', 'waiting']);
+    const upcoming = await queue.getJobs(['delayed', 'waiting', 'prioritized']);
     const declared = new Set(schedules.map((s) => s.id));
     const perScheduler = upcoming
       .map((j) => j.repeatJobKey)
@@ -149,7 +149,7 @@ describe('beat (real processes, real PostgreSQL and Redis)', () => {
       tz: 'Europe/Berlin',
     });
     // one upcoming run, though both beats synced
-    const upcoming = await queue.getJobs(['delayed', 'waiting']);
+    const upcoming = await queue.getJobs(['delayed', 'waiting', 'prioritized']);
     expect(upcoming.filter((job) => job.repeatJobKey === 'reports.nightly')).toHaveLength(1);
 
     // paused: out of Redis

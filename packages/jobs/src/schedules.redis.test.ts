@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestRedisPrefix, TEST_REDIS_URL, type TestRedisPrefix } from '@repo/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuePriority } from './priority.ts';
 import { createJobQueue, type JobQueue } from './queue.ts';
 import {
   type DefinedSchedule,
@@ -69,7 +70,7 @@ describe('syncSchedules (real Redis)', { timeout: 30_000 }, () => {
     const schedules = await listSchedules(a.queue);
     expect(schedules.map((s) => s.id).sort()).toEqual(['prune', 'reconcile']);
     // each scheduler has exactly one upcoming job
-    const delayed = await a.queue.getJobs(['delayed', 'waiting']);
+    const delayed = await a.queue.getJobs(['delayed', 'waiting', 'prioritized']);
     expect(delayed.map((j) => j.name).sort()).toEqual([
       'maintenance.prune',
       'maintenance.reconcile',
@@ -221,6 +222,10 @@ describe('syncSchedules (real Redis)', { timeout: 30_000 }, () => {
         pattern: '30 2 * * *',
         tz: 'Europe/Berlin',
       });
+      // its runs wait among API jobs at the default priority rather than ahead of them all
+      expect((await beat.queue.getJobScheduler('api.nightly'))?.template?.opts?.priority).toBe(
+        queuePriority(undefined),
+      );
 
       // a replica that read before the change (revision 4) does not revert revision 5
       expect(await syncWith(beat, [nightly(4)])).toMatchObject({

@@ -361,8 +361,10 @@ async function registerInstance(
 }
 
 function scheduledJobOptions(type: JobType) {
-  const { attempts, backoff, removeOnComplete, removeOnFail } = jobOptions(type);
-  return { attempts, backoff, removeOnComplete, removeOnFail };
+  // the default priority, as an API job without one gets: without it a scheduled run would go
+  // before every waiting API job
+  const { attempts, backoff, removeOnComplete, removeOnFail, priority } = jobOptions(type);
+  return { attempts, backoff, removeOnComplete, removeOnFail, priority };
 }
 
 export interface ScheduleInfo {
