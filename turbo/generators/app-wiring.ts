@@ -1,6 +1,5 @@
-// What the `app` generator derives from the repository, and its edits of the files that list the
-// deployed apps: each edit inserts a rendered block at a named place and fails loudly when that
-// place is gone, instead of writing a file the deploy checks would then reject.
+// What the `app` generator derives from the repository. Its edits of the files that list the
+// deployed apps are file-edits.ts's.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -109,44 +108,6 @@ export function buildDirectories(root: string, appDir: string): string[] {
     }
   }
   return [appDir, ...[...found].sort()];
-}
-
-/**
- * Inserts `text` into a repository file right before the first match of `before` (or right
- * after the first match of `after`).
- */
-export function insertInFile(
-  root: string,
-  file: string,
-  text: string,
-  place: { before: RegExp } | { after: RegExp },
-): string {
-  const path = join(root, file);
-  const content = readFileSync(path, 'utf8');
-  const anchor = 'before' in place ? place.before : place.after;
-  const match = anchor.exec(content);
-  if (!match) {
-    throw new Error(`${file}: found no ${anchor} to insert the new app at; add it by hand`);
-  }
-  const at = 'before' in place ? match.index : match.index + match[0].length;
-  writeFileSync(path, content.slice(0, at) + text + content.slice(at));
-  return file;
-}
-
-/**
- * Adds `item` to every YAML flow list `list` matches (a matrix of apps, Dependabot's
- * directories); `list` captures the list's opening up to `[`, and its items.
- */
-export function appendToFlowLists(root: string, file: string, list: RegExp, item: string): string {
-  const path = join(root, file);
-  const content = readFileSync(path, 'utf8');
-  const lists = new RegExp(list.source, 'g');
-  if (!lists.test(content)) throw new Error(`${file}: found no ${list} list of the apps`);
-  writeFileSync(
-    path,
-    content.replace(lists, (_all, head: string, items: string) => `${head}${items}, ${item}]`),
-  );
-  return file;
 }
 
 /** Adds a workspace dependency to a package.json, keeping the dependencies sorted. */

@@ -7,12 +7,12 @@ import { dirname, join } from 'node:path';
 import type { PlopTypes } from '@turbo/gen';
 import {
   addWorkspaceDependency,
-  appendToFlowLists,
   buildDirectories,
-  insertInFile,
   nextHealthPort,
   validateAppName,
 } from './app-wiring.ts';
+import { appendToFlowLists, insertInFile } from './file-edits.ts';
+import { applyEdits, jobTypeEdits } from './job-type-edits.ts';
 
 /** `report.render` → `report-render` (file names). */
 const kebab = (name: string) => name.replaceAll('.', '-');
@@ -95,37 +95,9 @@ export default function generators(plop: PlopTypes.NodePlopAPI): void {
           data,
         },
         {
-          type: 'modify',
-          path: `${root}/packages/jobs/src/registry.ts`,
-          pattern: /(\n\/\*\* Every job type\.)/,
-          template: "import { {{ camel }} } from './types/{{ kebab }}.ts';\n$1",
-          data,
-        },
-        {
-          type: 'modify',
-          path: `${root}/packages/jobs/src/registry.ts`,
-          pattern: /(\n} as const;)/,
-          template: '\n  [{{ camel }}.type]: {{ camel }},$1',
-          data,
-        },
-        {
           type: 'add',
           path: `${root}/apps/worker/src/handlers/{{ kebab }}.ts`,
           templateFile: 'templates/job-type/handler.ts.hbs',
-          data,
-        },
-        {
-          type: 'modify',
-          path: `${root}/apps/worker/src/handlers/index.ts`,
-          pattern: /(\nexport type \{[^}]*\} from '\.\/job-handler\.ts';)/,
-          template: "import { {{ camel }} } from './{{ kebab }}.ts';\n$1",
-          data,
-        },
-        {
-          type: 'modify',
-          path: `${root}/apps/worker/src/handlers/index.ts`,
-          pattern: /(\n {2}};\n}\n?$)/,
-          template: "\n    '{{ name }}': {{ camel }},$1",
           data,
         },
         {
@@ -134,6 +106,11 @@ export default function generators(plop: PlopTypes.NodePlopAPI): void {
           templateFile: 'templates/job-type/handler.test.ts.hbs',
           data,
         },
+        () =>
+          applyEdits(
+            repo,
+            jobTypeEdits({ name: String(answers?.name), kebab: data.kebab, camel: data.camel }),
+          ),
         () => {
           run(repo, 'pnpm', ['--filter', '@repo/jobs', 'docs:job-types']);
           // an enqueueable type is a new body of POST /v1/jobs: the api's OpenAPI document and

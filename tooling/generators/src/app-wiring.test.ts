@@ -5,12 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   addWorkspaceDependency,
-  appendToFlowLists,
   buildDirectories,
-  insertInFile,
   nextHealthPort,
   validateAppName,
 } from '../../../turbo/generators/app-wiring.ts';
+import { appendToFlowLists, insertInFile } from '../../../turbo/generators/file-edits.ts';
 
 // What the app generator derives from this repository, and how its edits fail; the generator test
 // (generators.postgres-redis.test.ts) runs the whole generator in a copy.
@@ -67,7 +66,7 @@ describe('app wiring, editing files', () => {
     insertInFile(dir, 'list.txt', 'd\n', { after: /^c\n/m });
     expect(read('list.txt')).toBe('a\nb\nc\nd\n');
     expect(() => insertInFile(dir, 'list.txt', 'x', { before: /^z$/m })).toThrow(
-      'list.txt: found no /^z$/m to insert the new app at; add it by hand',
+      'list.txt: found no /^z$/m to insert at; add it by hand',
     );
   });
 
