@@ -95,3 +95,24 @@ export const apiEnv = z
   });
 export type ApiConfig = z.output<typeof apiEnv>;
 export type HttpConfig = z.output<typeof http>;
+
+/**
+ * The one-off `reseal-webhook-secrets` command (docs/operations.md): a part of the api's own
+ * environment, so it runs with the api's settings as they are (`docker compose run --rm api …`).
+ */
+export const resealWebhookSecretsEnv = z
+  .object({
+    ...runtimeEnv().shape,
+    ...databaseEnv().shape,
+    ...webhookEndpointsEnv().shape,
+  })
+  .superRefine((env, ctx) => {
+    if (env.WEBHOOK_SECRETS_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRETS_KEY'],
+        message: 'is required: the key to seal every endpoint secret with',
+      });
+    }
+  });
+export type ResealWebhookSecretsConfig = z.output<typeof resealWebhookSecretsEnv>;

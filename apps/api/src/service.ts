@@ -26,7 +26,7 @@ import {
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
 import { createDbBatchSizeMetric, createJobOperationMetrics } from '@repo/metrics';
-import { createSecretBox } from '@repo/webhooks';
+import { secretBoxFor } from '@repo/webhooks/env';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
@@ -127,7 +127,6 @@ export async function createApiService(
   const schedules = createScheduleRepository(db);
   const webhookEndpoints = createWebhookEndpointRepository(db);
   const jobAttempts = createJobAttemptLog(db);
-  const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
   const operationMetrics = createJobOperationMetrics(metrics);
   // a subscribed connection can send nothing else; unlike the fail-fast one it waits out an
   // outage, and subscribes again when Redis is back
@@ -166,7 +165,7 @@ export async function createApiService(
     metrics,
     webhookEndpoints,
     jobAttempts,
-    secretBox: secretsKey ? createSecretBox(secretsKey) : undefined,
+    secretBox: secretBoxFor(config),
     jobEvents,
     onCancel: operationMetrics.cancelled,
   });

@@ -27,7 +27,7 @@ import {
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
-import { createSecretBox } from '@repo/webhooks';
+import { secretBoxFor } from '@repo/webhooks/env';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -92,8 +92,7 @@ export async function createWorkerService(
   const jobs = createJobRepository(db, { onBatch: metrics.dbBatchSize, workerId: hostname() });
   const attempts = createJobAttemptLog(db, { workerId: hostname() });
   const webhookEndpoints = createWebhookEndpointRepository(db);
-  const secretsKey = config.WEBHOOK_SECRETS_KEY?.reveal();
-  const secretBox = secretsKey ? createSecretBox(secretsKey) : undefined;
+  const secretBox = secretBoxFor(config);
   const redis = createRedisConnection({
     url: config.REDIS_URL.reveal(),
     family: config.REDIS_FAMILY,

@@ -82,6 +82,7 @@ export {
 export {
   type CreateWebhookEndpointInput,
   createWebhookEndpointRepository,
+  type SealedEndpointSecrets,
   type UpdateWebhookEndpointInput,
   WEBHOOK_ENDPOINT_LIST_MAX_LIMIT,
   type WebhookEndpointPage,

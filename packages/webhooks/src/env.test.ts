@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '@repo/config';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { allowsRawUrls, webhookEndpointsEnv } from './env.ts';
+import { allowsRawUrls, secretBoxFor, webhookEndpointsEnv } from './env.ts';
+import { createSecretBox } from './secret-box.ts';
 
 const env = z.object({ NODE_ENV: z.string().optional(), ...webhookEndpointsEnv().shape });
 
@@ -41,6 +42,31 @@ describe('the webhook endpoints environment', () => {
     expect(problems({ NODE_ENV: 'production', WEBHOOK_SECRETS_KEY: 'change-me' })).toEqual(
       expect.arrayContaining([expect.stringContaining('WEBHOOK_SECRETS_KEY')]),
     );
+  });
+
+  it('reads WEBHOOK_SECRETS_PREVIOUS_KEYS as a list of keys the box opens with, naming a bad one by position', () => {
+    const [current, previous, older] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const config = loadConfig(env, {
+      NODE_ENV: 'test',
+      WEBHOOK_SECRETS_KEY: current.toString('base64'),
+      WEBHOOK_SECRETS_PREVIOUS_KEYS: ` ${previous.toString('hex')}, ${older.toString('base64')} `,
+    });
+    expect(config.WEBHOOK_SECRETS_PREVIOUS_KEYS?.reveal()).toEqual([previous, older]);
+    expect(JSON.stringify(config)).not.toContain(previous.toString('hex'));
+    const sealedByOlder = createSecretBox(older).seal('whsec_x', 'endpoint');
+    expect(secretBoxFor(config)?.open(sealedByOlder, 'endpoint')).toBe('whsec_x');
+    expect(
+      problems({
+        NODE_ENV: 'test',
+        WEBHOOK_SECRETS_KEY: current.toString('base64'),
+        WEBHOOK_SECRETS_PREVIOUS_KEYS: `${previous.toString('hex')},not-a-key`,
+      }),
+    ).toEqual([
+      expect.stringMatching(/^WEBHOOK_SECRETS_PREVIOUS_KEYS: key 2: expected 32 random bytes/),
+    ]);
+    expect(
+      secretBoxFor({ WEBHOOK_SECRETS_KEY: undefined, WEBHOOK_SECRETS_PREVIOUS_KEYS: undefined }),
+    ).toBeUndefined();
   });
 
   it('allows raw URLs by default outside production only', () => {

@@ -47,8 +47,41 @@ describe('the secret box (AES-256-GCM)', () => {
     expect(() => box.open(secret, endpoint)).toThrow('not a sealed secret');
   });
 
-  it('takes only a 32-byte key', () => {
+  it('takes only 32-byte keys, previous ones included', () => {
     expect(() => createSecretBox(randomBytes(16))).toThrow('32 bytes, not 16');
+    expect(() => createSecretBox(key, [randomBytes(31)])).toThrow('32 bytes, not 31');
+  });
+});
+
+describe('changing the key (WEBHOOK_SECRETS_PREVIOUS_KEYS)', () => {
+  const oldKey = randomBytes(32);
+  const olderKey = randomBytes(32);
+  const rotated = createSecretBox(key, [oldKey, olderKey]);
+
+  it('opens what the current key and every previous key sealed, and seals with the current one', () => {
+    const byOld = createSecretBox(oldKey).seal(secret, endpoint);
+    const byOlder = createSecretBox(olderKey).seal(secret, endpoint);
+    expect(rotated.open(byOld, endpoint)).toBe(secret);
+    expect(rotated.open(byOlder, endpoint)).toBe(secret);
+    // what it seals opens with the current key alone
+    expect(box.open(rotated.seal(secret, endpoint), endpoint)).toBe(secret);
+  });
+
+  it('reseals under the current key what a previous key sealed, and leaves the current key’s as it is', () => {
+    const byOld = createSecretBox(oldKey).seal(secret, endpoint);
+    const resealed = rotated.resealed(byOld, endpoint);
+    expect(resealed).toBeDefined();
+    expect(box.open(resealed ?? '', endpoint)).toBe(secret);
+    expect(() => createSecretBox(oldKey).open(resealed ?? '', endpoint)).toThrow(SecretBoxError);
+    expect(rotated.resealed(rotated.seal(secret, endpoint), endpoint)).toBeUndefined();
+  });
+
+  it('still refuses a value no key of its sealed, or moved to another endpoint, naming both settings', () => {
+    const stranger = createSecretBox(randomBytes(32)).seal(secret, endpoint);
+    const error = boxError(() => rotated.resealed(stranger, endpoint));
+    expect(error.message).toContain('WEBHOOK_SECRETS_KEY and the WEBHOOK_SECRETS_PREVIOUS_KEYS');
+    const byOld = createSecretBox(oldKey).seal(secret, endpoint);
+    expect(() => rotated.open(byOld, 'another-endpoint')).toThrow(SecretBoxError);
   });
 });
 

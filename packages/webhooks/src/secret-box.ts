@@ -18,49 +18,91 @@ export class SecretBoxError extends Error {
  * for one cipher call). `context` (the endpoint id) is authenticated with the value, so a sealed
  * secret copied onto another endpoint's row does not open there. Sealed text:
  * `v1.` + base64(nonce ‖ tag ‖ ciphertext).
+ *
+ * Changing the key: the box seals with its key and opens with it or any previous key
+ * (WEBHOOK_SECRETS_PREVIOUS_KEYS), and `resealed` rewrites a value a previous key sealed, so the
+ * previous keys can be dropped once every row is resealed (docs/operations.md).
  */
 export interface SecretBox {
   seal(plaintext: string, context: string): string;
   /** Throws SecretBoxError; the message never contains the value. */
   open(sealed: string, context: string): string;
+  /**
+   * The value sealed under the current key when a previous key sealed it; undefined when the
+   * current key already did. Throws SecretBoxError as `open` does.
+   */
+  resealed(sealed: string, context: string): string | undefined;
 }
 
-export function createSecretBox(key: Uint8Array): SecretBox {
+function checkedKey(key: Uint8Array): Buffer {
   if (key.length !== SECRETS_KEY_BYTES) {
     throw new RangeError(`the secrets key is ${SECRETS_KEY_BYTES} bytes, not ${key.length}`);
   }
-  const keyBytes = Buffer.from(key);
+  return Buffer.from(key);
+}
+
+function sealWith(key: Buffer, plaintext: string, context: string): string {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(context, 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  const sealed = Buffer.concat([nonce, cipher.getAuthTag(), ciphertext]);
+  return `${VERSION}.${sealed.toString('base64')}`;
+}
+
+function decode(sealed: string): Buffer {
+  const [version, encoded, ...rest] = sealed.split('.');
+  const bytes = Buffer.from(encoded ?? '', 'base64');
+  if (version !== VERSION || rest.length > 0 || bytes.length < NONCE_BYTES + TAG_BYTES) {
+    throw new SecretBoxError('not a sealed secret of a known format');
+  }
+  return bytes;
+}
+
+/** The plaintext, or undefined when `key` did not seal these bytes for `context`. */
+function openWith(key: Buffer, bytes: Buffer, context: string): string | undefined {
+  const decipher = createDecipheriv(ALGORITHM, key, bytes.subarray(0, NONCE_BYTES), {
+    authTagLength: TAG_BYTES,
+  });
+  decipher.setAAD(Buffer.from(context, 'utf8'));
+  decipher.setAuthTag(bytes.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES));
+  try {
+    return Buffer.concat([
+      decipher.update(bytes.subarray(NONCE_BYTES + TAG_BYTES)),
+      decipher.final(),
+    ]).toString('utf8');
+  } catch {
+    // GCM's tag check failed: another key, another context, or altered bytes; the caller tries
+    // the next key and reports when none opens it
+    return undefined;
+  }
+}
+
+export function createSecretBox(
+  key: Uint8Array,
+  previousKeys: readonly Uint8Array[] = [],
+): SecretBox {
+  const current = checkedKey(key);
+  const previous = previousKeys.map(checkedKey);
+  /** The plaintext and whether the current key sealed it. */
+  const opened = (sealed: string, context: string) => {
+    const bytes = decode(sealed);
+    const plaintext = openWith(current, bytes, context);
+    if (plaintext !== undefined) return { plaintext, current: true };
+    for (const each of previous) {
+      const older = openWith(each, bytes, context);
+      if (older !== undefined) return { plaintext: older, current: false };
+    }
+    throw new SecretBoxError(
+      `the sealed secret does not open: a key other than WEBHOOK_SECRETS_KEY${previous.length > 0 ? ' and the WEBHOOK_SECRETS_PREVIOUS_KEYS' : ''} sealed it, or it was altered or moved to another endpoint`,
+    );
+  };
   return {
-    seal(plaintext, context) {
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv(ALGORITHM, keyBytes, nonce, { authTagLength: TAG_BYTES });
-      cipher.setAAD(Buffer.from(context, 'utf8'));
-      const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      const sealed = Buffer.concat([nonce, cipher.getAuthTag(), ciphertext]);
-      return `${VERSION}.${sealed.toString('base64')}`;
-    },
-    open(sealed, context) {
-      const [version, encoded, ...rest] = sealed.split('.');
-      const bytes = Buffer.from(encoded ?? '', 'base64');
-      if (version !== VERSION || rest.length > 0 || bytes.length < NONCE_BYTES + TAG_BYTES) {
-        throw new SecretBoxError('not a sealed secret of a known format');
-      }
-      const decipher = createDecipheriv(ALGORITHM, keyBytes, bytes.subarray(0, NONCE_BYTES), {
-        authTagLength: TAG_BYTES,
-      });
-      decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(bytes.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES));
-      try {
-        return Buffer.concat([
-          decipher.update(bytes.subarray(NONCE_BYTES + TAG_BYTES)),
-          decipher.final(),
-        ]).toString('utf8');
-      } catch (error) {
-        throw new SecretBoxError(
-          'the sealed secret does not open: another WEBHOOK_SECRETS_KEY sealed it, or it was altered or moved to another endpoint',
-          { cause: error },
-        );
-      }
+    seal: (plaintext, context) => sealWith(current, plaintext, context),
+    open: (sealed, context) => opened(sealed, context).plaintext,
+    resealed(sealed, context) {
+      const { plaintext, current: byCurrent } = opened(sealed, context);
+      return byCurrent ? undefined : sealWith(current, plaintext, context);
     },
   };
 }

@@ -43,6 +43,7 @@ describe('environment reference', () => {
       'DATABASE_URL',
       'REDIS_URL',
       'WEBHOOK_SECRETS_KEY',
+      'WEBHOOK_SECRETS_PREVIOUS_KEYS',
       'WEBHOOK_SIGNING_SECRET',
     ]);
   });

@@ -40,6 +40,13 @@ export interface WebhookEndpointPage {
   nextCursor: string | null;
 }
 
+/** An endpoint's sealed secrets: the previous one while it still signs, else null. */
+export interface SealedEndpointSecrets {
+  id: string;
+  secret: string;
+  previousSecret: string | null;
+}
+
 /** An endpoint subscribed to job events: what the event relay matches events against. */
 export type WebhookSubscription = Pick<WebhookEndpointRecord, 'id' | 'eventTypes' | 'jobTypes'>;
 
@@ -64,10 +71,24 @@ export interface WebhookEndpointRepository {
   ): Promise<WebhookEndpointRecord | null>;
   /** Every endpoint that receives at least one job event type. */
   subscriptions(): Promise<WebhookSubscription[]>;
+  /** Up to `limit` endpoints' sealed secrets, by id, after the id `after` (paging through all). */
+  sealedSecrets(input: { after?: string; limit: number }): Promise<SealedEndpointSecrets[]>;
+  /**
+   * Writes an endpoint's secrets sealed anew (another key, the same secrets) if they are still
+   * `current`; false when they changed meanwhile (a rotation) or the endpoint is gone.
+   */
+  replaceSealedSecrets(
+    current: SealedEndpointSecrets,
+    next: Omit<SealedEndpointSecrets, 'id'>,
+  ): Promise<boolean>;
 }
 
+/** The previous secret while it still signs (a rotation's overlap), else null. */
+const STILL_SIGNING_PREVIOUS_SECRET =
+  'CASE WHEN previous_secret_expires_at > now() THEN previous_secret END';
+
 const COLUMNS = `id, url, description, event_types AS "eventTypes", job_types AS "jobTypes", secret,
-  CASE WHEN previous_secret_expires_at > now() THEN previous_secret END AS "previousSecret",
+  ${STILL_SIGNING_PREVIOUS_SECRET} AS "previousSecret",
   CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END
     AS "previousSecretExpiresAt",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
@@ -190,5 +211,32 @@ export function createWebhookEndpointRepository(db: Pick<Db, 'pool'>): WebhookEn
           )
           .then((result) => result.rows),
       ),
+
+    sealedSecrets: ({ after, limit }) =>
+      withOutagesTranslated(
+        'read the sealed webhook secrets',
+        async () =>
+          (
+            await pool.query<SealedEndpointSecrets>(
+              `SELECT id, secret, ${STILL_SIGNING_PREVIOUS_SECRET} AS "previousSecret"
+               FROM webhook_endpoints
+              WHERE $1::uuid IS NULL OR id > $1::uuid ORDER BY id LIMIT $2`,
+              [after ?? null, limit],
+            )
+          ).rows,
+      ),
+
+    replaceSealedSecrets: (current, next) =>
+      withOutagesTranslated('reseal a webhook endpoint secret', async () => {
+        // updated_at stays: the endpoint's settings and secrets are what they were (a previous
+        // secret that no longer signs is dropped)
+        const { rowCount } = await pool.query(
+          `UPDATE webhook_endpoints SET secret = $4, previous_secret = $5
+            WHERE id = $1::uuid AND secret = $2
+              AND ${STILL_SIGNING_PREVIOUS_SECRET} IS NOT DISTINCT FROM $3`,
+          [current.id, current.secret, current.previousSecret, next.secret, next.previousSecret],
+        );
+        return (rowCount ?? 0) > 0;
+      }),
   };
 }
