@@ -204,7 +204,9 @@ return woken
  * waker's promote found it still active), so its own worker promotes it now.
  */
 export const CONFIRM_PARKED_SCRIPT = `${COMMON}
-return rcall('HGET', parked, jobId) == 'woken' and 1 or 0
+local state = rcall('HGET', parked, jobId)
+-- woken-arriving: parked on arrival by an enqueuer that never confirmed it (it died after its add)
+return (state == 'woken' or state == 'woken-arriving') and 1 or 0
 `;
 
 /**
