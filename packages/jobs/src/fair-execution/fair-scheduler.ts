@@ -132,8 +132,8 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
       if ((error as { code?: unknown }).code !== ErrorCode.JobNotInState) throw error;
       // BullMQ says "not delayed" for a job that no longer exists as well
       if ((await options.connection.exists(queue.toKey(jobId))) === 1) return;
-      // 1: parked on arrival and not added yet; the enqueuer promotes it after its add. The turn
-      // passes on either way (waking reserves nothing).
+      // Forget keeps a job parked on arrival whose add is still to come: its enqueuer promotes
+      // it after the add (confirmArrived). The turn passes on either way (waking reserves nothing).
       await redis.jobstackFairForget(...args(jobId, type, key));
       await release(jobId, type, key);
     }
