@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestRedisPrefix, TEST_REDIS_URL } from '@repo/testing';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createJobEnqueuer, type EnqueueJob, enqueueJob } from '../enqueue.ts';
 import { createJobQueue, type JobQueue, QUEUE_NAME } from '../queue.ts';
 import { splitQueuedJobData } from './concurrency-key.ts';
@@ -22,6 +22,7 @@ const NONE: ResolvedLimits = {
  */
 interface Bench {
   queue: JobQueue;
+  redis: Redis;
   fair: FairScheduler;
   /** The API's batched enqueuer, with park on arrival under the same limits. */
   enqueue: EnqueueJob;
@@ -58,6 +59,7 @@ async function bench(limits: Partial<ResolvedLimits>, label: string): Promise<Be
   });
   return {
     queue,
+    redis,
     fair,
     enqueue,
     async submit(key, count) {
@@ -93,6 +95,26 @@ describe('park on arrival (real Redis)', () => {
     expect(b.fair.decidesOnArrival('system.echo', null)).toBe(false);
     expect(b.fair.decidesOnArrival('webhook.deliver', 'A')).toBe(false);
     expect(b.fair.decidesOnArrival('system.echo', 'A')).toBe(true);
+  });
+
+  it('decides a batch in one script call, and makes none for jobs without a key', async () => {
+    const b = await bench({ maxConcurrentPerKey: 2 }, 'calls');
+    // the command the enqueuer's scheduler defined on the connection, counted
+    const arrive = vi.spyOn(
+      b.redis as unknown as Record<'jobstackFairArrive', (...args: unknown[]) => Promise<unknown>>,
+      'jobstackFairArrive',
+    );
+    const addBulk = vi.spyOn(b.queue, 'addBulk');
+    await b.submit(null, 20);
+    expect(addBulk).toHaveBeenCalled();
+    expect(arrive).not.toHaveBeenCalled();
+    addBulk.mockClear();
+    await b.submit('A', 20);
+    // one decision per addBulk, however many jobs it carries
+    expect(arrive.mock.calls.length).toBe(addBulk.mock.calls.length);
+    expect(addBulk.mock.calls.flatMap(([jobs]) => jobs)).toHaveLength(20);
+    arrive.mockRestore();
+    addBulk.mockRestore();
   });
 
   it('lets no more of a key’s jobs into wait in one batch than its limit, and parks the rest in order', async () => {
