@@ -97,6 +97,21 @@ describe('park on arrival (real Redis)', () => {
     expect(b.fair.decidesOnArrival('system.echo', 'A')).toBe(true);
   });
 
+  it('leaves a job due later to be admitted when it is due', async () => {
+    const b = await bench({ maxConcurrentPerKey: 1 }, 'later');
+    const [running] = await b.submit('A', 1);
+    expect(await b.fetchAndAdmit()).toEqual({ id: running, admitted: true });
+    const [parked] = await b.submit('A', 1);
+    expect(await b.parkList('A')).toEqual([parked]);
+    const later = randomUUID();
+    const runAt = new Date(Date.now() + 3_600_000);
+    await b.enqueue({ id: later, type: 'system.echo', payload: {}, concurrencyKey: 'A', runAt });
+    // delayed until its run time, not parked: it takes its turn when it is due
+    expect(await b.state(later)).toBe('delayed');
+    expect(await b.parkList('A')).toEqual([parked]);
+    expect(await b.fair.waitingFor(later)).toBeNull();
+  });
+
   it('decides a batch in one script call, and makes none for jobs without a key', async () => {
     const b = await bench({ maxConcurrentPerKey: 2 }, 'calls');
     // the command the enqueuer's scheduler defined on the connection, counted
