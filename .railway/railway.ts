@@ -70,6 +70,8 @@ export default defineRailway((ctx) => {
     // ioredis looks up IPv4 only unless told otherwise: 0 looks up both.
     REDIS_FAMILY: '0',
     QUEUE_PREFIX: 'jobstack',
+    // JOB_LIMITS (the job types' limits), when set, goes here: the api parks jobs on arrival by
+    // the limits the workers run under, so both must read the same value
     SHUTDOWN_TIMEOUT,
   };
 

@@ -16,8 +16,12 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
   let api: ApiUnderTest;
   let worker: ServiceProcess;
 
+  // only jobs with a concurrencyKey are limited by it, and only one test posts such jobs; the api
+  // and the worker share it, as in a deployment
+  const JOB_LIMITS = JSON.stringify({ 'system.echo': { maxConcurrentPerKey: 1 } });
+
   beforeAll(async () => {
-    api = await startApiUnderTest('api-e2e');
+    api = await startApiUnderTest('api-e2e', { env: { JOB_LIMITS } });
     const healthPort = await freePort();
     worker = startServiceProcess(workerEntry, {
       DATABASE_URL: api.config.DATABASE_URL.reveal(),
@@ -27,8 +31,7 @@ describe('api → worker → PostgreSQL (real worker process, real PostgreSQL an
       HEALTH_HOST: '127.0.0.1',
       HEALTH_PORT: String(healthPort),
       RECONCILE_AFTER: '1s',
-      // only jobs with a concurrencyKey are limited by it, and only one test posts such jobs
-      JOB_LIMITS: JSON.stringify({ 'system.echo': { maxConcurrentPerKey: 1 } }),
+      JOB_LIMITS,
     });
     await worker.waitForHttp(`http://127.0.0.1:${healthPort}/health/ready`);
   });

@@ -6,7 +6,7 @@ import type {
 } from '@repo/db';
 import type { Health } from '@repo/health';
 import { healthRouter } from '@repo/health/express';
-import type { JobQueue } from '@repo/jobs';
+import type { JobQueue, LimitsByType } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import type { SecretBox } from '@repo/webhooks';
 import { allowsRawUrls } from '@repo/webhooks/env';
@@ -57,6 +57,11 @@ export interface AppDeps {
   queue: JobQueue;
   /** The queue's connection. */
   redis: Redis;
+  /**
+   * The job types' limits, the workers' (JOB_LIMITS): a job whose key is at its limit is added
+   * already parked (packages/jobs README: park on arrival). Without, every job goes to wait.
+   */
+  limits?: LimitsByType;
   logger: Logger;
   health: Health;
   /** Where the HTTP and queue metrics are registered; /metrics serves all of it. */
@@ -127,6 +132,7 @@ export function createApp(deps: AppDeps): Express {
       jobs: deps.jobs,
       queue: deps.queue,
       redis: deps.redis,
+      ...(deps.limits ? { limits: deps.limits } : {}),
       health: deps.health,
       config,
       redisTimeoutMs,

@@ -1,7 +1,7 @@
 import { describeEnv, duration, integer, runtimeEnv, secretList, secretString } from '@repo/config';
 import { databaseEnv, migrationEnv } from '@repo/db/env';
 import { healthCheckEnv } from '@repo/health/env';
-import { redisEnv } from '@repo/jobs/env';
+import { jobLimitsEnv, redisEnv } from '@repo/jobs/env';
 import { drainEnv, shutdownEnv } from '@repo/lifecycle/env';
 import { webhookEndpointsEnv } from '@repo/webhooks/env';
 import { z } from 'zod';
@@ -76,6 +76,8 @@ export const apiEnv = z
     ...databaseEnv().shape,
     ...migrationEnv().shape,
     ...redisEnv().shape,
+    // the workers' limits: the api parks a job on arrival when its key is at its limit
+    ...jobLimitsEnv().shape,
     ...http.shape,
     ...auth.shape,
     ...shutdownEnv().shape,

@@ -22,6 +22,7 @@ import {
   type JobQueue,
   jobEventsChannel,
   redisHealthChecks,
+  resolveJobLimits,
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
@@ -160,6 +161,8 @@ export async function createApiService(
     schedules,
     queue,
     redis,
+    // an override of a job type that does not exist stops the api at start, as it does a worker
+    limits: resolveJobLimits(config.JOB_LIMITS),
     logger,
     health,
     metrics,

@@ -264,8 +264,11 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     deps.events.status(id);
     if (queueAttempt === 1) {
       // due: when it was enqueued, or its run time; a later attempt's due time (after a backoff)
-      // is not recorded, so only first attempts are timed
-      const dueAt = job.timestamp + (job.opts.delay ?? 0);
+      // is not recorded, so only first attempts are timed. A job parked on arrival carries the
+      // park's delay instead of a run time: woken before it ran out, it was due when enqueued
+      // (one that waited out its recheck is timed from then, as if its delay were a run time).
+      const delayedUntil = job.timestamp + (job.opts.delay ?? 0);
+      const dueAt = delayedUntil > Date.now() ? job.timestamp : delayedUntil;
       deps.metrics.jobs.started(type, (Date.now() - dueAt) / 1000);
     }
 

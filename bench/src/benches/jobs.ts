@@ -11,7 +11,7 @@
 //                system.echo (JOB_LIMITS) and the jobs' concurrencyKeys spread over 100 tenants,
 //                none of the limits ever reached: the cost of fair execution itself
 import { randomUUID } from 'node:crypto';
-import { createJobEnqueuer, QUEUE_NAME } from '@repo/jobs';
+import { createJobEnqueuer, QUEUE_NAME, resolveJobLimits } from '@repo/jobs';
 import {
   createTestRedisPrefix,
   freePort,
@@ -299,6 +299,7 @@ function producer(prefix: string, name = QUEUE_NAME) {
   const queue = new Queue(name, { connection, prefix });
   return {
     queue,
+    connection,
     async close() {
       await queue.close();
       connection.disconnect();
@@ -472,7 +473,7 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
       `Latency: ${settings.paceRate} jobs/s for ${settings.paceSeconds} s (well below every variant's capacity), from the client's call to completion: BullMQ's timestamp (set by the producer when it calls add) → finishedOn; end to end and same architecture: when the client sent the POST → the row's finished_at (PostgreSQL's clock on the same machine).`,
       `Same architecture, by hand (bench/src/baselines): bare Express 5, one pg INSERT and one queue.add per POST, a BullMQ Worker at concurrency ${settings.concurrency} making two pg UPDATEs per job (running, succeeded); no batching, validation, authentication, logging or metrics.`,
       'Jobs are system.echo with an empty payload; the bare worker is a no-op. The api and the worker run their production builds (NODE_ENV=production, JSON logs at info).',
-      `Limits on: JOB_LIMITS=${BENCH_LIMITS} and each job's concurrencyKey one of ${BENCH_TENANTS} tenants in turn, so every job is admitted through the Lua scripts (a start recorded per key, a slot of the type and of its key taken and given back) while no limit is reached.`,
+      `Limits on: JOB_LIMITS=${BENCH_LIMITS} (the worker's and the api's, which decides park on arrival for each addBulk) and each job's concurrencyKey one of ${BENCH_TENANTS} tenants in turn, so every job is admitted through the Lua scripts (a start recorded per key, a slot of the type and of its key taken and given back) while no limit is reached.`,
       `CPU per job during the timed run (user + system time from /proc, every PostgreSQL and Redis process included; two cores give at most 2,000,000 µs a second): ${results.map(describeCpu).join('; ')}.`,
     ],
   };
@@ -597,8 +598,14 @@ async function queuePath(
     ...(options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {}),
   });
   await waitForReadyLine(worker);
-  const { queue, close } = producer(prefix);
-  const enqueue = createJobEnqueuer(queue);
+  const { queue, connection, close } = producer(prefix);
+  // the api's enqueuer: with limits, it decides park on arrival for each batch, as the api does
+  const enqueue = createJobEnqueuer(
+    queue,
+    options.limits
+      ? { arrival: { limits: resolveJobLimits(JSON.parse(BENCH_LIMITS)), connection } }
+      : {},
+  );
   const tenant = tenants();
   const submitOne = () =>
     enqueue({
@@ -697,7 +704,11 @@ async function endToEnd(
     options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {},
   );
   const api: RunningApp = await startSecond(worker.process, async () => {
-    const started = await startApp('api', data, { QUEUE_PREFIX: prefix });
+    const started = await startApp('api', data, {
+      QUEUE_PREFIX: prefix,
+      // the api parks on arrival by the workers' limits
+      ...(options.limits ? { JOB_LIMITS: BENCH_LIMITS } : {}),
+    });
     await waitForStatus(`${started.url}/health/ready`, { intervalMs: 20 });
     return started;
   });

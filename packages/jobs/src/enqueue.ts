@@ -1,7 +1,14 @@
 import { createBatcher } from '@repo/batching';
 import { inSpan, traceMetadata } from '@repo/tracing';
 import type { JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { queuedJobData } from './fair-execution/concurrency-key.ts';
+import {
+  type ArrivingJob,
+  createFairScheduler,
+  type FairScheduler,
+} from './fair-execution/fair-scheduler.ts';
+import type { LimitsByType } from './fair-execution/limits.ts';
 import { parseJobPayload } from './payloads.ts';
 import { type JobQueue, jobOptions } from './queue.ts';
 import { isRedisUnavailableError } from './redis-connection.ts';
@@ -27,6 +34,30 @@ interface QueuedJob {
   name: string;
   data: unknown;
   opts: JobsOptions;
+  /** Set when park on arrival decides where the job goes (a key, a limit per key, due now). */
+  arriving?: ArrivingJob;
+}
+
+/**
+ * Park on arrival (packages/jobs README: fair execution): with the limits the workers run under,
+ * a job whose key already has parked jobs, or whose key's slots or rate window are full, is added
+ * already parked instead of to wait, where the workers would have to fetch and park it before
+ * reaching other keys' jobs.
+ */
+export interface ArrivalOptions {
+  /** The limits in force: the workers' (the same JOB_LIMITS). */
+  limits: LimitsByType;
+  /** The connection the decision's script runs on (the queue's). */
+  connection: Redis;
+}
+
+type ArrivalScheduler = Pick<
+  FairScheduler,
+  'decidesOnArrival' | 'parkOnArrival' | 'confirmArrived'
+>;
+
+function arrivalScheduler(queue: JobQueue, arrival: ArrivalOptions | undefined) {
+  return arrival && createFairScheduler({ queue, ...arrival });
 }
 
 /**
@@ -34,9 +65,18 @@ interface QueuedJob {
  * the enqueue span, whose W3C trace context the job carries to the worker (in BullMQ's
  * `opts.telemetry.metadata`, not in the payload, which stays the contract's).
  */
-function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
+function toQueuedJob<T extends JobType>(
+  input: EnqueueJobInput<T>,
+  arrival?: ArrivalScheduler,
+): QueuedJob {
   const metadata = traceMetadata();
+  const key = input.concurrencyKey ?? null;
+  // a job due later is admitted when it is due, as before
+  const decided =
+    arrival?.decidesOnArrival(input.type, key) === true &&
+    (!input.runAt || input.runAt.getTime() <= Date.now());
   return {
+    ...(decided ? { arriving: { id: input.id, type: input.type, concurrencyKey: key } } : {}),
     name: input.type,
     data: queuedJobData(parseJobPayload(input.type, input.payload), input.concurrencyKey),
     opts: {
@@ -49,6 +89,32 @@ function toQueuedJob<T extends JobType>(input: EnqueueJobInput<T>): QueuedJob {
       ...(metadata === undefined ? {} : { telemetry: { metadata } }),
     },
   };
+}
+
+/**
+ * One `addBulk`; with park on arrival, one script call decides first which of the jobs go in
+ * parked, and one after confirms them. Jobs without a key, or whose type limits no key, cost no call.
+ */
+async function addJobs(
+  queue: JobQueue,
+  jobs: readonly QueuedJob[],
+  arrival: ArrivalScheduler | undefined,
+): Promise<void> {
+  const arriving = jobs.flatMap((job) => (job.arriving ? [job.arriving] : []));
+  const bulk = (delays: Map<string, number>) =>
+    jobs.map(({ name, data, opts, arriving: decided }) => {
+      const delay = decided && delays.get(decided.id);
+      return { name, data, opts: delay ? { ...opts, delay } : opts };
+    });
+  if (!arrival || arriving.length === 0) {
+    await queue.addBulk(bulk(new Map()));
+    return;
+  }
+  const parked = await arrival.parkOnArrival(arriving);
+  await queue.addBulk(bulk(parked));
+  if (parked.size > 0) {
+    await arrival.confirmArrived(arriving.filter((job) => parked.has(job.id)));
+  }
 }
 
 /** A producer span per job, even when jobs share one `addBulk`. */
@@ -86,12 +152,14 @@ export async function enqueueJob<T extends JobType>(
 export async function enqueueJobs(
   queue: JobQueue,
   inputs: readonly EnqueueJobInput<JobType>[],
+  options: { arrival?: ArrivalOptions } = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
+  const arrival = arrivalScheduler(queue, options.arrival);
   const jobs = await Promise.all(
-    inputs.map((input) => inEnqueueSpan(input, async () => toQueuedJob(input))),
+    inputs.map((input) => inEnqueueSpan(input, async () => toQueuedJob(input, arrival))),
   );
-  await queue.addBulk(jobs);
+  await addJobs(queue, jobs, arrival);
 }
 
 export type EnqueueJob = <T extends JobType>(input: EnqueueJobInput<T>) => Promise<void>;
@@ -103,6 +171,8 @@ export interface JobEnqueuerOptions {
    * Default: no bound.
    */
   maxWaiting?: number;
+  /** Park on arrival; without it, every job is added to wait. */
+  arrival?: ArrivalOptions;
 }
 
 /**
@@ -112,14 +182,15 @@ export interface JobEnqueuerOptions {
  * unreachable Redis, its jobs are added one by one.
  */
 export function createJobEnqueuer(queue: JobQueue, options: JobEnqueuerOptions = {}): EnqueueJob {
+  const arrival = arrivalScheduler(queue, options.arrival);
   const batcher = createBatcher<QueuedJob, void>({
     maxBatchSize: ENQUEUE_BATCH_SIZE,
     ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
     splitOnFailure: (error) => !isRedisUnavailableError(error),
     run: async (jobs) => {
-      await queue.addBulk([...jobs]);
+      await addJobs(queue, jobs, arrival);
       return jobs.map(() => undefined);
     },
   });
-  return async (input) => inEnqueueSpan(input, () => batcher.submit(toQueuedJob(input)));
+  return async (input) => inEnqueueSpan(input, () => batcher.submit(toQueuedJob(input, arrival)));
 }

@@ -1,6 +1,7 @@
 export { declaredSchedules } from './declared-schedules.ts';
 export type { JobTypeDefinition, JobTypeLimits, JobTypeOptions } from './define-job-type.ts';
 export {
+  type ArrivalOptions,
   createJobEnqueuer,
   ENQUEUE_BATCH_SIZE,
   type EnqueueJob,
@@ -17,6 +18,7 @@ export {
   splitQueuedJobData,
 } from './fair-execution/concurrency-key.ts';
 export {
+  type ArrivingJob,
   createFairScheduler,
   type FairScheduler,
   type FairSchedulerOptions,

@@ -454,3 +454,46 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
     return page.jobs.filter((job) => job.idempotencyKey === key).length;
   }
 });
+
+describe('park on arrival (real PostgreSQL and Redis, no worker)', () => {
+  let api: ApiUnderTest;
+  beforeAll(async () => {
+    api = await startApiUnderTest('api-jobs-arrival', {
+      env: { JOB_LIMITS: JSON.stringify({ 'system.echo': { maxConcurrentPerKey: 1 } }) },
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('adds the jobs of a key past its limit already parked, and the key’s later jobs behind them', async () => {
+    const item = (n: number) => ({ ...echo({ n }), concurrencyKey: 'tenant-7' });
+    const batch = await request(api.url)
+      .post('/v1/jobs/batch')
+      .set(auth)
+      .send({ jobs: [item(1), item(2), item(3)] })
+      .expect(200);
+    const ids = batch.body.results.map((result: { job: { id: string } }) => result.job.id);
+    const later = await request(api.url).post('/v1/jobs').set(auth).send(item(4)).expect(202);
+    ids.push(later.body.id);
+    // without the worker seeing any of them: one job of the key goes to wait, the rest wait for it
+    const states = await Promise.all(
+      ids.map(async (id: string) => (await api.queue.getJob(id))?.getState()),
+    );
+    expect(states).toEqual(['prioritized', 'delayed', 'delayed', 'delayed']);
+    const waitingFor = await Promise.all(
+      ids.map(
+        async (id: string) =>
+          (await request(api.url).get(`/v1/jobs/${id}`).set(auth).expect(200)).body.waitingFor,
+      ),
+    );
+    expect(waitingFor).toEqual([null, 'concurrency', 'concurrency', 'concurrency']);
+    // another key has its own limit
+    const other = await request(api.url)
+      .post('/v1/jobs')
+      .set(auth)
+      .send({ ...echo(), concurrencyKey: 'tenant-8' })
+      .expect(202);
+    expect(await (await api.queue.getJob(other.body.id))?.getState()).toBe('prioritized');
+  });
+});

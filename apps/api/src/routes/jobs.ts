@@ -19,6 +19,7 @@ import {
   jobCancelChannel,
   jobEventsChannel,
   jobTypes,
+  type LimitsByType,
   parseJobPayload,
   readWaitingFor,
   resolveEnqueueableType,
@@ -135,6 +136,8 @@ export interface JobsRouterOptions {
   queue: JobQueue;
   /** The queue's connection, for what BullMQ does not keep (why a job waits). */
   redis: Redis;
+  /** The job types' limits, for park on arrival; without, every job is added to wait. */
+  limits?: LimitsByType;
   health: Health;
   config: Pick<HttpConfig, 'BODY_LIMIT' | 'REQUEST_TIMEOUT'>;
   redisTimeoutMs: number;
@@ -150,7 +153,11 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   const { jobs, queue } = options;
   const router = Router();
   // concurrent requests share an addBulk, as their rows shared an INSERT (group commit)
-  const enqueueJob = createJobEnqueuer(queue, { maxWaiting: ENQUEUE_MAX_WAITING });
+  const arrival = options.limits && { limits: options.limits, connection: options.redis };
+  const enqueueJob = createJobEnqueuer(queue, {
+    maxWaiting: ENQUEUE_MAX_WAITING,
+    ...(arrival ? { arrival } : {}),
+  });
 
   /**
    * Adds the job to BullMQ under its row id, so adding it twice adds it once. It is not given the
@@ -499,6 +506,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
               queue,
               // an item repeating an earlier item's key names the same job: it is added once
               [...new Map(toEnqueue.map(({ job }) => [job.id, job])).values()].map(enqueueInputOf),
+              arrival ? { arrival } : {},
             ),
           );
         } catch (error) {

@@ -5,6 +5,8 @@ import type { JobType } from '../registry.ts';
 import type { LimitsByType, ResolvedLimits } from './limits.ts';
 import {
   ACQUIRE_SCRIPT,
+  ARRIVE_SCRIPT,
+  CONFIRM_ARRIVED_SCRIPT,
   CONFIRM_PARKED_SCRIPT,
   FORGET_SCRIPT,
   HOLDERS_SCRIPT,
@@ -27,6 +29,8 @@ interface FairCommands {
   jobstackFairAcquire(...args: ScriptArgs): Promise<[0 | 1, string?, (string | number)?]>;
   jobstackFairRelease(...args: ScriptArgs): Promise<string[]>;
   jobstackFairConfirmParked(...args: ScriptArgs): Promise<0 | 1>;
+  jobstackFairArrive(...args: ScriptArgs): Promise<(string | number)[]>;
+  jobstackFairConfirmArrived(...args: ScriptArgs): Promise<string[]>;
   jobstackFairForget(...args: ScriptArgs): Promise<number>;
   jobstackFairHolders(...args: ScriptArgs): Promise<number>;
 }
@@ -40,6 +44,13 @@ export interface FairSchedulerOptions {
   parkedRecheckMs?: number;
   /** The clock the limits are measured by: Redis's (shared by every worker) unless a test drives time. */
   now?: () => number;
+}
+
+/** A job about to be added to BullMQ, as park on arrival sees it. */
+export interface ArrivingJob {
+  id: string;
+  type: JobType;
+  concurrencyKey: string | null;
 }
 
 export interface FairScheduler {
@@ -56,6 +67,22 @@ export interface FairScheduler {
   admit(job: Job, token: string, type: JobType, concurrencyKey: string | null): Promise<boolean>;
   /** Gives the slots of an admitted job back and wakes the parked jobs that may start now. */
   release(jobId: string, type: JobType, concurrencyKey: string | null): Promise<void>;
+  /**
+   * Whether a job is decided on arrival (parkOnArrival): it has a key and its type a limit per key.
+   * The others cost the enqueuer nothing.
+   */
+  decidesOnArrival(type: JobType, concurrencyKey: string | null): boolean;
+  /**
+   * Park on arrival, for one batch about to be added (one Redis call): the jobs to add already
+   * parked, by id, with their delay in ms (BullMQ's `delay`); the others go to wait as usual. After
+   * the add, call confirmArrived with the parked ones.
+   */
+  parkOnArrival(jobs: readonly ArrivingJob[]): Promise<Map<string, number>>;
+  /**
+   * After the add of jobs parkOnArrival parked: confirms them, and promotes those a release woke
+   * before BullMQ had them.
+   */
+  confirmArrived(jobs: readonly ArrivingJob[]): Promise<void>;
   /** Why a job waits, or null when it does not (it was never parked, or it has started). */
   waitingFor(jobId: string): Promise<WaitingFor | null>;
   /** Jobs holding a slot of the type, or of the type's key; expired leases do not count. */
@@ -105,6 +132,8 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
       if ((error as { code?: unknown }).code !== ErrorCode.JobNotInState) throw error;
       // BullMQ says "not delayed" for a job that no longer exists as well
       if ((await options.connection.exists(queue.toKey(jobId))) === 1) return;
+      // Forget keeps a job parked on arrival whose add is still to come: its enqueuer promotes
+      // it after the add (confirmArrived). The turn passes on either way (waking reserves nothing).
       await redis.jobstackFairForget(...args(jobId, type, key));
       await release(jobId, type, key);
     }
@@ -150,6 +179,53 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
 
     release,
 
+    decidesOnArrival(type, concurrencyKey) {
+      const l = limits[type];
+      return (
+        concurrencyKey !== null && l !== undefined && (l.maxConcurrentPerKey > 0 || l.rateMax > 0)
+      );
+    },
+
+    async parkOnArrival(jobs) {
+      const parked = new Map<string, number>();
+      if (jobs.length === 0) return parked;
+      const entries: ScriptArgs = [];
+      for (const job of jobs) {
+        const l = limits[job.type] ?? NO_LIMITS;
+        entries.push(
+          job.id,
+          job.type,
+          job.concurrencyKey ?? '',
+          l.maxConcurrent,
+          l.maxConcurrentPerKey,
+          l.rateMax,
+          l.rateWindowMs,
+        );
+      }
+      const common = args('', '', null);
+      common[2] = recheckMs;
+      const decided = await redis.jobstackFairArrive(...common, ...entries);
+      for (let i = 0; i < decided.length; i += 2) {
+        parked.set(String(decided[i]), Number(decided[i + 1]));
+      }
+      return parked;
+    },
+
+    async confirmArrived(jobs) {
+      if (jobs.length === 0) return;
+      const woken = await redis.jobstackFairConfirmArrived(
+        ...args('', '', null),
+        ...jobs.map((job) => job.id),
+      );
+      const byId = new Map(jobs.map((job) => [job.id, job]));
+      await Promise.all(
+        woken.map((id) => {
+          const job = byId.get(id) as ArrivingJob;
+          return wake(id, job.type, job.concurrencyKey ?? '');
+        }),
+      );
+    },
+
     waitingFor: (jobId) => readWaitingFor(queue, options.connection, jobId),
 
     async holders(type, concurrencyKey = null) {
@@ -177,6 +253,8 @@ function defineCommands(connection: Redis): Redis & FairCommands {
     jobstackFairAcquire: ACQUIRE_SCRIPT,
     jobstackFairRelease: RELEASE_SCRIPT,
     jobstackFairConfirmParked: CONFIRM_PARKED_SCRIPT,
+    jobstackFairArrive: ARRIVE_SCRIPT,
+    jobstackFairConfirmArrived: CONFIRM_ARRIVED_SCRIPT,
     jobstackFairForget: FORGET_SCRIPT,
     jobstackFairHolders: HOLDERS_SCRIPT,
   };

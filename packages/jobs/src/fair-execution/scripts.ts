@@ -18,7 +18,9 @@
  *   ring:<type>            LIST  keys with parked jobs, in round-robin order; ringset:<type> SET the same keys
  *   timer:<type>:<key>     STRING the parked job that wakes itself when the key's rate window opens
  *   waiting                HASH  job id -> why it waits ("concurrency" | "rateLimit"), for the API
- *   parked                 HASH  job id -> "parked" (in its park list) | "woken" (taken off it)
+ *   parked                 HASH  job id -> "parked" (in its park list) | "woken" (taken off it);
+ *                                "arriving" / "woken-arriving" the same for a job parked on arrival
+ *                                whose BullMQ job the enqueuer has not confirmed yet
  *
  * The keys are computed in the scripts, as BullMQ's own scripts compute theirs from the queue's
  * prefix: with Redis Cluster, a prefix with a hash tag ("{jobs}") keeps them in one slot.
@@ -43,20 +45,26 @@ local function timerKey(k) return base .. 'timer:' .. jobType .. ':' .. k end
 
 -- A slot is a lease tied to its job's BullMQ lock: a holder whose lock has expired (its worker
 -- died) holds nothing, and is dropped the first time the set is full.
-local function hasRoom(set, limit)
-  if limit <= 0 or rcall('SCARD', set) < limit then return true end
+-- extra: jobs let through on arrival in this call that hold no slot yet (arrive), else 0.
+local function hasRoom(set, limit, extra)
+  extra = extra or 0
+  if limit <= 0 or rcall('SCARD', set) + extra < limit then return true end
   for _, holder in ipairs(rcall('SMEMBERS', set)) do
     if rcall('EXISTS', jobBase .. holder .. ':lock') == 0 then rcall('SREM', set, holder) end
   end
-  return rcall('SCARD', set) < limit
+  return rcall('SCARD', set) + extra < limit
 end
 
--- 0 when a job of key k may start now, else when the window allows the next start.
-local function rateRetryAt(k)
+-- 0 when a job of key k may start now, else when the window allows the next start. extra as above:
+-- when only they fill the window, it opens a window after they start.
+local function rateRetryAt(k, extra)
+  extra = extra or 0
   if rateMax <= 0 or k == '' then return 0 end
   local starts = rateKey(k)
   rcall('ZREMRANGEBYSCORE', starts, '-inf', now - rateWindow)
-  if rcall('ZCARD', starts) < rateMax then return 0 end
+  local count = rcall('ZCARD', starts)
+  if count + extra < rateMax then return 0 end
+  if count < rateMax then return now + rateWindow end
   local oldest = rcall('ZRANGE', starts, 0, 0, 'WITHSCORES')
   return tonumber(oldest[2]) + rateWindow
 end
@@ -72,7 +80,9 @@ local function wakeFromKey(k)
   if k ~= '' and not hasRoom(keyRun(k), maxPerKey) then return false end
   if rateRetryAt(k) > 0 and rcall('EXISTS', timerKey(k)) == 1 then return false end
   local id = rcall('LPOP', list)
-  rcall('HSET', parked, id, 'woken')
+  -- parked on arrival and not yet confirmed: the enqueuer promotes it once its add is done
+  local arriving = rcall('HGET', parked, id) == 'arriving'
+  rcall('HSET', parked, id, arriving and 'woken-arriving' or 'woken')
   if rcall('LLEN', list) == 0 then
     rcall('LREM', ring, 1, k)
     rcall('SREM', ringSet, k)
@@ -118,6 +128,7 @@ if not reason then
 end
 
 local state = rcall('HGET', parked, jobId)
+local onList = state == 'parked' or state == 'arriving'
 if not reason then
   if maxConcurrent > 0 then rcall('SADD', typeRun, jobId) end
   if perKey and maxPerKey > 0 then rcall('SADD', keyRun(key), jobId) end
@@ -126,7 +137,7 @@ if not reason then
     rcall('PEXPIRE', rateKey(key), rateWindow)
   end
   -- woken by its own delay (the rate timer or the recheck), not taken off its list by a wake
-  if state == 'parked' then
+  if onList then
     rcall('LREM', parkKey(key), 1, jobId)
     if rcall('LLEN', parkKey(key)) == 0 then
       rcall('LREM', ring, 1, key)
@@ -147,9 +158,13 @@ if not reason then
   return {1}
 end
 
-if state ~= 'parked' then
+if not onList then
   -- a woken job that lost its slot to another goes back to the front
-  if state == 'woken' then rcall('LPUSH', parkKey(key), jobId) else rcall('RPUSH', parkKey(key), jobId) end
+  if state == 'woken' or state == 'woken-arriving' then
+    rcall('LPUSH', parkKey(key), jobId)
+  else
+    rcall('RPUSH', parkKey(key), jobId)
+  end
   rcall('HSET', parked, jobId, 'parked')
   if rcall('SADD', ringSet, key) == 1 then rcall('RPUSH', ring, key) end
 end
@@ -189,14 +204,106 @@ return woken
  * waker's promote found it still active), so its own worker promotes it now.
  */
 export const CONFIRM_PARKED_SCRIPT = `${COMMON}
-return rcall('HGET', parked, jobId) == 'woken' and 1 or 0
+local state = rcall('HGET', parked, jobId)
+-- woken-arriving: parked on arrival by an enqueuer that never confirmed it (it died after its add)
+return (state == 'woken' or state == 'woken-arriving') and 1 or 0
 `;
 
-/** Forgets a job that no longer exists in BullMQ (removed while parked). */
+/**
+ * Forgets a job that no longer exists in BullMQ (removed while parked); 1, keeping it, when it was
+ * woken while parked on arrival: its add has not been done yet, and the enqueuer promotes it after
+ * (ARRIVE_SCRIPT). Should the enqueuer never add it (it crashed), reconcile adds it later under the
+ * same id, and its first admit drops these entries.
+ */
 export const FORGET_SCRIPT = `${COMMON}
+if rcall('HGET', parked, jobId) == 'woken-arriving' then return 1 end
 rcall('HDEL', waiting, jobId)
 rcall('HDEL', parked, jobId)
 return 0
+`;
+
+/**
+ * Park on arrival: decides, for one batch the enqueuer is about to add, which jobs go to BullMQ
+ * already parked (delayed) instead of to wait, so that the workers need not fetch and park a key's
+ * backlog one job at a time before they reach another key's jobs. ARGV[3] is the recheck delay in
+ * ms, ARGV[4]-ARGV[9] are unused; from ARGV[11], seven per job: id, type, key, maxConcurrent,
+ * maxConcurrentPerKey, rateMax, rateWindowMs (only jobs with a key whose type limits keys).
+ *
+ * A job is parked when its key already has parked jobs (it queues behind them, FIFO), or when its
+ * key's slots or rate window are full, counting the jobs of the key this batch lets through, so a
+ * burst puts no more of a key's jobs in wait than its limit. Parking is the acquire's: the end of
+ * the key's list, the key on the ring, the reason in waiting; the first job parked for a key's rate
+ * becomes its timer. The job is marked "arriving" until the enqueuer, its add done, confirms it
+ * (CONFIRM_ARRIVED_SCRIPT): a release may take it off its list before BullMQ has it.
+ * Returns {id, delayMs, ...} for the parked jobs; the others go to wait.
+ */
+export const ARRIVE_SCRIPT = `${COMMON}
+local recheckMs = tonumber(ARGV[3])
+local passed = {}
+local result = {}
+for i = 11, #ARGV, 7 do
+  -- the helpers above read these variables: each job sets them to its own type, key and limits
+  jobId, jobType, key = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  maxConcurrent, maxPerKey = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  rateMax, rateWindow = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+  typeRun = base .. 'run:' .. jobType
+  ring, ringSet = base .. 'ring:' .. jobType, base .. 'ringset:' .. jobType
+  local list = parkKey(key)
+  local state = rcall('HGET', parked, jobId)
+  if state then
+    -- decided by an earlier try of this add (a batch tried again job by job): it stays parked
+    table.insert(result, jobId)
+    table.insert(result, recheckMs)
+  else
+    local through = passed[jobType .. ' ' .. key] or 0
+    local reason, retryAt = false, 0
+    if maxPerKey > 0 and not hasRoom(keyRun(key), maxPerKey, through) then reason = 'concurrency' end
+    if not reason then
+      retryAt = rateRetryAt(key, through)
+      if retryAt > 0 then reason = 'rateLimit' end
+    end
+    if not reason and rcall('LLEN', list) > 0 then
+      -- room, but older jobs of the key are parked (one is being woken): behind them
+      reason = rcall('HGET', waiting, rcall('LINDEX', list, -1)) or 'concurrency'
+    end
+    if reason then
+      rcall('RPUSH', list, jobId)
+      rcall('HSET', parked, jobId, 'arriving')
+      if rcall('SADD', ringSet, key) == 1 then rcall('RPUSH', ring, key) end
+      rcall('HSET', waiting, jobId, reason)
+      local delay = recheckMs
+      if retryAt > 0 and rcall('EXISTS', timerKey(key)) == 0 then
+        rcall('SET', timerKey(key), jobId, 'PX', retryAt - now + rateWindow)
+        delay = math.max(retryAt - now, 1)
+      end
+      table.insert(result, jobId)
+      table.insert(result, delay)
+    else
+      passed[jobType .. ' ' .. key] = through + 1
+    end
+  end
+end
+return result
+`;
+
+/**
+ * After the enqueuer has added the jobs ARRIVE_SCRIPT parked (ARGV from 11: their ids): marks them
+ * parked, and returns those a release took off their list meanwhile (its promote found no job),
+ * which the enqueuer promotes now.
+ */
+export const CONFIRM_ARRIVED_SCRIPT = `${COMMON}
+local woken = {}
+for i = 11, #ARGV do
+  local id = ARGV[i]
+  local state = rcall('HGET', parked, id)
+  if state == 'arriving' then
+    rcall('HSET', parked, id, 'parked')
+  elseif state == 'woken-arriving' then
+    rcall('HSET', parked, id, 'woken')
+    table.insert(woken, id)
+  end
+end
+return woken
 `;
 
 /** How many jobs hold a slot: of the type's key (key given), or of the type. Expired leases do not count. */
