@@ -297,11 +297,32 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     expect((await client.retryJob(delayed.id)).id).toBe(retry.id);
   });
 
-  it('lists the schedules', async () => {
+  it('lists the schedules a page at a time, and iterates over all of them', async () => {
     // the api lists the schedules declared in code even before beat has run
-    expect(await client.listSchedules()).toContainEqual(
+    const first = await client.listSchedules({ limit: 1 });
+    expect(first.schedules).toHaveLength(1);
+    expect(first.nextCursor).not.toBeNull();
+    for (const key of ['client.a', 'client.b']) {
+      await client.createSchedule({ key, type: 'system.echo', payload: {}, everySeconds: 3_600 });
+    }
+    const second = await client.listSchedules({ limit: 1, cursor: first.nextCursor ?? '' });
+    expect(second.schedules[0]?.key).not.toBe(first.schedules[0]?.key);
+
+    const iterated = [];
+    for await (const schedule of client.iterateSchedules({ limit: 1 })) iterated.push(schedule);
+    expect(iterated).toContainEqual(
       expect.objectContaining({ key: 'maintenance.reconcile', source: 'code', everySeconds: 60 }),
     );
+    // code-declared first, then the API's by key: every page followed, none twice
+    expect(iterated.filter((s) => s.source === 'api').map((s) => s.key)).toEqual([
+      'client.a',
+      'client.b',
+    ]);
+    expect(new Set(iterated.map((s) => s.key)).size).toBe(iterated.length);
+    expect(iterated.findIndex((s) => s.source === 'api')).toBe(
+      iterated.filter((s) => s.source === 'code').length,
+    );
+    for (const key of ['client.a', 'client.b']) await client.deleteSchedule(key);
   });
 
   it('retries a 503 with the same Idempotency-Key, and the job is created once', {
@@ -363,7 +384,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
         apiKey: API_KEY,
         retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
       });
-      expect((await throughProxy.listSchedules()).length).toBeGreaterThan(0);
+      expect((await throughProxy.listSchedules()).schedules.length).toBeGreaterThan(0);
       expect(proxy.dropped()).toBe(2);
 
       const once = createJobstackClient({

@@ -9,6 +9,8 @@ export type JobList = components['schemas']['JobList'];
 export type JobStatus = Job['status'];
 export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
 export type Schedule = components['schemas']['Schedule'];
+export type ScheduleList = components['schemas']['ScheduleList'];
+export type ListSchedulesQuery = NonNullable<operations['listSchedules']['parameters']['query']>;
 export type JobAttempt = components['schemas']['JobAttempt'];
 export type CreateScheduleInput = components['schemas']['CreateSchedule'];
 export type UpdateScheduleInput = components['schemas']['UpdateSchedule'];
@@ -107,8 +109,16 @@ export interface JobstackClient {
   retryJobs(input: RetryJobsInput, options?: RequestOptions): Promise<RetryJobsResult>;
   /** GET /v1/jobs/:id/attempts: each attempt of the job (start, end, outcome, error), oldest first. */
   listJobAttempts(id: string, options?: RequestOptions): Promise<JobAttempt[]>;
-  /** GET /v1/schedules: those declared in code (read-only here) and those defined through the API. */
-  listSchedules(options?: RequestOptions): Promise<Schedule[]>;
+  /**
+   * GET /v1/schedules: one page; those declared in code (read-only here) first, then those
+   * defined through the API, each by key.
+   */
+  listSchedules(query?: ListSchedulesQuery, options?: RequestOptions): Promise<ScheduleList>;
+  /** Every schedule, page after page, in the list's order. */
+  iterateSchedules(
+    query?: Omit<ListSchedulesQuery, 'cursor'>,
+    options?: RequestOptions,
+  ): AsyncGenerator<Schedule>;
   /** POST /v1/schedules: beat applies it within seconds. */
   createSchedule(input: CreateScheduleInput, options?: RequestOptions): Promise<Schedule>;
   /** GET /v1/schedules/:key. */
@@ -200,6 +210,10 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
     return dataOf(api.GET('/v1/jobs', { params: { query }, signal }));
   }
 
+  async function listSchedules(query: ListSchedulesQuery = {}, { signal }: RequestOptions = {}) {
+    return dataOf(api.GET('/v1/schedules', { params: { query }, signal }));
+  }
+
   return {
     api,
 
@@ -259,8 +273,18 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
         .attempts;
     },
 
-    async listSchedules({ signal } = {}) {
-      return (await dataOf(api.GET('/v1/schedules', { signal }))).schedules;
+    listSchedules,
+
+    async *iterateSchedules(query = {}, requestOptions = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await listSchedules(
+          { ...query, ...(cursor ? { cursor } : {}) },
+          requestOptions,
+        );
+        yield* page.schedules;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
     },
 
     createSchedule(input, { signal } = {}) {
