@@ -45,6 +45,35 @@ async function flakyProxy(
   return { url: `http://127.0.0.1:${address.port}`, server, dropped: () => dropped };
 }
 
+/**
+ * A TCP proxy to `port` that relays the requests of its first `lose` connections but cuts each
+ * as its answer starts: the api did the work, and the client hears a network error.
+ */
+async function answerLosingProxy(
+  port: number,
+  lose: number,
+): Promise<{ url: string; server: Server }> {
+  let connections = 0;
+  const server = createServer((socket: Socket) => {
+    connections++;
+    const losing = connections <= lose;
+    const upstream = connect(port, '127.0.0.1');
+    const close = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.pipe(upstream);
+    if (losing) upstream.once('data', close);
+    else upstream.pipe(socket);
+    socket.on('error', close);
+    upstream.on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the proxy has no port');
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
 describe('the client against a real api and worker (real PostgreSQL and Redis)', () => {
   let database: TestDatabase;
   // a Redis of this file's own: one test stops it to make the api answer 503
@@ -396,5 +425,142 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     } finally {
       proxy.server.close();
     }
+  });
+
+  describe('POSTs without an Idempotency-Key whose answer is lost', () => {
+    /** Sends through a proxy that loses the first answer; up to 3 attempts; `sent` lists them. */
+    async function losingOneAnswer() {
+      const proxy = await answerLosingProxy(apiPort, 1);
+      const sent: string[] = [];
+      const through = createJobstackClient({
+        baseUrl: proxy.url,
+        apiKey: API_KEY,
+        retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+        fetch: (request) => {
+          sent.push(`${request.method} ${new URL(request.url).pathname}`);
+          return fetch(request);
+        },
+      });
+      return { proxy, through, sent };
+    }
+    async function jobsWhere(
+      match: (job: Awaited<ReturnType<JobstackClient['getJob']>>) => boolean,
+    ) {
+      const found = [];
+      for await (const job of client.iterateJobs({ type: 'system.echo' })) {
+        if (match(job)) found.push(job);
+      }
+      return found;
+    }
+
+    it('repeats cancel, retry and create schedule, and answers as the first attempt would have', async () => {
+      const delayed = await client.createJob({
+        type: 'system.echo',
+        payload: { data: 'answer lost' },
+        runAt: inAnHour(),
+      });
+
+      const cancel = await losingOneAnswer();
+      try {
+        // the first attempt cancelled it; the repeat is refused as too late, which is the answer
+        expect(await cancel.through.cancelJob(delayed.id)).toMatchObject({
+          id: delayed.id,
+          status: 'cancelled',
+        });
+        const path = `/v1/jobs/${delayed.id}`;
+        expect(cancel.sent).toEqual([`POST ${path}/cancel`, `POST ${path}/cancel`, `GET ${path}`]);
+      } finally {
+        cancel.proxy.server.close();
+      }
+
+      const retry = await losingOneAnswer();
+      try {
+        const retried = await retry.through.retryJob(delayed.id);
+        expect(retried).toMatchObject({ retryOf: delayed.id });
+        expect(retry.sent).toEqual(Array(2).fill(`POST /v1/jobs/${delayed.id}/retry`));
+        // the repeat answered the retry the first attempt made: there is one
+        expect((await jobsWhere((job) => job.retryOf === delayed.id)).map((job) => job.id)).toEqual(
+          [retried.id],
+        );
+      } finally {
+        retry.proxy.server.close();
+      }
+
+      const input = {
+        key: 'client.answer-lost',
+        type: 'system.echo',
+        payload: { data: { b: 1, a: [2] } },
+        cron: '0 4 * * *',
+        paused: true,
+      };
+      const create = await losingOneAnswer();
+      try {
+        expect(await create.through.createSchedule(input)).toMatchObject({
+          key: input.key,
+          source: 'api',
+          timezone: 'UTC',
+          paused: true,
+        });
+        expect(create.sent).toEqual([
+          'POST /v1/schedules',
+          'POST /v1/schedules',
+          `GET /v1/schedules/${input.key}`,
+        ]);
+      } finally {
+        create.proxy.server.close();
+      }
+      // a schedule that is not what the call asked for is someone else's: the 409 stands
+      const other = await losingOneAnswer();
+      try {
+        await expect(
+          other.through.createSchedule({ ...input, paused: false }),
+        ).rejects.toMatchObject({ status: 409, slug: 'schedule-exists' });
+        expect(other.sent).toEqual([
+          'POST /v1/schedules',
+          'POST /v1/schedules',
+          `GET /v1/schedules/${input.key}`,
+        ]);
+      } finally {
+        other.proxy.server.close();
+      }
+      await client.deleteSchedule(input.key);
+    });
+
+    it('does not repeat trigger or rotate-secret: a repeat would run the schedule or rotate twice', async () => {
+      const key = 'client.trigger-once';
+      await client.createSchedule({
+        key,
+        type: 'system.echo',
+        payload: {},
+        everySeconds: 3_600,
+        paused: true,
+      });
+      const trigger = await losingOneAnswer();
+      try {
+        await expect(trigger.through.triggerSchedule(key)).rejects.toThrow(JobstackConnectionError);
+        expect(trigger.sent).toEqual([`POST /v1/schedules/${key}/trigger`]);
+      } finally {
+        trigger.proxy.server.close();
+      }
+      // the one attempt ran it once
+      expect(await jobsWhere((job) => job.schedulerId === key)).toHaveLength(1);
+      await client.deleteSchedule(key);
+
+      const endpoint = await client.createWebhookEndpoint({
+        url: 'https://example.com/hooks/once',
+      });
+      const rotate = await losingOneAnswer();
+      try {
+        await expect(rotate.through.rotateWebhookEndpointSecret(endpoint.id)).rejects.toThrow(
+          JobstackConnectionError,
+        );
+        expect(rotate.sent).toEqual([`POST /v1/webhook-endpoints/${endpoint.id}/rotate-secret`]);
+      } finally {
+        rotate.proxy.server.close();
+      }
+      // rotated once: the secret it was created with still signs, for a while
+      expect((await client.getWebhookEndpoint(endpoint.id)).previousSecretExpiresAt).not.toBeNull();
+      await client.deleteWebhookEndpoint(endpoint.id);
+    });
   });
 });

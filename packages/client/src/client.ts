@@ -2,7 +2,13 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { components, operations, paths } from './api-types.ts';
 import { type Job, JobstackApiError, WaitForJobTimeoutError } from './errors.ts';
 import { type JobEvent, readJobEvents } from './job-events.ts';
-import { type RetryOptions, retryingFetch, sleep } from './retrying-fetch.ts';
+import {
+  type RetryingFetchOptions,
+  type RetryOptions,
+  retryingFetch,
+  sleep,
+} from './retrying-fetch.ts';
+import { definesSchedule } from './schedule-definition.ts';
 
 export type CreateJobInput = components['schemas']['CreateJob'];
 export type JobList = components['schemas']['JobList'];
@@ -182,14 +188,31 @@ async function dataOf<T>(call: Promise<FetchResult<T>>): Promise<T> {
 }
 
 export function createJobstackClient(options: JobstackClientOptions): JobstackClient {
+  const send = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const retry: RetryingFetchOptions = {
+    ...options.retry,
+    ...(options.timeoutMs === undefined ? {} : { attemptTimeoutMs: options.timeoutMs }),
+  };
   const api = createClient<paths>({
     baseUrl: options.baseUrl,
     headers: { Authorization: `Bearer ${options.apiKey}` },
-    fetch: retryingFetch(options.fetch ?? ((request) => globalThis.fetch(request)), {
-      ...options.retry,
-      ...(options.timeoutMs === undefined ? {} : { attemptTimeoutMs: options.timeoutMs }),
-    }),
+    fetch: retryingFetch(send, retry),
   });
+
+  /**
+   * The fetch of one call of a POST that is safe to repeat without an Idempotency-Key (cancel,
+   * retry, create schedule; the README says why each is): retried as an idempotent request is.
+   * It counts the attempts it sent, so the call can tell that an earlier one may have taken
+   * effect with its answer lost, and read a repeat's refusal in that light.
+   */
+  function repeatablePost(): { fetch: (request: Request) => Promise<Response>; sent(): number } {
+    let sent = 0;
+    const counted = (request: Request) => {
+      sent += 1;
+      return send(request);
+    };
+    return { fetch: retryingFetch(counted, { ...retry, repeatable: true }), sent: () => sent };
+  }
 
   async function getJob(
     id: string,
@@ -208,6 +231,10 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
 
   async function listJobs(query: ListJobsQuery = {}, { signal }: RequestOptions = {}) {
     return dataOf(api.GET('/v1/jobs', { params: { query }, signal }));
+  }
+
+  async function getSchedule(key: string, { signal }: RequestOptions = {}): Promise<Schedule> {
+    return dataOf(api.GET('/v1/schedules/{key}', { params: { path: { key } }, signal }));
   }
 
   async function listSchedules(query: ListSchedulesQuery = {}, { signal }: RequestOptions = {}) {
@@ -239,8 +266,24 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       } while (cursor);
     },
 
-    cancelJob(id, { signal } = {}) {
-      return dataOf(api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal }));
+    async cancelJob(id, { signal } = {}) {
+      const post = repeatablePost();
+      try {
+        return await dataOf(
+          api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal, fetch: post.fetch }),
+        );
+      } catch (error) {
+        // an earlier attempt cancelled the job and its answer was lost: the repeat finds it cancelled
+        if (
+          post.sent() > 1 &&
+          error instanceof JobstackApiError &&
+          error.slug === 'job-not-cancellable' &&
+          error.problem.jobStatus === 'cancelled'
+        ) {
+          return getJob(id, signal ? { signal } : {});
+        }
+        throw error;
+      }
     },
 
     async *streamJobEvents(id, { signal, lastEventId } = {}) {
@@ -261,7 +304,14 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
     },
 
     retryJob(id, { signal } = {}) {
-      return dataOf(api.POST('/v1/jobs/{id}/retry', { params: { path: { id } }, signal }));
+      // the API answers a repeat with the retry it made (its idempotency key is retry:<id>)
+      return dataOf(
+        api.POST('/v1/jobs/{id}/retry', {
+          params: { path: { id } },
+          signal,
+          fetch: repeatablePost().fetch,
+        }),
+      );
     },
 
     retryJobs(input, { signal } = {}) {
@@ -287,13 +337,27 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       } while (cursor);
     },
 
-    createSchedule(input, { signal } = {}) {
-      return dataOf(api.POST('/v1/schedules', { body: input, signal }));
+    async createSchedule(input, { signal } = {}) {
+      const post = repeatablePost();
+      try {
+        return await dataOf(api.POST('/v1/schedules', { body: input, signal, fetch: post.fetch }));
+      } catch (error) {
+        // the key is unique, so a repeat cannot define a second schedule; if an earlier attempt
+        // defined it and its answer was lost, the repeat is refused, and the schedule found under
+        // the key is this call's when it is exactly what the call asked for
+        if (
+          post.sent() > 1 &&
+          error instanceof JobstackApiError &&
+          error.slug === 'schedule-exists'
+        ) {
+          const existing = await getSchedule(input.key, signal ? { signal } : {});
+          if (definesSchedule(existing, input)) return existing;
+        }
+        throw error;
+      }
     },
 
-    getSchedule(key, { signal } = {}) {
-      return dataOf(api.GET('/v1/schedules/{key}', { params: { path: { key } }, signal }));
-    },
+    getSchedule,
 
     updateSchedule(key, changes, { signal } = {}) {
       return dataOf(
