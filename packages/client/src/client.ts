@@ -93,7 +93,10 @@ export interface JobstackClient {
   listJobs(query?: ListJobsQuery, options?: RequestOptions): Promise<JobList>;
   /** Every job matching `query`, page after page, newest first. */
   iterateJobs(query?: Omit<ListJobsQuery, 'cursor'>, options?: RequestOptions): AsyncGenerator<Job>;
-  /** POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable` otherwise). */
+  /**
+   * POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable`
+   * otherwise). Retried like an idempotent request (README: Retries and idempotency).
+   */
   cancelJob(id: string, options?: RequestOptions): Promise<Job>;
   /**
    * GET /v1/jobs/:id/events: the job's status changes and progress as they happen (Server-Sent
@@ -108,7 +111,8 @@ export interface JobstackClient {
   createJobsBatch(input: CreateJobBatchInput, options?: RequestOptions): Promise<JobBatchResults>;
   /**
    * POST /v1/jobs/:id/retry: a new job that runs a failed, cancelled or expired one again
-   * (`retryOf` names it); asking again answers the same retry.
+   * (`retryOf` names it); asking again answers the same retry, so it is retried like an
+   * idempotent request.
    */
   retryJob(id: string, options?: RequestOptions): Promise<Job>;
   /** POST /v1/jobs/retry: one retry for each finished job the filter matches (`dryRun` counts them). */
@@ -125,7 +129,10 @@ export interface JobstackClient {
     query?: Omit<ListSchedulesQuery, 'cursor'>,
     options?: RequestOptions,
   ): AsyncGenerator<Schedule>;
-  /** POST /v1/schedules: beat applies it within seconds. */
+  /**
+   * POST /v1/schedules: beat applies it within seconds. Retried like an idempotent request: a
+   * repeat whose first attempt defined the schedule answers that schedule.
+   */
   createSchedule(input: CreateScheduleInput, options?: RequestOptions): Promise<Schedule>;
   /** GET /v1/schedules/:key. */
   getSchedule(key: string, options?: RequestOptions): Promise<Schedule>;
@@ -137,7 +144,10 @@ export interface JobstackClient {
   ): Promise<Schedule>;
   /** DELETE /v1/schedules/:key (its jobs stay). */
   deleteSchedule(key: string, options?: RequestOptions): Promise<void>;
-  /** POST /v1/schedules/:key/trigger: runs it once now, beside its regular runs. */
+  /**
+   * POST /v1/schedules/:key/trigger: runs it once now, beside its regular runs. Never sent twice:
+   * a repeat would run it again.
+   */
   triggerSchedule(key: string, options?: RequestOptions): Promise<Job>;
   /** POST /v1/webhook-endpoints: the endpoint with its signing secret, which is shown only now. */
   createWebhookEndpoint(
