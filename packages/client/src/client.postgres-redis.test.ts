@@ -216,6 +216,15 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     expect(read).not.toHaveProperty('secret');
     const page = await client.listWebhookEndpoints({ limit: 100 });
     expect(page.webhookEndpoints.map((endpoint) => endpoint.id)).toContain(created.id);
+    const second = await client.createWebhookEndpoint({ url: 'https://example.com/hooks/second' });
+    const iterated = [];
+    for await (const endpoint of client.iterateWebhookEndpoints({ limit: 1 })) {
+      iterated.push(endpoint.id);
+    }
+    // newest first, one page each, none twice
+    expect(iterated.slice(0, 2)).toEqual([second.id, created.id]);
+    expect(new Set(iterated).size).toBe(iterated.length);
+    await client.deleteWebhookEndpoint(second.id);
 
     const updated = await client.updateWebhookEndpoint(created.id, { description: 'on-call' });
     expect(updated.description).toBe('on-call');

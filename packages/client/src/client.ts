@@ -159,6 +159,11 @@ export interface JobstackClient {
     query?: ListWebhookEndpointsQuery,
     options?: RequestOptions,
   ): Promise<WebhookEndpointList>;
+  /** Every webhook endpoint, page after page, newest first. */
+  iterateWebhookEndpoints(
+    query?: Omit<ListWebhookEndpointsQuery, 'cursor'>,
+    options?: RequestOptions,
+  ): AsyncGenerator<WebhookEndpoint>;
   /** GET /v1/webhook-endpoints/:id. */
   getWebhookEndpoint(id: string, options?: RequestOptions): Promise<WebhookEndpoint>;
   /** PATCH /v1/webhook-endpoints/:id: changes the fields given. */
@@ -241,6 +246,13 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
 
   async function listJobs(query: ListJobsQuery = {}, { signal }: RequestOptions = {}) {
     return dataOf(api.GET('/v1/jobs', { params: { query }, signal }));
+  }
+
+  async function listWebhookEndpoints(
+    query: ListWebhookEndpointsQuery = {},
+    { signal }: RequestOptions = {},
+  ) {
+    return dataOf(api.GET('/v1/webhook-endpoints', { params: { query }, signal }));
   }
 
   async function getSchedule(key: string, { signal }: RequestOptions = {}): Promise<Schedule> {
@@ -387,8 +399,18 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       return dataOf(api.POST('/v1/webhook-endpoints', { body: input, signal }));
     },
 
-    listWebhookEndpoints(query = {}, { signal } = {}) {
-      return dataOf(api.GET('/v1/webhook-endpoints', { params: { query }, signal }));
+    listWebhookEndpoints,
+
+    async *iterateWebhookEndpoints(query = {}, requestOptions = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await listWebhookEndpoints(
+          { ...query, ...(cursor ? { cursor } : {}) },
+          requestOptions,
+        );
+        yield* page.webhookEndpoints;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
     },
 
     getWebhookEndpoint(id, { signal } = {}) {
