@@ -24,6 +24,7 @@ import { requestTimeout } from './middleware/request-timeout.ts';
 import { apiSecurityHeaders } from './middleware/security-headers.ts';
 import { NotFoundError } from './problems.ts';
 import { adminQueuesRouter } from './routes/admin-queues.ts';
+import { apiReferenceRouter } from './routes/api-reference.ts';
 import { jobAttemptsRouter } from './routes/job-attempts.ts';
 import { jobEventsRouter } from './routes/job-events.ts';
 import { jobsRouter } from './routes/jobs.ts';
@@ -121,8 +122,9 @@ export function createApp(deps: AppDeps): Express {
     );
   }
 
-  // the contract is public, so it is mounted before /v1 asks for a key
+  // the contract is public, so it is mounted before /v1 asks for a key; so is its reference page
   app.use(openApiRouter());
+  app.use(apiReferenceRouter());
   app.use(
     '/v1',
     requireBearerToken({ tokens: config.API_KEYS?.reveal() ?? [], realm: 'jobstack' }),

@@ -240,7 +240,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the schedules, declared in code and defined through the API */
+        /**
+         * List the schedules, declared in code and defined through the API
+         * @description Those declared in code come first, then those defined through the API; each part is ordered by key, in byte order (upper case before lower case). Pages are keyset pages, as the other lists are: a schedule created or deleted while paging does not shift the others, and one whose key sorts before the current position is not seen until the list is read again.
+         */
         get: operations["listSchedules"];
         put?: never;
         /**
@@ -780,6 +783,12 @@ export interface components {
         };
         ScheduleList: {
             schedules: components["schemas"]["Schedule"][];
+            /** @description null on the last page. */
+            nextCursor: string | null;
+            links: {
+                self: string;
+                next: string | null;
+            };
         };
         Schedule: {
             /** @description The schedule's name, and its job scheduler's id. */
@@ -2084,20 +2093,34 @@ export interface operations {
     };
     listSchedules: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Schedules per page. */
+                limit?: number;
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every schedule: those declared in code first, then the API’s by key. */
+            /** @description A page of schedules. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            /** @description `validation-failed`: The request is not valid. `invalid-cursor`: The pagination cursor is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `unauthorized`: Authentication required. */

@@ -45,6 +45,35 @@ async function flakyProxy(
   return { url: `http://127.0.0.1:${address.port}`, server, dropped: () => dropped };
 }
 
+/**
+ * A TCP proxy to `port` that relays the requests of its first `lose` connections but cuts each
+ * as its answer starts: the api did the work, and the client hears a network error.
+ */
+async function answerLosingProxy(
+  port: number,
+  lose: number,
+): Promise<{ url: string; server: Server }> {
+  let connections = 0;
+  const server = createServer((socket: Socket) => {
+    connections++;
+    const losing = connections <= lose;
+    const upstream = connect(port, '127.0.0.1');
+    const close = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.pipe(upstream);
+    if (losing) upstream.once('data', close);
+    else upstream.pipe(socket);
+    socket.on('error', close);
+    upstream.on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the proxy has no port');
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
 describe('the client against a real api and worker (real PostgreSQL and Redis)', () => {
   let database: TestDatabase;
   // a Redis of this file's own: one test stops it to make the api answer 503
@@ -187,6 +216,15 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     expect(read).not.toHaveProperty('secret');
     const page = await client.listWebhookEndpoints({ limit: 100 });
     expect(page.webhookEndpoints.map((endpoint) => endpoint.id)).toContain(created.id);
+    const second = await client.createWebhookEndpoint({ url: 'https://example.com/hooks/second' });
+    const iterated = [];
+    for await (const endpoint of client.iterateWebhookEndpoints({ limit: 1 })) {
+      iterated.push(endpoint.id);
+    }
+    // newest first, one page each, none twice
+    expect(iterated.slice(0, 2)).toEqual([second.id, created.id]);
+    expect(new Set(iterated).size).toBe(iterated.length);
+    await client.deleteWebhookEndpoint(second.id);
 
     const updated = await client.updateWebhookEndpoint(created.id, { description: 'on-call' });
     expect(updated.description).toBe('on-call');
@@ -297,11 +335,32 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     expect((await client.retryJob(delayed.id)).id).toBe(retry.id);
   });
 
-  it('lists the schedules', async () => {
+  it('lists the schedules a page at a time, and iterates over all of them', async () => {
     // the api lists the schedules declared in code even before beat has run
-    expect(await client.listSchedules()).toContainEqual(
+    const first = await client.listSchedules({ limit: 1 });
+    expect(first.schedules).toHaveLength(1);
+    expect(first.nextCursor).not.toBeNull();
+    for (const key of ['client.a', 'client.b']) {
+      await client.createSchedule({ key, type: 'system.echo', payload: {}, everySeconds: 3_600 });
+    }
+    const second = await client.listSchedules({ limit: 1, cursor: first.nextCursor ?? '' });
+    expect(second.schedules[0]?.key).not.toBe(first.schedules[0]?.key);
+
+    const iterated = [];
+    for await (const schedule of client.iterateSchedules({ limit: 1 })) iterated.push(schedule);
+    expect(iterated).toContainEqual(
       expect.objectContaining({ key: 'maintenance.reconcile', source: 'code', everySeconds: 60 }),
     );
+    // code-declared first, then the API's by key: every page followed, none twice
+    expect(iterated.filter((s) => s.source === 'api').map((s) => s.key)).toEqual([
+      'client.a',
+      'client.b',
+    ]);
+    expect(new Set(iterated.map((s) => s.key)).size).toBe(iterated.length);
+    expect(iterated.findIndex((s) => s.source === 'api')).toBe(
+      iterated.filter((s) => s.source === 'code').length,
+    );
+    for (const key of ['client.a', 'client.b']) await client.deleteSchedule(key);
   });
 
   it('retries a 503 with the same Idempotency-Key, and the job is created once', {
@@ -363,7 +422,7 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
         apiKey: API_KEY,
         retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
       });
-      expect((await throughProxy.listSchedules()).length).toBeGreaterThan(0);
+      expect((await throughProxy.listSchedules()).schedules.length).toBeGreaterThan(0);
       expect(proxy.dropped()).toBe(2);
 
       const once = createJobstackClient({
@@ -375,5 +434,142 @@ describe('the client against a real api and worker (real PostgreSQL and Redis)',
     } finally {
       proxy.server.close();
     }
+  });
+
+  describe('POSTs without an Idempotency-Key whose answer is lost', () => {
+    /** Sends through a proxy that loses the first answer; up to 3 attempts; `sent` lists them. */
+    async function losingOneAnswer() {
+      const proxy = await answerLosingProxy(apiPort, 1);
+      const sent: string[] = [];
+      const through = createJobstackClient({
+        baseUrl: proxy.url,
+        apiKey: API_KEY,
+        retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+        fetch: (request) => {
+          sent.push(`${request.method} ${new URL(request.url).pathname}`);
+          return fetch(request);
+        },
+      });
+      return { proxy, through, sent };
+    }
+    async function jobsWhere(
+      match: (job: Awaited<ReturnType<JobstackClient['getJob']>>) => boolean,
+    ) {
+      const found = [];
+      for await (const job of client.iterateJobs({ type: 'system.echo' })) {
+        if (match(job)) found.push(job);
+      }
+      return found;
+    }
+
+    it('repeats cancel, retry and create schedule, and answers as the first attempt would have', async () => {
+      const delayed = await client.createJob({
+        type: 'system.echo',
+        payload: { data: 'answer lost' },
+        runAt: inAnHour(),
+      });
+
+      const cancel = await losingOneAnswer();
+      try {
+        // the first attempt cancelled it; the repeat is refused as too late, which is the answer
+        expect(await cancel.through.cancelJob(delayed.id)).toMatchObject({
+          id: delayed.id,
+          status: 'cancelled',
+        });
+        const path = `/v1/jobs/${delayed.id}`;
+        expect(cancel.sent).toEqual([`POST ${path}/cancel`, `POST ${path}/cancel`, `GET ${path}`]);
+      } finally {
+        cancel.proxy.server.close();
+      }
+
+      const retry = await losingOneAnswer();
+      try {
+        const retried = await retry.through.retryJob(delayed.id);
+        expect(retried).toMatchObject({ retryOf: delayed.id });
+        expect(retry.sent).toEqual(Array(2).fill(`POST /v1/jobs/${delayed.id}/retry`));
+        // the repeat answered the retry the first attempt made: there is one
+        expect((await jobsWhere((job) => job.retryOf === delayed.id)).map((job) => job.id)).toEqual(
+          [retried.id],
+        );
+      } finally {
+        retry.proxy.server.close();
+      }
+
+      const input = {
+        key: 'client.answer-lost',
+        type: 'system.echo',
+        payload: { data: { b: 1, a: [2] } },
+        cron: '0 4 * * *',
+        paused: true,
+      };
+      const create = await losingOneAnswer();
+      try {
+        expect(await create.through.createSchedule(input)).toMatchObject({
+          key: input.key,
+          source: 'api',
+          timezone: 'UTC',
+          paused: true,
+        });
+        expect(create.sent).toEqual([
+          'POST /v1/schedules',
+          'POST /v1/schedules',
+          `GET /v1/schedules/${input.key}`,
+        ]);
+      } finally {
+        create.proxy.server.close();
+      }
+      // a schedule that is not what the call asked for is someone else's: the 409 stands
+      const other = await losingOneAnswer();
+      try {
+        await expect(
+          other.through.createSchedule({ ...input, paused: false }),
+        ).rejects.toMatchObject({ status: 409, slug: 'schedule-exists' });
+        expect(other.sent).toEqual([
+          'POST /v1/schedules',
+          'POST /v1/schedules',
+          `GET /v1/schedules/${input.key}`,
+        ]);
+      } finally {
+        other.proxy.server.close();
+      }
+      await client.deleteSchedule(input.key);
+    });
+
+    it('does not repeat trigger or rotate-secret: a repeat would run the schedule or rotate twice', async () => {
+      const key = 'client.trigger-once';
+      await client.createSchedule({
+        key,
+        type: 'system.echo',
+        payload: {},
+        everySeconds: 3_600,
+        paused: true,
+      });
+      const trigger = await losingOneAnswer();
+      try {
+        await expect(trigger.through.triggerSchedule(key)).rejects.toThrow(JobstackConnectionError);
+        expect(trigger.sent).toEqual([`POST /v1/schedules/${key}/trigger`]);
+      } finally {
+        trigger.proxy.server.close();
+      }
+      // the one attempt ran it once
+      expect(await jobsWhere((job) => job.schedulerId === key)).toHaveLength(1);
+      await client.deleteSchedule(key);
+
+      const endpoint = await client.createWebhookEndpoint({
+        url: 'https://example.com/hooks/once',
+      });
+      const rotate = await losingOneAnswer();
+      try {
+        await expect(rotate.through.rotateWebhookEndpointSecret(endpoint.id)).rejects.toThrow(
+          JobstackConnectionError,
+        );
+        expect(rotate.sent).toEqual([`POST /v1/webhook-endpoints/${endpoint.id}/rotate-secret`]);
+      } finally {
+        rotate.proxy.server.close();
+      }
+      // rotated once: the secret it was created with still signs, for a while
+      expect((await client.getWebhookEndpoint(endpoint.id)).previousSecretExpiresAt).not.toBeNull();
+      await client.deleteWebhookEndpoint(endpoint.id);
+    });
   });
 });

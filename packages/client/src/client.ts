@@ -2,13 +2,21 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { components, operations, paths } from './api-types.ts';
 import { type Job, JobstackApiError, WaitForJobTimeoutError } from './errors.ts';
 import { type JobEvent, readJobEvents } from './job-events.ts';
-import { type RetryOptions, retryingFetch, sleep } from './retrying-fetch.ts';
+import {
+  type RetryingFetchOptions,
+  type RetryOptions,
+  retryingFetch,
+  sleep,
+} from './retrying-fetch.ts';
+import { definesSchedule } from './schedule-definition.ts';
 
 export type CreateJobInput = components['schemas']['CreateJob'];
 export type JobList = components['schemas']['JobList'];
 export type JobStatus = Job['status'];
 export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
 export type Schedule = components['schemas']['Schedule'];
+export type ScheduleList = components['schemas']['ScheduleList'];
+export type ListSchedulesQuery = NonNullable<operations['listSchedules']['parameters']['query']>;
 export type JobAttempt = components['schemas']['JobAttempt'];
 export type CreateScheduleInput = components['schemas']['CreateSchedule'];
 export type UpdateScheduleInput = components['schemas']['UpdateSchedule'];
@@ -85,7 +93,10 @@ export interface JobstackClient {
   listJobs(query?: ListJobsQuery, options?: RequestOptions): Promise<JobList>;
   /** Every job matching `query`, page after page, newest first. */
   iterateJobs(query?: Omit<ListJobsQuery, 'cursor'>, options?: RequestOptions): AsyncGenerator<Job>;
-  /** POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable` otherwise). */
+  /**
+   * POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable`
+   * otherwise). Retried like an idempotent request (README: Retries and idempotency).
+   */
   cancelJob(id: string, options?: RequestOptions): Promise<Job>;
   /**
    * GET /v1/jobs/:id/events: the job's status changes and progress as they happen (Server-Sent
@@ -100,16 +111,28 @@ export interface JobstackClient {
   createJobsBatch(input: CreateJobBatchInput, options?: RequestOptions): Promise<JobBatchResults>;
   /**
    * POST /v1/jobs/:id/retry: a new job that runs a failed, cancelled or expired one again
-   * (`retryOf` names it); asking again answers the same retry.
+   * (`retryOf` names it); asking again answers the same retry, so it is retried like an
+   * idempotent request.
    */
   retryJob(id: string, options?: RequestOptions): Promise<Job>;
   /** POST /v1/jobs/retry: one retry for each finished job the filter matches (`dryRun` counts them). */
   retryJobs(input: RetryJobsInput, options?: RequestOptions): Promise<RetryJobsResult>;
   /** GET /v1/jobs/:id/attempts: each attempt of the job (start, end, outcome, error), oldest first. */
   listJobAttempts(id: string, options?: RequestOptions): Promise<JobAttempt[]>;
-  /** GET /v1/schedules: those declared in code (read-only here) and those defined through the API. */
-  listSchedules(options?: RequestOptions): Promise<Schedule[]>;
-  /** POST /v1/schedules: beat applies it within seconds. */
+  /**
+   * GET /v1/schedules: one page; those declared in code (read-only here) first, then those
+   * defined through the API, each by key.
+   */
+  listSchedules(query?: ListSchedulesQuery, options?: RequestOptions): Promise<ScheduleList>;
+  /** Every schedule, page after page, in the list's order. */
+  iterateSchedules(
+    query?: Omit<ListSchedulesQuery, 'cursor'>,
+    options?: RequestOptions,
+  ): AsyncGenerator<Schedule>;
+  /**
+   * POST /v1/schedules: beat applies it within seconds. Retried like an idempotent request: a
+   * repeat whose first attempt defined the schedule answers that schedule.
+   */
   createSchedule(input: CreateScheduleInput, options?: RequestOptions): Promise<Schedule>;
   /** GET /v1/schedules/:key. */
   getSchedule(key: string, options?: RequestOptions): Promise<Schedule>;
@@ -121,7 +144,10 @@ export interface JobstackClient {
   ): Promise<Schedule>;
   /** DELETE /v1/schedules/:key (its jobs stay). */
   deleteSchedule(key: string, options?: RequestOptions): Promise<void>;
-  /** POST /v1/schedules/:key/trigger: runs it once now, beside its regular runs. */
+  /**
+   * POST /v1/schedules/:key/trigger: runs it once now, beside its regular runs. Never sent twice:
+   * a repeat would run it again.
+   */
   triggerSchedule(key: string, options?: RequestOptions): Promise<Job>;
   /** POST /v1/webhook-endpoints: the endpoint with its signing secret, which is shown only now. */
   createWebhookEndpoint(
@@ -133,6 +159,11 @@ export interface JobstackClient {
     query?: ListWebhookEndpointsQuery,
     options?: RequestOptions,
   ): Promise<WebhookEndpointList>;
+  /** Every webhook endpoint, page after page, newest first. */
+  iterateWebhookEndpoints(
+    query?: Omit<ListWebhookEndpointsQuery, 'cursor'>,
+    options?: RequestOptions,
+  ): AsyncGenerator<WebhookEndpoint>;
   /** GET /v1/webhook-endpoints/:id. */
   getWebhookEndpoint(id: string, options?: RequestOptions): Promise<WebhookEndpoint>;
   /** PATCH /v1/webhook-endpoints/:id: changes the fields given. */
@@ -172,14 +203,31 @@ async function dataOf<T>(call: Promise<FetchResult<T>>): Promise<T> {
 }
 
 export function createJobstackClient(options: JobstackClientOptions): JobstackClient {
+  const send = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const retry: RetryingFetchOptions = {
+    ...options.retry,
+    ...(options.timeoutMs === undefined ? {} : { attemptTimeoutMs: options.timeoutMs }),
+  };
   const api = createClient<paths>({
     baseUrl: options.baseUrl,
     headers: { Authorization: `Bearer ${options.apiKey}` },
-    fetch: retryingFetch(options.fetch ?? ((request) => globalThis.fetch(request)), {
-      ...options.retry,
-      ...(options.timeoutMs === undefined ? {} : { attemptTimeoutMs: options.timeoutMs }),
-    }),
+    fetch: retryingFetch(send, retry),
   });
+
+  /**
+   * The fetch of one call of a POST that is safe to repeat without an Idempotency-Key (cancel,
+   * retry, create schedule; the README says why each is): retried as an idempotent request is.
+   * It counts the attempts it sent, so the call can tell that an earlier one may have taken
+   * effect with its answer lost, and read a repeat's refusal in that light.
+   */
+  function repeatablePost(): { fetch: (request: Request) => Promise<Response>; sent(): number } {
+    let sent = 0;
+    const counted = (request: Request) => {
+      sent += 1;
+      return send(request);
+    };
+    return { fetch: retryingFetch(counted, { ...retry, repeatable: true }), sent: () => sent };
+  }
 
   async function getJob(
     id: string,
@@ -198,6 +246,21 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
 
   async function listJobs(query: ListJobsQuery = {}, { signal }: RequestOptions = {}) {
     return dataOf(api.GET('/v1/jobs', { params: { query }, signal }));
+  }
+
+  async function listWebhookEndpoints(
+    query: ListWebhookEndpointsQuery = {},
+    { signal }: RequestOptions = {},
+  ) {
+    return dataOf(api.GET('/v1/webhook-endpoints', { params: { query }, signal }));
+  }
+
+  async function getSchedule(key: string, { signal }: RequestOptions = {}): Promise<Schedule> {
+    return dataOf(api.GET('/v1/schedules/{key}', { params: { path: { key } }, signal }));
+  }
+
+  async function listSchedules(query: ListSchedulesQuery = {}, { signal }: RequestOptions = {}) {
+    return dataOf(api.GET('/v1/schedules', { params: { query }, signal }));
   }
 
   return {
@@ -225,8 +288,24 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       } while (cursor);
     },
 
-    cancelJob(id, { signal } = {}) {
-      return dataOf(api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal }));
+    async cancelJob(id, { signal } = {}) {
+      const post = repeatablePost();
+      try {
+        return await dataOf(
+          api.POST('/v1/jobs/{id}/cancel', { params: { path: { id } }, signal, fetch: post.fetch }),
+        );
+      } catch (error) {
+        // an earlier attempt cancelled the job and its answer was lost: the repeat finds it cancelled
+        if (
+          post.sent() > 1 &&
+          error instanceof JobstackApiError &&
+          error.slug === 'job-not-cancellable' &&
+          error.problem.jobStatus === 'cancelled'
+        ) {
+          return getJob(id, signal ? { signal } : {});
+        }
+        throw error;
+      }
     },
 
     async *streamJobEvents(id, { signal, lastEventId } = {}) {
@@ -247,7 +326,14 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
     },
 
     retryJob(id, { signal } = {}) {
-      return dataOf(api.POST('/v1/jobs/{id}/retry', { params: { path: { id } }, signal }));
+      // the API answers a repeat with the retry it made (its idempotency key is retry:<id>)
+      return dataOf(
+        api.POST('/v1/jobs/{id}/retry', {
+          params: { path: { id } },
+          signal,
+          fetch: repeatablePost().fetch,
+        }),
+      );
     },
 
     retryJobs(input, { signal } = {}) {
@@ -259,17 +345,41 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
         .attempts;
     },
 
-    async listSchedules({ signal } = {}) {
-      return (await dataOf(api.GET('/v1/schedules', { signal }))).schedules;
+    listSchedules,
+
+    async *iterateSchedules(query = {}, requestOptions = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await listSchedules(
+          { ...query, ...(cursor ? { cursor } : {}) },
+          requestOptions,
+        );
+        yield* page.schedules;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
     },
 
-    createSchedule(input, { signal } = {}) {
-      return dataOf(api.POST('/v1/schedules', { body: input, signal }));
+    async createSchedule(input, { signal } = {}) {
+      const post = repeatablePost();
+      try {
+        return await dataOf(api.POST('/v1/schedules', { body: input, signal, fetch: post.fetch }));
+      } catch (error) {
+        // the key is unique, so a repeat cannot define a second schedule; if an earlier attempt
+        // defined it and its answer was lost, the repeat is refused, and the schedule found under
+        // the key is this call's when it is exactly what the call asked for
+        if (
+          post.sent() > 1 &&
+          error instanceof JobstackApiError &&
+          error.slug === 'schedule-exists'
+        ) {
+          const existing = await getSchedule(input.key, signal ? { signal } : {});
+          if (definesSchedule(existing, input)) return existing;
+        }
+        throw error;
+      }
     },
 
-    getSchedule(key, { signal } = {}) {
-      return dataOf(api.GET('/v1/schedules/{key}', { params: { path: { key } }, signal }));
-    },
+    getSchedule,
 
     updateSchedule(key, changes, { signal } = {}) {
       return dataOf(
@@ -289,8 +399,18 @@ export function createJobstackClient(options: JobstackClientOptions): JobstackCl
       return dataOf(api.POST('/v1/webhook-endpoints', { body: input, signal }));
     },
 
-    listWebhookEndpoints(query = {}, { signal } = {}) {
-      return dataOf(api.GET('/v1/webhook-endpoints', { params: { query }, signal }));
+    listWebhookEndpoints,
+
+    async *iterateWebhookEndpoints(query = {}, requestOptions = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await listWebhookEndpoints(
+          { ...query, ...(cursor ? { cursor } : {}) },
+          requestOptions,
+        );
+        yield* page.webhookEndpoints;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
     },
 
     getWebhookEndpoint(id, { signal } = {}) {

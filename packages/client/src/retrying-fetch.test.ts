@@ -84,6 +84,24 @@ describe('retryingFetch', () => {
     expect(failing.sent).toHaveLength(1);
   });
 
+  it('sends a POST without a key again when its fetch is marked repeatable, the same body each time', async () => {
+    const { fetch, sent } = scriptedFetch([
+      unavailable('0'),
+      networkError(),
+      new Response('{}', { status: 200 }),
+    ]);
+    const send = retryingFetch(fetch, { ...fast, repeatable: true });
+    expect((await send(post())).status).toBe(200);
+    expect(sent).toHaveLength(3);
+    for (const attempt of sent) {
+      expect(attempt).toEqual({
+        method: 'POST',
+        key: null,
+        body: '{"type":"system.echo","payload":{}}',
+      });
+    }
+  });
+
   it('does not retry other answers or other errors', async () => {
     const { fetch, sent } = scriptedFetch([new Response('{}', { status: 500 })]);
     expect((await retryingFetch(fetch, fast)(new Request('http://api.test/v1/jobs'))).status).toBe(
@@ -163,6 +181,7 @@ describe('retryingFetch', () => {
     expect(isRetryable(new Request('http://api.test/', { method: 'DELETE' }))).toBe(true);
     expect(isRetryable(post())).toBe(false);
     expect(isRetryable(post({ 'Idempotency-Key': 'k' }))).toBe(true);
+    expect(isRetryable(post(), true)).toBe(true);
     expect(isRetryable(new Request('http://api.test/', { method: 'PATCH', body: '{}' }))).toBe(
       false,
     );

@@ -16,6 +16,12 @@ export interface RetryingFetchOptions extends RetryOptions {
    * API may hold a request).
    */
   attemptTimeoutMs?: number;
+  /**
+   * Every request sent through this fetch is safe to send again whatever its method: a POST the
+   * API makes idempotent without an Idempotency-Key (the client's README lists them). Default
+   * false: a POST is retried only with an Idempotency-Key.
+   */
+  repeatable?: boolean;
 }
 
 const DEFAULTS = {
@@ -23,6 +29,7 @@ const DEFAULTS = {
   baseDelayMs: 500,
   maxDelayMs: 10_000,
   attemptTimeoutMs: 60_000,
+  repeatable: false,
 } satisfies Required<RetryingFetchOptions>;
 
 /** Methods that change nothing, or change the same thing however often they are sent (RFC 9110). */
@@ -30,10 +37,13 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
  * A request may be sent again when sending it twice has the effect of once: an idempotent method,
- * or a POST carrying an Idempotency-Key (the API answers a repeat with the first job).
+ * a POST carrying an Idempotency-Key (the API answers a repeat with the first job), or one the
+ * caller knows to be repeatable (`repeatable`).
  */
-export function isRetryable(request: Request): boolean {
-  return IDEMPOTENT_METHODS.has(request.method) || request.headers.has('idempotency-key');
+export function isRetryable(request: Request, repeatable = false): boolean {
+  return (
+    repeatable || IDEMPOTENT_METHODS.has(request.method) || request.headers.has('idempotency-key')
+  );
 }
 
 /**
@@ -46,9 +56,12 @@ export function retryingFetch(
   fetch: (request: Request) => Promise<Response>,
   options: RetryingFetchOptions = {},
 ): (request: Request) => Promise<Response> {
-  const { maxAttempts, baseDelayMs, maxDelayMs, attemptTimeoutMs } = { ...DEFAULTS, ...options };
+  const { maxAttempts, baseDelayMs, maxDelayMs, attemptTimeoutMs, repeatable } = {
+    ...DEFAULTS,
+    ...options,
+  };
   return async (request) => {
-    const attempts = isRetryable(request) ? Math.max(1, maxAttempts) : 1;
+    const attempts = isRetryable(request, repeatable) ? Math.max(1, maxAttempts) : 1;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts;
       let response: Response;

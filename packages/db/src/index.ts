@@ -75,6 +75,9 @@ export { ScheduleKeyTakenError } from './schedules/schedule-errors.ts';
 export type { ScheduleDefinition, ScheduleRecord } from './schedules/schedule-record.ts';
 export {
   createScheduleRepository,
+  SCHEDULE_LIST_MAX_LIMIT,
+  type ScheduleListInput,
+  type SchedulePage,
   type ScheduleRepository,
   type ScheduleRun,
   type ScheduleUpdateOutcome,

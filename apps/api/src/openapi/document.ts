@@ -52,6 +52,10 @@ export function createOpenApiDocument(): OpenApiDocument {
       },
       tags: [
         { name: 'Jobs', description: 'Background jobs: create, follow, list and cancel them.' },
+        {
+          name: 'Webhook endpoints',
+          description: 'Where the API delivers job events, signed (Standard Webhooks).',
+        },
         { name: 'Schedules', description: 'The recurring schedules.' },
         { name: 'Health', description: 'Probes and metrics for orchestrators and Prometheus.' },
         { name: 'Contract', description: 'This document.' },

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobResourceSchema } from '../job-resource.ts';
 import { ADMIN_QUEUES_PATH } from '../routes/admin-queues.ts';
+import { API_REFERENCE_PATH } from '../routes/api-reference.ts';
 import { healthReportSchema } from '../routes/health.contract.ts';
 import { jobListSchema } from '../routes/jobs.contract.ts';
 import { scheduleListSchema } from '../routes/schedules.contract.ts';
@@ -32,8 +33,8 @@ describe('the OpenAPI document of a running api (real PostgreSQL and Redis)', ()
   });
 
   it('has every route the app mounts, and nothing else', async () => {
-    // the dashboard is a web page for people, with bull-board's own routes: not part of the API
-    const mounted = mountedRoutes(api.app, [ADMIN_QUEUES_PATH]);
+    // the dashboard and the API reference are web pages for people: not part of the API
+    const mounted = mountedRoutes(api.app, [ADMIN_QUEUES_PATH, API_REFERENCE_PATH]);
     const documented = API_OPERATIONS.map(
       (operation) => `${operation.method.toUpperCase()} ${operation.path}`,
     ).sort();

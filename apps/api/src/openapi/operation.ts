@@ -54,13 +54,13 @@ export const JSON_BODY_PROBLEMS = [
   'validation-failed',
 ] as const;
 
-/** A JSON value: what a job's payload and result may hold. */
-/** The paging members of every keyset-paginated list (jobs, webhook endpoints). */
+/** The paging members of every keyset-paginated list (jobs, webhook endpoints, schedules). */
 export const keysetPageFields = {
   nextCursor: z.string().nullable().meta({ description: 'null on the last page.' }),
   links: z.strictObject({ self: z.string(), next: z.string().nullable() }),
 };
 
+/** A JSON value: what a job's payload and result may hold. */
 export const jsonValueSchema = z.unknown().meta({
   description: 'Any JSON value.',
 });

@@ -5,19 +5,26 @@ import {
   defineOperation,
   JSON_BODY_PROBLEMS,
   jsonValueSchema,
+  keysetPageFields,
 } from '../openapi/operation.ts';
 import { scheduleResourceSchema } from '../schedule-resource.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './jobs.contract.ts';
 
 /** Longest interval accepted: a year. Longer is almost certainly a unit mistake. */
 export const MAX_EVERY_SECONDS = 366 * 24 * 3_600;
 const MAX_DESCRIPTION_LENGTH = 500;
 
-// Letters, digits and . _ : - : safe in a URL path, a Redis key and a log line, and what code
-// declarations use ("maintenance.prune").
+/**
+ * Letters, digits and . _ : - : safe in a URL path, a Redis key and a log line, and what code
+ * declarations use ("maintenance.prune"). ASCII only, so byte order and JavaScript's `<` agree
+ * (the list's order).
+ */
+export const SCHEDULE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
 const scheduleKey = z
   .string()
   .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
+    SCHEDULE_KEY_PATTERN,
     'expected 1-100 characters: letters, digits and . _ : - (starting with a letter or digit)',
   )
   .meta({ description: "The schedule's key: its name in the API and its job scheduler's id." });
@@ -118,8 +125,24 @@ export const updateScheduleBody = z
 
 export const scheduleKeyParams = z.object({ key: scheduleKey });
 
+export const listSchedulesQuery = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: 'Schedules per page.' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .meta({ description: "The previous page's `nextCursor`." }),
+});
+
 export const scheduleListSchema = z
-  .strictObject({ schedules: z.array(scheduleResourceSchema) })
+  .strictObject({ schedules: z.array(scheduleResourceSchema), ...keysetPageFields })
   .meta({ id: 'ScheduleList' });
 
 export type ScheduleList = z.input<typeof scheduleListSchema>;
@@ -133,15 +156,23 @@ export const listSchedules = defineOperation({
   path: '/v1/schedules',
   operationId: 'listSchedules',
   summary: 'List the schedules, declared in code and defined through the API',
+  description:
+    'Those declared in code come first, then those defined through the API; each part is ordered by key, in byte order (upper case before lower case). Pages are keyset pages, as the other lists are: a schedule created or deleted while paging does not shift the others, and one whose key sorts before the current position is not seen until the list is read again.',
   tag: 'Schedules',
   security: 'apiKey',
+  request: { query: listSchedulesQuery },
   responses: {
     200: {
-      description: 'Every schedule: those declared in code first, then the API’s by key.',
+      description: 'A page of schedules.',
       content: { 'application/json': { schema: scheduleListSchema } },
     },
   },
-  problems: [...AUTHENTICATED_PROBLEMS, 'database-unavailable'],
+  problems: [
+    ...AUTHENTICATED_PROBLEMS,
+    'validation-failed',
+    'invalid-cursor',
+    'database-unavailable',
+  ],
 });
 
 export const createSchedule = defineOperation({

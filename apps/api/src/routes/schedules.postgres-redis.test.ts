@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../problems.ts';
 import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
 
+/** The code-declared schedules as the list shows them: by key, in byte order. */
+const declaredKeys = declaredSchedules.map((declaration) => declaration.id).sort();
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const hook = { url: 'https://example.com/hook', body: { report: 'nightly' } };
 const nightly = {
@@ -227,11 +229,15 @@ describe('schedules endpoints (real PostgreSQL and Redis)', () => {
         (res.body.schedules as { key: string; source: string }[]).map((s) => [s.key, s]),
       );
       expect([...byKey.keys()]).toEqual([
-        ...declaredSchedules.map((declaration) => declaration.id),
+        ...declaredKeys,
         'echo.hourly',
         'echo.utc',
         'reports.nightly',
       ]);
+      expect(res.body).toMatchObject({
+        nextCursor: null,
+        links: { self: '/v1/schedules?limit=20', next: null },
+      });
       expect(byKey.get('maintenance.reconcile')).toMatchObject({
         source: 'code',
         type: 'maintenance.reconcile',
@@ -246,6 +252,87 @@ describe('schedules endpoints (real PostgreSQL and Redis)', () => {
         nextRuns: expect.arrayContaining([expect.stringMatching(/T03:15:00\.000Z$/)]),
       });
       expect(byKey.get('reports.nightly')).toMatchObject({ source: 'api', paused: false });
+    });
+
+    it('pages through code-declared schedules first, then those of the API, each by key', async () => {
+      // a row under a key that code declares is not applied (code wins), and not listed twice
+      await api.db.prisma.schedule.create({
+        data: { ...nightly, key: 'maintenance.prune', payload: {} },
+      });
+      const keys: string[] = [];
+      let next: string | null = '/v1/schedules?limit=2';
+      let pages = 0;
+      while (next !== null) {
+        const page: request.Response = await request(api.url).get(next).set(auth);
+        expect(page.status).toBe(200);
+        expect(page.body.links.self).toBe(next);
+        expect(page.body.schedules.length).toBeGreaterThan(0);
+        expect(page.body.schedules.length).toBeLessThanOrEqual(2);
+        keys.push(...page.body.schedules.map((schedule: { key: string }) => schedule.key));
+        if (page.body.nextCursor === null) {
+          expect(page.body.links.next).toBeNull();
+        } else {
+          expect(page.body.links.next).toBe(`/v1/schedules?limit=2&cursor=${page.body.nextCursor}`);
+        }
+        next = page.body.links.next;
+        pages += 1;
+        if (pages === 1) {
+          // created while paging, after the position: the next pages show it
+          expect((await post({ ...nightly, key: 'zz.created-while-paging' })).status).toBe(201);
+        }
+      }
+      const all = [...declaredKeys, 'echo.hourly', 'echo.utc', 'reports.nightly'];
+      expect(keys).toEqual([...all, 'zz.created-while-paging']);
+      expect(pages).toBe(Math.ceil(keys.length / 2));
+
+      // a page that ends on the last code-declared schedule: the next starts with the API's
+      const codeOnly = await request(api.url)
+        .get(`/v1/schedules?limit=${declaredKeys.length}`)
+        .set(auth);
+      expect(codeOnly.body.schedules.map((s: { key: string }) => s.key)).toEqual(declaredKeys);
+      expect(codeOnly.body.nextCursor).not.toBeNull();
+      const rest = await request(api.url)
+        .get(`/v1/schedules?limit=10&cursor=${codeOnly.body.nextCursor}`)
+        .set(auth);
+      expect(rest.body.schedules.map((s: { key: string }) => s.key)).toEqual([
+        'echo.hourly',
+        'echo.utc',
+        'reports.nightly',
+        'zz.created-while-paging',
+      ]);
+      expect(rest.body.nextCursor).toBeNull();
+
+      await api.db.prisma.schedule.delete({ where: { key: 'maintenance.prune' } });
+      expect(
+        (await request(api.url).delete('/v1/schedules/zz.created-while-paging').set(auth)).status,
+      ).toBe(204);
+    });
+
+    it('answers 400 naming the parameter for a cursor it did not issue or a limit out of range', async () => {
+      for (const cursor of [
+        'nonsense!',
+        'bm90LWEtY3Vyc29y',
+        Buffer.from('job:x').toString('base64url'),
+      ]) {
+        const res = await request(api.url).get(`/v1/schedules?cursor=${cursor}`).set(auth);
+        expect(res.status, cursor).toBe(400);
+        expect(res.body).toMatchObject({
+          type: `${PROBLEM_TYPE_BASE}invalid-cursor`,
+          detail: expect.stringMatching(/cursor/),
+        });
+      }
+      for (const [query, path] of [
+        ['limit=0', ['query', 'limit']],
+        ['limit=101', ['query', 'limit']],
+        ['limit=two', ['query', 'limit']],
+        ['cursor=', ['query', 'cursor']],
+        ['sort=key', ['query']],
+      ] as const) {
+        const res = await request(api.url).get(`/v1/schedules?${query}`).set(auth);
+        expect(res.status, query).toBe(400);
+        expect(res.body.type).toBe(`${PROBLEM_TYPE_BASE}validation-failed`);
+        expect(res.body.errors[0].path, query).toEqual(path);
+      }
     });
 
     it('answers 404 for an unknown key', async () => {

@@ -28,6 +28,7 @@ import {
 } from '../problems.ts';
 import { callRedis } from '../redis-availability.ts';
 import { parseRequestPart } from '../request-validation.ts';
+import { decodeScheduleCursor, encodeScheduleCursor } from '../schedule-list-cursor.ts';
 import {
   apiScheduleView,
   codeScheduleView,
@@ -38,6 +39,7 @@ import {
 import { MAX_BODY_DEPTH } from './jobs.ts';
 import {
   createScheduleBody,
+  listSchedulesQuery,
   type ScheduleList,
   scheduleKeyParams,
   updateScheduleBody,
@@ -67,11 +69,11 @@ export interface SchedulesRouterOptions {
  */
 export function schedulesRouter(options: SchedulesRouterOptions): Router {
   const { schedules } = options;
+  // by key in byte order (keys are ASCII): the order they are listed and paged in
   const declared = new Map(
-    (options.declared ?? declaredSchedules).map((declaration) => [
-      declaration.id,
-      codeScheduleView(declaration),
-    ]),
+    (options.declared ?? declaredSchedules)
+      .map((declaration) => [declaration.id, codeScheduleView(declaration)] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
   const router = Router();
   const jsonBody = [
@@ -84,6 +86,30 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
     const lastJobs = await schedules.latestRuns(views.map((view) => view.key));
     const now = new Date();
     return views.map((view) => scheduleResource(view, lastJobs.get(view.key) ?? null, now));
+  }
+
+  /**
+   * One page of the list: the code-declared schedules after the cursor, then, once those are
+   * through, the API's after it (a row whose key code declares too is not applied, code wins, so
+   * it is left out). Keyset pages, like the other lists: a schedule created or deleted meanwhile
+   * does not shift the rest.
+   */
+  async function listPage(
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ views: ScheduleView[]; hasMore: boolean }> {
+    const after = cursor === undefined ? undefined : decodeScheduleCursor(cursor);
+    const code =
+      after?.source === 'api'
+        ? []
+        : [...declared.values()].filter((view) => after === undefined || view.key > after.key);
+    if (code.length > limit) return { views: code.slice(0, limit), hasMore: true };
+    const page = await schedules.list({
+      limit: limit - code.length,
+      afterKey: after?.source === 'api' ? after.key : undefined,
+      excludeKeys: [...declared.keys()],
+    });
+    return { views: [...code, ...page.schedules.map(apiScheduleView)], hasMore: page.hasMore };
   }
 
   async function findView(key: string): Promise<ScheduleView> {
@@ -114,14 +140,22 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
 
   router
     .route('/v1/schedules')
-    .get(async (_req, res) => {
-      const rows = await schedules.list();
-      const views = [
-        ...declared.values(),
-        // a row whose key code declares too is not applied (code wins); the code one is shown
-        ...rows.filter((row) => !declared.has(row.key)).map(apiScheduleView),
-      ];
-      const body: ScheduleList = { schedules: await resources(views) };
+    .get(async (req, res) => {
+      const query = parseRequestPart(listSchedulesQuery, req.query, 'query');
+      const { views, hasMore } = await listPage(query.limit, query.cursor);
+      const last = views.at(-1);
+      const nextCursor =
+        hasMore && last ? encodeScheduleCursor({ source: last.source, key: last.key }) : null;
+      const path = (cursor: string | undefined) =>
+        `/v1/schedules?${new URLSearchParams({
+          limit: String(query.limit),
+          ...(cursor === undefined ? {} : { cursor }),
+        })}`;
+      const body: ScheduleList = {
+        schedules: await resources(views),
+        nextCursor,
+        links: { self: path(query.cursor), next: nextCursor === null ? null : path(nextCursor) },
+      };
       res.json(body);
     })
     .post(...jsonBody, async (req, res) => {

@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
 import { databaseOptions, migrateEnv } from '../env.ts';
+import { InvalidListLimitError } from '../jobs/job-errors.ts';
 import { createJobRepository, type JobRepository } from '../jobs/job-repository.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { ScheduleKeyTakenError } from './schedule-errors.ts';
@@ -44,7 +45,7 @@ describe('schedule repository (real PostgreSQL)', () => {
     expect(created.revision).toBeGreaterThan(0);
     expect(created.createdAt).toBeInstanceOf(Date);
     expect(await schedules.findByKey(nightly.key)).toEqual(created);
-    expect(await schedules.list()).toEqual([created]);
+    expect(await schedules.list({ limit: 10 })).toEqual({ schedules: [created], hasMore: false });
     expect(await schedules.findByKey('nothing.here')).toBeNull();
   });
 
@@ -132,5 +133,37 @@ describe('schedule repository (real PostgreSQL)', () => {
     const after = await schedules.listWithRevision();
     expect(after.schedules.map((schedule) => schedule.key)).toEqual([nightly.key]);
     expect(after.revision).toBeGreaterThan(before.revision);
+  });
+
+  it('lists a page at a time by key in byte order, after a key and without the keys left out', async () => {
+    // byte order puts upper case before lower case and '.' before letters, whatever the collation
+    const keys = ['page.b', 'Page.C', 'page.a', 'page-d', 'page.a.1'];
+    for (const key of keys) {
+      await schedules.create({ ...nightly, key });
+    }
+    const page = (input: Parameters<ScheduleRepository['list']>[0]) =>
+      schedules.list(input).then(({ schedules: rows, hasMore }) => ({
+        keys: rows.map((row) => row.key),
+        hasMore,
+      }));
+
+    expect(await page({ limit: 3, afterKey: 'Page' })).toEqual({
+      keys: ['Page.C', 'page-d', 'page.a'],
+      hasMore: true,
+    });
+    expect(await page({ limit: 3, afterKey: 'page.a' })).toEqual({
+      keys: ['page.a.1', 'page.b', nightly.key],
+      hasMore: false,
+    });
+    expect(
+      await page({ limit: 2, afterKey: 'page-d', excludeKeys: ['page.a', 'page.a.1'] }),
+    ).toEqual({ keys: ['page.b', nightly.key], hasMore: false });
+    // 0 tells only whether any is left
+    expect(await page({ limit: 0, afterKey: 'page.b' })).toEqual({ keys: [], hasMore: true });
+    expect(await page({ limit: 0, afterKey: nightly.key })).toEqual({ keys: [], hasMore: false });
+    for (const limit of [-1, 1.5, 1_001]) {
+      await expect(schedules.list({ limit })).rejects.toBeInstanceOf(InvalidListLimitError);
+    }
+    for (const key of keys) expect(await schedules.delete(key)).toBe(true);
   });
 });

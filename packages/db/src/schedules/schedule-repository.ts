@@ -1,6 +1,7 @@
 import type { Db } from '../create-db.ts';
 import { withOutagesTranslated } from '../database-unavailable.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import { InvalidListLimitError } from '../jobs/job-errors.ts';
 import type { JobStatus } from '../jobs/job-record.ts';
 import { toJson } from '../jobs/job-repository.ts';
 import { selectListOf } from '../model-columns.ts';
@@ -8,6 +9,9 @@ import { ScheduleKeyTakenError } from './schedule-errors.ts';
 import type { ScheduleDefinition, ScheduleRecord } from './schedule-record.ts';
 
 const SCHEDULE_COLUMNS = selectListOf(Object.values(Prisma.ScheduleScalarFieldEnum));
+
+/** The most schedules one `list()` call returns. */
+export const SCHEDULE_LIST_MAX_LIMIT = 1_000;
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -17,6 +21,25 @@ export interface ScheduleRun {
   id: string;
   status: JobStatus;
   createdAt: Date;
+}
+
+export interface ScheduleListInput {
+  /**
+   * The most schedules to return, 0 to 1,000. 0 returns none and tells only whether any is left
+   * (`hasMore`): what a caller that filled its page from elsewhere asks.
+   */
+  limit: number;
+  /** Only keys after this one, in byte order (COLLATE "C"): the last key of the previous page. */
+  afterKey?: string | undefined;
+  /** Keys to leave out, as if they were not in the table. */
+  excludeKeys?: readonly string[] | undefined;
+}
+
+export interface SchedulePage {
+  /** By key, in byte order: the same order as JavaScript's `<` on the ASCII keys schedules have. */
+  schedules: ScheduleRecord[];
+  /** Whether more schedules follow the last one returned. */
+  hasMore: boolean;
 }
 
 export type ScheduleUpdateOutcome =
@@ -30,8 +53,8 @@ export interface ScheduleRepository {
   /** Throws ScheduleKeyTakenError when the key exists. */
   create(definition: ScheduleDefinition): Promise<ScheduleRecord>;
   findByKey(key: string): Promise<ScheduleRecord | null>;
-  /** Every schedule, by key. */
-  list(): Promise<ScheduleRecord[]>;
+  /** A page of schedules by key (keyset: after `afterKey`); throws InvalidListLimitError. */
+  list(input: ScheduleListInput): Promise<SchedulePage>;
   /**
    * Every schedule, and the revision sequence's value read after them: every write up to that
    * revision is reflected in the list (what beat's sync compares applied revisions with).
@@ -86,12 +109,28 @@ export function createScheduleRepository(db: Pick<Db, 'pool'>): ScheduleReposito
         return rows[0] ?? null;
       }),
 
-    list: () =>
+    list: (input) =>
       withOutagesTranslated('list schedules', async () => {
+        if (
+          !Number.isInteger(input.limit) ||
+          input.limit < 0 ||
+          input.limit > SCHEDULE_LIST_MAX_LIMIT
+        ) {
+          throw new InvalidListLimitError(
+            `limit must be a whole number from 0 to ${SCHEDULE_LIST_MAX_LIMIT}, got ${input.limit}`,
+          );
+        }
+        // byte order, whatever the database's collation: the order the api pages code-declared
+        // schedules in, and stable across databases
         const { rows } = await pool.query<ScheduleRecord>(
-          `SELECT ${SCHEDULE_COLUMNS} FROM schedules ORDER BY key COLLATE "C"`,
+          `SELECT ${SCHEDULE_COLUMNS} FROM schedules
+            WHERE ($1::text IS NULL OR key COLLATE "C" > $1::text)
+              AND NOT (key = ANY($2::text[]))
+            ORDER BY key COLLATE "C"
+            LIMIT $3::int`,
+          [input.afterKey ?? null, input.excludeKeys ?? [], input.limit + 1],
         );
-        return rows;
+        return { schedules: rows.slice(0, input.limit), hasMore: rows.length > input.limit };
       }),
 
     listWithRevision: () =>
