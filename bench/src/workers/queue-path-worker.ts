@@ -25,6 +25,7 @@ const config = loadConfig(workerEnv, {
   // read by the schema but unused here: this process delivers no webhooks, touches no database
   DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused',
   WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.from('unused-unused-unused-unused-unused-unused').toString('base64')}`,
+  WEBHOOK_SECRETS_KEY: Buffer.from('unused-unused-unused-unused-unus').toString('base64'),
 });
 const logger = await createLogger({
   service: 'worker',
