@@ -276,7 +276,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     /**
      * The attempt's history row, written just before the status, so that a job seen finished has
      * its last attempt listed. A history that cannot be written is logged here and costs the job
-     * nothing (its row is the record that counts).
+     * nothing (its row is the record that counts). A success's row is written with its status
+     * (markSucceeded), under the same rules.
      */
     const recordAttempt = (outcome: AttemptOutcome, error?: unknown) =>
       deps.attempts
@@ -326,8 +327,18 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       await progress.flush();
       // a handler that ignored the signal: its result is kept, the job ends cancelled
       if (cancellation.aborted) return await endCancelled(result);
-      await recordAttempt('succeeded');
-      await deps.jobs.markSucceeded(id, result ?? null);
+      // the history row goes in the status's own statement (one write per job, not two)
+      await deps.jobs.markSucceeded(id, result ?? null, {
+        attempt,
+        startedAt: attemptStarted,
+        finishedAt: new Date(),
+        httpStatus: details.httpStatus ?? null,
+        onNotRecorded: (failure) =>
+          logger.warn(
+            { err: failure, outcome: 'succeeded' },
+            'the attempt could not be added to the history',
+          ),
+      });
       deps.events.status(id);
       deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;
