@@ -62,7 +62,7 @@ export interface JobProcessorDeps {
   /** Aborts a running job's handler when a client cancels it. */
   cancellation: Pick<CancellationListener, 'watch'>;
   /** Announces status and progress changes to the api's event streams. */
-  events: JobEventPublisher;
+  events: Pick<JobEventPublisher, 'status' | 'progress'>;
 }
 
 /** A job whose payload matched its contract and that holds its fair-execution slots. */

@@ -84,4 +84,16 @@ describe('job event publisher (real Redis)', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     warn.mockRestore();
   });
+
+  it('drain sends the pending announcements before their connection closes', async () => {
+    const own = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    const publisher = createJobEventPublisher({ redis: own, channel, logger });
+    const jobId = randomUUID();
+    publisher.status(jobId);
+    await publisher.drain();
+    await own.quit();
+    await vi.waitFor(() => expect(received).toContainEqual({ kind: 'status', jobId }), {
+      timeout: READY_DEADLINE_MS,
+    });
+  });
 });

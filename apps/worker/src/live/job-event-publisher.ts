@@ -9,6 +9,8 @@ export interface JobEventPublisher {
   status(jobId: string): void;
   /** The row's progress has changed (it is written already). */
   progress(jobId: string, progress: JobProgress): void;
+  /** Sends what is still pending and waits for what was sent: before its connection closes. */
+  drain(): Promise<void>;
 }
 
 /**
@@ -19,6 +21,8 @@ export interface JobEventPublisher {
  * The announcements made in one turn of the event loop (the jobs of one group-commit batch end
  * together) go to Redis as one pipeline: one write instead of one per PUBLISH, which was about
  * 7% of the worker's CPU per job (bench/findings.md). Each is still a PUBLISH of its own, in order.
+ * Give it a connection of its own: a pipeline copies every script defined on the connection it is
+ * made from (BullMQ defines 64 on the worker's), which costs as much as the writes it saves.
  */
 export function createJobEventPublisher(options: {
   redis: Redis;
@@ -27,6 +31,7 @@ export function createJobEventPublisher(options: {
 }): JobEventPublisher {
   let failing = false;
   let pending: JobEventMessage[] = [];
+  const inFlight = new Set<Promise<void>>();
   const reportFailure = (error: unknown, jobId: string | undefined) => {
     if (failing) return;
     failing = true;
@@ -36,11 +41,12 @@ export function createJobEventPublisher(options: {
     );
   };
   function flush(): void {
+    if (pending.length === 0) return;
     const messages = pending;
     pending = [];
     const pipeline = options.redis.pipeline();
     for (const message of messages) pipeline.publish(options.channel, encodeJobEvent(message));
-    pipeline.exec().then(
+    const sent = pipeline.exec().then(
       (results) => {
         const failed = results?.findIndex(([error]) => error) ?? -1;
         if (failed === -1) failing = false;
@@ -48,6 +54,8 @@ export function createJobEventPublisher(options: {
       },
       (error: unknown) => reportFailure(error, messages[0]?.jobId),
     );
+    inFlight.add(sent);
+    sent.finally(() => inFlight.delete(sent));
   }
   function publish(message: JobEventMessage): void {
     pending.push(message);
@@ -56,5 +64,10 @@ export function createJobEventPublisher(options: {
   return {
     status: (jobId) => publish({ kind: 'status', jobId }),
     progress: (jobId, progress) => publish({ kind: 'progress', jobId, progress }),
+    async drain() {
+      // the flush already scheduled then finds nothing pending
+      if (pending.length > 0) flush();
+      await Promise.all(inFlight);
+    },
   };
 }
