@@ -206,7 +206,8 @@ export interface JobRepository {
   markRunning(id: string, attempt: number, queueAttempts?: number): Promise<StartedAttempt | null>;
   /**
    * False when the job was not running (already finished elsewhere, or missing). A job whose
-   * cancellation was requested ends `cancelled` instead, with its result recorded.
+   * cancellation was requested ends `cancelled` instead, with its result recorded. With `attempt`,
+   * the attempt's history row is written in the same statement (see SucceededAttempt).
    */
   markSucceeded(id: string, result: unknown, attempt?: SucceededAttempt): Promise<boolean>;
   /**
