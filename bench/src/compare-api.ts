@@ -2,7 +2,9 @@
 // Redis, same autocannon settings), alternating rounds, and prints req/s and server CPU per request.
 //   node --conditions=development src/compare-api.ts <before/main.js> <after/main.js> [path] [rounds]
 // e.g. copy apps/api/dist to apps/api/dist-before, change the code, rebuild, then compare the two.
-// A path of "POST /v1/jobs" posts a system.echo job with each request (no worker runs them).
+// A path of "POST /v1/jobs" posts a system.echo job with each request (no worker runs them); in a
+// path of ":id" (e.g. "/v1/jobs/:id"), it stands for a system.echo job posted before the rounds
+// (queued: no worker runs it).
 import { resolve } from 'node:path';
 import { freePort, type ServiceProcess, startServiceProcess } from '@repo/testing';
 import { waitForStatus } from './lib/http-probe.ts';
@@ -22,7 +24,7 @@ const builds: { name: string; entry: string; child?: ServiceProcess; url?: strin
   { name: 'before', entry: resolve(before) },
   { name: 'after', entry: resolve(after) },
 ];
-const [method, target] = path.startsWith('POST ')
+let [method, target] = path.startsWith('POST ')
   ? (['POST', path.slice(5)] as const)
   : (['GET', path] as const);
 const headers = { Authorization: `Bearer ${BENCH_API_KEY}`, 'Content-Type': 'application/json' };
@@ -47,6 +49,8 @@ try {
     );
     build.url = `http://127.0.0.1:${port}`;
     await waitForStatus(`${build.url}/health/ready`, { intervalMs: 20 });
+    // both builds share the database, so the job the first one accepts serves both
+    if (target.includes(':id')) target = target.replace(':id', await postJob(build.url));
     await runLoad({
       url: `${build.url}${target}`,
       connections: 50,
@@ -84,4 +88,14 @@ try {
 } finally {
   for (const build of builds) await build.child?.stop();
   await data.drop();
+}
+
+async function postJob(url: string): Promise<string> {
+  const created = await fetch(`${url}/v1/jobs`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ type: 'system.echo', payload: {} }),
+  });
+  if (created.status !== 202) throw new Error(`POST /v1/jobs answered ${created.status}`);
+  return ((await created.json()) as { id: string }).id;
 }

@@ -1,10 +1,11 @@
-// What the worker's row writes cost PostgreSQL per job under different table layouts: the backend's
-// CPU time, the WAL written, and how many updates were HOT (heap-only: no index entry written).
-// Each variant has a database of its own, migrated, with the same rows; the variants take turns,
-// round after round, running the worker's batched transitions (running, then succeeded, for ten
-// jobs per statement, as packages/db sends them under load).
+// What the worker's row writes cost PostgreSQL per job: the backend's CPU time, the WAL written,
+// and how many updates were HOT (heap-only: no index entry written). Each variant has a database
+// of its own, migrated, with the same rows; the variants take turns, round after round, sending
+// the worker's writes through packages/db's own job repository and attempt log (group commit
+// included) for ten jobs at a time, as a worker at concurrency 10 does: every job marked running,
+// then its attempt and its success recorded.
 //   node --conditions=development bench/src/job-writes.ts [jobs per round=2000] [rounds=5]
-import { migrate } from '@repo/db';
+import { createJobAttemptLog, createJobRepository, migrate } from '@repo/db';
 import { cpuTimeMs, createTestDatabase, type TestDatabase } from '@repo/testing';
 import pg from 'pg';
 import { median } from './lib/stats.ts';
@@ -14,33 +15,14 @@ const jobsPerRound = Number(process.argv[2] ?? 2_000);
 const rounds = Number(process.argv[3] ?? 5);
 const BATCH = 10;
 
-// The worker's statement (packages/db job repository), both transitions in one shape.
-const TRANSITION = `
-  UPDATE jobs
-     SET status = item.next_status::job_status,
-         attempts = CASE WHEN item.next_status = 'running' THEN attempts + 1 ELSE attempts END,
-         started_at = CASE WHEN item.next_status = 'running'
-                           THEN COALESCE(started_at, now()) ELSE started_at END,
-         result = CASE WHEN item.next_status = 'succeeded' THEN '{}'::jsonb ELSE result END,
-         finished_at = CASE WHEN item.next_status = 'succeeded' THEN now() ELSE finished_at END,
-         updated_at = now()
-    FROM unnest($1::uuid[], $2::text[]) AS item(job_id, next_status)
-   WHERE jobs.id = item.job_id`;
-
-// One write per job: what skipping `running` for a job that finishes quickly would send.
-const SUCCEED_DIRECTLY = `
-  UPDATE jobs
-     SET status = 'succeeded', attempts = attempts + 1, started_at = now(), result = '{}'::jsonb,
-         finished_at = now(), updated_at = now()
-    FROM unnest($1::uuid[]) AS item(job_id)
-   WHERE jobs.id = item.job_id`;
+/** How a succeeded attempt reaches its history (job_attempts). */
+type History = 'with the status' | 'a statement of its own' | 'none';
 
 interface Variant {
   name: string;
   /** Applied once after the migrations. */
   setup: string[];
-  /** Two writes per job (running, succeeded), or one. */
-  writesPerJob: 1 | 2;
+  history: History;
 }
 
 // Every index whose key or predicate holds a column each transition changes (status, updated_at,
@@ -54,14 +36,19 @@ const STATUS_DEPENDENT_INDEXES = `
   END $$`;
 
 const variants: Variant[] = [
-  { name: 'as migrated (fillfactor 100, 7 indexes)', setup: [], writesPerJob: 2 },
-  { name: 'fillfactor 70', setup: ['ALTER TABLE jobs SET (fillfactor = 70)'], writesPerJob: 2 },
+  { name: 'as the worker writes (history with the status)', setup: [], history: 'with the status' },
+  { name: 'history as an INSERT of its own', setup: [], history: 'a statement of its own' },
+  { name: 'no history', setup: [], history: 'none' },
   {
-    name: 'fillfactor 70, no index on status/updated_at/finished_at',
-    setup: ['ALTER TABLE jobs SET (fillfactor = 70)', STATUS_DEPENDENT_INDEXES],
-    writesPerJob: 2,
+    name: 'outbox trigger disabled',
+    setup: ['ALTER TABLE jobs DISABLE TRIGGER jobs_record_event'],
+    history: 'with the status',
   },
-  { name: 'one write per job (running skipped)', setup: [], writesPerJob: 1 },
+  {
+    name: 'no index on status/updated_at/finished_at (HOT)',
+    setup: [STATUS_DEPENDENT_INDEXES],
+    history: 'with the status',
+  },
 ];
 
 interface Round {
@@ -70,19 +57,28 @@ interface Round {
 }
 
 const databases: TestDatabase[] = [];
-const clients: pg.Client[] = [];
+const pools: pg.Pool[] = [];
 try {
   const state = [];
   for (const variant of variants) {
     const database = await createTestDatabase('job_writes');
     databases.push(database);
     await migrate({ databaseUrl: database.url });
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    clients.push(client);
+    // one connection, so that one backend's CPU time is all the writes cost
+    const client = new pg.Pool({ connectionString: database.url, max: 1, idleTimeoutMillis: 0 });
+    pools.push(client);
     for (const statement of variant.setup) await client.query(statement);
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    state.push({ variant, client, pid: rows[0]?.pid as number, results: [] as Round[] });
+    const jobs = createJobRepository({ pool: client }, { workerId: 'bench' });
+    const attempts = createJobAttemptLog({ pool: client }, { workerId: 'bench' });
+    state.push({
+      variant,
+      client,
+      jobs,
+      attempts,
+      pid: rows[0]?.pid as number,
+      results: [] as Round[],
+    });
   }
   for (let round = 1; round <= rounds; round += 1) {
     for (const s of state) {
@@ -97,12 +93,31 @@ try {
       const cpuBefore = cpuTimeMs(s.pid) ?? Number.NaN;
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH);
-        if (s.variant.writesPerJob === 2) {
-          await s.client.query(TRANSITION, [batch, batch.map(() => 'running')]);
-          await s.client.query(TRANSITION, [batch, batch.map(() => 'succeeded')]);
-        } else {
-          await s.client.query(SUCCEED_DIRECTLY, [batch]);
+        await Promise.all(batch.map((id) => s.jobs.markRunning(id, 1, 3)));
+        const startedAt = new Date();
+        const attempt = {
+          attempt: 1,
+          startedAt,
+          finishedAt: new Date(),
+          onNotRecorded: (error: unknown) => {
+            throw error;
+          },
+        };
+        if (s.variant.history === 'a statement of its own') {
+          await Promise.all(
+            batch.map((jobId) => s.attempts.record({ jobId, ...attempt, outcome: 'succeeded' })),
+          );
         }
+        const written = await Promise.all(
+          batch.map((id) =>
+            s.jobs.markSucceeded(
+              id,
+              { ok: true },
+              s.variant.history === 'with the status' ? attempt : undefined,
+            ),
+          ),
+        );
+        if (written.includes(false)) throw new Error(`${s.variant.name}: a job did not succeed`);
       }
       const cpuAfter = cpuTimeMs(s.pid) ?? Number.NaN;
       const walAfter = await walLsn(s.client);
@@ -128,11 +143,11 @@ try {
     );
   }
 } finally {
-  for (const client of clients) await client.end();
+  for (const pool of pools) await pool.end();
   for (const database of databases) await database.drop();
 }
 
-async function walLsn(client: pg.Client): Promise<bigint> {
+async function walLsn(client: pg.Pool): Promise<bigint> {
   const { rows } = await client.query<{ bytes: string }>(
     "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS bytes",
   );

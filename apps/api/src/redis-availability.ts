@@ -16,13 +16,15 @@ export async function callRedis<T>(
   try {
     return await pTimeout(operation(), {
       milliseconds: timeoutMs,
-      message: new DependencyUnavailableError(
-        'redis',
-        `Redis did not answer within ${timeoutMs} ms.`,
-        {
-          extensions,
-        },
-      ),
+      // built only when the time runs out: an error built for every call (as `message` would
+      // be) captures a stack trace on every request that touches Redis
+      fallback: () => {
+        throw new DependencyUnavailableError(
+          'redis',
+          `Redis did not answer within ${timeoutMs} ms.`,
+          { extensions },
+        );
+      },
     });
   } catch (error) {
     if (error instanceof DependencyUnavailableError || !isRedisUnavailableError(error)) throw error;

@@ -62,7 +62,7 @@ export interface JobProcessorDeps {
   /** Aborts a running job's handler when a client cancels it. */
   cancellation: Pick<CancellationListener, 'watch'>;
   /** Announces status and progress changes to the api's event streams. */
-  events: JobEventPublisher;
+  events: Pick<JobEventPublisher, 'status' | 'progress'>;
 }
 
 /** A job whose payload matched its contract and that holds its fair-execution slots. */
@@ -279,7 +279,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     /**
      * The attempt's history row, written just before the status, so that a job seen finished has
      * its last attempt listed. A history that cannot be written is logged here and costs the job
-     * nothing (its row is the record that counts).
+     * nothing (its row is the record that counts). A success's row is written with its status
+     * (markSucceeded), under the same rules.
      */
     const recordAttempt = (outcome: AttemptOutcome, error?: unknown) =>
       deps.attempts
@@ -329,8 +330,18 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       await progress.flush();
       // a handler that ignored the signal: its result is kept, the job ends cancelled
       if (cancellation.aborted) return await endCancelled(result);
-      await recordAttempt('succeeded');
-      await deps.jobs.markSucceeded(id, result ?? null);
+      // the history row goes in the status's own statement (one write per job, not two)
+      await deps.jobs.markSucceeded(id, result ?? null, {
+        attempt,
+        startedAt: attemptStarted,
+        finishedAt: new Date(),
+        httpStatus: details.httpStatus ?? null,
+        onNotRecorded: (failure) =>
+          logger.warn(
+            { err: failure, outcome: 'succeeded' },
+            'the attempt could not be added to the history',
+          ),
+      });
       deps.events.status(id);
       deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;

@@ -120,8 +120,15 @@ export async function createWorkerService(
     jobs,
     logger,
   });
+  // announcements get a connection of their own: a pipeline made from the main connection would
+  // copy the 64 scripts BullMQ and the fair scheduler define on it (see the publisher)
+  const announcer = redis.duplicate({ connectionName: `${connectionName}-events` });
+  // an outage is logged once, by the main connection (logRedisErrors below)
+  announcer.on('error', (error: Error) => {
+    if (!isRedisUnavailableError(error)) logger.error({ err: error }, 'job event publisher error');
+  });
   const events = createJobEventPublisher({
-    redis,
+    redis: announcer,
     channel: jobEventsChannel(config.QUEUE_PREFIX),
     logger,
   });
@@ -228,6 +235,8 @@ export async function createWorkerService(
       // after the worker: the last jobs' events are relayed by another worker, or after a restart
       await eventRelay.stop();
       await cancellation.close();
+      await events.drain();
+      await announcer.quit();
       await queue.close();
       await redis.quit();
       await db.disconnect();

@@ -45,6 +45,7 @@ export {
   type StaleCursor,
   type StaleJob,
   type StartedAttempt,
+  type SucceededAttempt,
 } from './jobs/job-repository.ts';
 export { type AppRoleOptions, grantAppRole } from './migrate/app-role.ts';
 export { migrationChecksum } from './migrate/checksum.ts';

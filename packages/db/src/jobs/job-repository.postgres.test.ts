@@ -7,6 +7,7 @@ import { DatabaseUnavailableError } from '../database-unavailable.ts';
 import { databaseOptions, migrateEnv } from '../env.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { queryRows, withClient } from '../testing/migrations-fixture.ts';
+import { createJobAttemptLog } from './job-attempts.ts';
 import { InvalidCursorError, InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord } from './job-record.ts';
 import {
@@ -454,6 +455,64 @@ describe('job repository (real PostgreSQL)', () => {
       expect((await jobs.findById(job.id))?.result).toEqual({ sent: 3, ids: ['a'] });
     });
 
+    it('markSucceeded with its attempt adds the history row in the same statement', async () => {
+      const job = await queued('succeed.attempt');
+      await jobs.markRunning(job.id, 1);
+      const at = (ms: number) => new Date(Date.parse('2026-12-02T10:00:00.000Z') + ms);
+      const onNotRecorded = vi.fn();
+      expect(
+        await jobs.markSucceeded(
+          job.id,
+          { ok: true },
+          { attempt: 1, startedAt: at(0), finishedAt: at(75), httpStatus: 204, onNotRecorded },
+        ),
+      ).toBe(true);
+      expect(await createJobAttemptLog(db).listForJob(job.id)).toEqual([
+        {
+          attempt: 1,
+          startedAt: at(0),
+          finishedAt: at(75),
+          outcome: 'succeeded',
+          error: null,
+          workerId: null,
+          httpStatus: 204,
+          durationMs: 75,
+        },
+      ]);
+      expect(onNotRecorded).not.toHaveBeenCalled();
+      // running jobs that end in the same batch each get their own row, and only theirs
+      const [a, b] = [await queued('succeed.attempt'), await queued('succeed.attempt')];
+      await Promise.all([jobs.markRunning(a.id, 1), jobs.markRunning(b.id, 1)]);
+      const attempt = { startedAt: at(0), finishedAt: at(10), onNotRecorded };
+      await Promise.all([
+        jobs.markSucceeded(a.id, null, { ...attempt, attempt: 1 }),
+        jobs.markSucceeded(b.id, null),
+      ]);
+      expect(await createJobAttemptLog(db).listForJob(a.id)).toHaveLength(1);
+      expect(await createJobAttemptLog(db).listForJob(b.id)).toEqual([]);
+    });
+
+    it('markSucceeded writes the status when its history row cannot be written, and says why', async () => {
+      const job = await queued('succeed.attempt-lost');
+      await jobs.markRunning(job.id, 1);
+      const onNotRecorded = vi.fn();
+      const now = new Date();
+      // an HTTP status out of the column's range makes the history row, and only it, fail
+      expect(
+        await jobs.markSucceeded(job.id, null, {
+          attempt: 1,
+          startedAt: now,
+          finishedAt: now,
+          httpStatus: 2 ** 40,
+          onNotRecorded,
+        }),
+      ).toBe(true);
+      expect((await jobs.findById(job.id))?.status).toBe('succeeded');
+      expect(await createJobAttemptLog(db).listForJob(job.id)).toEqual([]);
+      expect(onNotRecorded).toHaveBeenCalledTimes(1);
+      expect(String(onNotRecorded.mock.calls[0]?.[0])).toMatch(/out of range/);
+    });
+
     it('markSucceeded with no result stores NULL', async () => {
       const job = await queued('succeed.null');
       await jobs.markRunning(job.id, 1);
@@ -697,8 +756,14 @@ describe('job repository (real PostgreSQL)', () => {
         applicationName: 'job-repository-batching-test',
       });
       const query = vi.spyOn(own.pool, 'query');
+      // a statement's verb: its first word, or after its CTEs (WITH … ) UPDATE jobs …) the one
+      // that writes jobs
+      const verbOf = (text: string) =>
+        text.trimStart().startsWith('WITH')
+          ? /\)\s*(\w+)\s+(?:INTO\s+)?jobs\b/.exec(text)?.[1]
+          : /^\s*(\w+)/.exec(text)?.[1];
       const statements = (verb: string) =>
-        query.mock.calls.filter(([text]) => String(text).trimStart().startsWith(verb)).length;
+        query.mock.calls.filter(([text]) => verbOf(String(text)) === verb).length;
       return {
         jobs: createJobRepository(own),
         statements,

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createBatcher, positiveInteger } from '@repo/batching';
 import type { Db } from '../create-db.ts';
-import { isDatabaseUnavailableError, withOutagesTranslated } from '../database-unavailable.ts';
+import {
+  DatabaseUnavailableError,
+  isDatabaseUnavailableError,
+  withOutagesTranslated,
+} from '../database-unavailable.ts';
 import { JOB_COLUMNS } from './job-columns.ts';
 import { InvalidListLimitError, JobJsonError } from './job-errors.ts';
 import type { JobRecord, JobStatus } from './job-record.ts';
@@ -108,6 +112,24 @@ export interface StartedAttempt {
   cancelRequested: boolean;
 }
 
+/**
+ * The attempt `markSucceeded` ends, added to the job's history (job_attempts, outcome `succeeded`)
+ * in the same statement as the status: one write per finished job instead of two.
+ */
+export interface SucceededAttempt {
+  /** The row's attempt number (`markRunning`'s). */
+  attempt: number;
+  startedAt: Date;
+  finishedAt: Date;
+  /** A webhook delivery's HTTP status, when the receiver answered. */
+  httpStatus?: number | null;
+  /**
+   * Called when the history row could not be written for a reason of its own (not an outage):
+   * the status is then written without it, as the history must never cost the job its outcome.
+   */
+  onNotRecorded(error: unknown): void;
+}
+
 /** What a running attempt last reported (`recordProgress`), as stored on the row. */
 export interface JobProgress {
   /** 0 to 100. */
@@ -184,9 +206,10 @@ export interface JobRepository {
   markRunning(id: string, attempt: number, queueAttempts?: number): Promise<StartedAttempt | null>;
   /**
    * False when the job was not running (already finished elsewhere, or missing). A job whose
-   * cancellation was requested ends `cancelled` instead, with its result recorded.
+   * cancellation was requested ends `cancelled` instead, with its result recorded. With `attempt`,
+   * the attempt's history row is written in the same statement (see SucceededAttempt).
    */
-  markSucceeded(id: string, result: unknown): Promise<boolean>;
+  markSucceeded(id: string, result: unknown, attempt?: SucceededAttempt): Promise<boolean>;
   /**
    * `final`: failed for good (finishedAt set). Otherwise back to queued to await a retry, with
    * the error recorded. A job whose cancellation was requested ends `cancelled` instead, for
@@ -278,7 +301,12 @@ export const JOB_CREATE_MAX_WAITING = 1_000;
 /** A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON). */
 type Transition =
   | { id: string; to: 'running'; attempt: number; queueAttempts: number | null }
-  | { id: string; to: 'succeeded'; result: string | null };
+  | {
+      id: string;
+      to: 'succeeded';
+      result: string | null;
+      attempt: Omit<SucceededAttempt, 'onNotRecorded'> | null;
+    };
 
 interface InsertItem {
   id: string;
@@ -354,7 +382,24 @@ export function createJobRepository(
   const transitions = batchedWrites<Transition, { id: string } & StartedAttempt>(
     'mark a job running or succeeded',
     (items) => ({
+      // A succeeded item carrying its attempt adds the attempt's history row in the same
+      // statement (a data-modifying CTE runs whether or not the UPDATE uses it).
       text: `
+        WITH item AS (
+          SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[],
+                               $7::timestamptz[], $8::timestamptz[], $9::int[])
+            AS item(job_id, next_status, attempt, queue_attempts, new_result,
+                    history_started_at, history_finished_at, http_status)
+        ), recorded AS (
+          INSERT INTO job_attempts (job_id, attempt, started_at, finished_at, outcome, error,
+                                    worker_id, http_status, duration_ms)
+          SELECT job_id, attempt, history_started_at, history_finished_at, 'succeeded', NULL,
+                 $6::text, http_status,
+                 GREATEST(round(extract(epoch FROM history_finished_at - history_started_at)
+                                * 1000), 0)::int
+            FROM item
+           WHERE next_status = 'succeeded' AND history_started_at IS NOT NULL
+        )
         UPDATE jobs
            SET status = CASE WHEN item.next_status = 'succeeded' AND cancel_requested_at IS NOT NULL
                              THEN 'cancelled'::job_status
@@ -375,8 +420,7 @@ export function createJobRepository(
                error = CASE WHEN item.next_status = 'succeeded' THEN NULL ELSE error END,
                finished_at = CASE WHEN item.next_status = 'succeeded' THEN now() ELSE finished_at END,
                updated_at = now()
-          FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[])
-            AS item(job_id, next_status, attempt, queue_attempts, new_result)
+          FROM item
          WHERE jobs.id = item.job_id
            AND CASE item.next_status
                  WHEN 'running' THEN status IN ${ACTIVE} AND NOT ${PAST_ITS_TTL}
@@ -387,10 +431,15 @@ export function createJobRepository(
       values: [
         items.map((item) => item.id),
         items.map((item) => item.to),
-        items.map((item) => (item.to === 'running' ? item.attempt : null)),
+        items.map((item) =>
+          item.to === 'running' ? item.attempt : (item.attempt?.attempt ?? null),
+        ),
         items.map((item) => (item.to === 'running' ? item.queueAttempts : null)),
         items.map((item) => (item.to === 'succeeded' ? item.result : null)),
         options.workerId ?? null,
+        items.map((item) => (item.to === 'succeeded' ? (item.attempt?.startedAt ?? null) : null)),
+        items.map((item) => (item.to === 'succeeded' ? (item.attempt?.finishedAt ?? null) : null)),
+        items.map((item) => (item.to === 'succeeded' ? (item.attempt?.httpStatus ?? null) : null)),
       ],
     }),
     { oneChangePerRow: true, ...(options.onBatch ? { onBatch: options.onBatch } : {}) },
@@ -600,12 +649,22 @@ export function createJobRepository(
       );
     },
 
-    markSucceeded: async (id, result) => {
+    markSucceeded: async (id, result, attempt) => {
       if (!isUuid(id)) return false;
       const json = result === undefined || result === null ? null : toJson(result, 'result');
-      return (
-        (await transitions.submit({ id: id.toLowerCase(), to: 'succeeded', result: json })) !== null
-      );
+      const item = { id: id.toLowerCase(), to: 'succeeded', result: json } as const;
+      if (!attempt) return (await transitions.submit({ ...item, attempt: null })) !== null;
+      const { onNotRecorded, ...history } = attempt;
+      try {
+        return (await transitions.submit({ ...item, attempt: history })) !== null;
+      } catch (error) {
+        // a failing batch is retried item by item, so this is this item's own statement: the
+        // status goes on without its history row (an outage fails both alike, and propagates)
+        if (error instanceof DatabaseUnavailableError) throw error;
+        const written = (await transitions.submit({ ...item, attempt: null })) !== null;
+        onNotRecorded(error);
+        return written;
+      }
     },
 
     markFailed: (id, failure) =>
