@@ -49,15 +49,22 @@ export interface ArrivalOptions {
   limits: LimitsByType;
   /** The connection the decision's script runs on (the queue's). */
   connection: Redis;
+  /** Called once per job added parked, after its add (the `parked` metric's `where="arrival"`). */
+  onParked?: (type: JobType) => void;
 }
 
 type ArrivalScheduler = Pick<
   FairScheduler,
   'decidesOnArrival' | 'parkOnArrival' | 'confirmArrived'
->;
+> & { onParked?: ((type: JobType) => void) | undefined };
 
-function arrivalScheduler(queue: JobQueue, arrival: ArrivalOptions | undefined) {
-  return arrival && createFairScheduler({ queue, ...arrival });
+function arrivalScheduler(
+  queue: JobQueue,
+  arrival: ArrivalOptions | undefined,
+): ArrivalScheduler | undefined {
+  if (!arrival) return undefined;
+  const { onParked, ...scheduler } = arrival;
+  return Object.assign(createFairScheduler({ queue, ...scheduler }), { onParked });
 }
 
 /**
@@ -113,7 +120,9 @@ async function addJobs(
   const parked = await arrival.parkOnArrival(arriving);
   await queue.addBulk(bulk(parked));
   if (parked.size > 0) {
-    await arrival.confirmArrived(arriving.filter((job) => parked.has(job.id)));
+    const added = arriving.filter((job) => parked.has(job.id));
+    await arrival.confirmArrived(added);
+    for (const job of added) arrival.onParked?.(job.type);
   }
 }
 
@@ -134,13 +143,22 @@ function inEnqueueSpan<T>(input: EnqueueJobInput<JobType>, work: () => Promise<T
   );
 }
 
-/** Adds one job; invalid payloads never reach Redis. */
+/**
+ * Adds one job; invalid payloads never reach Redis. With `arrival`, a job whose key is at its
+ * limit is added already parked, as `enqueueJobs` does (one `addBulk` of one job).
+ */
 export async function enqueueJob<T extends JobType>(
   queue: JobQueue,
   input: EnqueueJobInput<T>,
+  options: { arrival?: ArrivalOptions } = {},
 ): Promise<void> {
+  const arrival = arrivalScheduler(queue, options.arrival);
   await inEnqueueSpan(input, async () => {
-    const job = toQueuedJob(input);
+    const job = toQueuedJob(input, arrival);
+    if (job.arriving) {
+      await addJobs(queue, [job], arrival);
+      return;
+    }
     await queue.add(job.name, job.data, job.opts);
   });
 }

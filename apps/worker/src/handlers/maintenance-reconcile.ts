@@ -1,5 +1,6 @@
 import { JOB_LIST_MAX_LIMIT, type JobRepository, type StaleCursor, type StaleJob } from '@repo/db';
 import {
+  type ArrivalOptions,
   enqueueJob,
   InvalidPayloadError,
   type JobQueue,
@@ -36,7 +37,8 @@ const LOST_WHILE_RUNNING =
  * - waiting, delayed or active: BullMQ will run it, or is running it on a slow worker — left alone;
  * - missing: queued again (a running job's interrupted attempt is given back, as BullMQ does for a
  *   stalled job) and enqueued under the row id with the attempts it has left, so running this
- *   twice, or next to a late original enqueue, adds nothing twice;
+ *   twice, or next to a late original enqueue, adds nothing twice; with `arrival`, a job whose key
+ *   is at its limit is added already parked, as the api adds it (packages/jobs: park on arrival);
  * - failed for good in BullMQ (a failure the row could not be told of): marked failed with
  *   BullMQ's reason.
  *
@@ -49,6 +51,8 @@ export function maintenanceReconcile(deps: {
   jobs: Pick<JobRepository, 'findStale' | 'requeue' | 'markFailed' | 'expireOverdue'>;
   queue: JobQueue;
   limits?: ReconcileLimits;
+  /** Park on arrival for the re-added jobs, under the workers' limits; without, they go to wait. */
+  arrival?: ArrivalOptions;
 }): JobHandler<'maintenance.reconcile'> {
   const { pageSize, jobsPerRun } = deps.limits ?? DEFAULT_LIMITS;
   return async (_payload, { logger }) => {
@@ -112,6 +116,7 @@ async function repair(
   deps: {
     jobs: Pick<JobRepository, 'requeue' | 'markFailed'>;
     queue: JobQueue;
+    arrival?: ArrivalOptions;
   },
   stale: StaleJob,
   queued: QueueJobState,
@@ -144,15 +149,19 @@ async function repair(
         `${row.error ?? 'the job failed'} (its ${row.maxAttempts} attempts are used up)`,
       );
     }
-    await enqueueJob(deps.queue, {
-      id: row.id,
-      type: resolveJobType(row.type),
-      payload: row.payload as never,
-      runAt: row.runAt,
-      maxAttempts: attemptsLeft,
-      concurrencyKey: row.concurrencyKey,
-      priority: row.priority,
-    });
+    await enqueueJob(
+      deps.queue,
+      {
+        id: row.id,
+        type: resolveJobType(row.type),
+        payload: row.payload as never,
+        runAt: row.runAt,
+        maxAttempts: attemptsLeft,
+        concurrencyKey: row.concurrencyKey,
+        priority: row.priority,
+      },
+      deps.arrival ? { arrival: deps.arrival } : {},
+    );
     return 'requeued';
   } catch (error) {
     if (
