@@ -241,3 +241,57 @@ describe('park on arrival (real Redis)', () => {
     expect(await b.fetchAndAdmit()).toEqual({ id: waiting, admitted: true });
   });
 });
+
+describe('park on arrival through the single enqueueJob (real Redis)', () => {
+  it('adds a job whose key is at its limit already parked, behind the parked ones, and counts it', async () => {
+    const b = await bench({ maxConcurrentPerKey: 1 }, 'single');
+    const limits: LimitsByType = { 'system.echo': { ...NONE, maxConcurrentPerKey: 1 } };
+    const counted: string[] = [];
+    const arrival = { limits, connection: b.redis, onParked: (type: string) => counted.push(type) };
+    const add = (id: string, concurrencyKey: string | null) =>
+      enqueueJob(b.queue, { id, type: 'system.echo', payload: {}, concurrencyKey }, { arrival });
+
+    const [running, first, second, noKey] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await add(running, 'A');
+    // under the limit: straight to wait, not counted
+    expect(await b.state(running)).toBe('prioritized');
+    expect(counted).toEqual([]);
+    expect(await b.fetchAndAdmit()).toEqual({ id: running, admitted: true });
+
+    await add(first, 'A');
+    await add(second, 'A');
+    await add(noKey, null);
+    expect(await b.state(first)).toBe('delayed');
+    expect(await b.state(second)).toBe('delayed');
+    expect(await b.fair.waitingFor(first)).toBe('concurrency');
+    expect(await b.parkList('A')).toEqual([first, second]);
+    // a job without a key is not decided on arrival
+    expect(await b.state(noKey)).toBe('prioritized');
+    expect(counted).toEqual(['system.echo', 'system.echo']);
+
+    // confirmed parked: the release wakes the first in order
+    await b.fair.release(running, 'system.echo', 'A');
+    expect(await b.state(first)).toBe('prioritized');
+    expect(await b.state(second)).toBe('delayed');
+  });
+
+  it('adds every job to wait without arrival options, as before', async () => {
+    const b = await bench({ maxConcurrentPerKey: 1 }, 'single-off');
+    const [running, next] = [randomUUID(), randomUUID()];
+    await enqueueJob(b.queue, {
+      id: running,
+      type: 'system.echo',
+      payload: {},
+      concurrencyKey: 'A',
+    });
+    expect(await b.fetchAndAdmit()).toEqual({ id: running, admitted: true });
+    await enqueueJob(b.queue, { id: next, type: 'system.echo', payload: {}, concurrencyKey: 'A' });
+    expect(await b.state(next)).toBe('prioritized');
+    expect(await b.parkList('A')).toEqual([]);
+  });
+});
