@@ -34,14 +34,14 @@ interface QueuedJob {
   name: string;
   data: unknown;
   opts: JobsOptions;
-  /** Set when park on arrival decides where the job goes (a key, a limit per key, due now). */
+  /** Set when park on arrival decides where the job goes (a limit that applies to it, due now). */
   arriving?: ArrivingJob;
 }
 
 /**
  * Park on arrival (packages/jobs README: fair execution): with the limits the workers run under,
- * a job whose key already has parked jobs, or whose key's slots or rate window are full, is added
- * already parked instead of to wait, where the workers would have to fetch and park it before
+ * a job whose key already has parked jobs, or whose type's slots (maxConcurrent) or key's slots or
+ * rate window are full, is added already parked instead of to wait, where the workers would have to fetch and park it before
  * reaching other keys' jobs.
  */
 export interface ArrivalOptions {
@@ -100,7 +100,7 @@ function toQueuedJob<T extends JobType>(
 
 /**
  * One `addBulk`; with park on arrival, one script call decides first which of the jobs go in
- * parked, and one after confirms them. Jobs without a key, or whose type limits no key, cost no call.
+ * parked, and one after confirms them. Jobs no limit applies to cost no call.
  */
 async function addJobs(
   queue: JobQueue,
