@@ -168,6 +168,8 @@ export function createApp(deps: AppDeps): Express {
       prefix: config.QUEUE_PREFIX,
       config,
       redisTimeoutMs,
+      ...(deps.limits ? { limits: deps.limits } : {}),
+      ...(deps.onParked ? { onParked: deps.onParked } : {}),
     }),
   );
 
