@@ -227,6 +227,19 @@ describe('park on arrival (real Redis)', () => {
     expect(await b.state(late.id)).toBe('prioritized');
     expect(await b.fetchAndAdmit()).toEqual({ id: late.id, admitted: true });
     expect(await b.fair.waitingFor(late.id)).toBeNull();
+
+    // reconcile adds the never-added job again under its id, through the same arrival decision:
+    // its turn passed while it did not exist, so it is promoted at once instead of at its recheck
+    const limits: LimitsByType = { 'system.echo': { ...NONE, maxConcurrentPerKey: 1 } };
+    await enqueueJob(
+      b.queue,
+      { id: ghost.id, type: 'system.echo', payload: {}, concurrencyKey: 'A' },
+      { arrival: { limits, connection: b.redis } },
+    );
+    expect(await b.state(ghost.id)).toBe('prioritized');
+    // the slot is still late's: admitted, the job parks again, on its list this time
+    expect(await b.fetchAndAdmit()).toEqual({ id: ghost.id, admitted: false });
+    expect(await b.parkList('A')).toEqual([ghost.id]);
   });
 
   it('keeps a job parked on arrival parked when its add is confirmed with no wake in between', async () => {
