@@ -59,7 +59,7 @@ export interface AppDeps {
   /** The queue's connection. */
   redis: Redis;
   /**
-   * The job types' limits, the workers' (JOB_LIMITS): a job whose key is at its limit is added
+   * The job types' limits, the workers' (JOB_LIMITS): a job at a full limit is added
    * already parked (packages/jobs README: park on arrival). Without, every job goes to wait.
    */
   limits?: LimitsByType;

@@ -13,8 +13,8 @@ export type ParkedMetric = (type: string, where: ParkPlace) => void;
 
 /**
  * `jobstack_jobs_parked_total`, in every process that parks jobs: the api parks on arrival, the
- * worker on admission and on arrival (reconcile's re-adds). A counter of events where they
- * happen, so `sum by (type) (rate(...))` over all processes is every parking.
+ * worker on admission and on arrival (reconcile's re-adds, its webhook deliveries). Counted where
+ * they happen, so `sum by (type) (rate(...))` over all processes is every parking.
  * `types` are the declared job types; any other name is `other`.
  */
 export function createParkedMetric(options: {
