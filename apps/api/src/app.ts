@@ -6,7 +6,7 @@ import type {
 } from '@repo/db';
 import type { Health } from '@repo/health';
 import { healthRouter } from '@repo/health/express';
-import type { JobQueue, LimitsByType } from '@repo/jobs';
+import type { JobQueue, JobType, LimitsByType } from '@repo/jobs';
 import type { Logger } from '@repo/logger';
 import type { SecretBox } from '@repo/webhooks';
 import { allowsRawUrls } from '@repo/webhooks/env';
@@ -59,10 +59,12 @@ export interface AppDeps {
   /** The queue's connection. */
   redis: Redis;
   /**
-   * The job types' limits, the workers' (JOB_LIMITS): a job whose key is at its limit is added
+   * The job types' limits, the workers' (JOB_LIMITS): a job at a full limit is added
    * already parked (packages/jobs README: park on arrival). Without, every job goes to wait.
    */
   limits?: LimitsByType;
+  /** Counts a job added already parked (park on arrival), by type. */
+  onParked?: (type: JobType) => void;
   logger: Logger;
   health: Health;
   /** Where the HTTP and queue metrics are registered; /metrics serves all of it. */
@@ -135,6 +137,7 @@ export function createApp(deps: AppDeps): Express {
       queue: deps.queue,
       redis: deps.redis,
       ...(deps.limits ? { limits: deps.limits } : {}),
+      ...(deps.onParked ? { onParked: deps.onParked } : {}),
       health: deps.health,
       config,
       redisTimeoutMs,
@@ -165,6 +168,8 @@ export function createApp(deps: AppDeps): Express {
       prefix: config.QUEUE_PREFIX,
       config,
       redisTimeoutMs,
+      ...(deps.limits ? { limits: deps.limits } : {}),
+      ...(deps.onParked ? { onParked: deps.onParked } : {}),
     }),
   );
 

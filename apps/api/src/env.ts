@@ -76,7 +76,7 @@ export const apiEnv = z
     ...databaseEnv().shape,
     ...migrationEnv().shape,
     ...redisEnv().shape,
-    // the workers' limits: the api parks a job on arrival when its key is at its limit
+    // the workers' limits: the api parks a job on arrival when a limit of it is full
     ...jobLimitsEnv().shape,
     ...http.shape,
     ...auth.shape,

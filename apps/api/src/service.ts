@@ -19,6 +19,7 @@ import {
   createJobQueue,
   createRedisConnection,
   isRedisUnavailableError,
+  JOB_TYPE_NAMES,
   type JobQueue,
   jobEventsChannel,
   redisHealthChecks,
@@ -26,7 +27,11 @@ import {
 } from '@repo/jobs';
 import { createProcessMetrics, logRedisErrors, type RunningService } from '@repo/lifecycle';
 import type { Logger } from '@repo/logger';
-import { createDbBatchSizeMetric, createJobOperationMetrics } from '@repo/metrics';
+import {
+  createDbBatchSizeMetric,
+  createJobOperationMetrics,
+  createParkedMetric,
+} from '@repo/metrics';
 import { secretBoxFor } from '@repo/webhooks/env';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -129,6 +134,7 @@ export async function createApiService(
   const webhookEndpoints = createWebhookEndpointRepository(db);
   const jobAttempts = createJobAttemptLog(db);
   const operationMetrics = createJobOperationMetrics(metrics);
+  const parked = createParkedMetric({ registry: metrics, types: JOB_TYPE_NAMES });
   // a subscribed connection can send nothing else; unlike the fail-fast one it waits out an
   // outage, and subscribes again when Redis is back
   const subscriber = redis.duplicate({
@@ -163,6 +169,7 @@ export async function createApiService(
     redis,
     // an override of a job type that does not exist stops the api at start, as it does a worker
     limits: resolveJobLimits(config.JOB_LIMITS),
+    onParked: (type) => parked(type, 'arrival'),
     logger,
     health,
     metrics,

@@ -184,7 +184,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     // still queued, until a slot frees (see the jobs package's README).
     const limited = deps.fair.isLimited(type, concurrencyKey) && token !== undefined;
     if (limited && !(await deps.fair.admit(job, token, type, concurrencyKey))) {
-      deps.metrics.jobs.parked(type);
+      deps.metrics.jobs.parked(type, 'admission');
       throw new DelayedError();
     }
     try {

@@ -13,6 +13,7 @@ import {
 import { databaseOptions } from '@repo/db/env';
 import { createHealth, type Health, type HealthServer, startHealthServer } from '@repo/health';
 import {
+  type ArrivalOptions,
   createFairScheduler,
   createJobEnqueuer,
   createJobQueue,
@@ -102,11 +103,15 @@ export async function createWorkerService(
   });
   const queue = createJobQueue(redis, config.QUEUE_PREFIX);
 
-  const fair = createFairScheduler({
-    queue,
+  const limits = resolveJobLimits(config.JOB_LIMITS);
+  const fair = createFairScheduler({ queue, connection: redis, limits });
+  // the jobs this worker adds (reconcile's re-adds, webhook deliveries) are parked on arrival
+  // like the api's, by the same limits
+  const arrival: ArrivalOptions = {
+    limits,
     connection: redis,
-    limits: resolveJobLimits(config.JOB_LIMITS),
-  });
+    onParked: (type) => metrics.jobs.parked(type, 'arrival'),
+  };
   // a subscribed connection can send nothing else, so cancellations get one of their own
   const subscriber = redis.duplicate({ connectionName: `${connectionName}-cancel` });
   // an outage is logged once, by the main connection (logRedisErrors below)
@@ -141,6 +146,7 @@ export async function createWorkerService(
       webhookMetrics: metrics.webhooks,
       webhookEndpoints,
       secretBox,
+      arrival,
     }),
     attempts,
     logger,
@@ -204,7 +210,7 @@ export async function createWorkerService(
     outbox: createJobEventOutbox(db),
     endpoints: webhookEndpoints,
     jobs,
-    enqueue: createJobEnqueuer(queue),
+    enqueue: createJobEnqueuer(queue, { arrival }),
     logger,
     intervalMs: JOB_EVENT_POLL_INTERVAL_MS,
   });

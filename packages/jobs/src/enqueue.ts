@@ -34,14 +34,14 @@ interface QueuedJob {
   name: string;
   data: unknown;
   opts: JobsOptions;
-  /** Set when park on arrival decides where the job goes (a key, a limit per key, due now). */
+  /** Set when park on arrival decides where the job goes (a limit that applies to it, due now). */
   arriving?: ArrivingJob;
 }
 
 /**
  * Park on arrival (packages/jobs README: fair execution): with the limits the workers run under,
- * a job whose key already has parked jobs, or whose key's slots or rate window are full, is added
- * already parked instead of to wait, where the workers would have to fetch and park it before
+ * a job whose key already has parked jobs, or whose type's slots (maxConcurrent) or key's slots or
+ * rate window are full, is added already parked instead of to wait, where the workers would have to fetch and park it before
  * reaching other keys' jobs.
  */
 export interface ArrivalOptions {
@@ -49,15 +49,22 @@ export interface ArrivalOptions {
   limits: LimitsByType;
   /** The connection the decision's script runs on (the queue's). */
   connection: Redis;
+  /** Called once per job added parked, after its add (the `parked` metric's `where="arrival"`). */
+  onParked?: (type: JobType) => void;
 }
 
 type ArrivalScheduler = Pick<
   FairScheduler,
   'decidesOnArrival' | 'parkOnArrival' | 'confirmArrived'
->;
+> & { onParked?: ((type: JobType) => void) | undefined };
 
-function arrivalScheduler(queue: JobQueue, arrival: ArrivalOptions | undefined) {
-  return arrival && createFairScheduler({ queue, ...arrival });
+function arrivalScheduler(
+  queue: JobQueue,
+  arrival: ArrivalOptions | undefined,
+): ArrivalScheduler | undefined {
+  if (!arrival) return undefined;
+  const { onParked, ...scheduler } = arrival;
+  return Object.assign(createFairScheduler({ queue, ...scheduler }), { onParked });
 }
 
 /**
@@ -93,7 +100,7 @@ function toQueuedJob<T extends JobType>(
 
 /**
  * One `addBulk`; with park on arrival, one script call decides first which of the jobs go in
- * parked, and one after confirms them. Jobs without a key, or whose type limits no key, cost no call.
+ * parked, and one after confirms them. Jobs no limit applies to cost no call.
  */
 async function addJobs(
   queue: JobQueue,
@@ -113,7 +120,9 @@ async function addJobs(
   const parked = await arrival.parkOnArrival(arriving);
   await queue.addBulk(bulk(parked));
   if (parked.size > 0) {
-    await arrival.confirmArrived(arriving.filter((job) => parked.has(job.id)));
+    const added = arriving.filter((job) => parked.has(job.id));
+    await arrival.confirmArrived(added);
+    for (const job of added) arrival.onParked?.(job.type);
   }
 }
 
@@ -134,13 +143,22 @@ function inEnqueueSpan<T>(input: EnqueueJobInput<JobType>, work: () => Promise<T
   );
 }
 
-/** Adds one job; invalid payloads never reach Redis. */
+/**
+ * Adds one job; invalid payloads never reach Redis. With `arrival`, a job whose key is at its
+ * limit is added already parked, as `enqueueJobs` does (one `addBulk` of one job).
+ */
 export async function enqueueJob<T extends JobType>(
   queue: JobQueue,
   input: EnqueueJobInput<T>,
+  options: { arrival?: ArrivalOptions } = {},
 ): Promise<void> {
+  const arrival = arrivalScheduler(queue, options.arrival);
   await inEnqueueSpan(input, async () => {
-    const job = toQueuedJob(input);
+    const job = toQueuedJob(input, arrival);
+    if (job.arriving) {
+      await addJobs(queue, [job], arrival);
+      return;
+    }
     await queue.add(job.name, job.data, job.opts);
   });
 }

@@ -15,6 +15,12 @@ export {
 } from './job-operation-metrics.ts';
 export { exportedMetricNames } from './metric-names.ts';
 export {
+  createParkedMetric,
+  PARK_PLACES,
+  type ParkedMetric,
+  type ParkPlace,
+} from './parked-metrics.ts';
+export {
   type JobBacklog,
   QUEUE_STATES,
   type QueueState,

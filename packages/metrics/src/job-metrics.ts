@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { boundedLabel } from './bounded-label.ts';
+import { createParkedMetric, type ParkedMetric } from './parked-metrics.ts';
 
 /**
  * How an attempt ended. `retried`: it failed and another attempt follows; `failed`: it failed
@@ -36,7 +37,7 @@ export interface JobMetrics {
   /** A job went back to the queue without using an attempt because PostgreSQL was unavailable. */
   postponed(type: string): void;
   /** A job waited for a concurrency or rate limit without using an attempt. */
-  parked(type: string): void;
+  parked: ParkedMetric;
   /** Jobs running in this process now. */
   active: Gauge;
 }
@@ -74,12 +75,7 @@ export function createJobMetrics(options: {
     labelNames: ['type'] as const,
     registers,
   });
-  const parked = new Counter({
-    name: 'jobstack_jobs_parked_total',
-    help: 'Jobs that waited for a concurrency or rate limit without using an attempt, by type',
-    labelNames: ['type'] as const,
-    registers,
-  });
+  const parked = createParkedMetric(options);
   const active = new Gauge({
     name: 'jobstack_jobs_active',
     help: 'Jobs running in this worker now',
@@ -101,9 +97,7 @@ export function createJobMetrics(options: {
     postponed(type) {
       postponed.inc({ type: boundedLabel(type, types) });
     },
-    parked(type) {
-      parked.inc({ type: boundedLabel(type, types) });
-    },
+    parked,
     active,
   };
 }

@@ -4,9 +4,11 @@ import {
   createDbBatchSizeMetric,
   createHttpRequestMetrics,
   createJobMetrics,
+  createParkedMetric,
   createWebhookDeliveryMetrics,
   exportedMetricNames,
   JOB_OUTCOMES,
+  PARK_PLACES,
   registerScrapeTimeMetrics,
 } from './index.ts';
 
@@ -50,6 +52,39 @@ describe('label cardinality', () => {
     for (const outcome of JOB_OUTCOMES) {
       expect(text).toContain(`jobstack_jobs_total{type="system.echo",outcome="${outcome}"} 0`);
     }
+  });
+
+  it('parked jobs are counted by declared type and where, from zero, in the api and the worker alike', async () => {
+    const types = ['system.echo', 'webhook.deliver'];
+    const worker = new Registry();
+    const jobs = createJobMetrics({ registry: worker, types });
+    const api = new Registry();
+    const parked = createParkedMetric({ registry: api, types });
+    // before any job: zeros for every declared type and place, so rate() has no gaps
+    for (const where of PARK_PLACES) {
+      expect(await api.metrics()).toContain(
+        `jobstack_jobs_parked_total{type="webhook.deliver",where="${where}"} 0`,
+      );
+    }
+    for (let i = 0; i < 300; i += 1) {
+      const type = i % 3 === 0 ? 'system.echo' : `made.up-${i}`;
+      jobs.parked(type, 'admission');
+      parked(type, 'arrival');
+    }
+    const bound = (types.length + 1) * PARK_PLACES.length;
+    expect(await seriesOf(worker, 'jobstack_jobs_parked_total')).toBeLessThanOrEqual(bound);
+    expect(await seriesOf(api, 'jobstack_jobs_parked_total')).toBeLessThanOrEqual(bound);
+    expect(await worker.metrics()).toContain(
+      'jobstack_jobs_parked_total{type="system.echo",where="admission"} 100',
+    );
+    expect(await api.metrics()).toContain(
+      'jobstack_jobs_parked_total{type="other",where="arrival"} 200',
+    );
+    // one name, one type, one help in both processes, so a query over both sees one metric
+    const [inWorker] = worker.getMetricsAsArray().filter((m) => m.name.includes('parked'));
+    const [inApi] = api.getMetricsAsArray().filter((m) => m.name.includes('parked'));
+    expect(inApi?.help).toBe(inWorker?.help);
+    expect(inApi?.type).toBe(inWorker?.type);
   });
 
   it('HTTP methods outside the standard ones and impossible statuses become `other`', async () => {

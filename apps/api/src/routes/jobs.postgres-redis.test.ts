@@ -2,7 +2,12 @@ import { jobTypes, splitQueuedJobData } from '@repo/jobs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../problems.ts';
-import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
+import {
+  type ApiUnderTest,
+  auth,
+  startApiUnderTest,
+  TEST_METRICS_TOKEN,
+} from '../testing/api-under-test.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const echo = (data: unknown = 'hello') => ({ type: 'system.echo', payload: { data } });
@@ -495,5 +500,16 @@ describe('park on arrival (real PostgreSQL and Redis, no worker)', () => {
       .send({ ...echo(), concurrencyKey: 'tenant-8' })
       .expect(202);
     expect(await (await api.queue.getJob(other.body.id))?.getState()).toBe('prioritized');
+    // the three jobs added parked are counted where they were parked, by the api
+    const metrics = await request(api.url)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`)
+      .expect(200);
+    expect(metrics.text).toContain(
+      'jobstack_jobs_parked_total{type="system.echo",where="arrival"} 3',
+    );
+    expect(metrics.text).toContain(
+      'jobstack_jobs_parked_total{type="system.echo",where="admission"} 0',
+    );
   });
 });

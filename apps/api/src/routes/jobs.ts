@@ -138,6 +138,8 @@ export interface JobsRouterOptions {
   redis: Redis;
   /** The job types' limits, for park on arrival; without, every job is added to wait. */
   limits?: LimitsByType;
+  /** Counts a job added already parked (park on arrival), by type. */
+  onParked?: (type: JobType) => void;
   health: Health;
   config: Pick<HttpConfig, 'BODY_LIMIT' | 'REQUEST_TIMEOUT'>;
   redisTimeoutMs: number;
@@ -153,7 +155,11 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   const { jobs, queue } = options;
   const router = Router();
   // concurrent requests share an addBulk, as their rows shared an INSERT (group commit)
-  const arrival = options.limits && { limits: options.limits, connection: options.redis };
+  const arrival = options.limits && {
+    limits: options.limits,
+    connection: options.redis,
+    ...(options.onParked ? { onParked: options.onParked } : {}),
+  };
   const enqueueJob = createJobEnqueuer(queue, {
     maxWaiting: ENQUEUE_MAX_WAITING,
     ...(arrival ? { arrival } : {}),

@@ -1,10 +1,23 @@
-import { declaredSchedules, watchScheduleChanges } from '@repo/jobs';
+import { randomUUID } from 'node:crypto';
+import {
+  createFairScheduler,
+  declaredSchedules,
+  QUEUE_NAME,
+  resolveJobLimits,
+  watchScheduleChanges,
+} from '@repo/jobs';
 import { READY_DEADLINE_MS, TEST_REDIS_URL } from '@repo/testing';
+import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../problems.ts';
-import { type ApiUnderTest, auth, startApiUnderTest } from '../testing/api-under-test.ts';
+import {
+  type ApiUnderTest,
+  auth,
+  startApiUnderTest,
+  TEST_METRICS_TOKEN,
+} from '../testing/api-under-test.ts';
 
 /** The code-declared schedules as the list shows them: by key, in byte order. */
 const declaredKeys = declaredSchedules.map((declaration) => declaration.id).sort();
@@ -463,5 +476,61 @@ describe('schedules endpoints (real PostgreSQL and Redis)', () => {
     const get = await request(api.url).get('/v1/schedules/reports.nightly/trigger').set(auth);
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe('POST, OPTIONS');
+  });
+});
+
+describe('POST /v1/schedules/:key/trigger with park on arrival (real PostgreSQL and Redis)', () => {
+  let api: ApiUnderTest;
+  let worker: Worker;
+  // a worker's own connection: BullMQ's workers block on theirs
+  let connection: Redis;
+  beforeAll(async () => {
+    api = await startApiUnderTest('api-schedules-arrival', {
+      env: { JOB_LIMITS: JSON.stringify({ 'webhook.deliver': { maxConcurrent: 1 } }) },
+    });
+    connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    worker = new Worker(QUEUE_NAME, null, {
+      connection,
+      prefix: api.prefix,
+      lockDuration: 30_000,
+      autorun: false,
+    });
+  });
+  afterAll(async () => {
+    await worker?.close(true);
+    connection?.disconnect();
+    await api?.close();
+  });
+
+  it('adds a run of a type at its maxConcurrent already parked, and counts it', async () => {
+    expect((await request(api.url).post('/v1/schedules').set(auth).send(nightly)).status).toBe(201);
+    const trigger = () => request(api.url).post('/v1/schedules/reports.nightly/trigger').set(auth);
+    const first = await trigger().expect(202);
+    expect(await api.queue.getJobState(first.body.id)).toBe('prioritized');
+    // a worker takes the type's one slot, as the worker's processor does
+    const fair = createFairScheduler({
+      queue: api.queue,
+      connection,
+      limits: resolveJobLimits(api.config.JOB_LIMITS),
+    });
+    const token = randomUUID();
+    const running = await worker.getNextJob(token, { block: false });
+    expect(running?.id).toBe(first.body.id);
+    expect(await fair.admit(running as Job, token, 'webhook.deliver', null)).toBe(true);
+
+    const second = await trigger().expect(202);
+    expect(await api.queue.getJobState(second.body.id)).toBe('delayed');
+    const job = await request(api.url).get(`/v1/jobs/${second.body.id}`).set(auth).expect(200);
+    expect(job.body).toMatchObject({ status: 'queued', waitingFor: 'concurrency' });
+    const metrics = await request(api.url)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${TEST_METRICS_TOKEN}`)
+      .expect(200);
+    expect(metrics.text).toContain(
+      'jobstack_jobs_parked_total{type="webhook.deliver",where="arrival"} 1',
+    );
+    // the slot freed, the parked run is woken
+    await fair.release(first.body.id, 'webhook.deliver', null);
+    expect(await api.queue.getJobState(second.body.id)).toBe('prioritized');
   });
 });

@@ -1,12 +1,15 @@
 import type { JobRepository, ScheduleDefinition, ScheduleRepository } from '@repo/db';
 import {
+  type ArrivalOptions,
   announceScheduleChange,
   checkCron,
   DEFAULT_SCHEDULE_TIMEZONE,
   declaredSchedules,
   enqueueJob,
   type JobQueue,
+  type JobType,
   jobTypes,
+  type LimitsByType,
   parseJobPayload,
   resolveEnqueueableType,
   type ScheduleDeclaration,
@@ -60,6 +63,13 @@ export interface SchedulesRouterOptions {
   redisTimeoutMs: number;
   /** The schedules declared in code; default @repo/jobs declaredSchedules. */
   declared?: readonly ScheduleDeclaration[];
+  /**
+   * The job types' limits, the workers': a triggered run of a type at its `maxConcurrent` is added
+   * already parked (packages/jobs README: park on arrival). Runs carry no concurrency key.
+   */
+  limits?: LimitsByType;
+  /** Counts a run added already parked, by type. */
+  onParked?: (type: JobType) => void;
 }
 
 /**
@@ -69,6 +79,11 @@ export interface SchedulesRouterOptions {
  */
 export function schedulesRouter(options: SchedulesRouterOptions): Router {
   const { schedules } = options;
+  const arrival: ArrivalOptions | undefined = options.limits && {
+    limits: options.limits,
+    connection: options.redis,
+    ...(options.onParked ? { onParked: options.onParked } : {}),
+  };
   // by key in byte order (keys are ASCII): the order they are listed and paged in
   const declared = new Map(
     (options.declared ?? declaredSchedules)
@@ -267,7 +282,11 @@ export function schedulesRouter(options: SchedulesRouterOptions): Router {
         schedulerId: key,
       });
       await callRedis('enqueue the job', options.redisTimeoutMs, () =>
-        enqueueJob(options.queue, { id: job.id, type, payload: jobPayload, maxAttempts }),
+        enqueueJob(
+          options.queue,
+          { id: job.id, type, payload: jobPayload, maxAttempts },
+          arrival ? { arrival } : {},
+        ),
       ).catch((error: unknown) => {
         if (!(error instanceof DependencyUnavailableError)) throw error;
         throw new DependencyUnavailableError(

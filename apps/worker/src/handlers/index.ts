@@ -1,5 +1,5 @@
 import type { JobRepository, WebhookEndpointRepository } from '@repo/db';
-import type { JobQueue } from '@repo/jobs';
+import type { ArrivalOptions, JobQueue } from '@repo/jobs';
 import type { WebhookDeliveryMetrics } from '@repo/metrics';
 import type { SecretBox } from '@repo/webhooks';
 import type { MaintenanceConfig, WebhookConfig } from '../env.ts';
@@ -19,6 +19,8 @@ export function createHandlers(deps: {
   webhookEndpoints: Pick<WebhookEndpointRepository, 'findById'>;
   /** Opens the endpoints' sealed signing secrets; undefined without WEBHOOK_SECRETS_KEY. */
   secretBox: SecretBox | undefined;
+  /** Park on arrival for the jobs reconcile adds again (the workers' limits). */
+  arrival?: ArrivalOptions;
 }): JobHandlers {
   return {
     'system.echo': systemEcho,

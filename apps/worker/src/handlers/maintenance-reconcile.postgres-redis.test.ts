@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobRecord } from '@repo/db';
-import { jobOptions, QUEUE_NAME } from '@repo/jobs';
+import { type ArrivalOptions, jobOptions, type LimitsByType, QUEUE_NAME } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
 import { READY_DEADLINE_MS } from '@repo/testing';
 import { Worker } from 'bullmq';
@@ -26,12 +26,13 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
       config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
     }),
   });
-  const reconcile = async (limits?: ReconcileLimits) =>
+  const reconcile = async (limits?: ReconcileLimits, arrival?: ArrivalOptions) =>
     maintenanceReconcile({
       config: h.config,
       jobs: h.jobs,
       queue: h.queue,
       ...(limits && { limits }),
+      ...(arrival && { arrival }),
     })({}, await context());
 
   const workers: Worker[] = [];
@@ -362,5 +363,49 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
         timeout: READY_DEADLINE_MS,
       })
       .toBe(1);
+  });
+
+  it('parks the re-added jobs of a key past its limit on arrival, as one batch, in their order', async () => {
+    const limits: LimitsByType = {
+      'system.echo': { maxConcurrent: 0, maxConcurrentPerKey: 2, rateMax: 0, rateWindowMs: 0 },
+    };
+    const counted: string[] = [];
+    const arrival: ArrivalOptions = {
+      limits,
+      connection: h.redis,
+      onParked: (type) => counted.push(type),
+    };
+    // rows whose BullMQ jobs Redis lost: five of key A, one without a key
+    const keyed: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const { job } = await h.jobs.create({
+        type: 'system.echo',
+        payload: { data: i },
+        maxAttempts: 3,
+        concurrencyKey: 'A',
+      });
+      keyed.push(job.id);
+      // oldest first is the order reconcile walks them in
+      await age([job.id], `${3_600 - i} seconds`);
+    }
+    const { job: noKey } = await h.jobs.create({
+      type: 'system.echo',
+      payload: {},
+      maxAttempts: 3,
+    });
+    await age([noKey.id], '1 hour');
+
+    expect(await reconcile(undefined, arrival)).toMatchObject({ requeued: 6, failed: 0 });
+    const states = await Promise.all(keyed.map((id) => h.queue.getJobState(id)));
+    // the key's limit in wait, the rest parked behind them in the order they were walked
+    expect(states).toEqual(['prioritized', 'prioritized', 'delayed', 'delayed', 'delayed']);
+    expect(await h.redis.lrange(`${h.queue.toKey('fair')}:park:system.echo:A`, 0, -1)).toEqual(
+      keyed.slice(2),
+    );
+    expect(await h.fair.waitingFor(keyed[2] as string)).toBe('concurrency');
+    expect(await h.queue.getJobState(noKey.id)).toBe('prioritized');
+    expect(counted).toEqual(['system.echo', 'system.echo', 'system.echo']);
+    // the rows stay queued, with their attempts untouched
+    expect(await row(keyed[4] as string)).toMatchObject({ status: 'queued', attempts: 0 });
   });
 });

@@ -1,8 +1,12 @@
 import { JOB_LIST_MAX_LIMIT, type JobRepository, type StaleCursor, type StaleJob } from '@repo/db';
 import {
-  enqueueJob,
+  type ArrivalOptions,
+  type EnqueueJobInput,
+  enqueueJobs,
   InvalidPayloadError,
   type JobQueue,
+  type JobType,
+  parseJobPayload,
   resolveJobType,
   UnknownJobTypeError,
 } from '@repo/jobs';
@@ -36,7 +40,10 @@ const LOST_WHILE_RUNNING =
  * - waiting, delayed or active: BullMQ will run it, or is running it on a slow worker — left alone;
  * - missing: queued again (a running job's interrupted attempt is given back, as BullMQ does for a
  *   stalled job) and enqueued under the row id with the attempts it has left, so running this
- *   twice, or next to a late original enqueue, adds nothing twice;
+ *   twice, or next to a late original enqueue, adds nothing twice. A page's re-added jobs go to
+ *   Redis together, and with `arrival` are parked on arrival as one batch, as the api's are
+ *   (packages/jobs: park on arrival): after Redis lost its data, a key's backlog does not all
+ *   land in wait, where the workers would have to fetch and park it one job at a time;
  * - failed for good in BullMQ (a failure the row could not be told of): marked failed with
  *   BullMQ's reason.
  *
@@ -49,6 +56,8 @@ export function maintenanceReconcile(deps: {
   jobs: Pick<JobRepository, 'findStale' | 'requeue' | 'markFailed' | 'expireOverdue'>;
   queue: JobQueue;
   limits?: ReconcileLimits;
+  /** Park on arrival for the re-added jobs, under the workers' limits; without, they go to wait. */
+  arrival?: ArrivalOptions;
 }): JobHandler<'maintenance.reconcile'> {
   const { pageSize, jobsPerRun } = deps.limits ?? DEFAULT_LIMITS;
   return async (_payload, { logger }) => {
@@ -66,10 +75,15 @@ export function maintenanceReconcile(deps: {
         deps.queue,
         page.map((job) => job.queueJobId),
       );
+      const toEnqueue: EnqueueJobInput<JobType>[] = [];
       for (const [index, job] of page.entries()) {
         const result = await repair(deps, job, states[index] ?? { state: 'pending' }, logger);
-        if (result) outcome[result] += 1;
+        if (result === 'failed') outcome.failed += 1;
+        else if (result) toEnqueue.push(result);
       }
+      // under the row ids: a run that fails here and the next one add nothing twice
+      await enqueueJobs(deps.queue, toEnqueue, deps.arrival ? { arrival: deps.arrival } : {});
+      outcome.requeued += toEnqueue.length;
       after = page.at(-1) ?? after;
       if (page.length < limit) {
         caughtUp = true;
@@ -108,15 +122,15 @@ async function expireOverdue(
   return expired;
 }
 
+/** What to do with one stale job: nothing, marked failed, or the job to enqueue again. */
 async function repair(
   deps: {
     jobs: Pick<JobRepository, 'requeue' | 'markFailed'>;
-    queue: JobQueue;
   },
   stale: StaleJob,
   queued: QueueJobState,
   logger: Logger,
-): Promise<'requeued' | 'failed' | null> {
+): Promise<EnqueueJobInput<JobType> | 'failed' | null> {
   switch (queued.state) {
     case 'pending':
       return null;
@@ -144,16 +158,18 @@ async function repair(
         `${row.error ?? 'the job failed'} (its ${row.maxAttempts} attempts are used up)`,
       );
     }
-    await enqueueJob(deps.queue, {
+    // checked here, one job at a time, so that one rejected payload fails only its own job
+    // rather than the page's whole enqueue
+    const type = resolveJobType(row.type);
+    return {
       id: row.id,
-      type: resolveJobType(row.type),
-      payload: row.payload as never,
+      type,
+      payload: parseJobPayload(type, row.payload),
       runAt: row.runAt,
       maxAttempts: attemptsLeft,
       concurrencyKey: row.concurrencyKey,
       priority: row.priority,
-    });
-    return 'requeued';
+    };
   } catch (error) {
     if (
       !(

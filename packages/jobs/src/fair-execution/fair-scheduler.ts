@@ -68,8 +68,8 @@ export interface FairScheduler {
   /** Gives the slots of an admitted job back and wakes the parked jobs that may start now. */
   release(jobId: string, type: JobType, concurrencyKey: string | null): Promise<void>;
   /**
-   * Whether a job is decided on arrival (parkOnArrival): it has a key and its type a limit per key.
-   * The others cost the enqueuer nothing.
+   * Whether a job is decided on arrival (parkOnArrival): its type has `maxConcurrent`, or it has a
+   * key and its type a limit per key. The others cost the enqueuer nothing.
    */
   decidesOnArrival(type: JobType, concurrencyKey: string | null): boolean;
   /**
@@ -181,8 +181,10 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
 
     decidesOnArrival(type, concurrencyKey) {
       const l = limits[type];
+      if (!l) return false;
       return (
-        concurrencyKey !== null && l !== undefined && (l.maxConcurrentPerKey > 0 || l.rateMax > 0)
+        l.maxConcurrent > 0 ||
+        (concurrencyKey !== null && (l.maxConcurrentPerKey > 0 || l.rateMax > 0))
       );
     },
 

@@ -227,6 +227,19 @@ describe('park on arrival (real Redis)', () => {
     expect(await b.state(late.id)).toBe('prioritized');
     expect(await b.fetchAndAdmit()).toEqual({ id: late.id, admitted: true });
     expect(await b.fair.waitingFor(late.id)).toBeNull();
+
+    // reconcile adds the never-added job again under its id, through the same arrival decision:
+    // its turn passed while it did not exist, so it is promoted at once instead of at its recheck
+    const limits: LimitsByType = { 'system.echo': { ...NONE, maxConcurrentPerKey: 1 } };
+    await enqueueJob(
+      b.queue,
+      { id: ghost.id, type: 'system.echo', payload: {}, concurrencyKey: 'A' },
+      { arrival: { limits, connection: b.redis } },
+    );
+    expect(await b.state(ghost.id)).toBe('prioritized');
+    // the slot is still late's: admitted, the job parks again, on its list this time
+    expect(await b.fetchAndAdmit()).toEqual({ id: ghost.id, admitted: false });
+    expect(await b.parkList('A')).toEqual([ghost.id]);
   });
 
   it('keeps a job parked on arrival parked when its add is confirmed with no wake in between', async () => {
@@ -239,5 +252,116 @@ describe('park on arrival (real Redis)', () => {
     await b.fair.release(running as string, 'system.echo', 'A');
     expect(await b.state(waiting as string)).toBe('prioritized');
     expect(await b.fetchAndAdmit()).toEqual({ id: waiting, admitted: true });
+  });
+});
+
+describe('park on arrival under the type-wide maxConcurrent (real Redis)', () => {
+  it('lets no more jobs without a key into wait than maxConcurrent, and wakes the parked ones in order', async () => {
+    const b = await bench({ maxConcurrent: 2 }, 'type');
+    expect(b.fair.decidesOnArrival('system.echo', null)).toBe(true);
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    // one batch: the first call goes alone, the ones made meanwhile share the next addBulk
+    await Promise.all(ids.map((id) => b.enqueue({ id, type: 'system.echo', payload: {} })));
+    const states = await Promise.all(ids.map((id) => b.state(id)));
+    expect(states.filter((state) => state === 'prioritized')).toHaveLength(2);
+    const parked = ids.filter((_, i) => states[i] === 'delayed');
+    expect(parked).toHaveLength(3);
+    // the jobs without a key queue on the key '' of the type, in the order they were enqueued
+    expect(await b.parkList('')).toEqual(parked);
+    expect(await b.fair.waitingFor(parked[0] as string)).toBe('concurrency');
+
+    const first = await b.fetchAndAdmit();
+    const second = await b.fetchAndAdmit();
+    expect([first.admitted, second.admitted]).toEqual([true, true]);
+    // (the first admit, finding a slot left, already woke the head: waking reserves nothing)
+    const listed = await b.parkList('');
+    expect(listed).toEqual(parked.slice(parked.length - listed.length));
+    // a freed slot wakes the next parked job, in order
+    await b.fair.release(first.id, 'system.echo', null);
+    expect(await b.parkList('')).toEqual(listed.slice(1));
+    expect(await b.state(listed[0] as string)).toBe('prioritized');
+    // a later job queues behind the parked ones even while a slot is free
+    const [later] = await b.submit(null, 1);
+    expect(await b.state(later as string)).toBe('delayed');
+    expect(await b.parkList('')).toEqual([...listed.slice(1), later]);
+    // the woken jobs take the free slot, and no more than it
+    expect(await b.fair.holders('system.echo')).toBe(1);
+    expect((await b.fetchAndAdmit()).admitted).toBe(true);
+    expect((await b.fetchAndAdmit()).admitted).toBe(false);
+    expect(await b.fair.holders('system.echo')).toBe(2);
+  });
+
+  it('counts the jobs of every key against maxConcurrent, and each key against its own limit', async () => {
+    const b = await bench({ maxConcurrent: 3, maxConcurrentPerKey: 2 }, 'type-keys');
+    const a = await b.submit('A', 3);
+    const stateOf = async (ids: string[]) => Promise.all(ids.map((id) => b.state(id)));
+    // A's limit: two of its three in wait
+    expect((await stateOf(a)).filter((state) => state === 'prioritized')).toHaveLength(2);
+    // the type has room for one more: B's first goes to wait, its second parks for the type
+    const [b1, b2] = [...(await b.submit('B', 1)), ...(await b.submit('B', 1))];
+    // separate batches do not count each other's let-through jobs, so admit the first four
+    expect(await b.state(b1 as string)).toBe('prioritized');
+    for (let i = 0; i < 3; i += 1) expect((await b.fetchAndAdmit()).admitted).toBe(true);
+    expect(await b.fair.holders('system.echo')).toBe(3);
+    const [b3] = await b.submit('B', 1);
+    expect(await b.state(b3 as string)).toBe('delayed');
+    expect(await b.fair.waitingFor(b3 as string)).toBe('concurrency');
+    // b2 went to wait before the slots were taken: the worker parks it, at the end of B's list
+    expect(await b.fetchAndAdmit()).toEqual({ id: b2, admitted: false });
+    expect(await b.parkList('B')).toEqual([b3, b2]);
+  });
+});
+
+describe('park on arrival through the single enqueueJob (real Redis)', () => {
+  it('adds a job whose key is at its limit already parked, behind the parked ones, and counts it', async () => {
+    const b = await bench({ maxConcurrentPerKey: 1 }, 'single');
+    const limits: LimitsByType = { 'system.echo': { ...NONE, maxConcurrentPerKey: 1 } };
+    const counted: string[] = [];
+    const arrival = { limits, connection: b.redis, onParked: (type: string) => counted.push(type) };
+    const add = (id: string, concurrencyKey: string | null) =>
+      enqueueJob(b.queue, { id, type: 'system.echo', payload: {}, concurrencyKey }, { arrival });
+
+    const [running, first, second, noKey] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    await add(running, 'A');
+    // under the limit: straight to wait, not counted
+    expect(await b.state(running)).toBe('prioritized');
+    expect(counted).toEqual([]);
+    expect(await b.fetchAndAdmit()).toEqual({ id: running, admitted: true });
+
+    await add(first, 'A');
+    await add(second, 'A');
+    await add(noKey, null);
+    expect(await b.state(first)).toBe('delayed');
+    expect(await b.state(second)).toBe('delayed');
+    expect(await b.fair.waitingFor(first)).toBe('concurrency');
+    expect(await b.parkList('A')).toEqual([first, second]);
+    // a job without a key is not decided on arrival
+    expect(await b.state(noKey)).toBe('prioritized');
+    expect(counted).toEqual(['system.echo', 'system.echo']);
+
+    // confirmed parked: the release wakes the first in order
+    await b.fair.release(running, 'system.echo', 'A');
+    expect(await b.state(first)).toBe('prioritized');
+    expect(await b.state(second)).toBe('delayed');
+  });
+
+  it('adds every job to wait without arrival options, as before', async () => {
+    const b = await bench({ maxConcurrentPerKey: 1 }, 'single-off');
+    const [running, next] = [randomUUID(), randomUUID()];
+    await enqueueJob(b.queue, {
+      id: running,
+      type: 'system.echo',
+      payload: {},
+      concurrencyKey: 'A',
+    });
+    expect(await b.fetchAndAdmit()).toEqual({ id: running, admitted: true });
+    await enqueueJob(b.queue, { id: next, type: 'system.echo', payload: {}, concurrencyKey: 'A' });
+    expect(await b.state(next)).toBe('prioritized');
+    expect(await b.parkList('A')).toEqual([]);
   });
 });

@@ -226,12 +226,14 @@ return 0
  * Park on arrival: decides, for one batch the enqueuer is about to add, which jobs go to BullMQ
  * already parked (delayed) instead of to wait, so that the workers need not fetch and park a key's
  * backlog one job at a time before they reach another key's jobs. ARGV[3] is the recheck delay in
- * ms, ARGV[4]-ARGV[9] are unused; from ARGV[11], seven per job: id, type, key, maxConcurrent,
- * maxConcurrentPerKey, rateMax, rateWindowMs (only jobs with a key whose type limits keys).
+ * ms, ARGV[4]-ARGV[9] are unused; from ARGV[11], seven per job: id, type, key ('' for none),
+ * maxConcurrent, maxConcurrentPerKey, rateMax, rateWindowMs (only jobs a limit applies to: a type
+ * with maxConcurrent, or a key whose type limits keys).
  *
- * A job is parked when its key already has parked jobs (it queues behind them, FIFO), or when its
- * key's slots or rate window are full, counting the jobs of the key this batch lets through, so a
- * burst puts no more of a key's jobs in wait than its limit. Parking is the acquire's: the end of
+ * A job is parked when its key already has parked jobs (it queues behind them, FIFO; the jobs
+ * without a key share the key ''), or when its type's slots (maxConcurrent), its key's slots or
+ * its key's rate window are full, counting the jobs of the type and of the key this batch lets
+ * through, so a burst puts no more of them in wait than the limits. Parking is the acquire's: the end of
  * the key's list, the key on the ring, the reason in waiting; the first job parked for a key's rate
  * becomes its timer. The job is marked "arriving" until the enqueuer, its add done, confirms it
  * (CONFIRM_ARRIVED_SCRIPT): a release may take it off its list before BullMQ has it.
@@ -240,6 +242,7 @@ return 0
 export const ARRIVE_SCRIPT = `${COMMON}
 local recheckMs = tonumber(ARGV[3])
 local passed = {}
+local passedType = {}
 local result = {}
 for i = 11, #ARGV, 7 do
   -- the helpers above read these variables: each job sets them to its own type, key and limits
@@ -256,8 +259,14 @@ for i = 11, #ARGV, 7 do
     table.insert(result, recheckMs)
   else
     local through = passed[jobType .. ' ' .. key] or 0
+    local typeThrough = passedType[jobType] or 0
     local reason, retryAt = false, 0
-    if maxPerKey > 0 and not hasRoom(keyRun(key), maxPerKey, through) then reason = 'concurrency' end
+    if maxConcurrent > 0 and not hasRoom(typeRun, maxConcurrent, typeThrough) then
+      reason = 'concurrency'
+    end
+    if not reason and key ~= '' and maxPerKey > 0 and not hasRoom(keyRun(key), maxPerKey, through) then
+      reason = 'concurrency'
+    end
     if not reason then
       retryAt = rateRetryAt(key, through)
       if retryAt > 0 then reason = 'rateLimit' end
@@ -280,6 +289,7 @@ for i = 11, #ARGV, 7 do
       table.insert(result, delay)
     else
       passed[jobType .. ' ' .. key] = through + 1
+      passedType[jobType] = typeThrough + 1
     end
   end
 end
