@@ -50,6 +50,11 @@ const EXTERNAL = [
   'pino-pretty',
 ];
 
+// Kept as files, without their dependencies: packages whose files the code finds at run time
+// rather than imports. @bull-board/api serves the dashboard's pages and assets from @bull-board/ui,
+// which it locates with an eval'd require.resolve that no bundler can see.
+const KEEP_FILES = ['@bull-board/ui'];
+
 const packageJson = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 const toPosix = (path) => path.split(sep).join('/');
 
@@ -160,10 +165,11 @@ const visit = (packageDir) => {
 };
 const externalDirs = new Map();
 for (const entry of readdirSync(store)) {
-  for (const name of EXTERNAL) {
+  for (const name of [...EXTERNAL, ...KEEP_FILES]) {
     const dir = join(store, entry, 'node_modules', name);
     if (entry.startsWith(`${name.replace('/', '+')}@`) && existsSync(dir)) {
-      visit(dir);
+      if (KEEP_FILES.includes(name)) keep.add(dir);
+      else visit(dir);
       externalDirs.set(name, [...(externalDirs.get(name) ?? []), dir]);
     }
   }
@@ -195,6 +201,10 @@ for (const name of readdirSync(topLevel).flatMap((n) =>
 )) {
   if (name === '.pnpm' || name.startsWith('.')) continue;
   if (!existsSync(join(topLevel, name))) rmSync(join(topLevel, name), { force: true });
+}
+for (const scope of readdirSync(topLevel).filter((n) => n.startsWith('@'))) {
+  if (readdirSync(join(topLevel, scope)).length === 0)
+    rmSync(join(topLevel, scope), { recursive: true });
 }
 for (const [name, [dir]] of externalDirs) {
   const link = join(topLevel, name);
