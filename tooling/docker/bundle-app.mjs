@@ -212,6 +212,16 @@ for (const [name, [dir]] of externalDirs) {
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(relative(dirname(link), dir), link);
 }
+// what the externals ship for editors and debuggers: Node loads neither (it runs without
+// --enable-source-maps)
+const dropDevelopmentFiles = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) dropDevelopmentFiles(path);
+    else if (entry.isFile() && /\.(?:map|d\.[cm]?ts)$/.test(entry.name)) rmSync(path);
+  }
+};
+dropDevelopmentFiles(store);
 rmSync(join(deployDir, 'dist'), { recursive: true, force: true });
 const copyTree = (from, to) => {
   for (const entry of readdirSync(from, { withFileTypes: true })) {
