@@ -2,14 +2,17 @@
 // trim-prisma-client.mjs):   node bundle-app.mjs <app dir> <deploy dir>
 //
 // Bundles each program the image runs (the app's dist/main.js, dist/tracing.js,
-// dist/healthcheck.js, and the bins of its workspace packages, e.g. @repo/db's db-migrate) into
-// one file with esbuild, then removes from node_modules everything the bundles now hold. What stays
+// dist/healthcheck.js, its dist/bin/*.js, and the bins of its workspace packages, e.g. @repo/db's
+// db-migrate) into one file with esbuild, then removes from node_modules everything the bundles
+// now hold. What stays
 // in node_modules is what cannot be bundled (EXTERNAL, with its dependencies) and the files the
 // code reads at run time (the workspace packages' package.json and prisma/migrations).
 //
 // Each program is a separate build without code splitting, and every module's import.meta.url
 // (and a CommonJS module's __dirname/__filename) is rewritten to the module's original location,
 // so that `new URL('../../prisma/migrations', import.meta.url)` and the like still find their files.
+// esbuild rather than rolldown or tsdown: one small native package (already in the lockfile through
+// Vite), and its onLoad hook is enough for these rewrites.
 import {
   copyFileSync,
   existsSync,
@@ -58,9 +61,19 @@ const KEEP_FILES = ['@bull-board/ui'];
 const packageJson = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 const toPosix = (path) => path.split(sep).join('/');
 
-/** The programs the image runs, relative to deployDir (bins by their real path). */
+/**
+ * The programs the image runs, relative to deployDir: the app's entries, its one-off commands
+ * (dist/bin/*.js, run as `node dist/bin/<name>.js`) and its workspace packages' bins (by their
+ * real path).
+ */
 function entries() {
   const list = ['dist/main.js', 'dist/tracing.js', 'dist/healthcheck.js'];
+  const commands = join(deployDir, 'dist/bin');
+  if (existsSync(commands)) {
+    for (const file of readdirSync(commands).filter((f) => f.endsWith('.js'))) {
+      list.push(`dist/bin/${file}`);
+    }
+  }
   const app = packageJson(deployDir);
   for (const name of Object.keys(app.dependencies ?? {}).filter((n) => n.startsWith('@repo/'))) {
     const dir = realpathSync(join(deployDir, 'node_modules', name));
