@@ -55,8 +55,9 @@ const EXTERNAL = [
 
 // Kept as files, without their dependencies: packages whose files the code finds at run time
 // rather than imports. @bull-board/api serves the dashboard's pages and assets from @bull-board/ui,
-// which it locates with an eval'd require.resolve that no bundler can see.
-const KEEP_FILES = ['@bull-board/ui'];
+// which it locates with an eval'd require.resolve that no bundler can see; swagger-ui-express
+// serves the API reference's assets from swagger-ui-dist's directory (its __dirname).
+const KEEP_FILES = ['@bull-board/ui', 'swagger-ui-dist'];
 
 const packageJson = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 const toPosix = (path) => path.split(sep).join('/');
