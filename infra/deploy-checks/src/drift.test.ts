@@ -231,6 +231,7 @@ describe('a drift in .railway/railway.ts', () => {
       );
     });
     expect(messages(checkBuildPaths(targets))).toEqual([
+      '.railway/railway.ts: service "api": a change to tooling/docker/bundle-app.mjs would not trigger a build, but the image is built from it',
       '.railway/railway.ts: service "api": a change to tooling/docker/trim-prisma-client.mjs would not trigger a build, but the image is built from it',
       '.railway/railway.ts: service "api": a change to tooling/docker/trim-pruned-workspace.mjs would not trigger a build, but the image is built from it',
       '.railway/railway.ts: service "api": a change to pnpm-lock.yaml would not trigger a build, but the image is built from it',
