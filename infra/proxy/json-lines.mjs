@@ -3,7 +3,7 @@
 // (`[NOTICE]`, `[WARNING]`, `[ALERT]`: starting, stopping, servers going up and down) are plain
 // text, and silencing them is not an option: `-q` also closes the stdout the request log goes
 // to, and an `[ALERT]` is often the only word on why the proxy stopped. Hand-written because it is
-// thirty lines of Node, already in the image, and a log shipper would be a container of its own.
+// a few lines of Node, already in the image, where a log shipper would be a container of its own.
 //
 // Node is PID 1 here: it passes the container's signals on and exits as HAProxy does. SIGTERM
 // (`docker stop`) becomes SIGUSR1, HAProxy's soft stop: it stops listening and finishes the
