@@ -34,7 +34,7 @@ fi
 settle=${ROLLOUT_SETTLE_SECONDS:-3}
 
 log "starting $count new container(s) beside ${old[*]}"
-# Not --no-deps: Compose 2.26 to 2.29 (docker/compose#12069, fixed by #12072) leaves depends_on
+# Not --no-deps: from Compose 2.26 until docker/compose#12072 (issue #12069), it leaves depends_on
 # out of the configuration it hashes into the containers' com.docker.compose.config-hash label
 # under --no-deps, so a later plain `up` would find the new containers outdated and recreate them
 # all at once. --no-recreate already keeps the dependencies' containers as they are.
