@@ -31,13 +31,11 @@ writeFileSync(
   `services:
   dependency:
     image: ${image}
-    pull_policy: never
     command: ["sleep", "infinity"]
     stop_signal: SIGKILL
     healthcheck: { test: ["CMD", "true"], interval: 30s, start_period: 30s, start_interval: 1s }
   app:
     image: ${image}
-    pull_policy: never
     command: ["sleep", "infinity"]
     stop_signal: SIGKILL
     environment:
