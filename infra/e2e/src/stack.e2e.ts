@@ -7,7 +7,8 @@
 //      service is healthy, posts a job through the proxy, sees a worker finish it in PostgreSQL,
 //      sees beat's maintenance.reconcile schedule run, checks the apps' least-privilege role and
 //      Redis's password, upgrades the worker and the api with infra/rollout.sh while POSTs run (no
-//      failed POST, no lost job, nothing else recreated), runs the backup/restore drill of
+//      failed POST, no lost job, nothing else recreated, and a plain `up` afterwards keeps the
+//      new containers), runs the backup/restore drill of
 //      docs/operations.md, then `docker compose stop` and checks each app exits 0 within 10 s;
 //      tears the stack down (down -v);
 //   4. checks layer caching in a scratch copy of the working tree: a second docker:build is fully
