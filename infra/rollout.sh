@@ -4,7 +4,7 @@
 # beside the old ones, waits until every one is healthy, then stops the old ones, which drain
 # (the api: readiness 503 while the proxy takes it out of rotation, then in-flight requests; a
 # worker: its running jobs, within stop_grace_period), and removes them. No other service is
-# touched (--no-deps).
+# recreated (--no-recreate); one that is stopped, and that the service depends on, is started.
 #
 #   infra/rollout.sh [docker compose options] SERVICE
 #   infra/rollout.sh -f infra/compose.yaml api
@@ -34,7 +34,11 @@ fi
 settle=${ROLLOUT_SETTLE_SECONDS:-3}
 
 log "starting $count new container(s) beside ${old[*]}"
-compose up --detach --no-deps --no-recreate --scale "$service=$((count * 2))" "$service"
+# Not --no-deps: from Compose 2.26 until docker/compose#12072 (issue #12069), it leaves depends_on
+# out of the configuration it hashes into the containers' com.docker.compose.config-hash label
+# under --no-deps, so a later plain `up` would find the new containers outdated and recreate them
+# all at once. --no-recreate already keeps the dependencies' containers as they are.
+compose up --detach --no-recreate --scale "$service=$((count * 2))" "$service"
 mapfile -t all < <(compose ps --quiet "$service")
 new=()
 for id in "${all[@]}"; do [[ " ${old[*]} " == *" $id "* ]] || new+=("$id"); done
