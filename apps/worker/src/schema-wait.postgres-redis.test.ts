@@ -74,6 +74,8 @@ describe('worker started before its migration (real process, PostgreSQL and Redi
     await worker.waitForHttp(`${health}/ready`, 30_000);
     expect(worker.child.pid).toBe(pid);
     expect(worker.child.exitCode).toBeNull();
+    // readiness can answer before the line saying so has come through the pipe
+    await worker.waitForLog((line) => line.msg === 'ready');
     expect(worker.logs().map((line) => line.msg)).toEqual(
       expect.arrayContaining(['the pending migrations are applied', 'ready']),
     );
