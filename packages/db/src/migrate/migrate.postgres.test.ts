@@ -369,6 +369,37 @@ describe('migrate (real PostgreSQL)', () => {
       expect(await queryRows(db.url, `SELECT to_regclass('next_one') AS t`)).toEqual([{ t: null }]);
     });
 
+    it('calls a migration without an outcome pending while a run holds the migration lock, and failed once none does', async () => {
+      const db = await database('assert_in_progress');
+      const dir = await fixture();
+      await migrate({ databaseUrl: db.url, migrationsDir: dir.dir });
+      await dir.add('20991231000001_running', 'CREATE TABLE "running_one" ("id" INTEGER);\n');
+      await dir.add('20991231000002_after', 'CREATE TABLE "after_running" ("id" INTEGER);\n');
+      // what a db-migrate applying 20991231000001_running right now has written so far
+      await withClient(db.url, (client) =>
+        client.query(
+          `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count)
+           VALUES (gen_random_uuid()::text, 'x', '20991231000001_running', now(), 0)`,
+        ),
+      );
+      const check = () =>
+        assertSchemaCurrent({ databaseUrl: db.url, migrationsDir: dir.dir }).then(
+          () => expect.unreachable('the schema is not current'),
+          (e: unknown) => e,
+        );
+      await withClient(db.url, async (holder) => {
+        await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        const whileHeld = await check();
+        expect(whileHeld).toBeInstanceOf(PendingMigrationsError);
+        expect((whileHeld as PendingMigrationsError).pending).toEqual([
+          '20991231000001_running',
+          '20991231000002_after',
+        ]);
+      });
+      // the run is gone and left no outcome: interrupted, which needs resolving
+      expect(await check()).toBeInstanceOf(FailedMigrationError);
+    });
+
     it('reports every migration pending on a database without history, and on a missing database', async () => {
       const empty = await database('assert_empty');
       await expect(assertSchemaCurrent({ databaseUrl: empty.url })).rejects.toMatchObject({

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { DatabaseUnavailableError, isOutageFromDatabaseCall } from '../database-unavailable.ts';
 import {
   DatabaseNotEmptyError,
+  FailedMigrationError,
   MigrationError,
   MigrationFailedError,
   MigrationLockTimeoutError,
@@ -21,6 +22,8 @@ import {
   MIGRATION_LOCK_KEY,
   MIGRATIONS_TABLE_DDL,
   type MigrationMode,
+  type MigrationRow,
+  migrationLockHeld,
   planMigrations,
   readMigrationRows,
 } from './migrations-table.ts';
@@ -169,9 +172,13 @@ export async function assertSchemaCurrent(options: SchemaAssertOptions): Promise
   }
   try {
     const rows = (await readMigrationRows(client)) ?? [];
-    const { pending, unknown } = planMigrations(files, rows, {
-      allowUnknown: options.allowUnknownMigrations ?? false,
-    });
+    let plan: ReturnType<typeof planMigrations>;
+    try {
+      plan = planMigrations(files, rows, { allowUnknown: options.allowUnknownMigrations ?? false });
+    } catch (error) {
+      throw await pendingWhileMigrating(error, client, files, rows);
+    }
+    const { pending, unknown } = plan;
     if (pending.length > 0) throw new PendingMigrationsError(pending.map((file) => file.name));
     return { unknown };
   } catch (error) {
@@ -185,6 +192,31 @@ export async function assertSchemaCurrent(options: SchemaAssertOptions): Promise
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * A migration being applied right now has a row without an outcome, as an interrupted one has:
+ * while a run holds the migration lock, what it has not finished is pending, not failed, so an app
+ * waiting for db-migrate does not stop because it looked in the middle of a run. Any other error,
+ * and a recorded failure, is returned as it is.
+ */
+async function pendingWhileMigrating(
+  error: unknown,
+  client: pg.Client,
+  files: readonly MigrationFile[],
+  rows: readonly MigrationRow[],
+): Promise<unknown> {
+  if (!(error instanceof FailedMigrationError)) return error;
+  if (error.migrations.some((migration) => migration.logs !== null)) return error;
+  if (!(await migrationLockHeld(client))) return error;
+  const finished = new Set(
+    rows
+      .filter((row) => row.finishedAt !== null && row.rolledBackAt === null)
+      .map((row) => row.migrationName),
+  );
+  return new PendingMigrationsError(
+    files.map((file) => file.name).filter((name) => !finished.has(name)),
+  );
 }
 
 async function applyOne(client: pg.Client, file: MigrationFile, log?: MigrationLogger) {

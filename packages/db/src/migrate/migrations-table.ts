@@ -33,6 +33,23 @@ export const MIGRATIONS_TABLE_DDL = `CREATE TABLE _prisma_migrations (
  */
 export const MIGRATION_LOCK_KEY = 72707369;
 
+/**
+ * Whether a session holds the migration lock now: a db-migrate (or `prisma migrate deploy`) is
+ * applying migrations. Read from pg_locks (a bigint advisory key shows as classid = its high 32
+ * bits, objid = its low 32 bits, objsubid = 1), so checking takes no lock of its own.
+ */
+export async function migrationLockHeld(client: pg.Client): Promise<boolean> {
+  const result = await client.query<{ held: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1 AND objsubid = 1
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ) AS held`,
+    [MIGRATION_LOCK_KEY],
+  );
+  return result.rows[0]?.held ?? false;
+}
+
 export interface MigrationRow {
   id: string;
   checksum: string;
