@@ -54,6 +54,26 @@ export const JSON_BODY_PROBLEMS = [
   'validation-failed',
 ] as const;
 
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** The query parameters of every keyset-paginated list: `limit` (of `items` per page) and `cursor`. */
+export function keysetPageQueryFields(
+  items: string,
+  cursorDescription = "The previous page's `nextCursor`.",
+) {
+  return {
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PAGE_SIZE)
+      .default(DEFAULT_PAGE_SIZE)
+      .meta({ description: `${items} per page.` }),
+    cursor: z.string().min(1).max(512).optional().meta({ description: cursorDescription }),
+  };
+}
+
 /** The paging members of every keyset-paginated list (jobs, webhook endpoints, schedules). */
 export const keysetPageFields = {
   nextCursor: z.string().nullable().meta({ description: 'null on the last page.' }),

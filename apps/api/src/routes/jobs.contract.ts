@@ -25,6 +25,7 @@ import {
   defineOperation,
   JSON_BODY_PROBLEMS,
   keysetPageFields,
+  keysetPageQueryFields,
   problemSchema,
 } from '../openapi/operation.ts';
 
@@ -32,8 +33,6 @@ import {
 export const MAX_ATTEMPTS_LIMIT = 25;
 /** How far ahead `runAt` may lie: further out is almost certainly a unit mistake. */
 export const MAX_RUN_AT_AHEAD_MS = 365 * 24 * 3_600_000;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 /** Longest `Prefer: wait` honoured on GET /v1/jobs/:id (also kept below the request timeout). */
 export const MAX_WAIT_SECONDS = 20;
 
@@ -130,19 +129,10 @@ export const listJobsQuery = z.strictObject({
   createdBefore: instantQuerySchema.meta({
     description: 'Only jobs created before this ISO-8601 date-time.',
   }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(DEFAULT_PAGE_SIZE)
-    .meta({ description: 'Jobs per page.' }),
-  cursor: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .meta({ description: "The previous page's `nextCursor`; keep the other parameters the same." }),
+  ...keysetPageQueryFields(
+    'Jobs',
+    "The previous page's `nextCursor`; keep the other parameters the same.",
+  ),
 });
 
 /** Not validated: a malformed preference is ignored, as RFC 7240 asks. */

@@ -6,9 +6,9 @@ import {
   JSON_BODY_PROBLEMS,
   jsonValueSchema,
   keysetPageFields,
+  keysetPageQueryFields,
 } from '../openapi/operation.ts';
 import { scheduleResourceSchema } from '../schedule-resource.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './jobs.contract.ts';
 
 /** Longest interval accepted: a year. Longer is almost certainly a unit mistake. */
 export const MAX_EVERY_SECONDS = 366 * 24 * 3_600;
@@ -126,19 +126,7 @@ export const updateScheduleBody = z
 export const scheduleKeyParams = z.object({ key: scheduleKey });
 
 export const listSchedulesQuery = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(DEFAULT_PAGE_SIZE)
-    .meta({ description: 'Schedules per page.' }),
-  cursor: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .meta({ description: "The previous page's `nextCursor`." }),
+  ...keysetPageQueryFields('Schedules'),
 });
 
 export const scheduleListSchema = z

@@ -5,8 +5,8 @@ import {
   defineOperation,
   JSON_BODY_PROBLEMS,
   keysetPageFields,
+  keysetPageQueryFields,
 } from '../openapi/operation.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './jobs.contract.ts';
 
 /** The job events an endpoint may subscribe to: a job reaching one of these final statuses. */
 export const JOB_EVENT_TYPES = [
@@ -64,19 +64,7 @@ export const webhookEndpointIdParams = z.object({
 });
 
 export const listWebhookEndpointsQuery = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(DEFAULT_PAGE_SIZE)
-    .meta({ description: 'Endpoints per page.' }),
-  cursor: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .meta({ description: "The previous page's `nextCursor`." }),
+  ...keysetPageQueryFields('Endpoints'),
 });
 
 const endpointFields = {
