@@ -3,6 +3,7 @@ import {
   type Context,
   context,
   isSpanContextValid,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -10,7 +11,21 @@ import {
   trace,
 } from '@opentelemetry/api';
 
-const tracer = trace.getTracer('jobstack');
+const TRACER_NAME = 'jobstack';
+const tracer = trace.getTracer(TRACER_NAME);
+
+/**
+ * Whether a tracer provider (the SDK startTracing starts, or a test's) is registered. Until one
+ * is, the API hands out its own proxy with no delegate and every span would be a no-op; asked on
+ * each call rather than once, since a provider may be registered after this module loads.
+ */
+function isTracerRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return (
+    !(provider instanceof ProxyTracerProvider) ||
+    provider.getDelegateTracer(TRACER_NAME) !== undefined
+  );
+}
 
 // version-traceid-parentid-flags (W3C Trace Context); the version 00 format
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -67,10 +82,19 @@ export interface SpanOptions {
 
 /**
  * Runs `work` in a span of its own, active for everything `work` calls (Redis, PostgreSQL,
- * HTTP), ended when it settles, and marked as failed when it throws. Without tracing the span
- * records nothing and costs next to nothing.
+ * HTTP), ended when it settles, and marked as failed when it throws. Without tracing `work` runs
+ * as it is: no parent context is extracted, no no-op span made and no wrapper awaited, since the
+ * worker runs this for every job.
  */
 export function inSpan<T>(options: SpanOptions, work: () => Promise<T>): Promise<T> {
+  if (!isTracerRegistered()) {
+    try {
+      return work();
+    } catch (error) {
+      // as inside a span: a `work` that throws at once rejects, like one that fails later
+      return Promise.reject(error);
+    }
+  }
   const parent: Context =
     options.parentMetadata === undefined
       ? context.active()

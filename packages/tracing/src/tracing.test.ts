@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { type Tracer, trace } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   activeTraceId,
   inSpan,
@@ -53,5 +54,66 @@ describe('without a started SDK (tracing off)', () => {
         Promise.reject(new Error('handler failed')),
       ),
     ).rejects.toThrow('handler failed');
+    await expect(
+      inSpan({ name: 'x', kind: 'consumer', attributes: {} }, () => {
+        throw new Error('thrown at once');
+      }),
+    ).rejects.toThrow('thrown at once');
+  });
+});
+
+describe('with a tracer provider registered', () => {
+  /** A provider whose spans note their name, ending and recorded errors. */
+  function recordingProvider() {
+    const spans: { name: string; parentTraceId?: string; ended: boolean; errors: unknown[] }[] = [];
+    const tracer = {
+      startSpan: () => {
+        throw new Error('inSpan starts active spans only');
+      },
+      startActiveSpan(
+        name: string,
+        _options: unknown,
+        _parent: unknown,
+        fn: (span: unknown) => unknown,
+      ) {
+        const span = { name, ended: false, errors: [] as unknown[] };
+        spans.push(span);
+        return fn({
+          recordException: (error: unknown) => span.errors.push(error),
+          setStatus: () => {},
+          end: () => {
+            span.ended = true;
+          },
+        });
+      },
+    } as unknown as Tracer;
+    return { spans, provider: { getTracer: () => tracer } };
+  }
+
+  afterEach(() => trace.disable());
+
+  it('runs the work in a span of its own, ended when it settles, failed when it throws', async () => {
+    const { spans, provider } = recordingProvider();
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    const metadata = JSON.stringify({ traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` });
+    await expect(
+      inSpan(
+        { name: 'process x', kind: 'consumer', attributes: {}, parentMetadata: metadata },
+        async () => 42,
+      ),
+    ).resolves.toBe(42);
+    await expect(
+      inSpan({ name: 'process y', kind: 'consumer', attributes: {} }, () =>
+        Promise.reject(new Error('handler failed')),
+      ),
+    ).rejects.toThrow('handler failed');
+    expect(spans).toEqual([
+      { name: 'process x', ended: true, errors: [] },
+      {
+        name: 'process y',
+        ended: true,
+        errors: [expect.objectContaining({ message: 'handler failed' })],
+      },
+    ]);
   });
 });
