@@ -2,7 +2,8 @@
 // and a queue prefix of its own, alternating rounds, and prints the worker process's CPU per job
 // (from /proc) and jobs/s for the "worker + pg" path of `pnpm bench jobs`: rows already in
 // PostgreSQL, system.echo jobs enqueued with the contract's createJobEnqueuer, one worker process
-// at concurrency 10, done when every row says succeeded.
+// at concurrency 10, done when every row says succeeded. Also the CPU per job of the PostgreSQL
+// backends serving each worker (by its database), and the rows per group-commit statement.
 //   node --conditions=development src/compare-worker.ts <before/main.js> <after/main.js> [jobs] [rounds]
 // e.g. a git worktree of the base commit, built, against this checkout's build:
 //   … compare-worker.ts ../base/apps/worker/dist/main.js ../apps/worker/dist/main.js 5000 5
@@ -50,10 +51,31 @@ interface Build {
   queue: Queue;
   connection: Redis;
   enqueue: ReturnType<typeof createJobEnqueuer>;
-  samples: { jobsPerSecond: number; cpuUsPerJob: number; rowsPerStatement: number }[];
+  samples: {
+    jobsPerSecond: number;
+    cpuUsPerJob: number;
+    postgresUsPerJob: number;
+    rowsPerStatement: number;
+  }[];
 }
 
 const builds: Build[] = [];
+/** The application_name of this script's own connections, whose backends are not counted. */
+const BENCH_CONNECTION = 'compare-worker';
+
+/** CPU time so far of each backend serving the build's worker (its database, not this script). */
+async function workerBackends(build: Build): Promise<Map<number, number>> {
+  const { rows } = await build.pool.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> $1',
+    [BENCH_CONNECTION],
+  );
+  const times = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = cpuTimeMs(pid);
+    if (ms !== null) times.set(pid, ms);
+  }
+  return times;
+}
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 async function start(name: string, entry: string): Promise<Build> {
@@ -83,7 +105,11 @@ async function start(name: string, entry: string): Promise<Build> {
   await waitForStatus(`http://127.0.0.1:${port}/health/ready`, { intervalMs: 20 });
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
   const queue = new Queue(QUEUE_NAME, { connection, prefix: data.keys.prefix });
-  const pool = new pg.Pool({ connectionString: data.database.url, max: 2 });
+  const pool = new pg.Pool({
+    connectionString: data.database.url,
+    max: 2,
+    application_name: BENCH_CONNECTION,
+  });
   return {
     name,
     entry,
@@ -125,6 +151,7 @@ async function run(build: Build, count: number) {
   );
   const pid = build.worker.child.pid;
   const statementsBefore = await statements(build);
+  const backendsBefore = await workerBackends(build);
   const cpuBefore = cpuTimeMs(pid) ?? Number.NaN;
   const started = Date.now();
   for (let i = 0; i < rows.length; i += 1_000) {
@@ -141,6 +168,10 @@ async function run(build: Build, count: number) {
   }
   const cpuMs = (cpuTimeMs(pid) ?? Number.NaN) - cpuBefore;
   const statementsAfter = await statements(build);
+  // a backend that started during the run counts from zero; one that ended during it is missed
+  let postgresMs = 0;
+  for (const [pid, ms] of await workerBackends(build))
+    postgresMs += ms - (backendsBefore.get(pid) ?? 0);
   const { rows: last } = await build.pool.query<{ last: Date }>(
     "SELECT max(finished_at) AS last FROM jobs WHERE status = 'succeeded'",
   );
@@ -149,6 +180,7 @@ async function run(build: Build, count: number) {
   return {
     jobsPerSecond: (count * 1000) / ((last[0]?.last.getTime() ?? Number.NaN) - started),
     cpuUsPerJob: (cpuMs * 1000) / count,
+    postgresUsPerJob: (postgresMs * 1000) / count,
     rowsPerStatement:
       (statementsAfter.rows - statementsBefore.rows) /
       (statementsAfter.count - statementsBefore.count),
@@ -167,15 +199,16 @@ try {
       const sample = await run(build, jobs);
       build.samples.push(sample);
       print(
-        `  round ${round + 1} ${build.name}: ${Math.round(sample.jobsPerSecond)} jobs/s, ${Math.round(sample.cpuUsPerJob)} µs worker CPU/job, ${sample.rowsPerStatement.toFixed(1)} rows per statement`,
+        `  round ${round + 1} ${build.name}: ${Math.round(sample.jobsPerSecond)} jobs/s, ${Math.round(sample.cpuUsPerJob)} µs worker CPU/job, ${Math.round(sample.postgresUsPerJob)} µs its PostgreSQL backends', ${sample.rowsPerStatement.toFixed(1)} rows per statement`,
       );
     }
   }
   for (const build of builds) {
     const cpu = build.samples.map((sample) => sample.cpuUsPerJob);
+    const postgres = build.samples.map((sample) => sample.postgresUsPerJob);
     const rate = build.samples.map((sample) => sample.jobsPerSecond);
     print(
-      `${build.name.padEnd(7)} median ${Math.round(median(cpu))} µs worker CPU/job, ${Math.round(median(rate))} jobs/s (CPU per round: ${cpu.map((us) => Math.round(us)).join(', ')})`,
+      `${build.name.padEnd(7)} median ${Math.round(median(cpu))} µs worker CPU/job, ${Math.round(median(postgres))} µs PostgreSQL, ${Math.round(median(rate))} jobs/s (CPU per round: ${cpu.map((us) => Math.round(us)).join(', ')})`,
     );
   }
   print(
