@@ -307,14 +307,8 @@ export const JOB_CREATE_MAX_WAITING = 1_000;
  * rather than mistaken for the old one; statements named here must therefore be one of a few
  * fixed texts (their values go in parameters), or connections would collect prepared statements.
  */
-const preparedNames = new Map<string, string>();
 function preparedName(text: string): string {
-  let name = preparedNames.get(text);
-  if (name === undefined) {
-    name = `jobstack_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-    preparedNames.set(text, name);
-  }
-  return name;
+  return `jobstack_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
 }
 
 /** A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON). */
@@ -373,6 +367,9 @@ export function createJobRepository(
       onBatch?: (size: number) => void;
     } = {},
   ) {
+    // the name of the text last sent: a batcher's text stays the same from batch to batch, and
+    // comparing it costs less than hashing it again
+    let prepared = { text: '', name: '' };
     return createBatcher<I, R | null>({
       maxBatchSize: JOB_WRITE_BATCH_SIZE,
       ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
@@ -384,7 +381,8 @@ export function createJobRepository(
         withOutagesTranslated(doing, async () => {
           const { text, values } = statement(items);
           options.onBatch?.(items.length);
-          const { rows: written } = await pool.query<R>({ name: preparedName(text), text, values });
+          if (text !== prepared.text) prepared = { text, name: preparedName(text) };
+          const { rows: written } = await pool.query<R>({ name: prepared.name, text, values });
           const byId = new Map(written.map((row) => [row.id, row]));
           return items.map((item) => byId.get(item.id) ?? null);
         }),
