@@ -750,9 +750,9 @@ describe('job repository (real PostgreSQL)', () => {
 
   describe('group commit', () => {
     /** A repository on its own pool, with every statement it sends recorded. */
-    function observed(env: Env = {}) {
+    function observed() {
       const own = createDb({
-        ...databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url, ...env })),
+        ...databaseOptions(loadConfig(migrateEnv, { DATABASE_URL: database.url })),
         applicationName: 'job-repository-batching-test',
       });
       const query = vi.spyOn(own.pool, 'query');
@@ -762,14 +762,10 @@ describe('job repository (real PostgreSQL)', () => {
         text.trimStart().startsWith('WITH')
           ? /\)\s*(\w+)\s+(?:INTO\s+)?jobs\b/.exec(text)?.[1]
           : /^\s*(\w+)/.exec(text)?.[1];
-      // the text, whether the statement was sent as text or as a (prepared) query config
-      const textOf = (statement: unknown) =>
-        typeof statement === 'string' ? statement : String((statement as { text: string }).text);
       const statements = (verb: string) =>
-        query.mock.calls.filter(([statement]) => verbOf(textOf(statement)) === verb).length;
+        query.mock.calls.filter(([text]) => verbOf(String(text)) === verb).length;
       return {
         jobs: createJobRepository(own),
-        pool: own.pool,
         statements,
         [Symbol.asyncDispose]: () => own.disconnect(),
       };
@@ -871,38 +867,6 @@ describe('job repository (real PostgreSQL)', () => {
         });
       }
       expect(await countRows(`type = 'batch.transitions' AND status = 'succeeded'`, [])).toBe(20);
-    });
-
-    it('prepares each statement once per connection: later batches are not parsed or planned again', async () => {
-      // one connection, so that its prepared statements are the ones the writes used
-      await using target = observed({ DATABASE_POOL_SIZE: '1' });
-      const ids = await Promise.all(
-        Array.from({ length: 3 }, () =>
-          target.jobs.create({ type: 'batch.prepared', payload: {}, maxAttempts: 1 }),
-        ),
-      ).then((made) => made.map(({ job }) => job.id));
-      for (const id of ids) {
-        await target.jobs.markRunning(id, 1);
-        await target.jobs.markSucceeded(id, { id });
-      }
-      const { rows } = await target.pool.query<{ statement: string; runs: number }>(
-        `SELECT statement, (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements`,
-      );
-      // one INSERT (the three creates were one batch), one transition statement run six times
-      expect(
-        rows
-          .map(({ statement, runs }) => [/INSERT INTO jobs|UPDATE jobs/.exec(statement)?.[0], runs])
-          .sort(),
-      ).toEqual([
-        ['INSERT INTO jobs', 1],
-        ['UPDATE jobs', 6],
-      ]);
-      for (const id of ids) {
-        expect(await target.jobs.findById(id)).toMatchObject({
-          status: 'succeeded',
-          result: { id },
-        });
-      }
     });
 
     it('sends starts and successes of different jobs as one UPDATE, each judged by its own row', async () => {

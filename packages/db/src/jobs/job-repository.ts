@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createBatcher, positiveInteger } from '@repo/batching';
 import type { Db } from '../create-db.ts';
 import {
@@ -298,19 +298,6 @@ export const JOB_WRITE_BATCH_SIZE = 100;
  */
 export const JOB_CREATE_MAX_WAITING = 1_000;
 
-/**
- * The name a group-commit statement is prepared under, on each connection the first time it runs
- * there: PostgreSQL then parses and plans it once per connection instead of once per batch, which
- * for the worker's transitions was most of what a batch cost the server (bench/findings.md). Its
- * plan is PostgreSQL's generic one after five runs, an index lookup by id per item whatever the
- * batch holds. Named after the text, so that a statement whose text changes is prepared anew
- * rather than mistaken for the old one; statements named here must therefore be one of a few
- * fixed texts (their values go in parameters), or connections would collect prepared statements.
- */
-function preparedName(text: string): string {
-  return `jobstack_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-}
-
 /** A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON). */
 type Transition =
   | { id: string; to: 'running'; attempt: number; queueAttempts: number | null }
@@ -367,9 +354,6 @@ export function createJobRepository(
       onBatch?: (size: number) => void;
     } = {},
   ) {
-    // the name of the text last sent: a batcher's text stays the same from batch to batch, and
-    // comparing it costs less than hashing it again
-    let prepared = { text: '', name: '' };
     return createBatcher<I, R | null>({
       maxBatchSize: JOB_WRITE_BATCH_SIZE,
       ...(options.maxWaiting === undefined ? {} : { maxWaiting: options.maxWaiting }),
@@ -381,8 +365,7 @@ export function createJobRepository(
         withOutagesTranslated(doing, async () => {
           const { text, values } = statement(items);
           options.onBatch?.(items.length);
-          if (text !== prepared.text) prepared = { text, name: preparedName(text) };
-          const { rows: written } = await pool.query<R>({ name: prepared.name, text, values });
+          const { rows: written } = await pool.query<R>(text, values);
           const byId = new Map(written.map((row) => [row.id, row]));
           return items.map((item) => byId.get(item.id) ?? null);
         }),
