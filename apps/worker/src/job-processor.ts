@@ -15,7 +15,7 @@ import {
   splitQueuedJobData,
   UnknownJobTypeError,
 } from '@repo/jobs';
-import type { Logger } from '@repo/logger';
+import { type Logger, lazyChild } from '@repo/logger';
 import { activeTraceId, inSpan, traceIdOfMetadata } from '@repo/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
@@ -155,7 +155,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       type: job.name,
       traceId: activeTraceId() ?? traceIdOfMetadata(job.opts.telemetry?.metadata),
     };
-    const jobLogger = deps.logger.child({ ...jobFields, attempt: queueAttempt });
+    // made when a line is written: a job that succeeds writes none
+    const jobLogger = lazyChild(deps.logger, { ...jobFields, attempt: queueAttempt });
 
     let type: JobType;
     let payload: JobPayload<JobType>;
@@ -252,7 +253,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
     // the row's count, which goes on from attempts used before this BullMQ job (a job reconcile
     // enqueued again with the attempts it had left)
     const { attempt, maxAttempts } = started;
-    const logger = deps.logger.child({ ...jobFields, attempt });
+    const logger = lazyChild(deps.logger, { ...jobFields, attempt });
     if (started.cancelRequested) {
       // cancelled while an earlier delivery of it ran (a redelivery after a stall): not run again
       await deps.jobs.markCancelled(id);

@@ -5,6 +5,7 @@ import { lineOptions, logFormat } from './line-format.ts';
 export type { Logger } from 'pino';
 export { writeConfigError } from './config-error.ts';
 export { sendConsoleToLogger } from './console.ts';
+export { lazyChild } from './lazy-child.ts';
 export { logFormat } from './line-format.ts';
 
 export interface LoggerOptions {
