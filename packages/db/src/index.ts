@@ -29,6 +29,7 @@ export {
 } from './jobs/job-record.ts';
 export {
   type CancelOutcome,
+  type QueuedJobRelease,
   type CreateJobInput,
   type CreateJobOptions,
   type CreateManyOutcome,

@@ -14,6 +14,7 @@ export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
 export {
   CONCURRENCY_KEY_FIELD,
   concurrencyKeySchema,
+  type QueuedRowCount,
   queuedJobData,
   splitQueuedJobData,
 } from './fair-execution/concurrency-key.ts';
