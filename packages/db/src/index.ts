@@ -29,7 +29,6 @@ export {
 } from './jobs/job-record.ts';
 export {
   type CancelOutcome,
-  type QueuedJobRelease,
   type CreateJobInput,
   type CreateJobOptions,
   type CreateManyOutcome,
@@ -42,6 +41,7 @@ export {
   type JobRepository,
   type JobRepositoryOptions,
   type ListJobsInput,
+  type QueuedJobRelease,
   type ScheduledRunInput,
   type StaleCursor,
   type StaleJob,

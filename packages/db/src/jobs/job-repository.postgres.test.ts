@@ -14,9 +14,13 @@ import {
   createJobRepository,
   JOB_LIST_MAX_LIMIT,
   type JobRepository,
+  type QueuedJobRelease,
   type StaleCursor,
 } from './job-repository.ts';
 import { encodeCursor } from './list-cursor.ts';
+
+/** No BullMQ job holds these rows (the repository is tested alone): a queued one is cancelled. */
+const noWorkerHolds: QueuedJobRelease = async () => 'released';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -253,7 +257,7 @@ describe('job repository (real PostgreSQL)', () => {
     it('filters by status and type', async () => {
       const [a, b, c] = await series('list.filter', 3);
       const other = await queued('list.filter.other');
-      await jobs.cancel(b?.id as string);
+      await jobs.cancel(b?.id as string, noWorkerHolds);
       expect(ids(await jobs.list({ type: 'list.filter', status: 'queued', limit: 10 }))).toEqual([
         c?.id,
         a?.id,
@@ -308,13 +312,13 @@ describe('job repository (real PostgreSQL)', () => {
   describe('cancel', () => {
     it('cancels a queued job, and answers conflict once it is no longer queued', async () => {
       const job = await queued('cancel');
-      const outcome = await jobs.cancel(job.id);
+      const outcome = await jobs.cancel(job.id, noWorkerHolds);
       expect(outcome).toMatchObject({
         outcome: 'cancelled',
         job: { id: job.id, status: 'cancelled' },
       });
       expect(outcome.outcome === 'cancelled' && outcome.job.finishedAt).toBeInstanceOf(Date);
-      expect(await jobs.cancel(job.id)).toMatchObject({
+      expect(await jobs.cancel(job.id, noWorkerHolds)).toMatchObject({
         outcome: 'conflict',
         job: { id: job.id, status: 'cancelled' },
       });
@@ -323,18 +327,20 @@ describe('job repository (real PostgreSQL)', () => {
     it('requests the cancellation of a running job and answers not_found for a missing or malformed id', async () => {
       const job = await queued('cancel.running');
       await jobs.markRunning(job.id, 1);
-      expect(await jobs.cancel(job.id)).toMatchObject({
+      expect(await jobs.cancel(job.id, noWorkerHolds)).toMatchObject({
         outcome: 'cancel_requested',
         job: { status: 'running', cancelRequestedAt: expect.any(Date) },
       });
       expect((await jobs.findById(job.id))?.status).toBe('running');
-      expect(await jobs.cancel(randomUUID())).toEqual({ outcome: 'not_found' });
-      expect(await jobs.cancel('nope')).toEqual({ outcome: 'not_found' });
+      expect(await jobs.cancel(randomUUID(), noWorkerHolds)).toEqual({ outcome: 'not_found' });
+      expect(await jobs.cancel('nope', noWorkerHolds)).toEqual({ outcome: 'not_found' });
     });
 
     it('lets exactly one of several concurrent cancels win', async () => {
       const job = await queued('cancel.race');
-      const outcomes = await Promise.all(Array.from({ length: 10 }, () => jobs.cancel(job.id)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () => jobs.cancel(job.id, noWorkerHolds)),
+      );
       expect(outcomes.filter((o) => o.outcome === 'cancelled')).toHaveLength(1);
       expect(outcomes.filter((o) => o.outcome === 'conflict')).toHaveLength(9);
     });
@@ -423,7 +429,7 @@ describe('job repository (real PostgreSQL)', () => {
 
     it('markRunning returns null for a cancelled, finished, missing or malformed job', async () => {
       const cancelled = await queued('run.skip');
-      await jobs.cancel(cancelled.id);
+      await jobs.cancel(cancelled.id, noWorkerHolds);
       const done = await queued('run.skip');
       await jobs.markRunning(done.id, 1);
       await jobs.markSucceeded(done.id, { ok: true });
@@ -720,7 +726,7 @@ describe('job repository (real PostgreSQL)', () => {
       for (let i = 0; i < 7; i += 1) {
         oldIds.push(
           await finishOld(async (id) => {
-            if (i % 3 === 0) return jobs.cancel(id);
+            if (i % 3 === 0) return jobs.cancel(id, noWorkerHolds);
             await jobs.markRunning(id, 1);
             return i % 3 === 1
               ? jobs.markSucceeded(id, null)
@@ -729,7 +735,7 @@ describe('job repository (real PostgreSQL)', () => {
         );
       }
       const recent = await queued('prune');
-      await jobs.cancel(recent.id);
+      await jobs.cancel(recent.id, noWorkerHolds);
       const stillQueued = await queued('prune');
       await setRow(stillQueued.id, 'created_at = $2, updated_at = $2', [longAgo]);
 
@@ -740,7 +746,8 @@ describe('job repository (real PostgreSQL)', () => {
       expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 3 })).toBe(0);
 
       // a count that is an exact multiple of the batch size
-      for (let i = 0; i < 4; i += 1) oldIds.push(await finishOld((id) => jobs.cancel(id)));
+      for (let i = 0; i < 4; i += 1)
+        oldIds.push(await finishOld((id) => jobs.cancel(id, noWorkerHolds)));
       expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 2 })).toBe(4);
       await expect(jobs.deleteFinishedBefore({ before: cutoff, batchSize: 0 })).rejects.toThrow(
         /batchSize/,

@@ -712,7 +712,9 @@ export function createJobRepository(
         return (await transitions.submit({ ...item, attempt: null })) !== null;
       }
       const { onNotRecorded, recordsStart, ...history } = attempt;
-      const start = recordsStart ? { attempt: history.attempt, startedAt: history.startedAt } : null;
+      const start = recordsStart
+        ? { attempt: history.attempt, startedAt: history.startedAt }
+        : null;
       const item = { id: id.toLowerCase(), to: 'succeeded', result: json, start } as const;
       try {
         return (await transitions.submit({ ...item, attempt: history })) !== null;
