@@ -336,6 +336,53 @@ describe('job repository (real PostgreSQL)', () => {
       expect(await jobs.cancel('nope', noWorkerHolds)).toEqual({ outcome: 'not_found' });
     });
 
+    it('answers cancel_requested for a queued job a worker holds; its success then ends cancelled', async () => {
+      const job = await queued('cancel.held');
+      const release = vi.fn<QueuedJobRelease>(async () => 'held');
+      const outcome = await jobs.cancel(job.id, release);
+      expect(outcome).toMatchObject({
+        outcome: 'cancel_requested',
+        job: { status: 'queued', cancelRequestedAt: expect.any(Date), finishedAt: null },
+      });
+      expect(release).toHaveBeenCalledWith(expect.objectContaining({ id: job.id }));
+      const now = new Date();
+      expect(
+        await jobs.markSucceeded(
+          job.id,
+          { done: true },
+          {
+            attempt: 1,
+            startedAt: now,
+            finishedAt: now,
+            recordsStart: true,
+            onNotRecorded: vi.fn(),
+          },
+        ),
+      ).toBe(true);
+      expect(await jobs.findById(job.id)).toMatchObject({
+        status: 'cancelled',
+        result: { done: true },
+        attempts: 1,
+      });
+      // a running job is not offered to `release`: its worker holds it
+      const running = await queued('cancel.held');
+      await jobs.markRunning(running.id, 1);
+      const untouched = vi.fn<QueuedJobRelease>(async () => 'released');
+      expect((await jobs.cancel(running.id, untouched)).outcome).toBe('cancel_requested');
+      expect(untouched).not.toHaveBeenCalled();
+    });
+
+    it('answers cancel_requested when the worker that held the job started it meanwhile', async () => {
+      const job = await queued('cancel.started');
+      // the worker writes running between the request and the release
+      const outcome = await jobs.cancel(job.id, async () => {
+        await jobs.markRunning(job.id, 1);
+        return 'released';
+      });
+      expect(outcome).toMatchObject({ outcome: 'cancel_requested', job: { status: 'running' } });
+      expect(await jobs.markRunning(job.id, 1)).toMatchObject({ cancelRequested: true });
+    });
+
     it('lets exactly one of several concurrent cancels win', async () => {
       const job = await queued('cancel.race');
       const outcomes = await Promise.all(
@@ -496,6 +543,65 @@ describe('job repository (real PostgreSQL)', () => {
       ]);
       expect(await createJobAttemptLog(db).listForJob(a.id)).toHaveLength(1);
       expect(await createJobAttemptLog(db).listForJob(b.id)).toEqual([]);
+    });
+
+    it('markSucceeded with recordsStart takes a queued job to succeeded and records its start', async () => {
+      const workerJobs = createJobRepository(db, { workerId: 'worker-a' });
+      const job = await queued('succeed.deferred');
+      const startedAt = new Date(Date.now() - 50);
+      const attempt = { startedAt, finishedAt: new Date(), onNotRecorded: vi.fn() };
+      expect(
+        await workerJobs.markSucceeded(
+          job.id,
+          { ok: 1 },
+          { ...attempt, attempt: 1, recordsStart: true },
+        ),
+      ).toBe(true);
+      const done = await jobs.findById(job.id);
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        result: { ok: 1 },
+        attempts: 1,
+        workerId: 'worker-a',
+        startedAt,
+        attemptStartedAt: startedAt,
+        progress: null,
+      });
+      expect(done?.finishedAt).toBeInstanceOf(Date);
+      expect(await createJobAttemptLog(db).listForJob(job.id)).toMatchObject([
+        { attempt: 1, outcome: 'succeeded', workerId: 'worker-a', startedAt },
+      ]);
+      // a retry that succeeds keeps the first attempt's start and counts the attempt given
+      const retried = await queued('succeed.deferred');
+      await jobs.markRunning(retried.id, 1);
+      await jobs.markFailed(retried.id, { error: 'Error: first', final: false });
+      const firstStart = (await jobs.findById(retried.id))?.startedAt;
+      expect(
+        await jobs.markSucceeded(retried.id, null, { ...attempt, attempt: 2, recordsStart: true }),
+      ).toBe(true);
+      expect(await jobs.findById(retried.id)).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        startedAt: firstStart,
+        attemptStartedAt: startedAt,
+      });
+      // finished, or cancelled with no worker holding it: nothing to record
+      expect(
+        await jobs.markSucceeded(job.id, null, { ...attempt, attempt: 1, recordsStart: true }),
+      ).toBe(false);
+      const cancelled = await queued('succeed.deferred');
+      await jobs.cancel(cancelled.id, noWorkerHolds);
+      expect(
+        await jobs.markSucceeded(cancelled.id, null, {
+          ...attempt,
+          attempt: 1,
+          recordsStart: true,
+        }),
+      ).toBe(false);
+      // without recordsStart only a running job can succeed
+      const waiting = await queued('succeed.deferred');
+      expect(await jobs.markSucceeded(waiting.id, null, { ...attempt, attempt: 1 })).toBe(false);
+      expect((await jobs.findById(waiting.id))?.status).toBe('queued');
     });
 
     it('markSucceeded writes the status when its history row cannot be written, and says why', async () => {
