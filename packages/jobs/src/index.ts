@@ -16,6 +16,7 @@ export {
   concurrencyKeySchema,
   type QueuedRowCount,
   queuedJobData,
+  ROW_COUNT_FIELD,
   splitQueuedJobData,
 } from './fair-execution/concurrency-key.ts';
 export {
