@@ -517,16 +517,23 @@ export function recordDeferredFailure(
 /**
  * The attempt numbers the row will count, known without reading it, when the BullMQ job carries
  * what the row had counted: the attempts used before it, plus BullMQ's (markRunning's sum). Null
- * (`running` is then written before the handler, which reads them back) for a job that does not
- * carry it (added by an older version, a scheduled run, whose row the worker creates), and for a
- * job with a ttl: its queued row may be expired (maintenance) while its handler runs, and the
- * ttl is checked in the `running` write.
+ * (`running` is then written before the handler, which reads them back and sees a cancellation
+ * request) for:
+ * - a job that does not carry it (added by an older version, a scheduled run, whose row the
+ *   worker creates);
+ * - a job with a ttl: its queued row may be expired (maintenance) while its handler runs, and the
+ *   ttl is checked in the `running` write;
+ * - every delivery but a BullMQ job's first (a retry, a job parked or postponed, a stalled one):
+ *   a worker held it before and let go of it while its row said queued, so a cancellation may
+ *   have been answered 202 meanwhile, and the job must not run then.
  */
 function deferrableAttemptOf(
   job: Job,
   rowCount: QueuedRowCount | null,
 ): { attempt: number; maxAttempts: number } | null {
   if (!rowCount || rowCount.expiresAt !== null || job.repeatJobKey) return null;
+  // BullMQ counts every move to active, this one included
+  if (job.attemptsStarted > 1) return null;
   const queueAttempts = job.opts.attempts ?? 1;
   return {
     attempt: rowCount.attemptsUsed + job.attemptsMade + 1,

@@ -10,10 +10,11 @@ import {
   type JobPayload,
   jobCancelChannel,
   jobEventsChannel,
+  QUEUE_NAME,
 } from '@repo/jobs';
 import { createLogger } from '@repo/logger';
 import { READY_DEADLINE_MS, TEST_REDIS_URL } from '@repo/testing';
-import type { Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers, type JobContext } from './handlers/index.ts';
@@ -238,6 +239,28 @@ describe('running written only for a handler that outlasts the delay (real Postg
     expect(await h.waitForRow(job.id, (r) => r.status === 'cancelled')).toMatchObject({
       attempts: 1,
     });
+  });
+
+  it('does not run a job whose cancellation was answered 202 while a worker held it and let go of it', async () => {
+    await worker.pause();
+    const connection = h.redis.duplicate({ maxRetriesPerRequest: null });
+    // another worker takes it (parks it, or postpones it) and puts it back, the row still queued
+    const other = new Worker(QUEUE_NAME, null, { connection, prefix: h.config.QUEUE_PREFIX });
+    let job: Awaited<ReturnType<WorkerHarness['submit']>>;
+    try {
+      job = await h.submit('system.echo', { data: 'let-go' });
+      const taken = await other.getNextJob('other-token');
+      expect(taken?.id).toBe(job.id);
+      expect((await h.jobs.cancel(job.id, h.release)).outcome).toBe('cancel_requested');
+      await taken?.moveToWait('other-token');
+    } finally {
+      await other.close();
+      connection.disconnect();
+      worker.resume();
+    }
+    const row = await h.waitForRow(job.id, (r) => r.status !== 'queued');
+    expect(row).toMatchObject({ status: 'cancelled', result: null });
+    expect(calls.has(job.id)).toBe(false);
   });
 
   it('cancels a job no worker holds at once, and it never runs', async () => {
