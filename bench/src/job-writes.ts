@@ -3,7 +3,8 @@
 // of its own, migrated, with the same rows; the variants take turns, round after round, sending
 // the worker's writes through packages/db's own job repository and attempt log (group commit
 // included) for ten jobs at a time, as a worker at concurrency 10 does: every job marked running,
-// then its attempt and its success recorded.
+// then its attempt and its success recorded; or, as the worker runs a job shorter than
+// JOB_RUNNING_STATUS_DELAY, no `running` write and one success that records the start too.
 //   node --conditions=development bench/src/job-writes.ts [jobs per round=2000] [rounds=5]
 import { createJobAttemptLog, createJobRepository, migrate } from '@repo/db';
 import { cpuTimeMs, createTestDatabase, type TestDatabase } from '@repo/testing';
@@ -23,6 +24,8 @@ interface Variant {
   /** Applied once after the migrations. */
   setup: string[];
   history: History;
+  /** The success records the start, `running` is not written (a job shorter than the delay). */
+  deferredStart?: boolean;
 }
 
 // Every index whose key or predicate holds a column each transition changes (status, updated_at,
@@ -36,7 +39,13 @@ const STATUS_DEPENDENT_INDEXES = `
   END $$`;
 
 const variants: Variant[] = [
-  { name: 'as the worker writes (history with the status)', setup: [], history: 'with the status' },
+  {
+    name: 'as the worker writes a short job (no running; the success records the start)',
+    setup: [],
+    history: 'with the status',
+    deferredStart: true,
+  },
+  { name: 'running first (history with the status)', setup: [], history: 'with the status' },
   { name: 'history as an INSERT of its own', setup: [], history: 'a statement of its own' },
   { name: 'no history', setup: [], history: 'none' },
   {
@@ -93,7 +102,9 @@ try {
       const cpuBefore = cpuTimeMs(s.pid) ?? Number.NaN;
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH);
-        await Promise.all(batch.map((id) => s.jobs.markRunning(id, 1, 3)));
+        if (!s.variant.deferredStart) {
+          await Promise.all(batch.map((id) => s.jobs.markRunning(id, 1, 3)));
+        }
         const startedAt = new Date();
         const attempt = {
           attempt: 1,
@@ -113,7 +124,9 @@ try {
             s.jobs.markSucceeded(
               id,
               { ok: true },
-              s.variant.history === 'with the status' ? attempt : undefined,
+              s.variant.history === 'with the status'
+                ? { ...attempt, recordsStart: s.variant.deferredStart === true }
+                : undefined,
             ),
           ),
         );

@@ -26,7 +26,10 @@ export const jobResourceSchema = z
   .strictObject({
     id: z.uuid(),
     type: z.string().meta({ description: 'The job type (docs/job-types.md).' }),
-    status: z.enum(JOB_STATUSES),
+    status: z.enum(JOB_STATUSES).meta({
+      description:
+        '`running` once a handler has run for a moment (the worker setting JOB_RUNNING_STATUS_DELAY, 250 ms by default): a job that ends sooner goes from `queued` straight to its outcome.',
+    }),
     payload: jsonValueSchema,
     result: jsonValueSchema.meta({
       description: 'What the handler returned; null until it succeeded.',
@@ -93,7 +96,7 @@ export const jobResourceSchema = z
     }),
     cancelRequestedAt: timestamp.nullable().meta({
       description:
-        'When a client asked to cancel the job while it ran; the attempt then ends `cancelled`.',
+        'When a client asked to cancel the job while a worker had it; the attempt then ends `cancelled`.',
     }),
     links: z.strictObject({ self: z.string() }),
   })
@@ -144,7 +147,7 @@ export function jobResource(job: JobRecord, waitingFor: WaitingFor | null = null
     waitingFor,
     /** What the running attempt last reported: { percent, message, updatedAt }; null before. */
     progress: (job.progress as JobProgress | null) ?? null,
-    /** When a client asked to cancel the job while it ran; it then ends `cancelled`. */
+    /** When a client asked to cancel the job while a worker had it; it then ends `cancelled`. */
     cancelRequestedAt: job.cancelRequestedAt?.toISOString() ?? null,
     links: { self: jobPath(job.id) },
   };

@@ -22,6 +22,10 @@ export const jobWorkerEnv = z.object({
     description:
       'How many times a job may be recovered after its worker died before it fails. 2 survives one crash plus one deploy.',
   }),
+  JOB_RUNNING_STATUS_DELAY: describeEnv(duration({ max: 60_000 }).prefault('250ms'), {
+    description:
+      "How long a job's handler runs before the worker writes the job's status `running`. A job that ends sooner goes from queued straight to its outcome, which records its start (one write per job instead of two); a cancellation is then answered 202 cancel_requested as for a running job. 0ms writes `running` before every handler. Jobs enqueued without their row's attempt count (scheduled runs, older versions), jobs with a ttl and every delivery of a job after its first (retries, jobs put back) are always marked running first.",
+  }),
 });
 export type JobWorkerConfig = z.output<typeof jobWorkerEnv>;
 

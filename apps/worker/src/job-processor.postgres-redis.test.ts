@@ -184,7 +184,7 @@ describe('job processing (real PostgreSQL and Redis)', () => {
 
     it('skips a job that was cancelled before a worker took it', async () => {
       const { job } = await h.jobs.create({ type: 'system.echo', payload: {}, maxAttempts: 1 });
-      await h.jobs.cancel(job.id);
+      await h.jobs.cancel(job.id, h.release);
       await h.queue.add('system.echo', {}, { jobId: job.id });
       await expect
         .poll(async () => (await h.queue.getJob(job.id))?.returnvalue, {

@@ -11,6 +11,7 @@ import {
   type JobPayload,
   type JobType,
   parseJobPayload,
+  type QueuedRowCount,
   resolveJobType,
   splitQueuedJobData,
   UnknownJobTypeError,
@@ -20,10 +21,15 @@ import { activeTraceId, inSpan, traceIdOfMetadata } from '@repo/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { v5 as uuidv5 } from 'uuid';
 import type { AttemptDetails, JobHandlers } from './handlers/index.ts';
-import type { CancellationListener } from './live/job-cancellation.ts';
+import { type CancellationListener, JobCancelledError } from './live/job-cancellation.ts';
 import type { JobEventPublisher } from './live/job-event-publisher.ts';
 import { createProgressReporter } from './live/progress-reporter.ts';
 import type { WorkerMetrics } from './metrics.ts';
+import {
+  createRunningStatus,
+  RunningRefusedError,
+  type RunningWriteOutcome,
+} from './running-status.ts';
 
 /** The reason `worker.cancelAllJobs` is given when shutdown runs out of time. */
 export const SHUTDOWN_REASON = 'worker shutting down';
@@ -63,6 +69,12 @@ export interface JobProcessorDeps {
   cancellation: Pick<CancellationListener, 'watch'>;
   /** Announces status and progress changes to the api's event streams. */
   events: Pick<JobEventPublisher, 'status' | 'progress'>;
+  /**
+   * How long a handler runs before `running` is written (JOB_RUNNING_STATUS_DELAY); 0 or omitted:
+   * before every handler. Only for jobs whose BullMQ job carries the row's count (see
+   * deferrableAttemptOf).
+   */
+  runningStatusDelayMs?: number;
 }
 
 /** A job whose payload matched its contract and that holds its fair-execution slots. */
@@ -70,6 +82,8 @@ interface AdmittedJob {
   id: string;
   type: JobType;
   payload: JobPayload<JobType>;
+  /** What the row had counted when the BullMQ job was added; null when the job does not say. */
+  rowCount: QueuedRowCount | null;
   signal: AbortSignal | undefined;
   token: string | undefined;
   jobLogger: Logger;
@@ -160,7 +174,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
 
     let type: JobType;
     let payload: JobPayload<JobType>;
-    const { payload: queuedPayload, concurrencyKey } = splitQueuedJobData(job.data);
+    const { payload: queuedPayload, concurrencyKey, rowCount } = splitQueuedJobData(job.data);
     try {
       type = resolveJobType(job.name);
       payload = parseJobPayload(type, queuedPayload);
@@ -189,7 +203,16 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       throw new DelayedError();
     }
     try {
-      return await runAdmitted(job, { id, type, payload, signal, token, jobLogger, jobFields });
+      return await runAdmitted(job, {
+        id,
+        type,
+        payload,
+        rowCount,
+        signal,
+        token,
+        jobLogger,
+        jobFields,
+      });
     } finally {
       if (limited) await deps.fair.release(job.id as string, type, concurrencyKey);
     }
@@ -210,7 +233,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       });
     }
     // watched before the attempt starts, so a request made from now on reaches it; one made
-    // earlier is on the row, and markRunning reports it
+    // earlier is on the row, and markRunning reports it (written before the handler, or once it
+    // has run for the delay), or the success ends the job cancelled
     const cancellation = deps.cancellation.watch(id);
     try {
       return await runAttempt(job, { ...admitted, cancellation: cancellation.signal });
@@ -225,6 +249,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       id,
       type,
       payload,
+      rowCount,
       signal,
       token,
       jobLogger,
@@ -234,10 +259,11 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
   ): Promise<unknown> {
     const queueAttempt = job.attemptsMade + 1;
     const queueAttempts = job.opts.attempts ?? 1;
-    const started = await deps.jobs.markRunning(id, queueAttempt, queueAttempts);
-    outage.reported = false;
-    if (!started) {
-      // a queued job markRunning refused was not started within its ttl: it ends, never run
+    const running = createRunningStatus(() =>
+      deps.jobs.markRunning(id, queueAttempt, queueAttempts),
+    );
+    /** Refused to start: a queued job not started within its ttl ends expired, never run. */
+    const skip = async () => {
       const expired = await deps.jobs.expire(id);
       if (expired) {
         deps.metrics.jobs.attemptEnded(type, 'expired');
@@ -249,20 +275,63 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       deps.metrics.jobs.attemptEnded(type, 'skipped');
       jobLogger.info({ status: existing.status }, 'job skipped: it is no longer queued');
       return { skipped: existing.status };
-    }
+    };
+    const delayMs = deps.runningStatusDelayMs ?? 0;
+    const deferrable = delayMs > 0 ? deferrableAttemptOf(job, rowCount) : null;
     // the row's count, which goes on from attempts used before this BullMQ job (a job reconcile
     // enqueued again with the attempts it had left)
-    const { attempt, maxAttempts } = started;
-    const logger = lazyChild(deps.logger, { ...jobFields, attempt });
-    if (started.cancelRequested) {
-      // cancelled while an earlier delivery of it ran (a redelivery after a stall): not run again
-      await deps.jobs.markCancelled(id);
+    let attempt: number;
+    let maxAttempts: number;
+    // aborts the handler when the deferred `running` write is refused, fails, or finds the
+    // cancellation requested (the api answered 202 while the row still said queued)
+    const startAbort = new AbortController();
+    const rowCancelled = new AbortController();
+    const cancelled = AbortSignal.any([cancellation, rowCancelled.signal]);
+    if (deferrable) {
+      ({ attempt, maxAttempts } = deferrable);
+    } else {
+      const started = await running.write();
+      outage.reported = false;
+      if (!started) return await skip();
+      ({ attempt, maxAttempts } = started);
+      if (started.cancelRequested) {
+        // cancelled while an earlier delivery of it ran (a redelivery after a stall): not run again
+        await deps.jobs.markCancelled(id);
+        deps.events.status(id);
+        deps.metrics.jobs.attemptEnded(type, 'cancelled');
+        deps.logger.info(
+          { ...jobFields, attempt },
+          'job cancelled on request before this attempt started; not run',
+        );
+        return { cancelled: true };
+      }
       deps.events.status(id);
-      deps.metrics.jobs.attemptEnded(type, 'cancelled');
-      logger.info('job cancelled on request before this attempt started; not run');
-      return { cancelled: true };
     }
-    deps.events.status(id);
+    const logger = lazyChild(deps.logger, { ...jobFields, attempt });
+    if (deferrable) {
+      running.defer(delayMs, (outcome: RunningWriteOutcome) => {
+        if ('error' in outcome) {
+          startAbort.abort(outcome.error);
+        } else if (!outcome.started) {
+          startAbort.abort(new RunningRefusedError(`job ${id} may not run: it is not queued`));
+        } else {
+          outage.reported = false;
+          deps.events.status(id);
+          if (outcome.started.cancelRequested) {
+            logger.info('job cancelled on request: aborting its handler');
+            rowCancelled.abort(new JobCancelledError(`job ${id} was cancelled on request`));
+          }
+        }
+      });
+    }
+    /** The row is running (written now, if it was deferred); null when it may not run. */
+    const ensureRunning = async () => {
+      const started = await running.write();
+      if (started?.cancelRequested && !rowCancelled.signal.aborted) {
+        rowCancelled.abort(new JobCancelledError(`job ${id} was cancelled on request`));
+      }
+      return started;
+    };
     if (queueAttempt === 1) {
       // due: when it was enqueued, or its run time; a later attempt's due time (after a backoff)
       // is not recorded, so only first attempts are timed. A job parked on arrival carries the
@@ -299,6 +368,8 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         );
     const progress = createProgressReporter({
       write: async (report) => {
+        // progress is recorded on a running row only
+        if (!(await ensureRunning())) return;
         const written = await deps.jobs.recordProgress(id, report);
         if (!written) return;
         deps.events.progress(id, written);
@@ -323,26 +394,46 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
         id,
         attempt,
         maxAttempts,
-        signal: signal ? AbortSignal.any([signal, cancellation]) : cancellation,
+        signal: AbortSignal.any([
+          ...(signal ? [signal] : []),
+          cancelled,
+          ...(deferrable ? [startAbort.signal] : []),
+        ]),
         logger,
         details,
         progress: progress.report,
       });
       await progress.flush();
-      // a handler that ignored the signal: its result is kept, the job ends cancelled
-      if (cancellation.aborted) return await endCancelled(result);
-      // the history row goes in the status's own statement (one write per job, not two)
-      await deps.jobs.markSucceeded(id, result ?? null, {
+      // the history row goes in the status's own statement (one write per job, not two), and so
+      // does the start when `running` was never written; a cancellation requested meanwhile
+      // ends the job cancelled (the statement sees it on the row)
+      const succeeded = {
         attempt,
         startedAt: attemptStarted,
         finishedAt: new Date(),
         httpStatus: details.httpStatus ?? null,
-        onNotRecorded: (failure) =>
+        onNotRecorded: (failure: unknown) =>
           logger.warn(
             { err: failure, outcome: 'succeeded' },
             'the attempt could not be added to the history',
           ),
-      });
+      };
+      if (!cancelled.aborted && running.skipWrite()) {
+        const written = await deps.jobs.markSucceeded(id, result ?? null, {
+          ...succeeded,
+          recordsStart: true,
+        });
+        outage.reported = false;
+        // not queued or running any more: finished by another delivery, or gone
+        if (!written) return await skip();
+        deps.events.status(id);
+        deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
+        return result;
+      }
+      if (!(await ensureRunning())) return await skip();
+      // a handler that ignored the signal: its result is kept, the job ends cancelled
+      if (cancelled.aborted) return await endCancelled(result);
+      await deps.jobs.markSucceeded(id, result ?? null, succeeded);
       deps.events.status(id);
       deps.metrics.jobs.attemptEnded(type, 'succeeded', seconds());
       return result;
@@ -351,8 +442,11 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       // the record could not be written (e.g. markSucceeded), or the handler could not reach
       // the database: not the job's failure
       if (error instanceof DatabaseUnavailableError) throw error;
+      // every other ending goes from running, as it did before the write could be deferred (a
+      // failed deferred write fails here again, and an outage postpones the job)
+      if (!(await ensureRunning())) return await skip();
       // cancelled: not a failure, and never retried (returning completes the BullMQ job)
-      if (cancellation.aborted) return await endCancelled(null);
+      if (cancelled.aborted) return await endCancelled(null);
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
         // interrupted by shutdown, not failed: back to the queue without using up an attempt
         await recordAttempt('interrupted', error);
@@ -383,6 +477,7 @@ function runAndRecordJob(deps: JobProcessorDeps, outage: { reported: boolean }) 
       }
       throw error;
     } finally {
+      running.stop();
       deps.metrics.jobs.active.dec();
     }
   }
@@ -418,6 +513,33 @@ export function recordDeferredFailure(
       },
       'job failed without running',
     );
+  };
+}
+
+/**
+ * The attempt numbers the row will count, known without reading it, when the BullMQ job carries
+ * what the row had counted: the attempts used before it, plus BullMQ's (markRunning's sum). Null
+ * (`running` is then written before the handler, which reads them back and sees a cancellation
+ * request) for:
+ * - a job that does not carry it (added by an older version, a scheduled run, whose row the
+ *   worker creates);
+ * - a job with a ttl: its queued row may be expired (maintenance) while its handler runs, and the
+ *   ttl is checked in the `running` write;
+ * - every delivery but a BullMQ job's first (a retry, a job parked or postponed, a stalled one):
+ *   a worker held it before and let go of it while its row said queued, so a cancellation may
+ *   have been answered 202 meanwhile, and the job must not run then.
+ */
+function deferrableAttemptOf(
+  job: Job,
+  rowCount: QueuedRowCount | null,
+): { attempt: number; maxAttempts: number } | null {
+  if (!rowCount || rowCount.expiresAt !== null || job.repeatJobKey) return null;
+  // BullMQ counts every move to active, this one included
+  if (job.attemptsStarted > 1) return null;
+  const queueAttempts = job.opts.attempts ?? 1;
+  return {
+    attempt: rowCount.attemptsUsed + job.attemptsMade + 1,
+    maxAttempts: rowCount.attemptsUsed + queueAttempts,
   };
 }
 

@@ -154,6 +154,7 @@ export async function createWorkerService(
     fair,
     cancellation,
     events,
+    runningStatusDelayMs: config.JOB_RUNNING_STATUS_DELAY,
   });
   const worker = createJobWorker({
     connection: redis,

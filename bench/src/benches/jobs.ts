@@ -4,6 +4,8 @@
 //   queue path   the contract's createJobEnqueuer → the worker app's BullMQ worker (createJobWorker)
 //                running the contract's validation and the system.echo handler, no PostgreSQL
 //   worker + pg  rows already in PostgreSQL, createJobEnqueuer → the worker app (dist) → succeeded
+//                (as the api enqueues: the row's count in the data, so short jobs write no
+//                `running`); "running first" again with JOB_RUNNING_STATUS_DELAY=0ms (two writes)
 //   end to end   POST /v1/jobs to the api (dist) → the worker app (dist) → succeeded in PostgreSQL
 //   same architecture, by hand   the same path as a team writes it without the project: bare
 //                Express POST → one pg INSERT → queue.add → a BullMQ Worker → two pg UPDATEs per job
@@ -393,6 +395,11 @@ export async function jobsBench(context: BenchContext): Promise<BenchOutput> {
     variants.push(await bareBullmq(settings, newPrefix('bare')));
     variants.push(await queuePath(settings, newPrefix('queue-path')));
     variants.push(await workerWithPostgres(settings, data, newPrefix('worker-pg'), pool));
+    variants.push(
+      await workerWithPostgres(settings, data, newPrefix('worker-pg-running'), pool, {
+        runningFirst: true,
+      }),
+    );
     variants.push(await endToEnd(settings, data, pool));
     variants.push(await sameArchitecture(settings, data, newPrefix('by-hand'), pool));
     variants.push(await queuePath(settings, newPrefix('queue-path-limits'), { limits: true }));
@@ -647,16 +654,30 @@ async function workerWithPostgres(
   data: BenchData,
   prefix: string,
   pool: pg.Pool,
+  options: { runningFirst?: boolean } = {},
 ): Promise<Variant> {
   await pool.query('TRUNCATE jobs');
-  const worker = await startWorkerApp(data, settings, prefix);
+  const worker = await startWorkerApp(
+    data,
+    settings,
+    prefix,
+    options.runningFirst ? { JOB_RUNNING_STATUS_DELAY: '0ms' } : {},
+  );
   const { queue, close } = producer(prefix);
   const enqueue = createJobEnqueuer(queue);
   let ids: string[] = [];
   let next = 0;
-  const submitOne = () => enqueue({ id: ids[next++] as string, type: 'system.echo', payload: {} });
+  // as the api enqueues a new row: all its attempts, and the count the worker starts from
+  const submitOne = () =>
+    enqueue({
+      id: ids[next++] as string,
+      type: 'system.echo',
+      payload: {},
+      maxAttempts: 3,
+      rowCount: { attemptsUsed: 0, expiresAt: null },
+    });
   return {
-    name: 'worker + pg',
+    name: options.runningFirst ? 'worker + pg, running first' : 'worker + pg',
     processes: { worker: () => [worker.process.child.pid] },
     async prepare(count) {
       const { rows } = await pool.query<{ id: string }>(

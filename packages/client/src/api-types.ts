@@ -98,7 +98,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a queued or running job
-         * @description A queued job is cancelled at once (200). A running job is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry.
+         * @description A queued job no worker holds is taken off the queue and cancelled at once (200): it never runs. A job a worker holds is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry. Such a job may still show `queued`: workers write `running` only once a handler has run for a moment (JOB_RUNNING_STATUS_DELAY).
          */
         post: operations["cancelJob"];
         delete?: never;
@@ -564,7 +564,10 @@ export interface components {
             id: string;
             /** @description The job type (docs/job-types.md). */
             type: string;
-            /** @enum {string} */
+            /**
+             * @description `running` once a handler has run for a moment (the worker setting JOB_RUNNING_STATUS_DELAY, 250 ms by default): a job that ends sooner goes from `queued` straight to its outcome.
+             * @enum {string}
+             */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "expired";
             /** @description Any JSON value. */
             payload: unknown;
@@ -610,7 +613,7 @@ export interface components {
             waitingFor: ("concurrency" | "rateLimit") | null;
             /** @description What the running attempt last reported; null until it reports, and again when an attempt starts. */
             progress: components["schemas"]["JobProgress"] | null;
-            /** @description When a client asked to cancel the job while it ran; the attempt then ends `cancelled`. */
+            /** @description When a client asked to cancel the job while a worker had it; the attempt then ends `cancelled`. */
             cancelRequestedAt: string | null;
             links: {
                 self: string;
@@ -1318,7 +1321,7 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description The job was running: it is being stopped, and ends `cancelled`. */
+            /** @description A worker has the job (running, or queued while its handler runs before `running` is written): it is being stopped, and ends `cancelled`. */
             202: {
                 headers: {
                     /** @description The path of the job: /v1/jobs/{id}. */

@@ -94,8 +94,10 @@ export interface JobstackClient {
   /** Every job matching `query`, page after page, newest first. */
   iterateJobs(query?: Omit<ListJobsQuery, 'cursor'>, options?: RequestOptions): AsyncGenerator<Job>;
   /**
-   * POST /v1/jobs/:id/cancel: cancels a queued job (a JobstackApiError `job-not-cancellable`
-   * otherwise). Retried like an idempotent request (README: Retries and idempotency).
+   * POST /v1/jobs/:id/cancel: cancels a queued job no worker holds (status `cancelled`), or asks
+   * the worker holding it to stop (`cancelRequestedAt` set; it ends `cancelled`); a finished job
+   * is a JobstackApiError `job-not-cancellable`. Retried like an idempotent request (README:
+   * Retries and idempotency).
    */
   cancelJob(id: string, options?: RequestOptions): Promise<Job>;
   /**

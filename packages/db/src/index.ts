@@ -41,6 +41,7 @@ export {
   type JobRepository,
   type JobRepositoryOptions,
   type ListJobsInput,
+  type QueuedJobRelease,
   type ScheduledRunInput,
   type StaleCursor,
   type StaleJob,

@@ -2,7 +2,7 @@ import { createBatcher } from '@repo/batching';
 import { inSpan, traceMetadata } from '@repo/tracing';
 import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queuedJobData } from './fair-execution/concurrency-key.ts';
+import { type QueuedRowCount, queuedJobData } from './fair-execution/concurrency-key.ts';
 import {
   type ArrivingJob,
   createFairScheduler,
@@ -25,6 +25,11 @@ export interface EnqueueJobInput<T extends JobType> {
   concurrencyKey?: string | null;
   /** 1 (first) … 10 (last); DEFAULT_JOB_PRIORITY when none. */
   priority?: number | null;
+  /**
+   * What the row has counted (carried in the BullMQ job's data): given, the worker may run the
+   * job before it writes `running`. `maxAttempts` must then be the attempts the row has left.
+   */
+  rowCount?: QueuedRowCount | null;
 }
 
 /** The most jobs one `addBulk` of `createJobEnqueuer` carries. */
@@ -85,7 +90,11 @@ function toQueuedJob<T extends JobType>(
   return {
     ...(decided ? { arriving: { id: input.id, type: input.type, concurrencyKey: key } } : {}),
     name: input.type,
-    data: queuedJobData(parseJobPayload(input.type, input.payload), input.concurrencyKey),
+    data: queuedJobData(
+      parseJobPayload(input.type, input.payload),
+      input.concurrencyKey,
+      input.rowCount,
+    ),
     opts: {
       ...jobOptions(input.type, {
         jobId: input.id,

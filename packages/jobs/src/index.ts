@@ -14,7 +14,9 @@ export { InvalidPayloadError, UnknownJobTypeError } from './errors.ts';
 export {
   CONCURRENCY_KEY_FIELD,
   concurrencyKeySchema,
+  type QueuedRowCount,
   queuedJobData,
+  ROW_COUNT_FIELD,
   splitQueuedJobData,
 } from './fair-execution/concurrency-key.ts';
 export {

@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /**
- * `cancelled`: the job was queued and is cancelled now; `cancel_requested`: it was running, and
- * its worker is told to stop.
+ * `cancelled`: the job was queued, no worker held it, and it is cancelled now; `cancel_requested`:
+ * a worker holds it (running, or still queued while its handler runs), and is told to stop.
  */
 export const CANCEL_OUTCOMES = ['cancelled', 'cancel_requested'] as const;
 export type CancelOutcome = (typeof CANCEL_OUTCOMES)[number];
@@ -18,7 +18,7 @@ export function createJobOperationMetrics(registry: Registry): JobOperationMetri
   const registers = [registry];
   const cancels = new Counter({
     name: 'jobstack_job_cancels_total',
-    help: 'Jobs cancelled through the API, by outcome (cancelled: it was queued; cancel_requested: it was running and its worker is told to stop)',
+    help: 'Jobs cancelled through the API, by outcome (cancelled: it was queued and no worker held it; cancel_requested: a worker holds it and is told to stop)',
     labelNames: ['outcome'] as const,
     registers,
   });

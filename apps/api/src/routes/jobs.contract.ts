@@ -248,14 +248,15 @@ export const cancelJob = defineOperation({
   operationId: 'cancelJob',
   summary: 'Cancel a queued or running job',
   description:
-    'A queued job is cancelled at once (200). A running job is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry.',
+    'A queued job no worker holds is taken off the queue and cancelled at once (200): it never runs. A job a worker holds is stopped wherever it runs (202): `cancelRequestedAt` is set, its handler is aborted, and it ends `cancelled` without a retry. Such a job may still show `queued`: workers write `running` only once a handler has run for a moment (JOB_RUNNING_STATUS_DELAY).',
   tag: 'Jobs',
   security: 'apiKey',
   request: { params: jobIdParams },
   responses: {
     200: { description: 'The cancelled job.', content: jobContent },
     202: {
-      description: 'The job was running: it is being stopped, and ends `cancelled`.',
+      description:
+        'A worker has the job (running, or queued while its handler runs before `running` is written): it is being stopped, and ends `cancelled`.',
       headers: jobLocation,
       content: jobContent,
     },

@@ -55,7 +55,12 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(row?.status).toBe('queued');
       const queued = await api.queue.getJob(id);
       expect(queued?.name).toBe('system.echo');
-      expect(queued?.data).toEqual({ data: { n: 1 } });
+      // the payload, and what the row has counted (so the worker need not read it to start)
+      expect(splitQueuedJobData(queued?.data)).toEqual({
+        payload: { data: { n: 1 } },
+        concurrencyKey: null,
+        rowCount: { attemptsUsed: 0, expiresAt: null },
+      });
       expect(queued?.opts.attempts).toBe(3);
       expect(await queued?.getState()).toBe('prioritized');
     });
@@ -69,6 +74,7 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       expect(splitQueuedJobData(queued?.data)).toEqual({
         payload: { data: 'keyed' },
         concurrencyKey: 'tenant-42',
+        rowCount: { attemptsUsed: 0, expiresAt: null },
       });
       const fetched = await request(api.url).get(`/v1/jobs/${res.body.id}`).set(auth).expect(200);
       expect(fetched.body).toMatchObject({ concurrencyKey: 'tenant-42', waitingFor: null });
@@ -425,6 +431,31 @@ describe('jobs endpoints (real PostgreSQL and Redis)', () => {
       const created = await post({ ...echo(), runAt });
       const res = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
       expect(res.status).toBe(200);
+      expect(await api.queue.getJob(created.body.id)).toBeUndefined();
+    });
+
+    it('answers 202 cancel_requested for a queued job a worker holds, whose handler may be running', async () => {
+      const created = await post(echo());
+      // what BullMQ leaves on a job a worker has taken (workers write running only after a delay)
+      const lock = `${api.queue.toKey(created.body.id)}:lock`;
+      await api.redis.set(lock, 'a-worker-token');
+      const held = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+      expect(held.status).toBe(202);
+      expect(held.body).toMatchObject({
+        id: created.body.id,
+        status: 'queued',
+        cancelRequestedAt: expect.stringMatching(/Z$/),
+      });
+      expect(await api.queue.getJob(created.body.id)).toBeDefined();
+      expect((await api.jobs.findById(created.body.id))?.status).toBe('queued');
+      // let go of without running it (no worker holds it any more): cancelled now
+      await api.redis.del(lock);
+      const released = await request(api.url).post(`/v1/jobs/${created.body.id}/cancel`).set(auth);
+      expect(released.status).toBe(200);
+      expect(released.body).toMatchObject({
+        status: 'cancelled',
+        cancelRequestedAt: held.body.cancelRequestedAt,
+      });
       expect(await api.queue.getJob(created.body.id)).toBeUndefined();
     });
 

@@ -4,6 +4,7 @@ import {
   isDatabaseUnavailableError,
   type JobRecord,
   type JobRepository,
+  type QueuedJobRelease,
 } from '@repo/db';
 import type { Health } from '@repo/health';
 import {
@@ -13,7 +14,6 @@ import {
   encodeJobEvent,
   enqueueJobs,
   InvalidPayloadError,
-  isRedisUnavailableError,
   type JobQueue,
   type JobType,
   jobCancelChannel,
@@ -100,6 +100,9 @@ function enqueueInputOf(job: JobRecord) {
     maxAttempts: job.maxAttempts,
     concurrencyKey: job.concurrencyKey,
     priority: job.priority,
+    // the BullMQ job is given all the row's attempts, so its count starts at none used (the
+    // worker numbers the attempts from this without reading the row)
+    rowCount: { attemptsUsed: 0, expiresAt: job.expiresAt?.toISOString() ?? null },
   };
 }
 
@@ -245,20 +248,30 @@ export function jobsRouter(options: JobsRouterOptions): Router {
   }
 
   /**
-   * The row is cancelled already, and that is what counts: a worker that still receives the job
-   * finds it cancelled and skips it. Removing it from Redis only spares that round trip, so a
-   * failure here is logged, not answered with an error.
+   * Takes a queued job's BullMQ job off the queue unless a worker holds it: BullMQ's remove
+   * refuses a job whose lock a worker holds (0), and removes one that is waiting, delayed or gone
+   * (1). A held job's handler may be running already (workers write `running` only after a short
+   * delay), so only a removed one may be answered as cancelled. A scheduler's next run (-8) and
+   * an unreachable Redis count as held: the cancellation stays requested on the row, and the
+   * worker that gets the job ends it cancelled.
    */
-  async function removeFromQueue(id: string, log: Logger): Promise<void> {
-    try {
-      await callRedis('remove the job from the queue', options.redisTimeoutMs, async () => {
-        const queued = await queue.getJob(id);
-        await queued?.remove();
-      });
-    } catch (error) {
-      if (!(error instanceof DependencyUnavailableError) && !isLockedJobError(error)) throw error;
-      log.warn({ err: error, jobId: id }, 'cancelled job stays in Redis; the worker will skip it');
-    }
+  function queuedJobRelease(log: Logger): QueuedJobRelease {
+    return async (job) => {
+      const queueJobId = job.queueJobId ?? job.id;
+      try {
+        const code = await callRedis('take the job off the queue', options.redisTimeoutMs, () =>
+          queue.remove(queueJobId),
+        );
+        return code === 1 ? 'released' : 'held';
+      } catch (error) {
+        if (!(error instanceof DependencyUnavailableError)) throw error;
+        log.warn(
+          { err: error, jobId: job.id },
+          'cannot tell whether a worker holds the job: its cancellation stays requested',
+        );
+        return 'held';
+      }
+    };
   }
 
   /**
@@ -571,7 +584,7 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .route('/v1/jobs/:id/cancel')
     .post(async (req, res) => {
       const { id } = parseRequestPart(jobIdParams, req.params, 'params');
-      const outcome = await jobs.cancel(id);
+      const outcome = await jobs.cancel(id, queuedJobRelease(req.log));
       if (outcome.outcome === 'not_found') throw new JobNotFoundError(id);
       if (outcome.outcome === 'conflict') {
         throw new ProblemError(
@@ -583,11 +596,11 @@ export function jobsRouter(options: JobsRouterOptions): Router {
       options.onCancel?.(outcome.outcome);
       if (outcome.outcome === 'cancel_requested') {
         // recorded on the row: the attempt ends cancelled even if the news cannot reach its worker
+        // (a queued job's worker, which has not written `running` yet, is told the same way)
         await announce(jobCancelChannel(options.queuePrefix), id, req.log);
         res.status(202).location(jobPath(id)).json(jobResource(outcome.job));
         return;
       }
-      await removeFromQueue(id, req.log);
       await announce(
         jobEventsChannel(options.queuePrefix),
         encodeJobEvent({ kind: 'status', jobId: id }),
@@ -629,11 +642,6 @@ function isSameRequest(
     (job.runAt?.getTime() ?? null) === (request.runAt?.getTime() ?? null) &&
     canonicalize(job.payload) === canonicalize(request.payload)
   );
-}
-
-/** BullMQ refuses to remove a job a worker holds the lock of; that worker then skips it. */
-function isLockedJobError(error: unknown): boolean {
-  return error instanceof Error && /locked/i.test(error.message) && !isRedisUnavailableError(error);
 }
 
 /** `Prefer: wait=<seconds>` (RFC 7240); a malformed preference is ignored, as the RFC asks. */

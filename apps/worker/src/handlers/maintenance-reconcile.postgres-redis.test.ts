@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { JobRecord } from '@repo/db';
-import { type ArrivalOptions, jobOptions, type LimitsByType, QUEUE_NAME } from '@repo/jobs';
+import {
+  type ArrivalOptions,
+  jobOptions,
+  type LimitsByType,
+  QUEUE_NAME,
+  splitQueuedJobData,
+} from '@repo/jobs';
 import { createLogger } from '@repo/logger';
 import { READY_DEADLINE_MS } from '@repo/testing';
 import { Worker } from 'bullmq';
@@ -256,6 +262,28 @@ describe('maintenance.reconcile (real PostgreSQL, Redis and BullMQ)', { timeout:
       });
       // one attempt in BullMQ: the one that succeeded
       expect((await h.queue.getJob(run.id))?.attemptsMade).toBe(1);
+    });
+  });
+
+  it("carries the row's count, so the handler is told the row's attempt numbers without a read", async () => {
+    // one attempt used and failed; its BullMQ job then lost
+    const { job } = await h.jobs.create({
+      type: 'system.echo',
+      payload: { failAttempts: 2 },
+      maxAttempts: 3,
+    });
+    await h.jobs.markRunning(job.id, 1);
+    await h.jobs.markFailed(job.id, { error: 'Error: first', final: false });
+    await age([job.id], '1 hour');
+    expect(await reconcile()).toMatchObject({ requeued: 1 });
+    const again = await h.queue.getJob(job.id);
+    expect(again?.opts.attempts).toBe(2);
+    expect(splitQueuedJobData(again?.data).rowCount).toEqual({ attemptsUsed: 1, expiresAt: null });
+    await startWorker();
+    // attempt 2 fails as the payload asks (it would be BullMQ's 1), attempt 3 succeeds
+    expect(await h.waitForRow(job.id, finished)).toMatchObject({
+      status: 'succeeded',
+      attempts: 3,
     });
   });
 

@@ -169,6 +169,8 @@ async function repair(
       maxAttempts: attemptsLeft,
       concurrencyKey: row.concurrencyKey,
       priority: row.priority,
+      // the worker numbers the attempts on from these without reading the row
+      rowCount: { attemptsUsed: row.attempts, expiresAt: row.expiresAt?.toISOString() ?? null },
     };
   } catch (error) {
     if (

@@ -97,7 +97,7 @@ describe('cancelling a running job in the worker (real PostgreSQL, Redis and Bul
 
   /** What the api does on POST /v1/jobs/:id/cancel for a running job. */
   async function requestCancel(id: string, { announce = true } = {}) {
-    expect((await h.jobs.cancel(id)).outcome).toBe('cancel_requested');
+    expect((await h.jobs.cancel(id, h.release)).outcome).toBe('cancel_requested');
     if (announce) await h.redis.publish(jobCancelChannel(h.config.QUEUE_PREFIX), id);
   }
 

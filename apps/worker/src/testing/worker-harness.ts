@@ -6,6 +6,7 @@ import {
   type JobRecord,
   type JobRepository,
   migrate,
+  type QueuedJobRelease,
 } from '@repo/db';
 import { databaseOptions } from '@repo/db/env';
 import {
@@ -52,6 +53,11 @@ export interface WorkerHarness {
   fair: FairScheduler;
   /** Starts an in-process worker service (its health server on a free port); the harness stops it. */
   startWorker(): Promise<WorkerService>;
+  /**
+   * What the api asks of the queue when it cancels a queued job (POST /v1/jobs/:id/cancel): its
+   * BullMQ job is taken off the queue unless a worker holds it.
+   */
+  release: QueuedJobRelease;
   /** Inserts the row and enqueues it, as the API does. */
   submit<T extends JobType>(
     type: T,
@@ -122,6 +128,9 @@ export async function createWorkerHarness(
       service.readiness.setLifecycle('ready');
       return service;
     },
+    async release(job) {
+      return (await queue.remove(job.queueJobId ?? job.id)) === 1 ? 'released' : 'held';
+    },
     async submit(type, payload, options = {}) {
       const concurrencyKey = options.concurrencyKey ?? null;
       const { job } = await jobs.create({
@@ -139,6 +148,7 @@ export async function createWorkerHarness(
         maxAttempts: job.maxAttempts,
         concurrencyKey,
         priority: job.priority,
+        rowCount: { attemptsUsed: 0, expiresAt: job.expiresAt?.toISOString() ?? null },
       });
       return job;
     },

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../create-db.ts';
 import { databaseOptions, migrateEnv } from '../env.ts';
 import { migrate } from '../migrate/migrate.ts';
-import { createJobRepository, type JobRepository } from './job-repository.ts';
+import {
+  createJobRepository,
+  type JobRepository,
+  type QueuedJobRelease,
+} from './job-repository.ts';
+
+/** No BullMQ job holds these rows (the repository is tested alone): a queued one is cancelled. */
+const noWorkerHolds: QueuedJobRelease = async () => 'released';
 
 describe('job repository: progress and cancelling running jobs (real PostgreSQL)', () => {
   let database: TestDatabase;
@@ -78,12 +85,12 @@ describe('job repository: progress and cancelling running jobs (real PostgreSQL)
   describe('cancelling a running job', () => {
     it('records the first request time and keeps it on later requests', async () => {
       const job = await running('cancel.request');
-      const first = await jobs.cancel(job.id);
+      const first = await jobs.cancel(job.id, noWorkerHolds);
       expect(first).toMatchObject({
         outcome: 'cancel_requested',
         job: { status: 'running', cancelRequestedAt: expect.any(Date), finishedAt: null },
       });
-      const again = await jobs.cancel(job.id);
+      const again = await jobs.cancel(job.id, noWorkerHolds);
       expect(again.outcome).toBe('cancel_requested');
       expect(again.outcome === 'cancel_requested' && again.job.cancelRequestedAt).toEqual(
         first.outcome === 'cancel_requested' && first.job.cancelRequestedAt,
@@ -92,7 +99,7 @@ describe('job repository: progress and cancelling running jobs (real PostgreSQL)
 
     it('ends the job cancelled when its handler returns anyway, keeping the result', async () => {
       const job = await running('cancel.succeeds');
-      await jobs.cancel(job.id);
+      await jobs.cancel(job.id, noWorkerHolds);
       expect(await jobs.markSucceeded(job.id, { done: true })).toBe(true);
       const row = await jobs.findById(job.id);
       expect(row).toMatchObject({ status: 'cancelled', result: { done: true } });
@@ -101,12 +108,12 @@ describe('job repository: progress and cancelling running jobs (real PostgreSQL)
 
     it('ends the job cancelled, not queued for a retry, when its attempt fails', async () => {
       const job = await running('cancel.fails');
-      await jobs.cancel(job.id);
+      await jobs.cancel(job.id, noWorkerHolds);
       const row = await jobs.markFailed(job.id, { error: 'AbortError: aborted', final: false });
       expect(row).toMatchObject({ status: 'cancelled', error: 'AbortError: aborted' });
       expect(row?.finishedAt).toBeInstanceOf(Date);
       const final = await running('cancel.fails.final');
-      await jobs.cancel(final.id);
+      await jobs.cancel(final.id, noWorkerHolds);
       expect(await jobs.markFailed(final.id, { error: 'x', final: true })).toMatchObject({
         status: 'cancelled',
       });
@@ -114,7 +121,7 @@ describe('job repository: progress and cancelling running jobs (real PostgreSQL)
 
     it('tells the attempt that starts after the request (a redelivery) that it must not run', async () => {
       const job = await running('cancel.redelivered');
-      await jobs.cancel(job.id);
+      await jobs.cancel(job.id, noWorkerHolds);
       expect(await jobs.markRunning(job.id, 2)).toMatchObject({ cancelRequested: true });
       const cancelled = await jobs.markCancelled(job.id);
       expect(cancelled).toMatchObject({ status: 'cancelled', result: null });
@@ -122,7 +129,7 @@ describe('job repository: progress and cancelling running jobs (real PostgreSQL)
       // finished: nothing changes it any more
       expect(await jobs.markCancelled(job.id, { late: true })).toBeNull();
       expect(await jobs.markSucceeded(job.id, { late: true })).toBe(false);
-      expect(await jobs.cancel(job.id)).toMatchObject({ outcome: 'conflict' });
+      expect(await jobs.cancel(job.id, noWorkerHolds)).toMatchObject({ outcome: 'conflict' });
     });
   });
 

@@ -14,9 +14,13 @@ import {
   createJobRepository,
   JOB_LIST_MAX_LIMIT,
   type JobRepository,
+  type QueuedJobRelease,
   type StaleCursor,
 } from './job-repository.ts';
 import { encodeCursor } from './list-cursor.ts';
+
+/** No BullMQ job holds these rows (the repository is tested alone): a queued one is cancelled. */
+const noWorkerHolds: QueuedJobRelease = async () => 'released';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -253,7 +257,7 @@ describe('job repository (real PostgreSQL)', () => {
     it('filters by status and type', async () => {
       const [a, b, c] = await series('list.filter', 3);
       const other = await queued('list.filter.other');
-      await jobs.cancel(b?.id as string);
+      await jobs.cancel(b?.id as string, noWorkerHolds);
       expect(ids(await jobs.list({ type: 'list.filter', status: 'queued', limit: 10 }))).toEqual([
         c?.id,
         a?.id,
@@ -308,13 +312,13 @@ describe('job repository (real PostgreSQL)', () => {
   describe('cancel', () => {
     it('cancels a queued job, and answers conflict once it is no longer queued', async () => {
       const job = await queued('cancel');
-      const outcome = await jobs.cancel(job.id);
+      const outcome = await jobs.cancel(job.id, noWorkerHolds);
       expect(outcome).toMatchObject({
         outcome: 'cancelled',
         job: { id: job.id, status: 'cancelled' },
       });
       expect(outcome.outcome === 'cancelled' && outcome.job.finishedAt).toBeInstanceOf(Date);
-      expect(await jobs.cancel(job.id)).toMatchObject({
+      expect(await jobs.cancel(job.id, noWorkerHolds)).toMatchObject({
         outcome: 'conflict',
         job: { id: job.id, status: 'cancelled' },
       });
@@ -323,18 +327,67 @@ describe('job repository (real PostgreSQL)', () => {
     it('requests the cancellation of a running job and answers not_found for a missing or malformed id', async () => {
       const job = await queued('cancel.running');
       await jobs.markRunning(job.id, 1);
-      expect(await jobs.cancel(job.id)).toMatchObject({
+      expect(await jobs.cancel(job.id, noWorkerHolds)).toMatchObject({
         outcome: 'cancel_requested',
         job: { status: 'running', cancelRequestedAt: expect.any(Date) },
       });
       expect((await jobs.findById(job.id))?.status).toBe('running');
-      expect(await jobs.cancel(randomUUID())).toEqual({ outcome: 'not_found' });
-      expect(await jobs.cancel('nope')).toEqual({ outcome: 'not_found' });
+      expect(await jobs.cancel(randomUUID(), noWorkerHolds)).toEqual({ outcome: 'not_found' });
+      expect(await jobs.cancel('nope', noWorkerHolds)).toEqual({ outcome: 'not_found' });
+    });
+
+    it('answers cancel_requested for a queued job a worker holds; its success then ends cancelled', async () => {
+      const job = await queued('cancel.held');
+      const release = vi.fn<QueuedJobRelease>(async () => 'held');
+      const outcome = await jobs.cancel(job.id, release);
+      expect(outcome).toMatchObject({
+        outcome: 'cancel_requested',
+        job: { status: 'queued', cancelRequestedAt: expect.any(Date), finishedAt: null },
+      });
+      expect(release).toHaveBeenCalledWith(expect.objectContaining({ id: job.id }));
+      const now = new Date();
+      expect(
+        await jobs.markSucceeded(
+          job.id,
+          { done: true },
+          {
+            attempt: 1,
+            startedAt: now,
+            finishedAt: now,
+            recordsStart: true,
+            onNotRecorded: vi.fn(),
+          },
+        ),
+      ).toBe(true);
+      expect(await jobs.findById(job.id)).toMatchObject({
+        status: 'cancelled',
+        result: { done: true },
+        attempts: 1,
+      });
+      // a running job is not offered to `release`: its worker holds it
+      const running = await queued('cancel.held');
+      await jobs.markRunning(running.id, 1);
+      const untouched = vi.fn<QueuedJobRelease>(async () => 'released');
+      expect((await jobs.cancel(running.id, untouched)).outcome).toBe('cancel_requested');
+      expect(untouched).not.toHaveBeenCalled();
+    });
+
+    it('answers cancel_requested when the worker that held the job started it meanwhile', async () => {
+      const job = await queued('cancel.started');
+      // the worker writes running between the request and the release
+      const outcome = await jobs.cancel(job.id, async () => {
+        await jobs.markRunning(job.id, 1);
+        return 'released';
+      });
+      expect(outcome).toMatchObject({ outcome: 'cancel_requested', job: { status: 'running' } });
+      expect(await jobs.markRunning(job.id, 1)).toMatchObject({ cancelRequested: true });
     });
 
     it('lets exactly one of several concurrent cancels win', async () => {
       const job = await queued('cancel.race');
-      const outcomes = await Promise.all(Array.from({ length: 10 }, () => jobs.cancel(job.id)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () => jobs.cancel(job.id, noWorkerHolds)),
+      );
       expect(outcomes.filter((o) => o.outcome === 'cancelled')).toHaveLength(1);
       expect(outcomes.filter((o) => o.outcome === 'conflict')).toHaveLength(9);
     });
@@ -423,7 +476,7 @@ describe('job repository (real PostgreSQL)', () => {
 
     it('markRunning returns null for a cancelled, finished, missing or malformed job', async () => {
       const cancelled = await queued('run.skip');
-      await jobs.cancel(cancelled.id);
+      await jobs.cancel(cancelled.id, noWorkerHolds);
       const done = await queued('run.skip');
       await jobs.markRunning(done.id, 1);
       await jobs.markSucceeded(done.id, { ok: true });
@@ -490,6 +543,65 @@ describe('job repository (real PostgreSQL)', () => {
       ]);
       expect(await createJobAttemptLog(db).listForJob(a.id)).toHaveLength(1);
       expect(await createJobAttemptLog(db).listForJob(b.id)).toEqual([]);
+    });
+
+    it('markSucceeded with recordsStart takes a queued job to succeeded and records its start', async () => {
+      const workerJobs = createJobRepository(db, { workerId: 'worker-a' });
+      const job = await queued('succeed.deferred');
+      const startedAt = new Date(Date.now() - 50);
+      const attempt = { startedAt, finishedAt: new Date(), onNotRecorded: vi.fn() };
+      expect(
+        await workerJobs.markSucceeded(
+          job.id,
+          { ok: 1 },
+          { ...attempt, attempt: 1, recordsStart: true },
+        ),
+      ).toBe(true);
+      const done = await jobs.findById(job.id);
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        result: { ok: 1 },
+        attempts: 1,
+        workerId: 'worker-a',
+        startedAt,
+        attemptStartedAt: startedAt,
+        progress: null,
+      });
+      expect(done?.finishedAt).toBeInstanceOf(Date);
+      expect(await createJobAttemptLog(db).listForJob(job.id)).toMatchObject([
+        { attempt: 1, outcome: 'succeeded', workerId: 'worker-a', startedAt },
+      ]);
+      // a retry that succeeds keeps the first attempt's start and counts the attempt given
+      const retried = await queued('succeed.deferred');
+      await jobs.markRunning(retried.id, 1);
+      await jobs.markFailed(retried.id, { error: 'Error: first', final: false });
+      const firstStart = (await jobs.findById(retried.id))?.startedAt;
+      expect(
+        await jobs.markSucceeded(retried.id, null, { ...attempt, attempt: 2, recordsStart: true }),
+      ).toBe(true);
+      expect(await jobs.findById(retried.id)).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        startedAt: firstStart,
+        attemptStartedAt: startedAt,
+      });
+      // finished, or cancelled with no worker holding it: nothing to record
+      expect(
+        await jobs.markSucceeded(job.id, null, { ...attempt, attempt: 1, recordsStart: true }),
+      ).toBe(false);
+      const cancelled = await queued('succeed.deferred');
+      await jobs.cancel(cancelled.id, noWorkerHolds);
+      expect(
+        await jobs.markSucceeded(cancelled.id, null, {
+          ...attempt,
+          attempt: 1,
+          recordsStart: true,
+        }),
+      ).toBe(false);
+      // without recordsStart only a running job can succeed
+      const waiting = await queued('succeed.deferred');
+      expect(await jobs.markSucceeded(waiting.id, null, { ...attempt, attempt: 1 })).toBe(false);
+      expect((await jobs.findById(waiting.id))?.status).toBe('queued');
     });
 
     it('markSucceeded writes the status when its history row cannot be written, and says why', async () => {
@@ -720,7 +832,7 @@ describe('job repository (real PostgreSQL)', () => {
       for (let i = 0; i < 7; i += 1) {
         oldIds.push(
           await finishOld(async (id) => {
-            if (i % 3 === 0) return jobs.cancel(id);
+            if (i % 3 === 0) return jobs.cancel(id, noWorkerHolds);
             await jobs.markRunning(id, 1);
             return i % 3 === 1
               ? jobs.markSucceeded(id, null)
@@ -729,7 +841,7 @@ describe('job repository (real PostgreSQL)', () => {
         );
       }
       const recent = await queued('prune');
-      await jobs.cancel(recent.id);
+      await jobs.cancel(recent.id, noWorkerHolds);
       const stillQueued = await queued('prune');
       await setRow(stillQueued.id, 'created_at = $2, updated_at = $2', [longAgo]);
 
@@ -740,7 +852,8 @@ describe('job repository (real PostgreSQL)', () => {
       expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 3 })).toBe(0);
 
       // a count that is an exact multiple of the batch size
-      for (let i = 0; i < 4; i += 1) oldIds.push(await finishOld((id) => jobs.cancel(id)));
+      for (let i = 0; i < 4; i += 1)
+        oldIds.push(await finishOld((id) => jobs.cancel(id, noWorkerHolds)));
       expect(await jobs.deleteFinishedBefore({ before: cutoff, batchSize: 2 })).toBe(4);
       await expect(jobs.deleteFinishedBefore({ before: cutoff, batchSize: 0 })).rejects.toThrow(
         /batchSize/,

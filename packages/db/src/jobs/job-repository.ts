@@ -81,8 +81,10 @@ export interface JobPage {
 export type CreateManyOutcome = { job: JobRecord; created: boolean } | { error: JobJsonError };
 
 /**
- * `cancelled`: the job was queued and is cancelled now. `cancel_requested`: the job is running;
- * `cancelRequestedAt` is set, and the attempt ends cancelled (the worker holding it is told).
+ * `cancelled`: the job was queued, no worker held it, and it is cancelled now: it never runs.
+ * `cancel_requested`: the job is running, or a worker holds it and may already run its handler
+ * (it writes `running` only once the handler has run for a moment); `cancelRequestedAt` is set,
+ * and the attempt ends cancelled (the worker holding it is told).
  */
 export type CancelOutcome =
   | { outcome: 'cancelled'; job: JobRecord }
@@ -99,6 +101,13 @@ export interface ScheduledRunInput {
   maxAttempts: number;
   schedulerId: string;
 }
+
+/**
+ * Whether a worker holds a queued job's BullMQ job (`cancel` asks, see there): `released` when it
+ * was taken off the queue or is not on it, so that no worker can run it any more; `held` when a
+ * worker holds it (or this cannot be known), so that its handler may be running.
+ */
+export type QueuedJobRelease = (job: JobRecord) => Promise<'released' | 'held'>;
 
 /** The attempt `markRunning` started, as the row counts it. */
 export interface StartedAttempt {
@@ -123,6 +132,13 @@ export interface SucceededAttempt {
   finishedAt: Date;
   /** A webhook delivery's HTTP status, when the receiver answered. */
   httpStatus?: number | null;
+  /**
+   * The attempt was never marked running (the worker writes `running` only for a handler that
+   * outlasts a short delay): the same statement then records what `markRunning` would have
+   * (attempts = `attempt`, startedAt on the first attempt, attemptStartedAt = `startedAt`,
+   * workerId, progress cleared) and may also take the row from `queued`.
+   */
+  recordsStart?: boolean;
   /**
    * Called when the history row could not be written for a reason of its own (not an outage):
    * the status is then written without it, as the history must never cost the job its outcome.
@@ -186,11 +202,13 @@ export interface JobRepository {
    */
   expireOverdue(input: { limit: number }): Promise<{ id: string; queueJobId: string }[]>;
   /**
-   * A queued job is cancelled at once; on a running one the cancellation is requested
-   * (`cancelRequestedAt`, kept from the first request). The check and the change are one atomic
-   * update. Finished jobs answer conflict.
+   * Requests the cancellation (`cancelRequestedAt`, kept from the first request) of a queued or
+   * running job, in one atomic update. A queued one is then cancelled at once if `release` says
+   * no worker holds it; otherwise, like a running one, it answers `cancel_requested`: a worker may
+   * run a queued job's handler before writing `running`, and that worker, holding the job, is the
+   * only one that can stop it. Finished jobs answer conflict.
    */
-  cancel(id: string): Promise<CancelOutcome>;
+  cancel(id: string, release: QueuedJobRelease): Promise<CancelOutcome>;
   /** The jobs among `ids` that exist (any order); malformed ids are left out. */
   findByIds(ids: readonly string[]): Promise<JobRecord[]>;
   /**
@@ -199,13 +217,16 @@ export interface JobRepository {
    * attempts used before this BullMQ job (max_attempts − `queueAttempts`, the attempts the BullMQ
    * job was given; 0 when omitted) + `attempt` (BullMQ's, 1 on its first try). So a job that
    * reconcile enqueued again with the attempts it had left goes on counting where it stopped,
-   * and a redelivery of the same attempt sets the same number. Null when the job is cancelled,
+   * and a redelivery of the same attempt sets the same number (the worker computes the same from
+   * the BullMQ job's data when it defers this write; SucceededAttempt.recordsStart). Null when
+   * the job is cancelled,
    * finished or missing — the worker then skips it. (Two numbers, not the row: reading the whole
    * row back on every job costs the worker throughput; BENCHMARKS.md.)
    */
   markRunning(id: string, attempt: number, queueAttempts?: number): Promise<StartedAttempt | null>;
   /**
-   * False when the job was not running (already finished elsewhere, or missing). A job whose
+   * False when the job was not running (already finished elsewhere, or missing), or, with
+   * `attempt.recordsStart`, not queued or running. A job whose
    * cancellation was requested ends `cancelled` instead, with its result recorded. With `attempt`,
    * the attempt's history row is written in the same statement (see SucceededAttempt).
    */
@@ -298,14 +319,18 @@ export const JOB_WRITE_BATCH_SIZE = 100;
  */
 export const JOB_CREATE_MAX_WAITING = 1_000;
 
-/** A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON). */
+/**
+ * A worker transition: an attempt starts, or the running attempt succeeds with its result (JSON);
+ * `start` records an attempt that was never marked running (SucceededAttempt.recordsStart).
+ */
 type Transition =
   | { id: string; to: 'running'; attempt: number; queueAttempts: number | null }
   | {
       id: string;
       to: 'succeeded';
       result: string | null;
-      attempt: Omit<SucceededAttempt, 'onNotRecorded'> | null;
+      attempt: Omit<SucceededAttempt, 'onNotRecorded' | 'recordsStart'> | null;
+      start: { attempt: number; startedAt: Date } | null;
     };
 
 interface InsertItem {
@@ -387,9 +412,11 @@ export function createJobRepository(
       text: `
         WITH item AS (
           SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[],
-                               $7::timestamptz[], $8::timestamptz[], $9::int[])
+                               $7::timestamptz[], $8::timestamptz[], $9::int[], $10::int[],
+                               $11::timestamptz[])
             AS item(job_id, next_status, attempt, queue_attempts, new_result,
-                    history_started_at, history_finished_at, http_status)
+                    history_started_at, history_finished_at, http_status, start_attempt,
+                    start_at)
         ), recorded AS (
           INSERT INTO job_attempts (job_id, attempt, started_at, finished_at, outcome, error,
                                     worker_id, http_status, duration_ms)
@@ -407,14 +434,22 @@ export function createJobRepository(
                attempts = CASE WHEN item.next_status = 'running'
                                THEN GREATEST(max_attempts - COALESCE(item.queue_attempts, max_attempts), 0)
                                     + item.attempt
+                               WHEN item.start_attempt IS NOT NULL THEN item.start_attempt
                                ELSE attempts END,
+               -- a deferred start is the worker's clock, never later than the database's now
                started_at = CASE WHEN item.next_status = 'running'
-                                 THEN COALESCE(started_at, now()) ELSE started_at END,
-               attempt_started_at = CASE WHEN item.next_status = 'running'
-                                         THEN now() ELSE attempt_started_at END,
-               worker_id = CASE WHEN item.next_status = 'running'
+                                 THEN COALESCE(started_at, now())
+                                 WHEN item.start_attempt IS NOT NULL
+                                 THEN COALESCE(started_at, LEAST(item.start_at, now()))
+                                 ELSE started_at END,
+               attempt_started_at = CASE WHEN item.next_status = 'running' THEN now()
+                                         WHEN item.start_attempt IS NOT NULL
+                                         THEN LEAST(item.start_at, now())
+                                         ELSE attempt_started_at END,
+               worker_id = CASE WHEN item.next_status = 'running' OR item.start_attempt IS NOT NULL
                                 THEN $6::text ELSE worker_id END,
-               progress = CASE WHEN item.next_status = 'running' THEN NULL ELSE progress END,
+               progress = CASE WHEN item.next_status = 'running' OR item.start_attempt IS NOT NULL
+                               THEN NULL ELSE progress END,
                result = CASE WHEN item.next_status = 'succeeded'
                              THEN item.new_result::jsonb ELSE result END,
                error = CASE WHEN item.next_status = 'succeeded' THEN NULL ELSE error END,
@@ -424,7 +459,7 @@ export function createJobRepository(
          WHERE jobs.id = item.job_id
            AND CASE item.next_status
                  WHEN 'running' THEN status IN ${ACTIVE} AND NOT ${PAST_ITS_TTL}
-                 ELSE status = 'running'
+                 ELSE status = 'running' OR (item.start_attempt IS NOT NULL AND status = 'queued')
                END
         RETURNING id, attempts AS attempt, max_attempts AS "maxAttempts",
                   cancel_requested_at IS NOT NULL AS "cancelRequested"`,
@@ -440,6 +475,8 @@ export function createJobRepository(
         items.map((item) => (item.to === 'succeeded' ? (item.attempt?.startedAt ?? null) : null)),
         items.map((item) => (item.to === 'succeeded' ? (item.attempt?.finishedAt ?? null) : null)),
         items.map((item) => (item.to === 'succeeded' ? (item.attempt?.httpStatus ?? null) : null)),
+        items.map((item) => (item.to === 'succeeded' ? (item.start?.attempt ?? null) : null)),
+        items.map((item) => (item.to === 'succeeded' ? (item.start?.startedAt ?? null) : null)),
       ],
     }),
     { oneChangePerRow: true, ...(options.onBatch ? { onBatch: options.onBatch } : {}) },
@@ -601,28 +638,46 @@ export function createJobRepository(
         return expired;
       }),
 
-    cancel: (id) =>
+    cancel: (id, release) =>
       withOutagesTranslated('cancel a job', async (): Promise<CancelOutcome> => {
         if (!isUuid(id)) return { outcome: 'not_found' };
-        // One atomic update decides: a queued job is cancelled, a running one is asked to stop
-        // (the first request's time is kept). When it changes nothing, the read says why.
-        const changed = await firstRow(
+        const read = () => firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [id]);
+        // First the request, on a queued or running row alike (the first request's time is
+        // kept): from here on every worker transition ends the job cancelled, so whatever a
+        // worker holding it does next, it does not end succeeded or queued for a retry.
+        const requested = await firstRow(
           `UPDATE jobs
-              SET status = CASE WHEN status = 'queued' THEN 'cancelled'::job_status ELSE status END,
-                  finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
-                  cancel_requested_at = CASE WHEN status = 'running'
-                                             THEN COALESCE(cancel_requested_at, now())
-                                             ELSE cancel_requested_at END,
-                  updated_at = CASE WHEN status = 'running' AND cancel_requested_at IS NOT NULL
-                                    THEN updated_at ELSE now() END
+              SET cancel_requested_at = COALESCE(cancel_requested_at, now()),
+                  updated_at = CASE WHEN cancel_requested_at IS NULL THEN now() ELSE updated_at END
             WHERE id = $1::uuid AND status IN ${ACTIVE}
            RETURNING ${JOB_COLUMNS}`,
           [id],
         );
-        if (changed?.status === 'cancelled') return { outcome: 'cancelled', job: changed };
-        if (changed) return { outcome: 'cancel_requested', job: changed };
-        const current = await firstRow(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::uuid`, [id]);
-        return current ? { outcome: 'conflict', job: current } : { outcome: 'not_found' };
+        if (!requested) {
+          const current = await read();
+          return current ? { outcome: 'conflict', job: current } : { outcome: 'not_found' };
+        }
+        if (requested.status === 'running') return { outcome: 'cancel_requested', job: requested };
+        // Queued: a worker may hold it and run its handler before it writes `running`. Only
+        // once its BullMQ job is off the queue can no worker run it.
+        if ((await release(requested)) === 'held') {
+          return { outcome: 'cancel_requested', job: requested };
+        }
+        const cancelled = await firstRow(
+          `UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
+            WHERE id = $1::uuid AND status = 'queued'
+           RETURNING ${JOB_COLUMNS}`,
+          [id],
+        );
+        if (cancelled) return { outcome: 'cancelled', job: cancelled };
+        // Changed meanwhile: cancelled by a concurrent request, or ended (cancelled, as
+        // requested) by a worker that held it and let go of it since.
+        const current = await read();
+        if (!current) return { outcome: 'not_found' };
+        if (current.status === 'queued' || current.status === 'running') {
+          return { outcome: 'cancel_requested', job: current };
+        }
+        return { outcome: 'conflict', job: current };
       }),
 
     findByIds: (ids) =>
@@ -652,9 +707,15 @@ export function createJobRepository(
     markSucceeded: async (id, result, attempt) => {
       if (!isUuid(id)) return false;
       const json = result === undefined || result === null ? null : toJson(result, 'result');
-      const item = { id: id.toLowerCase(), to: 'succeeded', result: json } as const;
-      if (!attempt) return (await transitions.submit({ ...item, attempt: null })) !== null;
-      const { onNotRecorded, ...history } = attempt;
+      if (!attempt) {
+        const item = { id: id.toLowerCase(), to: 'succeeded', result: json, start: null } as const;
+        return (await transitions.submit({ ...item, attempt: null })) !== null;
+      }
+      const { onNotRecorded, recordsStart, ...history } = attempt;
+      const start = recordsStart
+        ? { attempt: history.attempt, startedAt: history.startedAt }
+        : null;
+      const item = { id: id.toLowerCase(), to: 'succeeded', result: json, start } as const;
       try {
         return (await transitions.submit({ ...item, attempt: history })) !== null;
       } catch (error) {

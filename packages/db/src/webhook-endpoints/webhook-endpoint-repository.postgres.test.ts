@@ -7,7 +7,15 @@ import { databaseOptions, migrateEnv } from '../env.ts';
 import { createJobAttemptLog, type JobAttemptLog } from '../jobs/job-attempts.ts';
 import { InvalidCursorError } from '../jobs/job-errors.ts';
 import { createJobEventOutbox, type JobEventOutbox } from '../jobs/job-events.ts';
-import { createJobRepository, type JobRepository } from '../jobs/job-repository.ts';
+import {
+  createJobRepository,
+  type JobRepository,
+  type QueuedJobRelease,
+} from '../jobs/job-repository.ts';
+
+/** No BullMQ job holds these rows (the repository is tested alone): a queued one is cancelled. */
+const noWorkerHolds: QueuedJobRelease = async () => 'released';
+
 import { migrate } from '../migrate/migrate.ts';
 import {
   createWebhookEndpointRepository,
@@ -157,7 +165,7 @@ describe('the job event outbox (a trigger on jobs)', () => {
       payload: {},
       maxAttempts: 1,
     });
-    await jobs.cancel(cancelled.id);
+    await jobs.cancel(cancelled.id, noWorkerHolds);
 
     const events = await outbox.next(10);
     expect(events.map(({ jobId, type }) => ({ jobId, type }))).toEqual([

@@ -3,6 +3,7 @@ import {
   CONCURRENCY_KEY_FIELD,
   concurrencyKeySchema,
   queuedJobData,
+  ROW_COUNT_FIELD,
   splitQueuedJobData,
 } from './concurrency-key.ts';
 
@@ -22,11 +23,30 @@ describe('concurrency keys', () => {
     expect(splitQueuedJobData(data)).toEqual({
       payload: { url: 'https://example.com' },
       concurrencyKey: 'tenant-1',
+      rowCount: null,
     });
+  });
+
+  it("carries the row's count beside the payload, and ignores one that does not parse", () => {
+    const rowCount = { attemptsUsed: 2, expiresAt: '2031-01-02T03:04:05.678Z' };
+    const data = queuedJobData({ n: 1 }, null, rowCount);
+    expect(data).toEqual({ n: 1, [ROW_COUNT_FIELD]: rowCount });
+    expect(splitQueuedJobData(data)).toEqual({ payload: { n: 1 }, concurrencyKey: null, rowCount });
+    expect(
+      splitQueuedJobData({
+        n: 1,
+        [CONCURRENCY_KEY_FIELD]: 'k',
+        [ROW_COUNT_FIELD]: { attemptsUsed: -1 },
+      }),
+    ).toEqual({ payload: { n: 1 }, concurrencyKey: 'k', rowCount: null });
   });
 
   it('leaves a job without a key as jobs were queued before keys existed', () => {
     expect(queuedJobData({ n: 1 }, null)).toEqual({ n: 1 });
-    expect(splitQueuedJobData({ n: 1 })).toEqual({ payload: { n: 1 }, concurrencyKey: null });
+    expect(splitQueuedJobData({ n: 1 })).toEqual({
+      payload: { n: 1 },
+      concurrencyKey: null,
+      rowCount: null,
+    });
   });
 });
