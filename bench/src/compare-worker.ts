@@ -1,7 +1,8 @@
 // Before/after for a change to the worker: runs two builds of it side by side, each on a database
 // and a queue prefix of its own, alternating rounds, and prints the worker process's CPU per job
 // (from /proc) and jobs/s for the "worker + pg" path of `pnpm bench jobs`: rows already in
-// PostgreSQL, system.echo jobs enqueued with the contract's createJobEnqueuer, one worker process
+// PostgreSQL, system.echo jobs enqueued with the contract's createJobEnqueuer as the api enqueues
+// them (the row's count in the data, so short jobs write no `running`), one worker process
 // at concurrency 10, done when every row says succeeded. Also the CPU per job of the PostgreSQL
 // backends serving each worker (by its database), and the rows per group-commit statement.
 //   node --conditions=development src/compare-worker.ts <before/main.js> <after/main.js> [jobs] [rounds]
@@ -158,7 +159,17 @@ async function run(build: Build, count: number) {
     await Promise.all(
       rows
         .slice(i, i + 1_000)
-        .map((row) => build.enqueue({ id: row.id, type: 'system.echo', payload: {} })),
+        // as the api enqueues a new row (jobs.ts's worker + pg): all its attempts, and the count
+        // the worker starts from
+        .map((row) =>
+          build.enqueue({
+            id: row.id,
+            type: 'system.echo',
+            payload: {},
+            maxAttempts: 3,
+            rowCount: { attemptsUsed: 0, expiresAt: null },
+          }),
+        ),
     );
   }
   const deadline = performance.now() + 10 * 60_000;
