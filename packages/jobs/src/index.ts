@@ -28,6 +28,7 @@ export {
 } from './fair-execution/fair-scheduler.ts';
 export {
   type LimitsByType,
+  limitApplies,
   type ResolvedLimits,
   resolveJobLimits,
 } from './fair-execution/limits.ts';
