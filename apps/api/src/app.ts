@@ -60,7 +60,8 @@ export interface AppDeps {
   redis: Redis;
   /**
    * The job types' limits, the workers' (JOB_LIMITS): a job at a full limit is added
-   * already parked (packages/jobs README: park on arrival). Without, every job goes to wait.
+   * already parked (packages/jobs README: park on arrival), and a queued job no limit applies to
+   * is known not to wait for one without asking Redis. Without, every job goes to wait.
    */
   limits?: LimitsByType;
   /** Counts a job added already parked (park on arrival), by type. */

@@ -131,6 +131,11 @@ describe('Redis unreachable (real PostgreSQL, Redis on a closed port)', () => {
     });
 
     await request(broken.url).get('/v1/jobs').set(auth).expect(200);
+    // no limit applies to the queued job (system.echo, no JOB_LIMITS), so it cannot be waiting
+    // for one: the row answers, without Redis
+    const queued = await request(broken.url).get(`/v1/jobs/${triggered.body.jobId}`).set(auth);
+    expect(queued.status).toBe(200);
+    expect(queued.body).toMatchObject({ status: 'queued', waitingFor: null });
 
     const ready = await request(broken.url).get('/health/ready');
     expect(ready.status).toBe(503);

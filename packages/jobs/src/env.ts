@@ -38,7 +38,7 @@ export type RedisEnv = z.output<typeof redis>;
 const jobLimits = z.object({
   JOB_LIMITS: describeEnv(json(z.record(z.string(), jobTypeLimitsOverride)).prefault('{}'), {
     description:
-      "Overrides of the job types' execution limits (packages/jobs README: fair execution), as JSON by job type: maxConcurrent (across all workers), maxConcurrentPerKey (jobs with the same concurrencyKey running at once), rateLimitPerKey {max, perSeconds} (starts per concurrencyKey per window). A field replaces the contract's value, null lifts it; an unknown type stops the process at start. The api and every worker must use the same value: both park jobs on arrival by it (a job at a full limit is added already parked).",
+      "Overrides of the job types' execution limits (packages/jobs README: fair execution), as JSON by job type: maxConcurrent (across all workers), maxConcurrentPerKey (jobs with the same concurrencyKey running at once), rateLimitPerKey {max, perSeconds} (starts per concurrencyKey per window). A field replaces the contract's value, null lifts it; an unknown type stops the process at start. The api and every worker must use the same value: both park jobs on arrival by it (a job at a full limit is added already parked), and the api answers a job's waitingFor by it (a queued job no limit applies to is not waiting for one).",
     example:
       '{"webhook.deliver":{"maxConcurrentPerKey":5,"rateLimitPerKey":{"max":10,"perSeconds":1}}}',
   }),

@@ -30,6 +30,7 @@ export {
 } from './fair-execution/fair-scheduler.ts';
 export {
   type LimitsByType,
+  limitApplies,
   type ResolvedLimits,
   resolveJobLimits,
 } from './fair-execution/limits.ts';

@@ -1,11 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { UnauthorizedError } from '../problems.ts';
 
 // Both sides are hashed before comparing: timingSafeEqual needs equal lengths, and comparing
-// fixed-size digests leaks neither a secret's content nor its length through timing.
+// fixed-size digests leaks neither a secret's content nor its length through timing. The one-shot
+// `hash` runs on every authenticated request, and builds no Hash object as createHash does.
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /** Checks every accepted digest, without stopping at the first match, so timing says nothing about which one matched. */

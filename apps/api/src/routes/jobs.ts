@@ -20,6 +20,7 @@ import {
   jobEventsChannel,
   jobTypes,
   type LimitsByType,
+  limitApplies,
   parseJobPayload,
   readWaitingFor,
   resolveEnqueueableType,
@@ -139,7 +140,10 @@ export interface JobsRouterOptions {
   queue: JobQueue;
   /** The queue's connection, for what BullMQ does not keep (why a job waits). */
   redis: Redis;
-  /** The job types' limits, for park on arrival; without, every job is added to wait. */
+  /**
+   * The job types' limits, for park on arrival and for which jobs can be waiting for one; without,
+   * every job is added to wait, and every queued job's `waitingFor` is read from Redis.
+   */
   limits?: LimitsByType;
   /** Counts a job added already parked (park on arrival), by type. */
   onParked?: (type: JobType) => void;
@@ -570,11 +574,14 @@ export function jobsRouter(options: JobsRouterOptions): Router {
     .all(methodNotAllowed(['GET', 'HEAD']));
 
   /**
-   * Why a queued job has not started, from the worker's limits in Redis. Only a queued job can be
-   * waiting, so only its lookup costs a Redis call.
+   * Why a queued job has not started, from the worker's limits in Redis. Only a queued job that a
+   * limit applies to can be waiting, so only its lookup costs a Redis call: the api runs with the
+   * workers' limits (JOB_LIMITS must be the same for both, docs/environment.md). Without limits
+   * given, the api cannot tell, and asks Redis about every queued job.
    */
   async function waitingFor(job: JobRecord): Promise<WaitingFor | null> {
     if (job.status !== 'queued') return null;
+    if (options.limits && !limitApplies(options.limits, job.type, job.concurrencyKey)) return null;
     return callRedis('read why the job waits', options.redisTimeoutMs, () =>
       readWaitingFor(queue, options.redis, job.id),
     );

@@ -2,7 +2,7 @@ import { ErrorCode, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobQueue } from '../queue.ts';
 import type { JobType } from '../registry.ts';
-import type { LimitsByType, ResolvedLimits } from './limits.ts';
+import { type LimitsByType, limitApplies, type ResolvedLimits } from './limits.ts';
 import {
   ACQUIRE_SCRIPT,
   ARRIVE_SCRIPT,
@@ -149,14 +149,7 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
   }
 
   return {
-    isLimited(type, concurrencyKey) {
-      const l = limits[type];
-      if (!l) return false;
-      return (
-        l.maxConcurrent > 0 ||
-        (concurrencyKey !== null && (l.maxConcurrentPerKey > 0 || l.rateMax > 0))
-      );
-    },
+    isLimited: (type, concurrencyKey) => limitApplies(limits, type, concurrencyKey),
 
     async admit(job, token, type, concurrencyKey) {
       const jobId = job.id as string;
@@ -179,14 +172,7 @@ export function createFairScheduler(options: FairSchedulerOptions): FairSchedule
 
     release,
 
-    decidesOnArrival(type, concurrencyKey) {
-      const l = limits[type];
-      if (!l) return false;
-      return (
-        l.maxConcurrent > 0 ||
-        (concurrencyKey !== null && (l.maxConcurrentPerKey > 0 || l.rateMax > 0))
-      );
-    },
+    decidesOnArrival: (type, concurrencyKey) => limitApplies(limits, type, concurrencyKey),
 
     async parkOnArrival(jobs) {
       const parked = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownJobTypeError } from '../errors.ts';
-import { resolveJobLimits } from './limits.ts';
+import { limitApplies, resolveJobLimits } from './limits.ts';
 
 describe('resolveJobLimits', () => {
   it('lists the contract’s limits, and only the types that have one', () => {
@@ -33,5 +33,31 @@ describe('resolveJobLimits', () => {
     expect(() => resolveJobLimits({ 'webhook.delivr': { maxConcurrent: 1 } })).toThrow(
       UnknownJobTypeError,
     );
+  });
+});
+
+describe('limitApplies', () => {
+  const limits = resolveJobLimits({
+    'system.echo': { maxConcurrent: 3 },
+    'webhook.deliver': { maxConcurrentPerKey: null, rateLimitPerKey: { max: 1, perSeconds: 1 } },
+  });
+
+  it('applies a type’s maxConcurrent to every job of the type, key or not', () => {
+    expect(limitApplies(limits, 'system.echo', null)).toBe(true);
+    expect(limitApplies(limits, 'system.echo', 'tenant-1')).toBe(true);
+  });
+
+  it('applies a limit per key (concurrency or rate) only to a job with a key', () => {
+    expect(limitApplies(limits, 'webhook.deliver', 'tenant-1')).toBe(true);
+    expect(limitApplies(limits, 'webhook.deliver', null)).toBe(false);
+    const perKey = resolveJobLimits();
+    expect(limitApplies(perKey, 'webhook.deliver', 'tenant-1')).toBe(true);
+    expect(limitApplies(perKey, 'webhook.deliver', null)).toBe(false);
+  });
+
+  it('applies nothing to a type without limits, or to a name that is no job type', () => {
+    expect(limitApplies(limits, 'maintenance.prune', 'tenant-1')).toBe(false);
+    expect(limitApplies(limits, 'no.such-type', 'tenant-1')).toBe(false);
+    expect(limitApplies({}, 'system.echo', 'tenant-1')).toBe(false);
   });
 });

@@ -27,6 +27,23 @@ export interface ResolvedLimits {
 export type LimitsByType = Readonly<Partial<Record<JobType, ResolvedLimits>>>;
 
 /**
+ * Whether a limit in `limits` applies to a job: its type's `maxConcurrent`, or, for a job with a
+ * key, a limit per key. Only such a job is ever parked, so only it can be waiting for a limit.
+ * Takes any type name (a stored row's), as one that is not a job type has no limit.
+ */
+export function limitApplies(
+  limits: LimitsByType,
+  type: string,
+  concurrencyKey: string | null,
+): boolean {
+  const l = limits[type as JobType];
+  if (!l) return false;
+  return (
+    l.maxConcurrent > 0 || (concurrencyKey !== null && (l.maxConcurrentPerKey > 0 || l.rateMax > 0))
+  );
+}
+
+/**
  * The limits in force: the contract's, each field replaced by JOB_LIMITS where it names one. Only
  * types with at least one limit are listed, so a type without any costs the worker nothing.
  * Throws UnknownJobTypeError for an override of a type that does not exist (a typo would
