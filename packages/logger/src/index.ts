@@ -36,6 +36,7 @@ export async function createLogger({
     });
     return pino(options, pretty.default({ sync: true, ignore: 'pid,hostname,service,version' }));
   }
-  // synchronous writes: nothing is lost when the process exits right after logging
+  // pino's own stdout destination writes asynchronously and flushes what is pending when the
+  // process exits (pino's exit hook), so a line logged right before exit is not lost
   return destination ? pino(options, destination) : pino(options);
 }
