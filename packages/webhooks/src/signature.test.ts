@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signWebhook, verifyWebhook, WebhookVerificationError } from './signature.ts';
 import { generateSigningSecret, WebhookSigningError } from './signing-secret.ts';
 
@@ -83,6 +83,14 @@ describe('signWebhook', () => {
 });
 
 describe('verifyWebhook agrees with the official standardwebhooks library', () => {
+  // One clock reading per case: a case signs, then builds its headers, then both libraries check
+  // the timestamp against the time; a second boundary crossed in between would change the result.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const other = generateSigningSecret();
   const t = nowSeconds;
   const sign = (options: { timestamp?: number; key?: string | string[]; payload?: string } = {}) =>
