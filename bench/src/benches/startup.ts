@@ -9,6 +9,7 @@ import { APPS, type App, paths } from '../lib/paths.ts';
 import { type Figure, figure } from '../lib/result.ts';
 import {
   BENCH_API_KEY,
+  BENCH_SECRETS_KEY,
   BENCH_SIGNING_SECRET,
   type BenchData,
   createBenchData,
@@ -201,7 +202,14 @@ async function containerStartup(
           '-e',
           'HEALTH_HOST=127.0.0.1',
         ],
-        beat: ['-e', `HEALTH_PORT=${port}`, '-e', 'HEALTH_HOST=127.0.0.1'],
+        beat: [
+          '-e',
+          `DATABASE_URL=${databaseUrl}`,
+          '-e',
+          `HEALTH_PORT=${port}`,
+          '-e',
+          'HEALTH_HOST=127.0.0.1',
+        ],
       };
       const started = performance.now();
       const run_ = docker([
@@ -216,6 +224,9 @@ async function containerStartup(
         'REDIS_URL=redis://127.0.0.1:6379',
         '-e',
         `QUEUE_PREFIX=${data.keys.prefix}`,
+        // required in production by every app, as startApp sets it for the processes
+        '-e',
+        `WEBHOOK_SECRETS_KEY=${BENCH_SECRETS_KEY}`,
         ...env[app],
         `jobstack-${app}:latest`,
       ]);
