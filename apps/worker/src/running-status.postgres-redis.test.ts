@@ -1,27 +1,10 @@
-import {
-  createJobAttemptLog,
-  createJobRepository,
-  createWebhookEndpointRepository,
-} from '@repo/db';
-import {
-  decodeJobEvent,
-  enqueueJob,
-  type JobEventMessage,
-  type JobPayload,
-  jobCancelChannel,
-  jobEventsChannel,
-  QUEUE_NAME,
-} from '@repo/jobs';
-import { createLogger } from '@repo/logger';
-import { READY_DEADLINE_MS, TEST_REDIS_URL } from '@repo/testing';
+import { createJobAttemptLog, createJobRepository } from '@repo/db';
+import { enqueueJob, type JobPayload, jobCancelChannel, QUEUE_NAME } from '@repo/jobs';
+import { READY_DEADLINE_MS } from '@repo/testing';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandlers, type JobContext } from './handlers/index.ts';
-import { createJobProcessor } from './job-processor.ts';
-import { createJobWorker } from './job-worker.ts';
-import { type CancellationListener, createCancellationListener } from './live/job-cancellation.ts';
-import { createJobEventPublisher } from './live/job-event-publisher.ts';
+import type { JobContext } from './handlers/index.ts';
+import { type LiveWorker, startLiveWorker } from './testing/live-worker.ts';
 import { createWorkerHarness, type WorkerHarness } from './testing/worker-harness.ts';
 
 // The worker writes `running` only once a handler has run for JOB_RUNNING_STATUS_DELAY; a job
@@ -51,11 +34,7 @@ function deferred<T>() {
 
 describe('running written only for a handler that outlasts the delay (real PostgreSQL, Redis and BullMQ)', () => {
   let h: WorkerHarness;
-  let worker: Worker;
-  let subscriber: Redis;
-  let cancellation: CancellationListener;
-  let listener: Redis;
-  const announced: JobEventMessage[] = [];
+  let live: LiveWorker;
   /** Each attempt's context, by job id. */
   const calls = new Map<string, JobContext[]>();
   /** Jobs whose handler waits for the test (by payload `data`). */
@@ -81,74 +60,22 @@ describe('running written only for a handler that outlasts the delay (real Postg
 
   beforeAll(async () => {
     h = await createWorkerHarness('running_status');
-    const logger = await createLogger({
-      service: 'worker',
-      version: 'test',
-      config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
+    live = await startLiveWorker(h, {
+      jobs: createJobRepository(h.db, { workerId: 'worker-under-test' }),
+      echo: async (payload, context, real) => {
+        calls.set(context.id, [...(calls.get(context.id) ?? []), context]);
+        const control = typeof payload.data === 'string' ? held.get(payload.data) : undefined;
+        if (!control) return real(payload, context);
+        context.signal.addEventListener('abort', () => control.onAbort(context.signal.reason));
+        control.onStart(context);
+        return control.result;
+      },
+      runningStatusDelayMs: () => delayMs,
     });
-    subscriber = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    const workerJobs = createJobRepository(h.db, { workerId: 'worker-under-test' });
-    cancellation = createCancellationListener({
-      subscriber,
-      channel: jobCancelChannel(h.config.QUEUE_PREFIX),
-      jobs: workerJobs,
-      logger,
-    });
-    await cancellation.start();
-    listener = new Redis(TEST_REDIS_URL);
-    listener.on('message', (_channel: string, text: string) => {
-      const message = decodeJobEvent(text);
-      if (message) announced.push(message);
-    });
-    await listener.subscribe(jobEventsChannel(h.config.QUEUE_PREFIX));
-    const handlers = createHandlers({
-      config: h.config,
-      jobs: workerJobs,
-      queue: h.queue,
-      webhookMetrics: h.metrics.webhooks,
-      webhookEndpoints: createWebhookEndpointRepository(h.db),
-      secretBox: undefined,
-    });
-    worker = createJobWorker({
-      connection: h.redis,
-      prefix: h.config.QUEUE_PREFIX,
-      config: h.config,
-      processor: createJobProcessor({
-        jobs: workerJobs,
-        handlers: {
-          ...handlers,
-          'system.echo': async (payload, context) => {
-            calls.set(context.id, [...(calls.get(context.id) ?? []), context]);
-            const control = typeof payload.data === 'string' ? held.get(payload.data) : undefined;
-            if (!control) return handlers['system.echo'](payload, context);
-            context.signal.addEventListener('abort', () => control.onAbort(context.signal.reason));
-            control.onStart(context);
-            return control.result;
-          },
-        },
-        logger,
-        metrics: h.metrics,
-        fair: h.fair,
-        attempts: createJobAttemptLog(h.db),
-        cancellation,
-        events: createJobEventPublisher({
-          redis: h.redis,
-          channel: jobEventsChannel(h.config.QUEUE_PREFIX),
-          logger,
-        }),
-        get runningStatusDelayMs() {
-          return delayMs;
-        },
-      }),
-    });
-    void worker.run();
-    await worker.waitUntilReady();
   });
   afterAll(async () => {
     for (const control of held.values()) control.finish({});
-    await worker?.close(true);
-    await cancellation?.close();
-    listener?.disconnect();
+    await live?.close();
     await h?.close();
   });
   beforeEach(() => {
@@ -156,7 +83,7 @@ describe('running written only for a handler that outlasts the delay (real Postg
   });
 
   const statusEvents = (id: string) =>
-    announced.filter((m) => m.jobId === id && m.kind === 'status').length;
+    live.announced.filter((m) => m.jobId === id && m.kind === 'status').length;
 
   it('takes a short job from queued to succeeded in one write that records its start', async () => {
     const job = await h.submit('system.echo', { data: 'short' });
@@ -242,7 +169,7 @@ describe('running written only for a handler that outlasts the delay (real Postg
   });
 
   it('does not run a job whose cancellation was answered 202 while a worker held it and let go of it', async () => {
-    await worker.pause();
+    await live.worker.pause();
     const connection = h.redis.duplicate({ maxRetriesPerRequest: null });
     // another worker takes it (parks it, or postpones it) and puts it back, the row still queued
     const other = new Worker(QUEUE_NAME, null, { connection, prefix: h.config.QUEUE_PREFIX });
@@ -256,9 +183,10 @@ describe('running written only for a handler that outlasts the delay (real Postg
     } finally {
       await other.close();
       connection.disconnect();
-      worker.resume();
+      live.worker.resume();
     }
-    const row = await h.waitForRow(job.id, (r) => r.status !== 'queued');
+    // running first (a later delivery writes it before the handler), then cancelled: never run
+    const row = await h.waitForRow(job.id, (r) => r.status !== 'queued' && r.status !== 'running');
     expect(row).toMatchObject({ status: 'cancelled', result: null });
     expect(calls.has(job.id)).toBe(false);
   });

@@ -1,97 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createJobAttemptLog, createWebhookEndpointRepository } from '@repo/db';
-import {
-  decodeJobEvent,
-  type JobEventMessage,
-  jobCancelChannel,
-  jobEventsChannel,
-} from '@repo/jobs';
-import { createLogger } from '@repo/logger';
-import { READY_DEADLINE_MS, TEST_REDIS_URL } from '@repo/testing';
-import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { jobCancelChannel } from '@repo/jobs';
+import { READY_DEADLINE_MS } from '@repo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlers } from '../handlers/index.ts';
-import { createJobProcessor } from '../job-processor.ts';
-import { createJobWorker } from '../job-worker.ts';
+import { type LiveWorker, startLiveWorker } from '../testing/live-worker.ts';
 import { createWorkerHarness, type WorkerHarness } from '../testing/worker-harness.ts';
-import { type CancellationListener, createCancellationListener } from './job-cancellation.ts';
-import { createJobEventPublisher } from './job-event-publisher.ts';
 
 describe('cancelling a running job in the worker (real PostgreSQL, Redis and BullMQ)', () => {
   let h: WorkerHarness;
-  let worker: Worker;
-  let subscriber: Redis;
-  let cancellation: CancellationListener;
-  let listener: Redis;
-  const announced: JobEventMessage[] = [];
+  let live: LiveWorker;
   /** The jobs whose handler ignores its signal: they finish their 1.5 s wait regardless. */
   const stubborn = new Set<string>();
 
   beforeAll(async () => {
     h = await createWorkerHarness('job_cancellation');
-    const logger = await createLogger({
-      service: 'worker',
-      version: 'test',
-      config: { NODE_ENV: 'test', LOG_LEVEL: 'silent', LOG_FORMAT: 'json' },
+    live = await startLiveWorker(h, {
+      echo: async (payload, context, real) => {
+        if (!stubborn.has(context.id)) return real(payload, context);
+        context.progress(10, 'ignoring the signal');
+        await sleep(1_500);
+        return { data: 'finished anyway' };
+      },
     });
-    subscriber = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    cancellation = createCancellationListener({
-      subscriber,
-      channel: jobCancelChannel(h.config.QUEUE_PREFIX),
-      jobs: h.jobs,
-      logger,
-    });
-    await cancellation.start();
-    listener = new Redis(TEST_REDIS_URL);
-    listener.on('message', (_channel: string, text: string) => {
-      const message = decodeJobEvent(text);
-      if (message) announced.push(message);
-    });
-    await listener.subscribe(jobEventsChannel(h.config.QUEUE_PREFIX));
-
-    const handlers = createHandlers({
-      config: h.config,
-      jobs: h.jobs,
-      queue: h.queue,
-      webhookMetrics: h.metrics.webhooks,
-      webhookEndpoints: createWebhookEndpointRepository(h.db),
-      secretBox: undefined,
-    });
-    worker = createJobWorker({
-      connection: h.redis,
-      prefix: h.config.QUEUE_PREFIX,
-      config: h.config,
-      processor: createJobProcessor({
-        jobs: h.jobs,
-        handlers: {
-          ...handlers,
-          'system.echo': async (payload, context) => {
-            if (!stubborn.has(context.id)) return handlers['system.echo'](payload, context);
-            context.progress(10, 'ignoring the signal');
-            await sleep(1_500);
-            return { data: 'finished anyway' };
-          },
-        },
-        logger,
-        metrics: h.metrics,
-        fair: h.fair,
-        attempts: createJobAttemptLog(h.db),
-        cancellation,
-        events: createJobEventPublisher({
-          redis: h.redis,
-          channel: jobEventsChannel(h.config.QUEUE_PREFIX),
-          logger,
-        }),
-      }),
-    });
-    void worker.run();
-    await worker.waitUntilReady();
   });
   afterAll(async () => {
-    await worker?.close(true);
-    await cancellation?.close();
-    listener?.disconnect();
+    await live?.close();
     await h?.close();
   });
 
@@ -126,7 +58,7 @@ describe('cancelling a running job in the worker (real PostgreSQL, Redis and Bul
     const cancelledMetric = await h.registry.getSingleMetricAsString('jobstack_jobs_total');
     expect(cancelledMetric).toMatch(/outcome="cancelled"} 1/);
     // what the api's event streams were told: started, progressed, ended
-    const about = announced.filter((message) => message.jobId === job.id);
+    const about = live.announced.filter((message) => message.jobId === job.id);
     expect(about.map((message) => message.kind)).toEqual(['status', 'progress', 'status']);
   });
 
@@ -135,7 +67,7 @@ describe('cancelling a running job in the worker (real PostgreSQL, Redis and Bul
     await h.waitForRow(job.id, (row) => row.status === 'running');
     // recorded on the row only: the announcement is lost, as it would be while Redis is away
     await requestCancel(job.id, { announce: false });
-    subscriber.disconnect(true);
+    live.subscriber.disconnect(true);
     const row = await h.waitForRow(job.id, (r) => r.status !== 'running');
     expect(row).toMatchObject({ status: 'cancelled', attempts: 1 });
   });
